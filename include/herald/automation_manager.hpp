@@ -1,0 +1,45 @@
+// herald/automation_manager.hpp — create, change and remove automations.
+//
+// Reached through `Engine::automations()`. Every call is authorized through the engine's
+// `Authorizer`, validates its input completely before writing anything, and is visible to the
+// next `publish`:
+//
+//     herald::Automation created = engine.automations().create(alice, automation);
+//     engine.automations().set_enabled(alice, created.id, false);
+//
+// Failures throw herald::Error: permission_denied, not_found, already_exists (a name is unique
+// within its scope), invalid_argument (with the field). Thread-safe.
+#pragma once
+
+#include <herald/authorizer.hpp>
+#include <herald/automation.hpp>
+
+#include <string_view>
+#include <vector>
+
+namespace herald {
+
+namespace detail {
+struct EngineState;
+}
+
+class AutomationManager {
+  public:
+    /// Validates and stores a new automation; returns it with id, creator and timestamps set
+    /// (whatever `automation` held in those fields is ignored).
+    Automation create(const Principal& who, Automation automation);
+    /// Replaces the automation `id` with `automation` (its id, creator and creation time are kept).
+    Automation update(const Principal& who, std::string_view id, Automation automation);
+    void remove(const Principal& who, std::string_view id);
+    Automation get(const Principal& who, std::string_view id) const;
+    /// The automations whose scope is exactly `scope`, by name.
+    std::vector<Automation> list(const Principal& who, const Scope& scope) const;
+    Automation set_enabled(const Principal& who, std::string_view id, bool enabled);
+
+  private:
+    friend class Engine;
+    explicit AutomationManager(detail::EngineState& state) noexcept : state_(state) {}
+    detail::EngineState& state_;
+};
+
+}  // namespace herald

@@ -1,0 +1,18 @@
+// herald/herald.hpp — everything herald's core offers, in one include.
+#pragma once
+
+#include <herald/action.hpp>
+#include <herald/authorizer.hpp>
+#include <herald/automation.hpp>
+#include <herald/automation_json.hpp>
+#include <herald/automation_manager.hpp>
+#include <herald/clock.hpp>
+#include <herald/engine.hpp>
+#include <herald/error.hpp>
+#include <herald/event.hpp>
+#include <herald/firing.hpp>
+#include <herald/memory_storage.hpp>
+#include <herald/pattern.hpp>
+#include <herald/scope.hpp>
+#include <herald/storage.hpp>
+#include <herald/trigger.hpp>

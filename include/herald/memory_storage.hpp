@@ -1,0 +1,28 @@
+// herald/memory_storage.hpp — storage that lives in memory, for tests and experiments.
+//
+//     auto storage = std::make_shared<herald::MemoryStorage>();
+//     herald::Engine engine{{.storage = storage}};
+//
+// Nothing survives the process. Thread-safe.
+#pragma once
+
+#include <herald/storage.hpp>
+
+#include <memory>
+
+namespace herald {
+
+class MemoryStorage final : public Storage {
+  public:
+    MemoryStorage();
+    ~MemoryStorage() override;
+
+    AutomationStore& automations() override;
+    HistoryStore& history() override;
+
+  private:
+    struct Stores;
+    std::unique_ptr<Stores> stores_;
+};
+
+}  // namespace herald

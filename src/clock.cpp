@@ -1,0 +1,107 @@
+#include <herald/clock.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace herald {
+
+Timestamp SystemClock::now() const {
+    return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+}
+
+std::string format_rfc3339(Timestamp t) {
+    using namespace std::chrono;
+    const auto seconds = floor<std::chrono::seconds>(t);
+    const auto nanos = (t - seconds).count();
+    const std::time_t tt = system_clock::to_time_t(seconds);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[48];
+    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (nanos != 0) {
+        char frac[16];
+        std::snprintf(frac, sizeof frac, ".%09lld", static_cast<long long>(nanos));
+        std::size_t len = 10;
+        while (frac[len - 1] == '0')
+            --len;
+        for (std::size_t i = 0; i < len; ++i)
+            buf[n++] = frac[i];
+    }
+    buf[n++] = 'Z';
+    return std::string(buf, n);
+}
+
+}  // namespace herald
+
+namespace herald {
+namespace {
+
+bool read_digits(std::string_view& s, std::size_t n, int& out) {
+    if (s.size() < n)
+        return false;
+    out = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        out = out * 10 + (s[i] - '0');
+    }
+    s.remove_prefix(n);
+    return true;
+}
+
+bool expect(std::string_view& s, char c) {
+    if (s.empty() || (s.front() != c && !(c == 'T' && s.front() == 't')))
+        return false;
+    s.remove_prefix(1);
+    return true;
+}
+
+}  // namespace
+
+std::optional<Timestamp> parse_rfc3339(std::string_view s) {
+    using namespace std::chrono;
+    int y, mo, d, h, mi, sec;
+    if (!read_digits(s, 4, y) || !expect(s, '-') || !read_digits(s, 2, mo) || !expect(s, '-') ||
+        !read_digits(s, 2, d) || !expect(s, 'T') || !read_digits(s, 2, h) || !expect(s, ':') ||
+        !read_digits(s, 2, mi) || !expect(s, ':') || !read_digits(s, 2, sec))
+        return std::nullopt;
+    const year_month_day date{year{y}, month{static_cast<unsigned>(mo)},
+                              day{static_cast<unsigned>(d)}};
+    if (!date.ok() || h > 23 || mi > 59 || sec > 60)
+        return std::nullopt;
+    std::int64_t frac_ns = 0;
+    if (!s.empty() && s.front() == '.') {
+        s.remove_prefix(1);
+        std::int64_t scale = 100'000'000;
+        std::size_t digits = 0;
+        while (!s.empty() && s.front() >= '0' && s.front() <= '9') {
+            frac_ns += (s.front() - '0') * scale;
+            scale /= 10;
+            s.remove_prefix(1);
+            ++digits;
+        }
+        if (digits == 0)
+            return std::nullopt;
+    }
+    int offset_minutes = 0;
+    if (!s.empty() && (s.front() == 'Z' || s.front() == 'z')) {
+        s.remove_prefix(1);
+    } else if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+        const int sign = s.front() == '+' ? 1 : -1;
+        s.remove_prefix(1);
+        int oh, om;
+        if (!read_digits(s, 2, oh) || !expect(s, ':') || !read_digits(s, 2, om))
+            return std::nullopt;
+        offset_minutes = sign * (oh * 60 + om);
+    } else {
+        return std::nullopt;
+    }
+    if (!s.empty())
+        return std::nullopt;
+    const auto t = sys_days{date} + hours{h} + minutes{mi} + seconds{sec} -
+                   minutes{offset_minutes} + nanoseconds{frac_ns};
+    return Timestamp{duration_cast<nanoseconds>(t.time_since_epoch())};
+}
+
+}  // namespace herald

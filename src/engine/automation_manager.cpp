@@ -1,0 +1,112 @@
+#include "engine/engine_state.hpp"
+#include "model/validate.hpp"
+#include "util/ids.hpp"
+
+#include <herald/automation_manager.hpp>
+#include <herald/error.hpp>
+
+#include <mutex>
+
+namespace herald {
+namespace {
+
+void authorize(const detail::EngineState& state, const Principal& who, Permission what,
+               const Scope& where) {
+    if (!state.authorizer->allows(who, what, where))
+        throw Error(errc::permission_denied, "scope",
+                    "'" + who.user + "' may not " +
+                        (what == Permission::view_automations ? "view" : "manage") +
+                        " automations in " + where.path());
+}
+
+const std::shared_ptr<const Automation>& find_or_throw(const detail::EngineState& state,
+                                                       std::string_view id) {
+    auto it = state.by_id.find(std::string(id));
+    if (it == state.by_id.end())
+        throw Error(errc::not_found, "id", "no automation with id '" + std::string(id) + "'");
+    return it->second;
+}
+
+void require_unique_name(const detail::EngineState& state, const Automation& automation,
+                         std::string_view own_id) {
+    auto it = state.by_scope_name.find(
+        std::make_pair(detail::scope_key(automation.scope), automation.name));
+    if (it != state.by_scope_name.end() && it->second != own_id)
+        throw Error(errc::already_exists, "name",
+                    "an automation named '" + automation.name + "' already exists in " +
+                        automation.scope.path());
+}
+
+}  // namespace
+
+Automation AutomationManager::create(const Principal& who, Automation automation) {
+    authorize(state_, who, Permission::manage_automations, automation.scope);
+    detail::validate(automation);
+    std::unique_lock lock(state_.mutex);
+    require_unique_name(state_, automation, {});
+    automation.id = detail::new_uuid();
+    automation.creator = who.user;
+    automation.created_at = automation.updated_at = state_.clock->now();
+    state_.storage->automations().insert(automation);
+    state_.remember(std::make_shared<const Automation>(automation));
+    return automation;
+}
+
+Automation AutomationManager::update(const Principal& who, std::string_view id,
+                                     Automation automation) {
+    authorize(state_, who, Permission::manage_automations, automation.scope);
+    detail::validate(automation);
+    std::unique_lock lock(state_.mutex);
+    const std::shared_ptr<const Automation> old = find_or_throw(state_, id);
+    authorize(state_, who, Permission::manage_automations, old->scope);
+    require_unique_name(state_, automation, id);
+    automation.id = old->id;
+    automation.creator = old->creator;
+    automation.created_at = old->created_at;
+    automation.updated_at = state_.clock->now();
+    state_.storage->automations().update(automation);
+    state_.forget(*old);
+    state_.remember(std::make_shared<const Automation>(automation));
+    return automation;
+}
+
+void AutomationManager::remove(const Principal& who, std::string_view id) {
+    std::unique_lock lock(state_.mutex);
+    const std::shared_ptr<const Automation> old = find_or_throw(state_, id);
+    authorize(state_, who, Permission::manage_automations, old->scope);
+    state_.storage->automations().erase(id);
+    state_.forget(*old);
+}
+
+Automation AutomationManager::get(const Principal& who, std::string_view id) const {
+    std::shared_lock lock(state_.mutex);
+    const auto& found = find_or_throw(state_, id);
+    authorize(state_, who, Permission::view_automations, found->scope);
+    return *found;
+}
+
+std::vector<Automation> AutomationManager::list(const Principal& who, const Scope& scope) const {
+    authorize(state_, who, Permission::view_automations, scope);
+    std::shared_lock lock(state_.mutex);
+    const std::string key = detail::scope_key(scope);
+    std::vector<Automation> out;
+    for (auto it = state_.by_scope_name.lower_bound(std::make_pair(key, std::string()));
+         it != state_.by_scope_name.end() && it->first.first == key; ++it)
+        out.push_back(*state_.by_id.at(it->second));
+    return out;
+}
+
+Automation AutomationManager::set_enabled(const Principal& who, std::string_view id, bool enabled) {
+    std::unique_lock lock(state_.mutex);
+    const std::shared_ptr<const Automation> old = find_or_throw(state_, id);
+    authorize(state_, who, Permission::manage_automations, old->scope);
+    Automation automation = *old;
+    automation.enabled = enabled;
+    automation.updated_at = state_.clock->now();
+    state_.storage->automations().update(automation);
+    state_.forget(*old);
+    state_.remember(std::make_shared<const Automation>(automation));
+    return automation;
+}
+
+}  // namespace herald

@@ -1,0 +1,102 @@
+#include "engine/engine_state.hpp"
+#include "match/match.hpp"
+#include "util/ids.hpp"
+
+#include <herald/engine.hpp>
+#include <herald/memory_storage.hpp>
+
+#include <mutex>
+
+namespace herald {
+namespace detail {
+
+std::string scope_key(const Scope& scope) {
+    std::string key(to_string(scope.kind));
+    key += '\0';
+    key += scope.path();
+    return key;
+}
+
+EngineState::EngineState(EngineConfig config)
+    : storage(config.storage ? std::move(config.storage) : std::make_shared<MemoryStorage>()),
+      clock(config.clock ? std::move(config.clock) : std::make_shared<SystemClock>()),
+      authorizer(config.authorizer ? std::move(config.authorizer)
+                                   : std::make_shared<DefaultAuthorizer>()) {
+    for (Automation& a : storage->automations().all())
+        remember(std::make_shared<const Automation>(std::move(a)));
+}
+
+void EngineState::remember(std::shared_ptr<const Automation> automation) {
+    by_scope_name.emplace(std::make_pair(scope_key(automation->scope), automation->name),
+                          automation->id);
+    if (automation->enabled)
+        index.insert(automation);
+    by_id.emplace(automation->id, std::move(automation));
+}
+
+void EngineState::forget(const Automation& automation) {
+    by_scope_name.erase(std::make_pair(scope_key(automation.scope), automation.name));
+    if (automation.enabled)
+        index.erase(automation);
+    by_id.erase(automation.id);
+}
+
+}  // namespace detail
+
+namespace {
+
+Firing make_firing(const Automation& automation, const Event& event, Timestamp now) {
+    return Firing{
+        .id = detail::new_uuid(),
+        .automation_id = automation.id,
+        .automation_name = automation.name,
+        .action = automation.action.kind(),
+        .event = event,
+        .time = now,
+        .reason = detail::describe_match(automation, event),
+        // A no-op action is carried out by recording the firing.
+        .status = automation.action.kind() == ActionKind::none ? FiringStatus::finished
+                                                               : FiringStatus::pending,
+    };
+}
+
+}  // namespace
+
+Engine::Engine(EngineConfig config)
+    : state_(std::make_unique<detail::EngineState>(std::move(config))), automations_(*state_) {}
+
+Engine::~Engine() = default;
+
+AutomationManager& Engine::automations() noexcept {
+    return automations_;
+}
+
+const HistoryStore& Engine::history() const noexcept {
+    return state_->storage->history();
+}
+
+PublishReceipt Engine::publish(Event event) {
+    if (event.id.empty())
+        event.id = detail::new_uuid();
+    const Timestamp now = state_->clock->now();
+    if (event.time == Timestamp{})
+        event.time = now;
+
+    std::vector<std::shared_ptr<const Automation>> matched;
+    {
+        std::shared_lock lock(state_->mutex);
+        state_->index.for_each_candidate(event, [&](const auto& automation) {
+            if (detail::filters_match(automation->trigger, event))
+                matched.push_back(automation);
+        });
+    }
+    PublishReceipt receipt{.event_id = event.id, .firings = {}};
+    receipt.firings.reserve(matched.size());
+    for (const auto& automation : matched)
+        receipt.firings.push_back(make_firing(*automation, event, now));
+    if (!receipt.firings.empty())
+        state_->storage->history().append(receipt.firings);
+    return receipt;
+}
+
+}  // namespace herald

@@ -1,0 +1,40 @@
+// What the engine's parts share: configuration, the automations and the matching index.
+#pragma once
+
+#include "match/automation_index.hpp"
+
+#include <herald/engine.hpp>
+
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+namespace herald::detail {
+
+struct EngineState {
+    explicit EngineState(EngineConfig config);
+
+    std::shared_ptr<Storage> storage;
+    std::shared_ptr<const Clock> clock;
+    std::shared_ptr<const Authorizer> authorizer;
+
+    /// Guards everything below: publish reads under a shared lock, management writes under an
+    /// exclusive one, so a change is visible to the next publish.
+    mutable std::shared_mutex mutex;
+    AutomationIndex index;  ///< enabled automations only
+    std::unordered_map<std::string, std::shared_ptr<const Automation>> by_id;
+    /// (scope key, name) -> id: names are unique within a scope; `list` reads it in name order.
+    std::map<std::pair<std::string, std::string>, std::string, std::less<>> by_scope_name;
+
+    /// Adds to or removes from the in-memory views (not the store).
+    void remember(std::shared_ptr<const Automation> automation);
+    void forget(const Automation& automation);
+};
+
+/// The key under which names are unique: the scope's kind and path.
+std::string scope_key(const Scope& scope);
+
+}  // namespace herald::detail

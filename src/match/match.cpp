@@ -1,0 +1,131 @@
+#include "match/match.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace herald::detail {
+namespace {
+
+bool any_matches(const Pattern& pattern, const std::vector<std::string>& names) noexcept {
+    return std::any_of(names.begin(), names.end(),
+                       [&](const std::string& n) { return pattern.matches(n); });
+}
+
+bool optional_matches(const std::optional<Pattern>& pattern, std::string_view name) noexcept {
+    return !pattern || pattern->matches(name);
+}
+
+/// Crashed counts as Failed; Killed never triggers.
+bool state_chosen(const std::vector<RunState>& states, RunState state) noexcept {
+    if (state == RunState::killed)
+        return false;
+    if (state == RunState::crashed)
+        state = RunState::failed;
+    return std::find(states.begin(), states.end(), state) != states.end();
+}
+
+bool logs_metric(const Event& event, const std::string& metric) noexcept {
+    const auto& points = std::get<RunMetricsLogged>(event.body).metrics;
+    return std::any_of(points.begin(), points.end(),
+                       [&](const MetricPoint& p) { return p.name == metric; });
+}
+
+std::string quoted(std::string_view s) {
+    std::string q;
+    q.reserve(s.size() + 2);
+    q += '\'';
+    q += s;
+    q += '\'';
+    return q;
+}
+
+std::string pattern_note(const char* what, const std::optional<Pattern>& pattern) {
+    if (!pattern)
+        return {};
+    return std::string(" (") + what + " matches " + quoted(pattern->source()) + ")";
+}
+
+std::string run_text(const Run& run) {
+    return "run " + quoted(run.name.empty() ? run.id : run.name);
+}
+
+}  // namespace
+
+bool filters_match(const Trigger& trigger, const Event& event) noexcept {
+    return std::visit(
+        [&](const auto& spec) -> bool {
+            using T = std::decay_t<decltype(spec)>;
+            if constexpr (std::is_same_v<T, trigger::CreateArtifact>) {
+                const ArtifactVersion& v = std::get<ArtifactCreated>(event.body).version;
+                return optional_matches(spec.collection, v.collection) &&
+                       (!spec.artifact_type || *spec.artifact_type == v.collection_type);
+            } else if constexpr (std::is_same_v<T, trigger::LinkArtifact>) {
+                const ArtifactVersion& v = std::get<ArtifactLinked>(event.body).version;
+                return (!spec.alias || any_matches(*spec.alias, v.aliases)) &&
+                       (!spec.tag || any_matches(*spec.tag, v.tags));
+            } else if constexpr (std::is_same_v<T, trigger::UnlinkArtifact>) {
+                return true;
+            } else if constexpr (std::is_same_v<T, trigger::AddArtifactAlias>) {
+                return spec.alias.matches(std::get<AliasAdded>(event.body).alias);
+            } else if constexpr (std::is_same_v<T, trigger::AddArtifactTag>) {
+                return optional_matches(spec.tag, std::get<TagAdded>(event.body).tag);
+            } else if constexpr (std::is_same_v<T, trigger::RemoveArtifactTag>) {
+                return optional_matches(spec.tag, std::get<TagRemoved>(event.body).tag);
+            } else if constexpr (std::is_same_v<T, trigger::RunStateChange>) {
+                const auto& body = std::get<RunStateChanged>(event.body);
+                return spec.runs.matches(body.run) && state_chosen(spec.states, body.state);
+            } else {
+                return spec.runs.matches(std::get<RunMetricsLogged>(event.body).run) &&
+                       logs_metric(event, spec.metric);
+            }
+        },
+        trigger.spec());
+}
+
+std::string version_string(const Event& event, const ArtifactVersion& version) {
+    return event.entity + '/' + event.project + '/' + version.collection + ":v" +
+           std::to_string(version.index);
+}
+
+std::string describe_match(const Automation& automation, const Event& event) {
+    return std::visit(
+        [&](const auto& spec) -> std::string {
+            using T = std::decay_t<decltype(spec)>;
+            if constexpr (std::is_same_v<T, trigger::CreateArtifact>) {
+                const auto& v = std::get<ArtifactCreated>(event.body).version;
+                return "new version " + version_string(event, v) + " created" +
+                       pattern_note("collection", spec.collection);
+            } else if constexpr (std::is_same_v<T, trigger::LinkArtifact>) {
+                const auto& b = std::get<ArtifactLinked>(event.body);
+                return b.source.entity + '/' + b.source.project + '/' + b.source.collection + ":v" +
+                       std::to_string(b.source.index) + " linked as " +
+                       version_string(event, b.version) + pattern_note("alias", spec.alias) +
+                       pattern_note("tag", spec.tag);
+            } else if constexpr (std::is_same_v<T, trigger::UnlinkArtifact>) {
+                return version_string(event, std::get<ArtifactUnlinked>(event.body).version) +
+                       " unlinked";
+            } else if constexpr (std::is_same_v<T, trigger::AddArtifactAlias>) {
+                const auto& b = std::get<AliasAdded>(event.body);
+                return "alias " + quoted(b.alias) + " added to " +
+                       version_string(event, b.version) + pattern_note("alias", spec.alias);
+            } else if constexpr (std::is_same_v<T, trigger::AddArtifactTag>) {
+                const auto& b = std::get<TagAdded>(event.body);
+                return "tag " + quoted(b.tag) + " added to " + version_string(event, b.version) +
+                       pattern_note("tag", spec.tag);
+            } else if constexpr (std::is_same_v<T, trigger::RemoveArtifactTag>) {
+                const auto& b = std::get<TagRemoved>(event.body);
+                return "tag " + quoted(b.tag) + " removed from " +
+                       version_string(event, b.version) + pattern_note("tag", spec.tag);
+            } else if constexpr (std::is_same_v<T, trigger::RunStateChange>) {
+                const auto& b = std::get<RunStateChanged>(event.body);
+                return run_text(b.run) + " entered state " + std::string(to_string(b.state));
+            } else {
+                const auto& b = std::get<RunMetricsLogged>(event.body);
+                return run_text(b.run) + " logged " + quoted(spec.metric) + " at step " +
+                       std::to_string(b.step);
+            }
+        },
+        automation.trigger.spec());
+}
+
+}  // namespace herald::detail

@@ -1,0 +1,21 @@
+// Trigger filters and the reasons firings give.
+#pragma once
+
+#include <herald/automation.hpp>
+#include <herald/event.hpp>
+
+#include <string>
+
+namespace herald::detail {
+
+/// Whether the event passes the trigger's own filters (patterns, run filters, chosen states).
+/// The caller has already checked the scope and that the trigger listens to the event's kind.
+bool filters_match(const Trigger& trigger, const Event& event) noexcept;
+
+/// Why `automation` fired on `event`, for people.
+std::string describe_match(const Automation& automation, const Event& event);
+
+/// "<entity>/<project>/<collection>:v<index>".
+std::string version_string(const Event& event, const ArtifactVersion& version);
+
+}  // namespace herald::detail

@@ -1,0 +1,147 @@
+#include "model/validate.hpp"
+
+#include <herald/error.hpp>
+
+#include <boost/json/parse.hpp>
+
+#include <cmath>
+#include <string>
+
+namespace herald::detail {
+namespace {
+
+[[noreturn]] void fail(std::string field, std::string reason) {
+    throw Error(errc::invalid_argument, std::move(field), std::move(reason));
+}
+
+void require_name(std::string_view value, const char* field) {
+    if (value.empty())
+        fail(field, "must not be empty");
+    if (value.find('\0') != std::string_view::npos)
+        fail(field, "must not contain NUL");
+}
+
+void validate_scope(const Scope& scope) {
+    require_name(scope.entity, "scope.entity");
+    if (scope.kind == ScopeKind::entity) {
+        if (!scope.project.empty())
+            fail("scope.project", "an ENTITY scope has no project");
+        return;
+    }
+    require_name(scope.project, "scope.project");
+    if (scope.kind == ScopeKind::collection)
+        require_name(scope.collection, "scope.collection");
+    else if (!scope.collection.empty())
+        fail("scope.collection", "only a COLLECTION scope names a collection");
+}
+
+void require_window(std::size_t window, const char* field) {
+    if (window == 0)
+        fail(field, "must be a positive number of values");
+}
+
+void require_finite(double value, const char* field) {
+    if (!std::isfinite(value))
+        fail(field, "must be a finite number");
+}
+
+void require_cooldown(std::chrono::seconds cooldown) {
+    if (cooldown.count() < 0)
+        fail("trigger.cooldown", "must not be negative");
+}
+
+void require_metric(const std::string& metric) {
+    require_name(metric, "trigger.metric");
+}
+
+void validate_trigger(const Trigger& trigger) {
+    std::visit(
+        [](const auto& spec) {
+            using T = std::decay_t<decltype(spec)>;
+            if constexpr (std::is_same_v<T, trigger::MetricThreshold>) {
+                require_metric(spec.metric);
+                require_window(spec.window, "trigger.window");
+                require_finite(spec.threshold, "trigger.threshold");
+                require_cooldown(spec.cooldown);
+            } else if constexpr (std::is_same_v<T, trigger::MetricChange>) {
+                require_metric(spec.metric);
+                require_window(spec.current_window, "trigger.current_window");
+                require_window(spec.prior_window, "trigger.prior_window");
+                require_finite(spec.amount, "trigger.amount");
+                if (spec.amount <= 0)
+                    fail("trigger.amount", "must be greater than 0");
+                require_cooldown(spec.cooldown);
+            } else if constexpr (std::is_same_v<T, trigger::MetricZScore>) {
+                require_metric(spec.metric);
+                require_window(spec.window, "trigger.window");
+                if (spec.window < 2)
+                    fail("trigger.window", "a z-score needs a window of at least 2 values");
+                require_finite(spec.threshold, "trigger.threshold");
+                if (spec.threshold <= 0)
+                    fail("trigger.threshold", "must be greater than 0");
+                require_cooldown(spec.cooldown);
+            } else if constexpr (std::is_same_v<T, trigger::RunStateChange>) {
+                if (spec.states.empty())
+                    fail("trigger.states", "choose at least one state");
+                for (RunState s : spec.states)
+                    if (s != RunState::running && s != RunState::finished && s != RunState::failed)
+                        fail("trigger.states",
+                             std::string(to_string(s)) +
+                                 " cannot be chosen (Running, Finished or Failed; Crashed counts "
+                                 "as Failed, Killed never triggers)");
+                require_cooldown(spec.cooldown);
+            }
+        },
+        trigger.spec());
+}
+
+void require_json_object(const std::string& text, const char* field, bool allow_empty) {
+    if (text.empty()) {
+        if (allow_empty)
+            return;
+        fail(field, "must not be empty");
+    }
+    boost::system::error_code ec;
+    auto value = boost::json::parse(text, ec);
+    if (ec)
+        fail(field, "is not valid JSON: " + ec.message());
+    if (!value.is_object())
+        fail(field, "must be a JSON object");
+}
+
+void validate_action(const Action& action) {
+    std::visit(
+        [](const auto& spec) {
+            using T = std::decay_t<decltype(spec)>;
+            if constexpr (std::is_same_v<T, action::Webhook>) {
+                require_name(spec.integration, "action.integration");
+                require_json_object(spec.payload, "action.payload", false);
+            } else if constexpr (std::is_same_v<T, action::SlackNotification>) {
+                require_name(spec.integration, "action.integration");
+                if (spec.title.empty() && spec.message.empty())
+                    fail("action.message", "a Slack notification needs a title or a message");
+            } else if constexpr (std::is_same_v<T, action::LaunchJob>) {
+                require_name(spec.queue, "action.queue");
+                require_name(spec.job, "action.job");
+                require_json_object(spec.override, "action.override", true);
+            }
+        },
+        action.spec());
+}
+
+}  // namespace
+
+void validate(const Automation& automation) {
+    require_name(automation.name, "name");
+    if (automation.name.size() > max_automation_name_length)
+        fail("name", "must be at most 255 characters");
+    validate_scope(automation.scope);
+    const TriggerKind kind = automation.trigger.kind();
+    if (!allowed_in(kind, automation.scope.kind))
+        fail("trigger.type", std::string(to_string(kind)) + " cannot be used in a " +
+                                 std::string(to_string(automation.scope.kind)) + " scope");
+    validate_trigger(automation.trigger);
+    validate_action(automation.action);
+}
+
+}  // namespace herald::detail
