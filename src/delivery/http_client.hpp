@@ -1,0 +1,108 @@
+// delivery/http_client.hpp — herald's HTTP/1.1 client for webhook and Slack deliveries.
+//
+// One POST per call, over keep-alive connection pools per (scheme, host, port), with the
+// SSRF rules, timeouts and bounds of `DeliveryConfig`. Redirects are never followed: a 3xx is
+// a response like any other.
+//
+//     HttpClient client{io.get_executor(), config,
+//     std::make_shared<SystemResolver>(io.get_executor())}; HttpRequest request{.url =
+//     boost::urls::url{"https://hooks.example/x"},
+//                         .headers = {{"Content-Type", "application/json"}},
+//                         .body = payload};
+//     auto [ec, response] = co_await client.async_send(std::move(request),
+//                                                      asio::as_tuple(asio::use_awaitable));
+//     if (ec) log(ec.message(), response.diagnostic); else log(response.status);
+//
+// Beast and the coroutines that drive it live in http_client.cpp only.
+#pragma once
+
+#include <herald/delivery_config.hpp>
+#include <herald/delivery_error.hpp>
+#include <herald/resolver.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/url/url.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace herald::detail {
+
+/// A header field as sent or received (names compare case-insensitively).
+using HttpHeader = std::pair<std::string, std::string>;
+
+/// One outgoing request. The method is always POST. The client adds `Host`, `User-Agent`
+/// and `Content-Length`; everything else (Content-Type, signatures, delivery id) is the
+/// caller's.
+struct HttpRequest {
+    boost::urls::url url;  ///< absolute http:// or https:// URL
+    std::vector<HttpHeader> headers;
+    std::string body;
+};
+
+/// What came back, or on error what is known about why not.
+struct HttpResponse {
+    unsigned status = 0;  ///< HTTP status; 0 when the request failed
+    std::vector<HttpHeader> headers;
+    std::string body;        ///< at most DeliveryConfig::max_response_body bytes
+    bool truncated = false;  ///< the body was longer than the bound (the rest was discarded)
+    /// From taking a connection slot (so including connect and TLS) to the response's last byte
+    /// read, or to the failure.
+    std::chrono::nanoseconds latency{};
+    /// On error: what happened, for logs and history ("ssrf: 10.0.0.1 is in a private range
+    /// (10.0.0.0/8)", "connect 203.0.113.7:443: Connection refused"). Never holds request data.
+    std::string diagnostic;
+
+    /// The first header with this name (case-insensitive), if any.
+    std::optional<std::string_view> header(std::string_view name) const;
+};
+
+/// Sends POST requests. Thread safety: `async_send` and `cancel` may be called from any thread;
+/// the client's state lives on an internal strand of the executor given to the constructor.
+/// Completion: the handler runs on its associated executor, else on that constructor executor;
+/// never inline. Cancellation: per-operation (terminal) through the handler's cancellation slot;
+/// a cancelled request completes with `asio::error::operation_aborted` and its connection is
+/// closed. Destroying the client (or `cancel()`) aborts everything in flight or queued.
+class HttpClient {
+  public:
+    using Signature = void(boost::system::error_code, HttpResponse);
+    using Handler = boost::asio::any_completion_handler<Signature>;
+
+    /// Throws herald::Error (invalid_argument) for a malformed allow-list entry or an
+    /// unreadable CA file.
+    HttpClient(boost::asio::any_io_executor executor, DeliveryConfig config,
+               std::shared_ptr<Resolver> resolver);
+    ~HttpClient();
+    HttpClient(const HttpClient&) = delete;
+    HttpClient& operator=(const HttpClient&) = delete;
+
+    /// Sends `request`; completes with `void(error_code, HttpResponse)`. Any HTTP status,
+    /// including 3xx/4xx/5xx, is success at this level (ec == {}); ec is a `delivery_errc` or
+    /// `operation_aborted` when no complete response header arrived.
+    template <class CompletionToken>
+    auto async_send(HttpRequest request, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, Signature>(
+            [this](auto handler, HttpRequest req) {
+                send(std::move(req), Handler{std::move(handler)});
+            },
+            token, std::move(request));
+    }
+
+    /// Aborts every queued and in-flight request (operation_aborted) and closes all connections.
+    void cancel();
+
+  private:
+    class Impl;
+    void send(HttpRequest request, Handler handler);
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace herald::detail
