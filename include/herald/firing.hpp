@@ -1,16 +1,18 @@
 // herald/firing.hpp — the record of one automation firing on one event.
 //
 // A firing is produced for every (automation, event) match and kept in the history store,
-// queryable per automation:
+// queryable per automation, per integration and by time; the dispatcher adds every delivery
+// attempt and the final status:
 //
 //     for (const herald::Firing& f : engine.history().by_automation(id))
-//         std::cout << f.reason << '\n';   // "alias 'production' added to acme/reg/clf:v3 ..."
+//         std::cout << f.reason << ' ' << to_string(f.status) << ' ' << f.attempts.size() << '\n';
 #pragma once
 
 #include <herald/action.hpp>
 #include <herald/clock.hpp>
 #include <herald/event.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,7 +20,24 @@
 
 namespace herald {
 
+/// Where a firing stands: `pending` until its action is carried out (or given up), `finished`
+/// when it succeeded, `failed` when it failed without retry (or its integration is gone or
+/// disabled), `skipped` when it was never attempted (e.g. its integration was disabled before),
+/// `dead` when every retry failed (a dead delivery can be replayed).
 enum class FiringStatus { pending, finished, failed, skipped, dead };
+
+/// One try at carrying out a firing's action (an HTTP request, a job hand-over).
+/// Value type; thread-compatible.
+struct DeliveryAttempt {
+    int number = 0;                      ///< 1 for the first attempt; a replay continues counting
+    Timestamp time{};                    ///< when the attempt started
+    int status_code = 0;                 ///< HTTP status; 0 when no response arrived
+    std::chrono::nanoseconds latency{};  ///< until the response (or the failure)
+    std::string error;                   ///< why it failed; empty when it succeeded
+    std::string response_body;           ///< the start of the response body, cut to a bound
+
+    friend bool operator==(const DeliveryAttempt&, const DeliveryAttempt&) = default;
+};
 
 /// What a run metric trigger saw when it fired; the source of the `metric_*` payload variables.
 struct MetricObservation {
@@ -41,6 +60,11 @@ struct Firing {
     std::string reason;                       ///< human-readable: why the automation fired
     std::optional<MetricObservation> metric;  ///< set by run metric triggers
     FiringStatus status = FiringStatus::pending;
+    /// The integration the action goes through (webhook and Slack), the job queue for a launch
+    /// job, empty for no action. Integrations are per entity: `event.entity` qualifies it.
+    std::string integration;
+    std::string payload;                    ///< the body last sent, secret values masked
+    std::vector<DeliveryAttempt> attempts;  ///< oldest first
 
     friend bool operator==(const Firing&, const Firing&) = default;
 };

@@ -19,6 +19,7 @@ class MemoryStorage final : public Storage {
 
     AutomationStore& automations() override;
     HistoryStore& history() override;
+    OutboxStore& outbox() override;
 
   private:
     struct Stores;

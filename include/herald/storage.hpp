@@ -8,10 +8,12 @@
 
 #include <herald/automation.hpp>
 #include <herald/firing.hpp>
+#include <herald/outbox_store.hpp>
 
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,15 +32,46 @@ class AutomationStore {
     virtual std::vector<Automation> all() const = 0;
 };
 
+/// Which firings `HistoryStore::query` returns: those matching every field that is set.
+struct HistoryQuery {
+    std::string automation_id;
+    std::string entity;              ///< with `integration`: the entity the integration belongs to
+    std::string integration;         ///< see `Firing::integration`
+    std::optional<Timestamp> from;   ///< firing time >= from
+    std::optional<Timestamp> until;  ///< firing time < until
+    std::size_t limit = 100;
+};
+
+/// What the dispatcher learned about a firing: its new status, and the attempt that led to it.
+struct FiringUpdate {
+    std::string firing_id;
+    FiringStatus status = FiringStatus::pending;
+    std::optional<DeliveryAttempt> attempt;  ///< appended to `Firing::attempts` when set
+    std::string payload;                     ///< replaces `Firing::payload` when not empty
+};
+
 /// The record of every firing.
 class HistoryStore {
   public:
     virtual ~HistoryStore() = default;
     /// Records new firings; all or none. When it returns they are recorded for good.
     virtual void append(std::span<const Firing> firings) = 0;
+    /// Applies updates in order; an update for an unknown firing is ignored.
+    virtual void update(std::span<const FiringUpdate> updates) = 0;
+    virtual std::optional<Firing> find(std::string_view firing_id) const = 0;
+    /// The matching firings, newest first, at most `query.limit`.
+    virtual std::vector<Firing> query(const HistoryQuery& query) const = 0;
+
     /// The most recent firings of an automation, newest first, at most `limit`.
-    virtual std::vector<Firing> by_automation(std::string_view automation_id,
-                                              std::size_t limit = 100) const = 0;
+    std::vector<Firing> by_automation(std::string_view automation_id,
+                                      std::size_t limit = 100) const {
+        return query({.automation_id = std::string(automation_id), .limit = limit});
+    }
+    /// The automation's last execution: its most recent firing.
+    std::optional<Firing> last_execution(std::string_view automation_id) const {
+        auto newest = by_automation(automation_id, 1);
+        return newest.empty() ? std::nullopt : std::optional<Firing>(std::move(newest.front()));
+    }
 };
 
 /// A storage backend: the stores herald keeps its state in. Thread-safe.
@@ -47,6 +80,17 @@ class Storage {
     virtual ~Storage() = default;
     virtual AutomationStore& automations() = 0;
     virtual HistoryStore& history() = 0;
+    virtual OutboxStore& outbox() = 0;
+
+    /// Records firings in the history and enqueues their deliveries, all or none; what
+    /// `Engine::publish` calls. This default writes the history first, then the outbox; a
+    /// persistent backend overrides it to write both in one transaction.
+    virtual void record_firings(std::span<const Firing> firings,
+                                std::span<const Delivery> deliveries) {
+        history().append(firings);
+        if (!deliveries.empty())
+            outbox().enqueue(deliveries);
+    }
 };
 
 }  // namespace herald

@@ -6,6 +6,8 @@
 #include <herald/memory_storage.hpp>
 
 #include <mutex>
+#include <type_traits>
+#include <variant>
 
 namespace herald {
 namespace detail {
@@ -45,6 +47,21 @@ void EngineState::forget(const Automation& automation) {
 
 namespace {
 
+/// The integration (or job queue) an action goes through; empty for no action.
+std::string integration_of(const Action& action) {
+    return std::visit(
+        [](const auto& spec) -> std::string {
+            using Spec = std::decay_t<decltype(spec)>;
+            if constexpr (std::is_same_v<Spec, action::LaunchJob>)
+                return spec.queue;
+            else if constexpr (std::is_same_v<Spec, action::None>)
+                return {};
+            else
+                return spec.integration;
+        },
+        action.spec());
+}
+
 Firing make_firing(const Automation& automation, const Event& event, Timestamp now) {
     return Firing{
         .id = detail::new_uuid(),
@@ -57,6 +74,7 @@ Firing make_firing(const Automation& automation, const Event& event, Timestamp n
         // A no-op action is carried out by recording the firing.
         .status = automation.action.kind() == ActionKind::none ? FiringStatus::finished
                                                                : FiringStatus::pending,
+        .integration = integration_of(automation.action),
     };
 }
 
@@ -92,10 +110,15 @@ PublishReceipt Engine::publish(Event event) {
     }
     PublishReceipt receipt{.event_id = event.id, .firings = {}};
     receipt.firings.reserve(matched.size());
-    for (const auto& automation : matched)
+    std::vector<Delivery> deliveries;
+    for (const auto& automation : matched) {
         receipt.firings.push_back(make_firing(*automation, event, now));
+        if (receipt.firings.back().status == FiringStatus::pending)
+            deliveries.push_back(
+                {.firing = receipt.firings.back(), .action = automation->action, .due = now});
+    }
     if (!receipt.firings.empty())
-        state_->storage->history().append(receipt.firings);
+        state_->storage->record_firings(receipt.firings, deliveries);
     return receipt;
 }
 

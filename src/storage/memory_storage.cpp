@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -55,23 +56,193 @@ class MemoryHistoryStore final : public HistoryStore {
   public:
     void append(std::span<const Firing> firings) override {
         std::unique_lock lock(mutex_);
-        for (const Firing& f : firings)
-            by_automation_[f.automation_id].push_back(f);
+        for (const Firing& f : firings) {
+            const std::size_t position = firings_.size();
+            firings_.push_back(f);
+            by_id_.emplace(f.id, position);
+            by_automation_[f.automation_id].push_back(position);
+            if (!f.integration.empty())
+                by_integration_[integration_key(f.event.entity, f.integration)].push_back(position);
+        }
     }
-    std::vector<Firing> by_automation(std::string_view automation_id,
-                                      std::size_t limit) const override {
+    void update(std::span<const FiringUpdate> updates) override {
+        std::unique_lock lock(mutex_);
+        for (const FiringUpdate& u : updates) {
+            auto it = by_id_.find(u.firing_id);
+            if (it == by_id_.end())
+                continue;
+            Firing& f = firings_[it->second];
+            f.status = u.status;
+            if (u.attempt)
+                f.attempts.push_back(*u.attempt);
+            if (!u.payload.empty())
+                f.payload = u.payload;
+        }
+    }
+    std::optional<Firing> find(std::string_view firing_id) const override {
         std::shared_lock lock(mutex_);
-        auto it = by_automation_.find(std::string(automation_id));
-        if (it == by_automation_.end())
-            return {};
-        const auto& all = it->second;
-        const std::size_t n = std::min(limit, all.size());
-        return std::vector<Firing>(all.rbegin(), all.rbegin() + static_cast<std::ptrdiff_t>(n));
+        auto it = by_id_.find(std::string(firing_id));
+        if (it == by_id_.end())
+            return std::nullopt;
+        return firings_[it->second];
+    }
+    std::vector<Firing> query(const HistoryQuery& q) const override {
+        std::shared_lock lock(mutex_);
+        std::vector<Firing> out;
+        auto take = [&](std::size_t position) {
+            const Firing& f = firings_[position];
+            if (matches(q, f))
+                out.push_back(f);
+            return out.size() < q.limit;
+        };
+        // Appends arrive in firing-time order, so walking a position list backwards is newest
+        // first; the narrowest list that the query names is walked.
+        if (const std::vector<std::size_t>* positions = narrowest(q)) {
+            for (auto it = positions->rbegin(); it != positions->rend() && take(*it); ++it) {
+            }
+        } else {
+            for (std::size_t i = firings_.size(); i > 0 && take(i - 1); --i) {
+            }
+        }
+        return out;
     }
 
   private:
+    static std::string integration_key(std::string_view entity, std::string_view integration) {
+        std::string key(entity);
+        key += '\0';
+        key += integration;
+        return key;
+    }
+    static bool matches(const HistoryQuery& q, const Firing& f) {
+        return (q.automation_id.empty() || f.automation_id == q.automation_id) &&
+               (q.integration.empty() ||
+                (f.integration == q.integration && f.event.entity == q.entity)) &&
+               (!q.from || f.time >= *q.from) && (!q.until || f.time < *q.until);
+    }
+    const std::vector<std::size_t>* narrowest(const HistoryQuery& q) const {
+        static const std::vector<std::size_t> none;
+        if (!q.automation_id.empty()) {
+            auto it = by_automation_.find(q.automation_id);
+            return it == by_automation_.end() ? &none : &it->second;
+        }
+        if (!q.integration.empty()) {
+            auto it = by_integration_.find(integration_key(q.entity, q.integration));
+            return it == by_integration_.end() ? &none : &it->second;
+        }
+        return nullptr;
+    }
+
     mutable std::shared_mutex mutex_;
-    std::unordered_map<std::string, std::vector<Firing>> by_automation_;
+    std::vector<Firing> firings_;  ///< in append order
+    std::unordered_map<std::string, std::size_t> by_id_;
+    std::unordered_map<std::string, std::vector<std::size_t>> by_automation_;
+    std::unordered_map<std::string, std::vector<std::size_t>> by_integration_;
+};
+
+/// Waiting deliveries in one ordered index on (due time or lease end, id), as a persistent
+/// backend would keep them; dead letters apart, in dead-lettering order.
+class MemoryOutboxStore final : public OutboxStore {
+  public:
+    void enqueue(std::span<const Delivery> deliveries) override {
+        std::unique_lock lock(mutex_);
+        for (const Delivery& d : deliveries) {
+            if (waiting_.contains(d.firing.id) || dead_.contains(d.firing.id))
+                throw Error(errc::already_exists, "delivery_id",
+                            "delivery '" + d.firing.id + "' is already in the outbox");
+        }
+        for (const Delivery& d : deliveries)
+            add_waiting(d, d.due);
+    }
+    std::vector<Delivery> claim(Timestamp now, std::size_t limit, Timestamp lease_until) override {
+        std::unique_lock lock(mutex_);
+        std::vector<decltype(by_due_)::node_type> leased;
+        while (leased.size() < limit && !by_due_.empty() && by_due_.begin()->first <= now)
+            leased.push_back(by_due_.extract(by_due_.begin()));
+        std::vector<Delivery> out;
+        out.reserve(leased.size());
+        for (auto& node : leased) {
+            Waiting& w = waiting_.at(node.value().second);
+            out.push_back(w.delivery);
+            node.value().first = lease_until;
+            w.key = node.value();
+            by_due_.insert(std::move(node));
+        }
+        return out;
+    }
+    void settle(std::span<const OutboxUpdate> updates) override {
+        std::unique_lock lock(mutex_);
+        for (const OutboxUpdate& u : updates) {
+            auto it = waiting_.find(u.delivery_id);
+            if (it == waiting_.end())
+                continue;
+            by_due_.erase(it->second.key);
+            switch (u.kind) {
+                case OutboxUpdate::Kind::complete:
+                    waiting_.erase(it);
+                    break;
+                case OutboxUpdate::Kind::reschedule:
+                    it->second.delivery.due = u.due;
+                    it->second.delivery.attempts = u.attempts;
+                    it->second.key = {u.due, it->first};
+                    by_due_.insert(it->second.key);
+                    break;
+                case OutboxUpdate::Kind::dead_letter:
+                    dead_order_.push_back(it->first);
+                    dead_.emplace(it->first, std::move(it->second.delivery));
+                    waiting_.erase(it);
+                    break;
+            }
+        }
+    }
+    bool replay(std::string_view delivery_id, Timestamp due) override {
+        std::unique_lock lock(mutex_);
+        auto it = dead_.find(std::string(delivery_id));
+        if (it == dead_.end())
+            return false;
+        Delivery d = std::move(it->second);
+        dead_.erase(it);
+        std::erase(dead_order_, d.firing.id);
+        d.due = due;
+        add_waiting(d, due);
+        return true;
+    }
+    std::optional<Timestamp> next_due() const override {
+        std::shared_lock lock(mutex_);
+        if (by_due_.empty())
+            return std::nullopt;
+        return by_due_.begin()->first;
+    }
+    std::vector<Delivery> dead_letters(std::size_t limit) const override {
+        std::shared_lock lock(mutex_);
+        std::vector<Delivery> out;
+        for (std::size_t i = 0; i < dead_order_.size() && out.size() < limit; ++i)
+            out.push_back(dead_.at(dead_order_[i]));
+        return out;
+    }
+    std::size_t pending_count() const override {
+        std::shared_lock lock(mutex_);
+        return waiting_.size();
+    }
+
+  private:
+    using Key = std::pair<Timestamp, std::string>;
+    struct Waiting {
+        Delivery delivery;
+        Key key;  ///< its entry in `by_due_`
+    };
+
+    void add_waiting(const Delivery& d, Timestamp due) {
+        Key key{due, d.firing.id};
+        waiting_.emplace(d.firing.id, Waiting{d, key});
+        by_due_.insert(std::move(key));
+    }
+
+    mutable std::shared_mutex mutex_;
+    std::unordered_map<std::string, Waiting> waiting_;
+    std::set<Key> by_due_;  ///< (due time or lease end, id)
+    std::unordered_map<std::string, Delivery> dead_;
+    std::vector<std::string> dead_order_;
 };
 
 }  // namespace
@@ -79,6 +250,7 @@ class MemoryHistoryStore final : public HistoryStore {
 struct MemoryStorage::Stores {
     MemoryAutomationStore automations;
     MemoryHistoryStore history;
+    MemoryOutboxStore outbox;
 };
 
 MemoryStorage::MemoryStorage() : stores_(std::make_unique<Stores>()) {}
@@ -89,6 +261,9 @@ AutomationStore& MemoryStorage::automations() {
 }
 HistoryStore& MemoryStorage::history() {
     return stores_->history;
+}
+OutboxStore& MemoryStorage::outbox() {
+    return stores_->outbox;
 }
 
 }  // namespace herald

@@ -1,0 +1,87 @@
+// herald/outbox_store.hpp — the durable queue of deliveries waiting to be carried out.
+//
+// `Engine::publish` enqueues one `Delivery` per firing that has an action, in the same call that
+// records the firing, before it returns; the dispatcher claims due deliveries, carries them out
+// and settles each one (complete, reschedule, dead-letter):
+//
+//     herald::OutboxStore& outbox = storage->outbox();
+//     for (herald::Delivery& d : outbox.claim(now, 64, now + std::chrono::minutes{5})) {
+//         // ... send ...
+//         herald::OutboxUpdate done{.delivery_id = d.firing.id,
+//                                   .kind = herald::OutboxUpdate::Kind::complete};
+//         outbox.settle({&done, 1});
+//     }
+//
+// A claim is a lease: a claimed delivery that is not settled before its lease ends becomes due
+// again, so the work of a claimer that crashed returns. Backends keep one ordered index on the
+// due time (the lease end while claimed), so claiming from a million waiting deliveries costs
+// O(log n) per delivery; calls take batches, so a persistent backend writes each batch in one
+// transaction (group commit).
+#pragma once
+
+#include <herald/action.hpp>
+#include <herald/clock.hpp>
+#include <herald/firing.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald {
+
+/// A firing waiting for its action to be carried out. Carries everything needed to do so (the
+/// action as it was when the automation fired), so deleting or changing the automation does not
+/// change deliveries already made. Value type; thread-compatible.
+struct Delivery {
+    Firing firing;     ///< `firing.id` is the delivery id, stable across attempts and replays
+    Action action;     ///< the automation's action when it fired
+    int attempts = 0;  ///< attempts made so far
+    Timestamp due{};   ///< not to be attempted before this time
+
+    friend bool operator==(const Delivery&, const Delivery&) = default;
+};
+
+/// How a claimed delivery is settled.
+struct OutboxUpdate {
+    enum class Kind {
+        complete,     ///< done (succeeded or failed for good): removed from the outbox
+        reschedule,   ///< due again at `due`, with `attempts` attempts made
+        dead_letter,  ///< retries exhausted: kept, never claimed again unless replayed
+    };
+    std::string delivery_id;
+    Kind kind = Kind::complete;
+    Timestamp due{};   ///< reschedule only
+    int attempts = 0;  ///< reschedule only
+};
+
+/// The outbox: deliveries by due time. Implementations must be thread-safe; every call is
+/// all-or-none and durable when it returns.
+class OutboxStore {
+  public:
+    virtual ~OutboxStore() = default;
+
+    /// Adds deliveries (their ids are new). Persistent backends should enqueue together with the
+    /// history record, see `Storage::record_firings`.
+    virtual void enqueue(std::span<const Delivery> deliveries) = 0;
+    /// Up to `limit` deliveries due at `now` (earliest first, dead letters never), each leased
+    /// until `lease_until`: it is not returned again before then unless settled.
+    virtual std::vector<Delivery> claim(Timestamp now, std::size_t limit,
+                                        Timestamp lease_until) = 0;
+    /// Settles claimed deliveries; an update for an id that is not in the outbox is ignored.
+    virtual void settle(std::span<const OutboxUpdate> updates) = 0;
+    /// Makes a dead-lettered delivery due at `due` with its attempts kept, so attempt numbers
+    /// continue; false when no dead letter has that id.
+    virtual bool replay(std::string_view delivery_id, Timestamp due) = 0;
+    /// The earliest time something may become claimable (a due time or a lease end); nullopt
+    /// when nothing waits. Dead letters do not count.
+    virtual std::optional<Timestamp> next_due() const = 0;
+    /// The dead letters, oldest first, at most `limit`.
+    virtual std::vector<Delivery> dead_letters(std::size_t limit = 100) const = 0;
+    /// How many deliveries wait (claimed or not), dead letters excluded.
+    virtual std::size_t pending_count() const = 0;
+};
+
+}  // namespace herald
