@@ -28,6 +28,10 @@ class AutomationManager {
     /// Validates and stores a new automation; returns it with id, creator and timestamps set
     /// (whatever `automation` held in those fields is ignored).
     Automation create(const Principal& who, Automation automation);
+    /// Creates all or none (an import): every automation is authorized and validated, and the
+    /// names checked against each other and their scopes, before any is written. Errors name the
+    /// element, e.g. field "[2].trigger.window".
+    std::vector<Automation> create_all(const Principal& who, std::vector<Automation> automations);
     /// Replaces the automation `id` with `automation` (its id, creator and creation time are kept).
     Automation update(const Principal& who, std::string_view id, Automation automation);
     void remove(const Principal& who, std::string_view id);

@@ -1,11 +1,13 @@
 #include "engine/engine_state.hpp"
 #include "model/validate.hpp"
+#include "util/error_path.hpp"
 #include "util/ids.hpp"
 
 #include <herald/automation_manager.hpp>
 #include <herald/error.hpp>
 
 #include <mutex>
+#include <set>
 
 namespace herald {
 namespace {
@@ -37,6 +39,12 @@ void require_unique_name(const detail::EngineState& state, const Automation& aut
                         automation.scope.path());
 }
 
+void stamp_new(Automation& automation, const Principal& who, Timestamp now) {
+    automation.id = detail::new_uuid();
+    automation.creator = who.user;
+    automation.created_at = automation.updated_at = now;
+}
+
 }  // namespace
 
 Automation AutomationManager::create(const Principal& who, Automation automation) {
@@ -44,12 +52,45 @@ Automation AutomationManager::create(const Principal& who, Automation automation
     detail::validate(automation);
     std::unique_lock lock(state_.mutex);
     require_unique_name(state_, automation, {});
-    automation.id = detail::new_uuid();
-    automation.creator = who.user;
-    automation.created_at = automation.updated_at = state_.clock->now();
+    stamp_new(automation, who, state_.clock->now());
     state_.storage->automations().insert(automation);
     state_.remember(std::make_shared<const Automation>(automation));
     return automation;
+}
+
+std::vector<Automation> AutomationManager::create_all(const Principal& who,
+                                                      std::vector<Automation> automations) {
+    for (std::size_t i = 0; i < automations.size(); ++i)
+        detail::within_element(i, [&] {
+            authorize(state_, who, Permission::manage_automations, automations[i].scope);
+            detail::validate(automations[i]);
+        });
+    std::unique_lock lock(state_.mutex);
+    std::set<std::pair<std::string, std::string>> batch_names;
+    for (std::size_t i = 0; i < automations.size(); ++i)
+        detail::within_element(i, [&] {
+            require_unique_name(state_, automations[i], {});
+            if (!batch_names.emplace(detail::scope_key(automations[i].scope), automations[i].name)
+                     .second)
+                throw Error(errc::already_exists, "name",
+                            "the import names '" + automations[i].name + "' twice in " +
+                                automations[i].scope.path());
+        });
+    const Timestamp now = state_.clock->now();
+    std::size_t written = 0;
+    try {
+        for (; written < automations.size(); ++written) {
+            stamp_new(automations[written], who, now);
+            state_.storage->automations().insert(automations[written]);
+        }
+    } catch (...) {
+        while (written > 0)
+            state_.storage->automations().erase(automations[--written].id);
+        throw;
+    }
+    for (const Automation& a : automations)
+        state_.remember(std::make_shared<const Automation>(a));
+    return automations;
 }
 
 Automation AutomationManager::update(const Principal& who, std::string_view id,

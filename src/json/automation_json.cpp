@@ -1,4 +1,6 @@
 #include "json/json_reader.hpp"
+#include "model/validate.hpp"
+#include "util/error_path.hpp"
 
 #include <herald/automation_json.hpp>
 #include <herald/error.hpp>
@@ -417,6 +419,7 @@ Automation automation_from_json(const json::value& value) {
     if (r.has("updated_at"))
         a.updated_at = r.timestamp("updated_at");
     r.finish();
+    detail::validate(a);
     return a;
 }
 
@@ -430,14 +433,8 @@ std::vector<Automation> automations_from_json(std::string_view text) {
         return {automation_from_json(value)};
     std::vector<Automation> out;
     const auto& items = value.get_array();
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        try {
-            out.push_back(automation_from_json(items[i]));
-        } catch (const Error& e) {
-            const std::string at = "[" + std::to_string(i) + "]";
-            throw Error(e.code(), e.field().empty() ? at : at + "." + e.field(), e.reason());
-        }
-    }
+    for (std::size_t i = 0; i < items.size(); ++i)
+        out.push_back(detail::within_element(i, [&] { return automation_from_json(items[i]); }));
     return out;
 }
 

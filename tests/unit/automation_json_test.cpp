@@ -1,0 +1,180 @@
+#include <herald/automation_json.hpp>
+#include <herald/error.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+using namespace herald;
+using namespace std::chrono_literals;
+
+namespace {
+
+Automation with(Scope scope, Trigger trigger, Action action = action::None{}) {
+    return {.name = "rule",
+            .description = "a rule",
+            .scope = std::move(scope),
+            .trigger = std::move(trigger),
+            .action = std::move(action)};
+}
+
+std::string error_field(std::string_view text) {
+    try {
+        automation_from_json(text);
+    } catch (const Error& e) {
+        return e.field() + " | " + e.reason();
+    }
+    return "no error";
+}
+
+/// The ```json blocks of the README's automation-format section.
+std::vector<std::string> readme_examples() {
+    std::ifstream in(HERALD_SOURCE_DIR "/README.md");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    const auto begin = text.find("<!-- automation-json-examples -->");
+    const auto end = text.find("<!-- /automation-json-examples -->");
+    REQUIRE(begin != std::string::npos);
+    REQUIRE(end != std::string::npos);
+    std::vector<std::string> blocks;
+    for (auto at = text.find("```json\n", begin); at < end; at = text.find("```json\n", at)) {
+        at += 8;
+        const auto close = text.find("```", at);
+        blocks.push_back(text.substr(at, close - at));
+        at = close + 3;
+    }
+    return blocks;
+}
+
+}  // namespace
+
+TEST_CASE("every trigger and action kind round-trips through JSON", "[automation_json]") {
+    const RunFilter runs{.user = "alice", .name = Pattern{"^sweep-"}};
+    const std::vector<Automation> all{
+        with(Scope::for_project("acme", "mnist"),
+             trigger::CreateArtifact{.collection = Pattern{"^train"}, .artifact_type = "dataset"}),
+        with(Scope::for_registry("acme", "reg"),
+             trigger::LinkArtifact{.alias = Pattern{"production"}, .tag = Pattern{"ok"}},
+             action::Webhook{.integration = "deploy",
+                             .payload = R"({"event_type":"${event_type}","n":[1,2]})"}),
+        with(Scope::for_entity("acme"), trigger::UnlinkArtifact{}),
+        with(Scope::for_collection("acme", "reg", "clf"),
+             trigger::AddArtifactAlias{.alias = Pattern{"^prod.*$"}},
+             action::SlackNotification{.integration = "alerts",
+                                       .title = "t ${alias}",
+                                       .message = "m",
+                                       .severity = Severity::warn}),
+        with(Scope::for_project("acme", "mnist"), trigger::AddArtifactTag{.tag = Pattern{"gold"}}),
+        with(Scope::for_project("acme", "mnist"), trigger::RemoveArtifactTag{}),
+        with(Scope::for_project("acme", "mnist"),
+             trigger::MetricThreshold{.metric = "loss",
+                                      .window = 7,
+                                      .aggregate = Aggregate::max,
+                                      .comparison = Comparison::less_equal,
+                                      .threshold = 0.25,
+                                      .runs = runs,
+                                      .cooldown = 1h},
+             action::LaunchJob{.queue = "gpu",
+                               .job = "retrain",
+                               .job_version = "v3",
+                               .project = "mnist",
+                               // Templates are kept as text; this one is already in the form
+                               // Boost.JSON writes, so the text survives the round trip.
+                               .override = R"({"override":{"args":{"lr":1E-1}}})"}),
+        with(Scope::for_project("acme", "mnist"),
+             trigger::MetricChange{.metric = "acc",
+                                   .current_window = 3,
+                                   .prior_window = 9,
+                                   .mode = ChangeMode::absolute,
+                                   .direction = ChangeDirection::decrease,
+                                   .amount = 0.05}),
+        with(Scope::for_project("acme", "mnist"),
+             trigger::MetricZScore{.metric = "gpu",
+                                   .window = 12,
+                                   .direction = ZScoreDirection::above,
+                                   .threshold = 2.5,
+                                   .runs = {.user = "bob"}}),
+        with(Scope::for_project("acme", "mnist"),
+             trigger::RunStateChange{.states = {RunState::finished, RunState::failed},
+                                     .runs = runs}),
+    };
+    for (const Automation& a : all) {
+        INFO(to_json(a));
+        CHECK(automation_from_json(to_json(a)) == a);
+    }
+}
+
+TEST_CASE("server-managed fields round-trip too", "[automation_json]") {
+    Automation a = with(Scope::for_project("acme", "mnist"), trigger::RemoveArtifactTag{});
+    a.id = "7d3c";
+    a.creator = "ada";
+    a.enabled = false;
+    a.created_at = Timestamp{1000h + 500ms};
+    a.updated_at = Timestamp{1001h};
+    CHECK(automation_from_json(to_json(a)) == a);
+}
+
+TEST_CASE("an array imports several automations and names the bad element", "[automation_json]") {
+    const auto list = automations_from_json(R"([
+        {"name": "a", "scope": {"type": "PROJECT", "entity": "acme", "project": "p"},
+         "trigger": {"type": "RUN_STATE", "states": ["FAILED"]}, "action": {"type": "NO_ACTION"}},
+        {"name": "b", "scope": {"type": "ENTITY", "entity": "acme"},
+         "trigger": {"type": "UNLINK_ARTIFACT"}, "action": {"type": "NO_ACTION"}}])");
+    CHECK(list.size() == 2);
+    try {
+        automations_from_json(R"([{"name": "a"}, 3])");
+        FAIL("expected an error");
+    } catch (const Error& e) {
+        CHECK(e.field() == "[0].scope");
+    }
+}
+
+TEST_CASE("invalid JSON input names the field and the reason", "[automation_json]") {
+    const std::string scope = R"("scope": {"type": "PROJECT", "entity": "acme", "project": "p"})";
+    const std::string action = R"("action": {"type": "NO_ACTION"})";
+    const auto doc = [&](std::string name, std::string trigger) {
+        return "{\"name\": " + name + ", " + scope + ", \"trigger\": " + trigger + ", " + action +
+               "}";
+    };
+    CHECK_THAT(error_field("{\"name\": "), Catch::StartsWith(" | "));
+    CHECK_THAT(error_field(doc("\"x\"", R"({"type": "ADD_ALIAS", "alias": "p"})")),
+               Catch::StartsWith("trigger.type | unknown trigger type 'ADD_ALIAS'"));
+    CHECK_THAT(error_field(doc("\"x\"", R"({"type": "ADD_ARTIFACT_ALIAS", "alias": "(prod"})")),
+               Catch::StartsWith("trigger.alias | pattern '(prod' does not compile"));
+    CHECK_THAT(error_field(doc("\"x\"", R"({"type": "LINK_ARTIFACT"})")),
+               Catch::StartsWith("trigger.type | LINK_ARTIFACT cannot be used in a PROJECT scope"));
+    CHECK_THAT(error_field(doc("\"x\"", R"({"type": "RUN_METRIC_THRESHOLD", "metric": "loss",
+                                            "window": -5, "operator": "<", "threshold": 1})")),
+               Catch::StartsWith("trigger.window | must be a positive integer"));
+    CHECK_THAT(error_field(doc("\"\"", R"({"type": "UNLINK_ARTIFACT"})")),
+               Catch::StartsWith("name | must not be empty"));
+    CHECK_THAT(error_field(doc("\"x\"", R"({"type": "RUN_METRIC_THRESHOLD", "metric": "loss",
+                                            "operator": "~", "threshold": 1})")),
+               Catch::StartsWith("trigger.operator | unknown value '~'"));
+    CHECK_THAT(error_field(doc("\"x\"", R"({"type": "RUN_STATE", "states": ["FAILED", "LOST"]})")),
+               Catch::StartsWith("trigger.states[1] | unknown value 'LOST'"));
+    CHECK_THAT(
+        error_field(doc("\"x\"", R"({"type": "ADD_ARTIFACT_ALIAS", "alias": "p", "tag": "t"})")),
+        Catch::StartsWith("trigger.tag | unknown field"));
+    CHECK_THAT(error_field(doc("7", R"({"type": "UNLINK_ARTIFACT"})")),
+               Catch::StartsWith("name | must be a string"));
+    CHECK_THAT(error_field(doc("\"x\"", R"({"type": "ADD_ARTIFACT_ALIAS"})")),
+               Catch::StartsWith("trigger.alias | is required"));
+    CHECK_THAT(error_field("[]"), Catch::StartsWith("(document) | must be a JSON object"));
+}
+
+TEST_CASE("the README's JSON examples are valid automations", "[automation_json]") {
+    const auto examples = readme_examples();
+    CHECK(examples.size() >= 10);
+    std::set<TriggerKind> kinds;
+    for (const std::string& text : examples) {
+        INFO(text);
+        const Automation a = automation_from_json(text);
+        kinds.insert(a.trigger.kind());
+        CHECK(automation_from_json(to_json(a)) == a);
+    }
+    CHECK(kinds.size() == trigger_kind_count);
+}
