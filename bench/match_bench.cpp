@@ -153,14 +153,12 @@ void run_match(benchmark::State& state, std::vector<Automation> automations,
     state.counters["matches_per_event"] =
         static_cast<double>(matches) / static_cast<double>(state.iterations());
 }
-BENCHMARK(BM_Match)->Arg(100)->Arg(10'000)->Arg(100'000);
 
-void BM_Publish(benchmark::State& state) {
+void run_publish(benchmark::State& state, std::vector<Automation> automations,
+                 const std::vector<Event>& events) {
     Engine engine;
     const Principal admin{.user = "admin", .roles = {Role::entity_admin("acme")}};
-    engine.automations().create_all(admin,
-                                    make_automations(static_cast<std::size_t>(state.range(0))));
-    const std::vector<Event> events = make_events();
+    engine.automations().create_all(admin, std::move(automations));
     std::size_t i = 0, fired = 0;
     for (auto _ : state)
         fired += engine.publish(events[i++ % events.size()]).firings.size();
