@@ -17,6 +17,10 @@
 
 namespace herald {
 
+namespace detail {
+struct CompiledRegex;
+}
+
 /// An immutable compiled pattern; cheap to copy; thread-safe to match from many threads.
 class Pattern {
   public:
@@ -32,9 +36,8 @@ class Pattern {
     }
 
   private:
-    struct Regex;
     std::string source_;
-    std::shared_ptr<const Regex> regex_;
+    std::shared_ptr<const detail::CompiledRegex> regex_;
 };
 
 }  // namespace herald

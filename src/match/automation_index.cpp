@@ -1,84 +1,87 @@
 #include "match/automation_index.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace herald::detail {
 namespace {
 
-// Scope names never contain NUL (validation refuses it), so it separates the parts of a key.
-std::string& key_buffer(char tag) {
-    thread_local std::string buffer;
-    buffer.clear();
-    buffer.push_back(tag);
-    return buffer;
+/// A 64-bit finaliser (splitmix64): spreads the combined hashes over the whole word.
+constexpr std::uint64_t mix(std::uint64_t x) noexcept {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
 }
 
-void append_part(std::string& key, std::string_view part) {
-    key.push_back('\0');
-    key.append(part);
+std::uint64_t hash_of(std::string_view s) noexcept {
+    return std::hash<std::string_view>{}(s);
+}
+
+ScopeKind level_of(ScopeKind kind) noexcept {
+    return kind == ScopeKind::registry ? ScopeKind::project : kind;
 }
 
 }  // namespace
 
-std::string_view AutomationIndex::entity_key(std::string_view entity) {
-    std::string& key = key_buffer('E');
-    append_part(key, entity);
-    return key;
+AutomationIndex::ScopeHashes AutomationIndex::hashes(std::string_view entity,
+                                                     std::string_view project,
+                                                     std::string_view collection) noexcept {
+    ScopeHashes h{};
+    h.entity = mix(hash_of(entity));
+    h.project = mix(h.entity ^ hash_of(project));
+    h.collection = mix(h.project ^ hash_of(collection));
+    return h;
 }
 
-std::string_view AutomationIndex::project_key(std::string_view entity, std::string_view project) {
-    std::string& key = key_buffer('P');
-    append_part(key, entity);
-    append_part(key, project);
-    return key;
+std::uint64_t AutomationIndex::key(ScopeKind level, std::uint64_t scope_hash,
+                                   EventKind kind) noexcept {
+    return mix(scope_hash ^ (static_cast<std::uint64_t>(level) << 8) ^
+               static_cast<std::uint64_t>(kind));
 }
 
-std::string_view AutomationIndex::collection_key(std::string_view entity, std::string_view project,
-                                                 std::string_view collection) {
-    std::string& key = key_buffer('C');
-    append_part(key, entity);
-    append_part(key, project);
-    append_part(key, collection);
-    return key;
+std::uint64_t AutomationIndex::key_of(const Automation& a) noexcept {
+    const ScopeHashes h = hashes(a.scope.entity, a.scope.project, a.scope.collection);
+    const ScopeKind level = level_of(a.scope.kind);
+    const std::uint64_t scope_hash = level == ScopeKind::entity    ? h.entity
+                                     : level == ScopeKind::project ? h.project
+                                                                   : h.collection;
+    return key(level, scope_hash, listens_to(a.trigger.kind()));
 }
 
-std::string_view AutomationIndex::key_of(const Scope& scope) {
-    switch (scope.kind) {
-        case ScopeKind::entity:
-            return entity_key(scope.entity);
-        case ScopeKind::project:
-        case ScopeKind::registry:
-            return project_key(scope.entity, scope.project);
-        case ScopeKind::collection:
-            return collection_key(scope.entity, scope.project, scope.collection);
-    }
-    return {};
+bool AutomationIndex::contains(const Scope& scope, const Event& event) noexcept {
+    if (scope.entity != event.entity)
+        return false;
+    if (scope.kind == ScopeKind::entity)
+        return true;
+    if (scope.project != event.project)
+        return false;
+    if (scope.kind != ScopeKind::collection)
+        return true;
+    const ArtifactVersion* artifact = event.artifact();
+    return artifact && artifact->collection == scope.collection;
 }
 
 void AutomationIndex::insert(Entry automation) {
-    const auto kind = static_cast<std::size_t>(listens_to(automation->trigger.kind()));
-    auto key = key_of(automation->scope);
-    auto it = buckets_.find(key);
-    if (it == buckets_.end())
-        it = buckets_.emplace(std::string(key), Bucket{}).first;
-    it->second.by_event[kind].push_back(std::move(automation));
+    const std::uint64_t k = key_of(*automation);
+    buckets_[k].push_back(std::move(automation));
     ++size_;
 }
 
 void AutomationIndex::erase(const Automation& automation) {
-    auto it = buckets_.find(key_of(automation.scope));
+    auto it = buckets_.find(key_of(automation));
     if (it == buckets_.end())
         return;
-    auto& entries =
-        it->second.by_event[static_cast<std::size_t>(listens_to(automation.trigger.kind()))];
+    auto& entries = it->second;
     auto pos = std::find_if(entries.begin(), entries.end(),
                             [&](const Entry& e) { return e->id == automation.id; });
     if (pos == entries.end())
         return;
     entries.erase(pos);
     --size_;
-    const auto& all = it->second.by_event;
-    if (std::all_of(all.begin(), all.end(), [](const auto& v) { return v.empty(); }))
+    if (entries.empty())
         buckets_.erase(it);
 }
 

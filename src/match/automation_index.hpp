@@ -1,18 +1,22 @@
 // The matching index: enabled automations keyed on scope and the event kind they listen to.
 //
-// An event is matched by at most three hash lookups (its entity, its project, its collection),
-// each giving the automations of that scope listening to the event's kind; the cost does not
-// depend on how many automations other scopes hold. Not synchronised: the engine guards it.
+// An event is matched by at most three hash lookups (its entity, its project, its collection,
+// each combined with the event's kind), each giving exactly the automations of that scope that
+// listen to that kind; the cost does not depend on how many automations other scopes hold.
+//
+// The table is keyed on a 64-bit hash of (scope level, names, event kind) rather than on the
+// names themselves, so a lookup builds no string and touches few cache lines. Two scopes whose
+// keys collide share a bucket; every candidate's own scope is compared with the event before it
+// is offered, so a collision costs a comparison, never a wrong match. Not synchronised: the
+// engine guards it.
 #pragma once
 
 #include <herald/automation.hpp>
 #include <herald/event.hpp>
 
-#include <array>
 #include <cstddef>
-#include <functional>
+#include <cstdint>
 #include <memory>
-#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -31,45 +35,46 @@ class AutomationIndex {
     /// whose trigger listens to its kind. Trigger filters are not applied here.
     template <class F>
     void for_each_candidate(const Event& event, F&& f) const {
-        const auto kind = static_cast<std::size_t>(event.kind());
         const ArtifactVersion* artifact = event.artifact();
-        visit_bucket(entity_key(event.entity), kind, f);
-        visit_bucket(project_key(event.entity, event.project), kind, f);
+        const ScopeHashes h = hashes(event.entity, event.project,
+                                     artifact ? std::string_view(artifact->collection) : "");
+        const auto kind = event.kind();
+        visit(key(ScopeKind::entity, h.entity, kind), event, f);
+        visit(key(ScopeKind::project, h.project, kind), event, f);
         if (artifact)
-            visit_bucket(collection_key(event.entity, event.project, artifact->collection), kind,
-                         f);
+            visit(key(ScopeKind::collection, h.collection, kind), event, f);
     }
 
     std::size_t size() const noexcept { return size_; }
 
   private:
-    struct Bucket {
-        std::array<std::vector<Entry>, event_kind_count> by_event;
+    struct ScopeHashes {
+        std::uint64_t entity, project, collection;
     };
-    struct Hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
+    struct Identity {
+        std::size_t operator()(std::uint64_t h) const noexcept {
+            return static_cast<std::size_t>(h);
         }
     };
 
+    static ScopeHashes hashes(std::string_view entity, std::string_view project,
+                              std::string_view collection) noexcept;
+    /// Registry scopes share the project level: both are keyed on (entity, project).
+    static std::uint64_t key(ScopeKind level, std::uint64_t scope_hash, EventKind kind) noexcept;
+    static std::uint64_t key_of(const Automation& automation) noexcept;
+    static bool contains(const Scope& scope, const Event& event) noexcept;
+
     template <class F>
-    void visit_bucket(std::string_view key, std::size_t kind, F& f) const {
-        auto it = buckets_.find(key);
+    void visit(std::uint64_t k, const Event& event, F& f) const {
+        auto it = buckets_.find(k);
         if (it == buckets_.end())
             return;
-        for (const Entry& e : it->second.by_event[kind])
-            f(e);
+        for (const Entry& e : it->second)
+            if (contains(e->scope, event) && listens_to(e->trigger.kind()) == event.kind())
+                f(e);
     }
 
-    // Keys are built in a per-thread buffer so a lookup allocates nothing once warm.
-    static std::string_view entity_key(std::string_view entity);
-    static std::string_view project_key(std::string_view entity, std::string_view project);
-    static std::string_view collection_key(std::string_view entity, std::string_view project,
-                                           std::string_view collection);
-    static std::string_view key_of(const Scope& scope);
-
-    std::unordered_map<std::string, Bucket, Hash, std::equal_to<>> buckets_;
+    std::unordered_map<std::uint64_t, std::vector<Entry>, Identity> buckets_;
     std::size_t size_ = 0;
 };
 
