@@ -27,7 +27,7 @@ Event production() {
 
 }  // namespace
 
-TEST_CASE("disabled automations never fire; enabling them again does", "[engine]") {
+TEST_CASE("disabled automations never fire, enabling them again does", "[engine]") {
     Engine engine;
     Automation off = alias_rule("off");
     off.enabled = false;
@@ -61,6 +61,10 @@ TEST_CASE("a firing records automation, event, time and reason", "[engine]") {
     auto clock = std::make_shared<ManualClock>(Timestamp{100h});
     Engine engine{{.clock = clock}};
     const Automation a = engine.automations().create(admin_of("acme"), alias_rule("deploy"));
+    engine.integrations().create(
+        admin_of("acme"),
+        WebhookIntegration{
+            .entity = "acme", .name = "deploy", .url = "https://ci.example.com/hook"});
     Automation hook = alias_rule("hook");
     hook.action = action::Webhook{.integration = "deploy", .payload = "{}"};
     const Automation h = engine.automations().create(admin_of("acme"), hook);
@@ -83,7 +87,7 @@ TEST_CASE("a firing records automation, event, time and reason", "[engine]") {
     CHECK(engine.history().by_automation(h.id).front().status == FiringStatus::pending);
 }
 
-TEST_CASE("host-supplied event ids and times are kept; history is newest first", "[engine]") {
+TEST_CASE("host-supplied event ids and times are kept, history is newest first", "[engine]") {
     Engine engine;
     const Automation a = engine.automations().create(admin_of("acme"), alias_rule("a"));
     for (int i = 0; i < 3; ++i) {

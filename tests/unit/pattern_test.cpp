@@ -16,7 +16,7 @@ TEST_CASE("a plain string is an exact match", "[pattern]") {
     CHECK_FALSE(p.matches("Production"));
 }
 
-TEST_CASE("a regular expression matches where it is found; anchors make it whole", "[pattern]") {
+TEST_CASE("a regular expression matches where it is found, anchors make it whole", "[pattern]") {
     Pattern anchored{"^prod.*$"};
     CHECK_FALSE(anchored.is_exact());
     CHECK(anchored.matches("production"));

@@ -188,7 +188,7 @@ TEST_CASE("run metric triggers: project scope and run filters", "[trigger]") {
                                        0.5)) == 0);
 }
 
-TEST_CASE("RUN_STATE: chosen states; Crashed counts as Failed; Killed never fires", "[trigger]") {
+TEST_CASE("RUN_STATE: chosen states, Crashed counts as Failed, Killed never fires", "[trigger]") {
     Fixture f;
     f.add(Scope::for_project("acme", "mnist"),
           trigger::RunStateChange{.states = {RunState::failed}}, "failed");
