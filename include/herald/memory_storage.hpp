@@ -20,6 +20,7 @@ class MemoryStorage final : public Storage {
     AutomationStore& automations() override;
     HistoryStore& history() override;
     OutboxStore& outbox() override;
+    TriggerStateStore& trigger_state() override;
 
   private:
     struct Stores;

@@ -9,6 +9,7 @@
 #include <herald/automation.hpp>
 #include <herald/firing.hpp>
 #include <herald/outbox_store.hpp>
+#include <herald/trigger_state_store.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -81,6 +82,8 @@ class Storage {
     virtual AutomationStore& automations() = 0;
     virtual HistoryStore& history() = 0;
     virtual OutboxStore& outbox() = 0;
+    /// Windows and cooldowns of run triggers.
+    virtual TriggerStateStore& trigger_state() = 0;
 
     /// Records firings in the history and enqueues their deliveries, all or none; what
     /// `Engine::publish` calls. This default writes the history first, then the outbox; a

@@ -1,3 +1,5 @@
+#include "storage/memory_trigger_state_store.hpp"
+
 #include <herald/error.hpp>
 #include <herald/memory_storage.hpp>
 
@@ -251,6 +253,7 @@ struct MemoryStorage::Stores {
     MemoryAutomationStore automations;
     MemoryHistoryStore history;
     MemoryOutboxStore outbox;
+    std::unique_ptr<TriggerStateStore> trigger_state = detail::make_memory_trigger_state_store();
 };
 
 MemoryStorage::MemoryStorage() : stores_(std::make_unique<Stores>()) {}
@@ -264,6 +267,9 @@ HistoryStore& MemoryStorage::history() {
 }
 OutboxStore& MemoryStorage::outbox() {
     return stores_->outbox;
+}
+TriggerStateStore& MemoryStorage::trigger_state() {
+    return *stores_->trigger_state;
 }
 
 }  // namespace herald

@@ -1,0 +1,68 @@
+// herald/trigger_state_store.hpp — where run triggers keep their windows and cooldowns.
+//
+// Run triggers (RUN_METRIC_*, RUN_STATE) remember, per automation and run, the most recent
+// metric values (their window) and when they last fired (their cooldown). The engine evaluates
+// from memory and writes every change through this interface, in small increments, so that a
+// persistent backend survives a restart without rewriting whole windows:
+//
+//     herald::TriggerStateStore& store = storage->trigger_state();
+//     const double points[] = {0.31, 0.29};
+//     store.append_values({.automation_id = id, .run_id = "run-1"}, points, /*step=*/42,
+//                         /*keep=*/5);
+//     store.record_firing({.automation_id = id, .run_id = "run-1"}, clock.now());
+//     std::optional<herald::RunTriggerState> s = store.load({id, "run-1"});  // after a restart
+//
+// The engine reads a (automation, run) state at most once per process (the first time the
+// run is seen), so `load` need not be fast; `append_values` and `record_firing` are on the
+// publish path.
+#pragma once
+
+#include <herald/clock.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald {
+
+/// Names the state of one automation for one run (run ids are unique within the project the
+/// automation is scoped to). The views must stay valid for the call they are passed to.
+struct TriggerStateKey {
+    std::string_view automation_id;
+    std::string_view run_id;
+};
+
+/// What a store holds for one (automation, run). Value type.
+struct RunTriggerState {
+    std::vector<double> values;             ///< the most recent accepted values, oldest first
+    std::optional<std::int64_t> last_step;  ///< the step of the latest accepted value
+    std::optional<Timestamp> last_fired;    ///< when the automation last fired for the run
+
+    friend bool operator==(const RunTriggerState&, const RunTriggerState&) = default;
+};
+
+/// Persists run trigger state. Implementations must be thread-safe; herald never calls it
+/// concurrently for the same key.
+class TriggerStateStore {
+  public:
+    virtual ~TriggerStateStore() = default;
+
+    /// Appends accepted metric values (oldest first, all at `step`) and keeps only the newest
+    /// `keep` values of the key; creates the key when it is new.
+    virtual void append_values(const TriggerStateKey& key, std::span<const double> values,
+                               std::int64_t step, std::size_t keep) = 0;
+    /// Remembers that the automation fired for the run at `time`; creates the key when new.
+    virtual void record_firing(const TriggerStateKey& key, Timestamp time) = 0;
+    /// The stored state; nullopt when nothing is stored for the key.
+    virtual std::optional<RunTriggerState> load(const TriggerStateKey& key) const = 0;
+    /// Drops the state of one (automation, run): the run ended and its cooldown passed.
+    virtual void erase_run(const TriggerStateKey& key) = 0;
+    /// Drops every run's state of an automation: it was changed, disabled or deleted.
+    virtual void erase_automation(std::string_view automation_id) = 0;
+};
+
+}  // namespace herald

@@ -1,0 +1,104 @@
+#include "storage/memory_trigger_state_store.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+namespace herald::detail {
+namespace {
+
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+template <class T>
+using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
+/// One (automation, run). Values are trimmed to `keep` only once twice as many have piled up,
+/// so an append costs O(1) amortized instead of shifting the window on every value.
+struct Record {
+    std::vector<double> values;
+    std::size_t keep = 0;
+    std::optional<std::int64_t> last_step;
+    std::optional<Timestamp> last_fired;
+
+    std::span<const double> kept() const {
+        const std::size_t n = std::min(keep, values.size());
+        return {values.end() - static_cast<std::ptrdiff_t>(n), values.end()};
+    }
+};
+
+class MemoryTriggerStateStore final : public TriggerStateStore {
+  public:
+    void append_values(const TriggerStateKey& key, std::span<const double> values,
+                       std::int64_t step, std::size_t keep) override {
+        std::unique_lock lock(mutex_);
+        Record& r = record(key);
+        r.keep = keep;
+        r.last_step = step;
+        r.values.insert(r.values.end(), values.begin(), values.end());
+        if (r.values.size() > 2 * keep)
+            r.values.erase(r.values.begin(), r.values.end() - static_cast<std::ptrdiff_t>(keep));
+    }
+    void record_firing(const TriggerStateKey& key, Timestamp time) override {
+        std::unique_lock lock(mutex_);
+        record(key).last_fired = time;
+    }
+    std::optional<RunTriggerState> load(const TriggerStateKey& key) const override {
+        std::shared_lock lock(mutex_);
+        auto automation = by_automation_.find(key.automation_id);
+        if (automation == by_automation_.end())
+            return std::nullopt;
+        auto run = automation->second.find(key.run_id);
+        if (run == automation->second.end())
+            return std::nullopt;
+        const Record& r = run->second;
+        const std::span<const double> kept = r.kept();
+        return RunTriggerState{.values = {kept.begin(), kept.end()},
+                               .last_step = r.last_step,
+                               .last_fired = r.last_fired};
+    }
+    void erase_run(const TriggerStateKey& key) override {
+        std::unique_lock lock(mutex_);
+        auto automation = by_automation_.find(key.automation_id);
+        if (automation == by_automation_.end())
+            return;
+        if (auto run = automation->second.find(key.run_id); run != automation->second.end())
+            automation->second.erase(run);
+        if (automation->second.empty())
+            by_automation_.erase(automation);
+    }
+    void erase_automation(std::string_view automation_id) override {
+        std::unique_lock lock(mutex_);
+        if (auto it = by_automation_.find(automation_id); it != by_automation_.end())
+            by_automation_.erase(it);
+    }
+
+  private:
+    Record& record(const TriggerStateKey& key) {
+        auto automation = by_automation_.find(key.automation_id);
+        if (automation == by_automation_.end())
+            automation =
+                by_automation_.emplace(std::string(key.automation_id), StringMap<Record>{}).first;
+        auto run = automation->second.find(key.run_id);
+        if (run == automation->second.end())
+            run = automation->second.emplace(std::string(key.run_id), Record{}).first;
+        return run->second;
+    }
+
+    mutable std::shared_mutex mutex_;
+    StringMap<StringMap<Record>> by_automation_;  ///< automation id -> run id -> record
+};
+
+}  // namespace
+
+std::unique_ptr<TriggerStateStore> make_memory_trigger_state_store() {
+    return std::make_unique<MemoryTriggerStateStore>();
+}
+
+}  // namespace herald::detail

@@ -1,0 +1,58 @@
+// The in-memory TriggerStateStore (herald/trigger_state_store.hpp) through MemoryStorage.
+#include <herald/memory_storage.hpp>
+#include <herald/trigger_state_store.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+using namespace herald;
+using namespace std::chrono_literals;
+
+TEST_CASE("trigger state store: appends keep the newest values of each key", "[metrics]") {
+    MemoryStorage storage;
+    TriggerStateStore& store = storage.trigger_state();
+    const TriggerStateKey a{.automation_id = "auto-1", .run_id = "run-a"};
+    const TriggerStateKey b{.automation_id = "auto-1", .run_id = "run-b"};
+    CHECK_FALSE(store.load(a));
+
+    const double first[] = {1, 2, 3};
+    store.append_values(a, first, 7, 4);
+    const double second[] = {4, 5};
+    store.append_values(a, second, 8, 4);
+    store.append_values(b, second, 1, 1);
+    CHECK(store.load(a) == RunTriggerState{.values = {2, 3, 4, 5}, .last_step = 8});
+    CHECK(store.load(b) == RunTriggerState{.values = {5}, .last_step = 1});
+
+    for (int i = 0; i < 100; ++i) {
+        const double v[] = {double(i)};
+        store.append_values(a, v, 9 + i, 4);
+    }
+    CHECK(store.load(a)->values == std::vector<double>{96, 97, 98, 99});
+}
+
+TEST_CASE("trigger state store: firings, and dropping runs and automations", "[metrics]") {
+    MemoryStorage storage;
+    TriggerStateStore& store = storage.trigger_state();
+    const TriggerStateKey a{.automation_id = "auto-1", .run_id = "run-a"};
+    const TriggerStateKey b{.automation_id = "auto-1", .run_id = "run-b"};
+    const TriggerStateKey other{.automation_id = "auto-2", .run_id = "run-a"};
+    const Timestamp t{std::chrono::hours{5}};
+    store.record_firing(a, t);
+    CHECK(store.load(a) == RunTriggerState{.last_fired = t});
+    const double v[] = {1};
+    store.append_values(a, v, 3, 2);
+    store.append_values(b, v, 3, 2);
+    store.append_values(other, v, 3, 2);
+    CHECK(store.load(a) == RunTriggerState{.values = {1}, .last_step = 3, .last_fired = t});
+
+    store.erase_run(a);
+    CHECK_FALSE(store.load(a));
+    CHECK(store.load(b));
+    store.erase_automation("auto-1");
+    CHECK_FALSE(store.load(b));
+    CHECK(store.load(other));
+    store.erase_run(a);  // nothing left to drop: no effect
+    store.erase_automation("auto-9");
+    CHECK(store.load(other));
+}
