@@ -108,6 +108,7 @@ Automation AutomationManager::update(const Principal& who, std::string_view id,
     state_.storage->automations().update(automation);
     state_.forget(*old);
     state_.remember(std::make_shared<const Automation>(automation));
+    state_.evaluator.forget_automation(automation.id);
     return automation;
 }
 
@@ -117,6 +118,7 @@ void AutomationManager::remove(const Principal& who, std::string_view id) {
     authorize(state_, who, Permission::manage_automations, old->scope);
     state_.storage->automations().erase(id);
     state_.forget(*old);
+    state_.evaluator.forget_automation(id);
 }
 
 Automation AutomationManager::get(const Principal& who, std::string_view id) const {
@@ -147,6 +149,7 @@ Automation AutomationManager::set_enabled(const Principal& who, std::string_view
     state_.storage->automations().update(automation);
     state_.forget(*old);
     state_.remember(std::make_shared<const Automation>(automation));
+    state_.evaluator.forget_automation(automation.id);
     return automation;
 }
 

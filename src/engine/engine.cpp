@@ -6,6 +6,7 @@
 #include <herald/memory_storage.hpp>
 
 #include <mutex>
+#include <optional>
 #include <type_traits>
 #include <variant>
 
@@ -62,7 +63,14 @@ std::string integration_of(const Action& action) {
         action.spec());
 }
 
-Firing make_firing(const Automation& automation, const Event& event, Timestamp now) {
+/// An automation that fires on the event being published.
+struct Match {
+    std::shared_ptr<const Automation> automation;
+    std::optional<MetricObservation> metric;  ///< what a run metric trigger saw
+};
+
+Firing make_firing(const Match& match, const Event& event, Timestamp now) {
+    const Automation& automation = *match.automation;
     return Firing{
         .id = detail::new_uuid(),
         .automation_id = automation.id,
@@ -70,12 +78,40 @@ Firing make_firing(const Automation& automation, const Event& event, Timestamp n
         .action = automation.action.kind(),
         .event = event,
         .time = now,
-        .reason = detail::describe_match(automation, event),
+        .reason = match.metric ? match.metric->metric_condition
+                               : detail::describe_match(automation, event),
+        .metric = match.metric,
         // A no-op action is carried out by recording the firing.
         .status = automation.action.kind() == ActionKind::none ? FiringStatus::finished
                                                                : FiringStatus::pending,
         .integration = integration_of(automation.action),
     };
+}
+
+/// The automations that fire on `event` at `now`: the enabled ones whose scope, trigger kind and
+/// filters match it, narrowed for run events by their windows and cooldowns. Evaluating under
+/// the shared lock keeps an automation's update from interleaving with its evaluation.
+std::vector<Match> matches_of(detail::EngineState& state, const Event& event, Timestamp now) {
+    // Reused per thread: matching an event that fires nothing allocates nothing.
+    thread_local std::vector<detail::TriggerEvaluator::Candidate> candidates;
+    thread_local std::vector<detail::RunVerdict> verdicts;
+    candidates.clear();
+    verdicts.clear();
+    std::vector<Match> matched;
+    std::shared_lock lock(state.mutex);
+    state.index.for_each_candidate(event, [&](const auto& automation) {
+        if (detail::filters_match(automation->trigger, event))
+            candidates.push_back(&automation);
+    });
+    if (!event.run()) {
+        for (auto candidate : candidates)
+            matched.push_back({*candidate, std::nullopt});
+        return matched;
+    }
+    state.evaluator.evaluate(event, candidates, now, verdicts);
+    for (detail::RunVerdict& verdict : verdicts)
+        matched.push_back({*verdict.automation, std::move(verdict.metric)});
+    return matched;
 }
 
 }  // namespace
@@ -100,19 +136,13 @@ PublishReceipt Engine::publish(Event event) {
     if (event.time == Timestamp{})
         event.time = now;
 
-    std::vector<std::shared_ptr<const Automation>> matched;
-    {
-        std::shared_lock lock(state_->mutex);
-        state_->index.for_each_candidate(event, [&](const auto& automation) {
-            if (detail::filters_match(automation->trigger, event))
-                matched.push_back(automation);
-        });
-    }
+    const std::vector<Match> matched = matches_of(*state_, event, now);
     PublishReceipt receipt{.event_id = event.id, .firings = {}};
     receipt.firings.reserve(matched.size());
     std::vector<Delivery> deliveries;
-    for (const auto& automation : matched) {
-        receipt.firings.push_back(make_firing(*automation, event, now));
+    for (const Match& match : matched) {
+        const auto& automation = match.automation;
+        receipt.firings.push_back(make_firing(match, event, now));
         if (receipt.firings.back().status == FiringStatus::pending)
             deliveries.push_back(
                 {.firing = receipt.firings.back(), .action = automation->action, .due = now});

@@ -1,6 +1,7 @@
 // What the engine's parts share: configuration, the automations and the matching index.
 #pragma once
 
+#include "evaluate/trigger_evaluator.hpp"
 #include "match/automation_index.hpp"
 
 #include <herald/engine.hpp>
@@ -20,6 +21,9 @@ struct EngineState {
     std::shared_ptr<Storage> storage;
     std::shared_ptr<const Clock> clock;
     std::shared_ptr<const Authorizer> authorizer;
+    /// Run trigger windows and cooldowns; `evaluate` runs under a shared lock of `mutex`,
+    /// `forget_automation` under an exclusive one.
+    TriggerEvaluator evaluator{storage->trigger_state()};
 
     /// Guards everything below: publish reads under a shared lock, management writes under an
     /// exclusive one, so a change is visible to the next publish.

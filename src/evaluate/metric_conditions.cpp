@@ -1,0 +1,221 @@
+#include "evaluate/metric_conditions.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace herald::detail {
+namespace {
+
+std::string chars_text(double value, std::optional<int> precision) {
+    char buffer[64];
+    const auto result = precision ? std::to_chars(buffer, buffer + sizeof buffer, value,
+                                                  std::chars_format::general, *precision)
+                                  : std::to_chars(buffer, buffer + sizeof buffer, value);
+    return std::string(buffer, result.ptr);
+}
+
+std::string over_last(const std::string& metric, std::string_view aggregate, std::size_t count) {
+    return std::string(aggregate) + "(" + metric + ") over last " + std::to_string(count);
+}
+
+bool change_holds(ChangeDirection direction, double change, double amount) noexcept {
+    switch (direction) {
+        case ChangeDirection::increase:
+            return change >= amount;
+        case ChangeDirection::decrease:
+            return -change >= amount;
+        case ChangeDirection::either:
+            return std::abs(change) >= amount;
+    }
+    return false;
+}
+
+bool zscore_holds(ZScoreDirection direction, double z, double threshold) noexcept {
+    switch (direction) {
+        case ZScoreDirection::above:
+            return z >= threshold;
+        case ZScoreDirection::below:
+            return -z >= threshold;
+        case ZScoreDirection::either:
+            return std::abs(z) >= threshold;
+    }
+    return false;
+}
+
+}  // namespace
+
+std::string computed_text(double value) {
+    return chars_text(value, 6);
+}
+
+std::string configured_text(double value) {
+    return chars_text(value, std::nullopt);
+}
+
+// --- threshold ---------------------------------------------------------------------------------
+
+ThresholdCondition::ThresholdCondition(const trigger::MetricThreshold& spec)
+    : spec_(&spec), ring_(spec.window) {
+    if (spec.aggregate != Aggregate::average)
+        extreme_.emplace(spec.aggregate == Aggregate::min ? MonotonicQueue::Kind::min
+                                                          : MonotonicQueue::Kind::max,
+                         spec.window);
+}
+
+bool ThresholdCondition::push(double value) noexcept {
+    if (extreme_) {
+        extreme_->push(value);
+        ring_.push(value);
+    } else {
+        if (ring_.full())
+            sum_ -= ring_.front();
+        sum_ += value;
+        if (ring_.push(value))
+            sum_ = sum_of(ring_, 0, ring_.size());
+    }
+    return compare(aggregate(), spec_->comparison, spec_->threshold);
+}
+
+double ThresholdCondition::aggregate() const noexcept {
+    return extreme_ ? extreme_->value() : sum_ / static_cast<double>(ring_.size());
+}
+
+MetricObservation ThresholdCondition::observe() const {
+    return {
+        .metric_name = spec_->metric,
+        .metric_value = ring_.back(0),
+        .metric_values = ring_.to_vector(),
+        .metric_condition = over_last(spec_->metric, to_string(spec_->aggregate), ring_.size()) +
+                            " = " + computed_text(aggregate()) + " " +
+                            std::string(to_string(spec_->comparison)) + " " +
+                            configured_text(spec_->threshold),
+    };
+}
+
+std::size_t ThresholdCondition::heap_bytes() const noexcept {
+    return ring_.heap_bytes() + (extreme_ ? extreme_->heap_bytes() : 0);
+}
+
+// --- change ------------------------------------------------------------------------------------
+
+ChangeCondition::ChangeCondition(const trigger::MetricChange& spec)
+    : spec_(&spec), ring_(spec.current_window + spec.prior_window) {}
+
+bool ChangeCondition::push(double value) noexcept {
+    // The value `current_window` pushes old moves from the current window to the prior one.
+    if (ring_.size() >= spec_->current_window) {
+        const double moving = ring_.back(spec_->current_window - 1);
+        current_sum_ -= moving;
+        prior_sum_ += moving;
+    }
+    if (ring_.full())
+        prior_sum_ -= ring_.front();
+    current_sum_ += value;
+    if (ring_.push(value))
+        refresh_sums();
+    const std::optional<double> c = change();
+    return c && change_holds(spec_->direction, *c, spec_->amount);
+}
+
+void ChangeCondition::refresh_sums() noexcept {
+    current_sum_ = sum_of(ring_, 0, spec_->current_window);
+    prior_sum_ = sum_of(ring_, spec_->current_window, prior_size());
+}
+
+double ChangeCondition::current_average() const noexcept {
+    return current_sum_ / static_cast<double>(spec_->current_window);
+}
+
+double ChangeCondition::prior_average() const noexcept {
+    return prior_sum_ / static_cast<double>(prior_size());
+}
+
+std::optional<double> ChangeCondition::change() const noexcept {
+    if (ring_.size() <= spec_->current_window)
+        return std::nullopt;
+    const double prior = prior_average();
+    const double difference = current_average() - prior;
+    if (spec_->mode == ChangeMode::absolute)
+        return difference;
+    if (prior == 0)
+        return std::nullopt;
+    return difference / std::abs(prior);
+}
+
+MetricObservation ChangeCondition::observe() const {
+    const double c = change().value_or(0);
+    const bool relative = spec_->mode == ChangeMode::relative;
+    const std::string by =
+        relative ? computed_text(std::abs(c) * 100) + "%" : computed_text(std::abs(c));
+    const std::string at_least =
+        relative ? configured_text(spec_->amount * 100) + "%" : configured_text(spec_->amount);
+    return {
+        .metric_name = spec_->metric,
+        .metric_value = ring_.back(0),
+        .metric_values = ring_.to_vector(),
+        .metric_condition = over_last(spec_->metric, "avg", spec_->current_window) + " = " +
+                            computed_text(current_average()) + ", over the " +
+                            std::to_string(prior_size()) +
+                            " before = " + computed_text(prior_average()) + ": " +
+                            (c >= 0 ? "increased" : "decreased") + " by " + by + " >= " + at_least,
+    };
+}
+
+// --- z-score -----------------------------------------------------------------------------------
+
+ZScoreCondition::ZScoreCondition(const trigger::MetricZScore& spec)
+    : spec_(&spec), ring_(spec.window) {}
+
+bool ZScoreCondition::push(double value) noexcept {
+    latest_ = value;
+    prior_count_ = ring_.size();
+    evicted_ = ring_.full() ? ring_.front() : 0;
+    mean_ = moments_.mean();
+    stddev_ = moments_.stddev(prior_count_);
+    const bool holds = prior_count_ >= 2 && stddev_ > 0 &&
+                       zscore_holds(spec_->direction, (value - mean_) / stddev_, spec_->threshold);
+    moments_.update(ring_, value);
+    if (ring_.push(value))
+        moments_.recompute(ring_);
+    return holds;
+}
+
+MetricObservation ZScoreCondition::observe() const {
+    const double z = (latest_ - mean_) / stddev_;
+    std::vector<double> values = ring_.to_vector();
+    // The ring already holds the latest value; show the window it was compared against.
+    values.erase(values.end() - 1);
+    if (prior_count_ == ring_.capacity())
+        values.insert(values.begin(), evicted_);
+    values.push_back(latest_);
+    const bool below = spec_->direction == ZScoreDirection::below ||
+                       (spec_->direction == ZScoreDirection::either && z < 0);
+    return {
+        .metric_name = spec_->metric,
+        .metric_value = latest_,
+        .metric_values = std::move(values),
+        .metric_condition = "z(" + spec_->metric + ") = " + computed_text(z) +
+                            (below ? " <= -" : " >= ") + configured_text(spec_->threshold) +
+                            " (latest " + computed_text(latest_) + ", mean " +
+                            computed_text(mean_) + ", stddev " + computed_text(stddev_) +
+                            " over the " + std::to_string(prior_count_) + " before)",
+    };
+}
+
+// --- any ---------------------------------------------------------------------------------------
+
+const std::string& watched_metric(const MetricCondition& condition) noexcept {
+    return std::visit([](const auto& c) -> const std::string& { return c.metric(); }, condition);
+}
+
+std::optional<MetricCondition> make_condition(const Trigger& trigger) {
+    if (const auto* t = trigger.get_if<trigger::MetricThreshold>())
+        return MetricCondition{std::in_place_type<ThresholdCondition>, *t};
+    if (const auto* c = trigger.get_if<trigger::MetricChange>())
+        return MetricCondition{std::in_place_type<ChangeCondition>, *c};
+    if (const auto* z = trigger.get_if<trigger::MetricZScore>())
+        return MetricCondition{std::in_place_type<ZScoreCondition>, *z};
+    return std::nullopt;
+}
+
+}  // namespace herald::detail

@@ -1,0 +1,111 @@
+// The run metric conditions as state machines over one run's values of one metric.
+//
+// Each condition is fed the run's finite values in order with `push`, which answers whether
+// the condition holds after that value; `observe` then describes what it saw (only called when
+// the automation actually fires, so the per-point path builds no strings). Every push is O(1)
+// amortized, independent of the window sizes. Not synchronised; no clock, no storage.
+//
+//     ThresholdCondition c{spec};          // spec: avg over 5 < 0.25
+//     for (double v : values)
+//         if (c.push(v)) fire(c.observe());
+#pragma once
+
+#include "evaluate/windows.hpp"
+
+#include <herald/firing.hpp>
+#include <herald/trigger.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace herald::detail {
+
+/// RUN_METRIC_THRESHOLD: aggregate(last `window` values) <op> threshold, over the values present
+/// while fewer exist. Keeps a reference to `spec`, which must outlive it.
+class ThresholdCondition {
+  public:
+    explicit ThresholdCondition(const trigger::MetricThreshold& spec);
+
+    bool push(double value) noexcept;
+    MetricObservation observe() const;
+    const std::string& metric() const noexcept { return spec_->metric; }
+    /// How many of the latest values restore this state after a restart.
+    std::size_t keep() const noexcept { return ring_.capacity(); }
+    std::size_t heap_bytes() const noexcept;
+
+  private:
+    double aggregate() const noexcept;
+
+    const trigger::MetricThreshold* spec_;
+    ValueRing ring_;
+    double sum_ = 0;                         ///< of the ring, for the average
+    std::optional<MonotonicQueue> extreme_;  ///< for min and max
+};
+
+/// RUN_METRIC_CHANGE: average of the latest `current_window` values against the average of the
+/// up to `prior_window` values just before them. Needs a full current window and a non-empty
+/// prior one; a relative change from a prior average of 0 never holds.
+class ChangeCondition {
+  public:
+    explicit ChangeCondition(const trigger::MetricChange& spec);
+
+    bool push(double value) noexcept;
+    MetricObservation observe() const;
+    const std::string& metric() const noexcept { return spec_->metric; }
+    std::size_t keep() const noexcept { return ring_.capacity(); }
+    std::size_t heap_bytes() const noexcept { return ring_.heap_bytes(); }
+
+  private:
+    std::size_t prior_size() const noexcept { return ring_.size() - spec_->current_window; }
+    double current_average() const noexcept;
+    double prior_average() const noexcept;
+    /// (current - prior) / |prior| or current - prior; nullopt when not defined.
+    std::optional<double> change() const noexcept;
+    void refresh_sums() noexcept;
+
+    const trigger::MetricChange* spec_;
+    ValueRing ring_;  ///< prior window then current window
+    double current_sum_ = 0;
+    double prior_sum_ = 0;
+};
+
+/// RUN_METRIC_ZSCORE: z = (latest - mean) / sample stddev of the up to `window` values before
+/// the latest. Needs at least 2 prior values and a stddev above 0.
+class ZScoreCondition {
+  public:
+    explicit ZScoreCondition(const trigger::MetricZScore& spec);
+
+    bool push(double value) noexcept;
+    MetricObservation observe() const;
+    const std::string& metric() const noexcept { return spec_->metric; }
+    std::size_t keep() const noexcept { return ring_.capacity(); }
+    std::size_t heap_bytes() const noexcept { return ring_.heap_bytes(); }
+
+  private:
+    const trigger::MetricZScore* spec_;
+    ValueRing ring_;  ///< the values before the latest
+    RunningMoments moments_;
+    // What the latest push saw, for `observe`.
+    double latest_ = 0;
+    double mean_ = 0;
+    double stddev_ = 0;
+    double evicted_ = 0;  ///< the value that left the window when the latest entered
+    std::size_t prior_count_ = 0;
+};
+
+/// One metric trigger's condition.
+using MetricCondition = std::variant<ThresholdCondition, ChangeCondition, ZScoreCondition>;
+
+/// The condition for a metric trigger; nullopt for other triggers.
+std::optional<MetricCondition> make_condition(const Trigger& trigger);
+/// The metric a metric trigger watches.
+const std::string& watched_metric(const MetricCondition& condition) noexcept;
+
+/// Numbers in condition texts: 6 significant digits for computed values, the shortest exact
+/// form for configured ones.
+std::string computed_text(double value);
+std::string configured_text(double value);
+
+}  // namespace herald::detail

@@ -1,0 +1,245 @@
+#include "evaluate/trigger_evaluator.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace herald::detail {
+namespace {
+
+// Run ids are unique within a project; names never contain NUL (validation refuses it).
+// Built in a per-thread buffer so that evaluating a known run allocates nothing.
+std::string_view run_key_of(const Event& event, const Run& run) {
+    thread_local std::string key;
+    key.clear();
+    key.append(event.entity).push_back('\0');
+    key.append(event.project).push_back('\0');
+    key.append(run.id);
+    return key;
+}
+
+TriggerStateKey key_of(const std::shared_ptr<const Automation>& automation,
+                       const std::string& run_id) {
+    return {.automation_id = automation->id, .run_id = run_id};
+}
+
+std::size_t values_to_keep(const MetricCondition& condition) noexcept {
+    return std::visit([](const auto& c) { return c.keep(); }, condition);
+}
+
+bool push_value(MetricCondition& condition, double value) noexcept {
+    return std::visit([&](auto& c) { return c.push(value); }, condition);
+}
+
+MetricObservation observe(const MetricCondition& condition) {
+    return std::visit([](const auto& c) { return c.observe(); }, condition);
+}
+
+}  // namespace
+
+TriggerEvaluator::Shard& TriggerEvaluator::shard_of(std::string_view run_key) noexcept {
+    return shards_[KeyHash{}(run_key) % shard_count];
+}
+
+void TriggerEvaluator::evaluate(const Event& event, std::span<const Candidate> candidates,
+                                Timestamp now, std::vector<RunVerdict>& fired) {
+    const Run* run = event.run();
+    if (!run)
+        return;
+    const auto* state_change = std::get_if<RunStateChanged>(&event.body);
+    if (candidates.empty() && !state_change)
+        return;
+    if (earliest_release_.load(std::memory_order_relaxed) <= now.time_since_epoch().count())
+        release_due_runs(now);
+    const std::string_view run_key = run_key_of(event, *run);
+    Shard& shard = shard_of(run_key);
+    std::optional<Timestamp> release_due_at;
+    {
+        std::lock_guard lock(shard.mutex);
+        if (candidates.empty() && !shard.runs.contains(run_key))
+            return;
+        TrackedRun& tracked = run_of(shard, run_key, *run);
+        for (Candidate candidate : candidates) {
+            TrackedTrigger& trigger = track(tracked, *candidate);
+            if (trigger.condition) {
+                auto observation =
+                    feed(trigger, tracked, std::get<RunMetricsLogged>(event.body), now);
+                if (observation)
+                    fired.push_back({candidate, std::move(observation)});
+            } else if (try_fire(trigger, tracked, now)) {
+                fired.push_back({candidate, std::nullopt});
+            }
+        }
+        if (state_change)
+            release_due_at = note_state(shard, run_key, tracked, state_change->state, now);
+    }
+    if (release_due_at)
+        lower_earliest_release(*release_due_at);
+}
+
+TriggerEvaluator::TrackedRun& TriggerEvaluator::run_of(Shard& shard, std::string_view run_key,
+                                                       const Run& run) {
+    auto it = shard.runs.find(run_key);
+    if (it == shard.runs.end())
+        it = shard.runs.emplace(std::string(run_key), TrackedRun{.run_id = run.id}).first;
+    return it->second;
+}
+
+TriggerEvaluator::TrackedTrigger& TriggerEvaluator::track(
+    TrackedRun& run, const std::shared_ptr<const Automation>& automation) {
+    auto it = std::find_if(run.triggers.begin(), run.triggers.end(), [&](const TrackedTrigger& t) {
+        return t.automation.get() == automation.get();
+    });
+    if (it != run.triggers.end())
+        return *it;
+    TrackedTrigger& trigger = run.triggers.emplace_back(
+        TrackedTrigger{.automation = automation, .condition = make_condition(automation->trigger)});
+    // First sight of this (automation, run) in this process: resume what the store kept.
+    if (std::optional<RunTriggerState> saved = store_.load(key_of(automation, run.run_id))) {
+        if (trigger.condition)
+            for (double value : saved->values)
+                push_value(*trigger.condition, value);
+        trigger.last_step = saved->last_step;
+        trigger.last_fired = saved->last_fired;
+    }
+    return trigger;
+}
+
+std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
+                                                        const TrackedRun& run,
+                                                        const RunMetricsLogged& body,
+                                                        Timestamp now) {
+    if (trigger.last_step && body.step < *trigger.last_step)
+        return std::nullopt;
+    MetricCondition& condition = *trigger.condition;
+    const std::string& metric = watched_metric(condition);
+    thread_local std::vector<double> accepted;
+    accepted.clear();
+    std::optional<MetricObservation> observation;
+    for (const MetricPoint& point : body.metrics) {
+        if (point.name != metric || !std::isfinite(point.value))
+            continue;
+        accepted.push_back(point.value);
+        if (push_value(condition, point.value) && !observation && try_fire(trigger, run, now))
+            observation = observe(condition);
+    }
+    if (!accepted.empty()) {
+        trigger.last_step = body.step;
+        store_.append_values(key_of(trigger.automation, run.run_id), accepted, body.step,
+                             values_to_keep(condition));
+    }
+    return observation;
+}
+
+bool TriggerEvaluator::try_fire(TrackedTrigger& trigger, const TrackedRun& run, Timestamp now) {
+    const auto cooldown = *trigger.automation->trigger.cooldown();
+    if (trigger.last_fired && now - *trigger.last_fired < cooldown)
+        return false;
+    trigger.last_fired = now;
+    store_.record_firing(key_of(trigger.automation, run.run_id), now);
+    return true;
+}
+
+std::optional<Timestamp> TriggerEvaluator::note_state(Shard& shard, std::string_view run_key,
+                                                      TrackedRun& run, RunState state,
+                                                      Timestamp now) {
+    if (state == RunState::running) {
+        run.ended_at.reset();
+        return std::nullopt;
+    }
+    run.ended_at = now;
+    const Timestamp due = release_due(run);
+    schedule_release(shard, {.due = due, .ended_at = now, .run_key = std::string(run_key)});
+    return due;
+}
+
+Timestamp TriggerEvaluator::release_due(const TrackedRun& run) {
+    Timestamp due = *run.ended_at;
+    for (const TrackedTrigger& t : run.triggers) {
+        const Timestamp since = std::max(*run.ended_at, t.last_fired.value_or(*run.ended_at));
+        due = std::max(due, since + *t.automation->trigger.cooldown());
+    }
+    return due;
+}
+
+void TriggerEvaluator::schedule_release(Shard& shard, Release release) {
+    shard.releases.push_back(std::move(release));
+    std::push_heap(shard.releases.begin(), shard.releases.end(), std::greater<>{});
+    shard.next_release.store(shard.releases.front().due.time_since_epoch().count(),
+                             std::memory_order_relaxed);
+}
+
+void TriggerEvaluator::release_due_runs(Shard& shard, Timestamp now) {
+    while (!shard.releases.empty() && shard.releases.front().due <= now) {
+        std::pop_heap(shard.releases.begin(), shard.releases.end(), std::greater<>{});
+        Release release = std::move(shard.releases.back());
+        shard.releases.pop_back();
+        auto it = shard.runs.find(release.run_key);
+        // Stale when the run came back to life or ended again (which scheduled anew).
+        if (it == shard.runs.end() || it->second.ended_at != release.ended_at)
+            continue;
+        release.due = release_due(it->second);
+        if (release.due > now)
+            schedule_release(shard, std::move(release));
+        else
+            erase_run(shard, release.run_key);
+    }
+    shard.next_release.store(
+        shard.releases.empty() ? never : shard.releases.front().due.time_since_epoch().count(),
+        std::memory_order_relaxed);
+}
+
+void TriggerEvaluator::release_due_runs(Timestamp now) {
+    // One thread sweeps; the others carry on and find the work done (or do it next time).
+    std::unique_lock sweeping(release_mutex_, std::try_to_lock);
+    if (!sweeping)
+        return;
+    Timestamp::rep earliest = never;
+    for (Shard& shard : shards_) {
+        if (shard.next_release.load(std::memory_order_relaxed) <= now.time_since_epoch().count()) {
+            std::lock_guard lock(shard.mutex);
+            release_due_runs(shard, now);
+        }
+        earliest = std::min(earliest, shard.next_release.load(std::memory_order_relaxed));
+    }
+    earliest_release_.store(earliest, std::memory_order_relaxed);
+}
+
+void TriggerEvaluator::lower_earliest_release(Timestamp due) {
+    // Under the sweep's mutex: a sweep that read this shard before the new release reached it
+    // finishes first, and its result is then lowered here.
+    std::lock_guard lock(release_mutex_);
+    const Timestamp::rep d = due.time_since_epoch().count();
+    if (d < earliest_release_.load(std::memory_order_relaxed))
+        earliest_release_.store(d, std::memory_order_relaxed);
+}
+
+void TriggerEvaluator::erase_run(Shard& shard, std::string_view run_key) {
+    auto it = shard.runs.find(run_key);
+    for (const TrackedTrigger& t : it->second.triggers)
+        store_.erase_run(key_of(t.automation, it->second.run_id));
+    shard.runs.erase(it);
+}
+
+void TriggerEvaluator::forget_automation(std::string_view automation_id) {
+    for (Shard& shard : shards_) {
+        std::lock_guard lock(shard.mutex);
+        for (auto it = shard.runs.begin(); it != shard.runs.end();) {
+            std::erase_if(it->second.triggers, [&](const TrackedTrigger& t) {
+                return t.automation->id == automation_id;
+            });
+            it = it->second.triggers.empty() ? shard.runs.erase(it) : std::next(it);
+        }
+    }
+    store_.erase_automation(automation_id);
+}
+
+std::size_t TriggerEvaluator::tracked_runs() const {
+    std::size_t n = 0;
+    for (const Shard& shard : shards_) {
+        std::lock_guard lock(shard.mutex);
+        n += shard.runs.size();
+    }
+    return n;
+}
+
+}  // namespace herald::detail

@@ -1,0 +1,131 @@
+// Run trigger evaluation: per-run window state, cooldowns and their persistence.
+//
+// The engine hands every run event, with the automations whose scope and filters matched it,
+// to `TriggerEvaluator::evaluate`, which feeds each metric automation the values of its metric
+// (in the order they appear in the event), applies the cooldown and says which automations
+// fire. Every accepted value and firing is written through the `TriggerStateStore`; state a
+// process has not seen yet is loaded from it on first use, so a restart with a persistent store
+// resumes where it left off.
+//
+// Semantics decided here (documented in README "Run triggers"):
+// - non-finite values are ignored; a value whose step is lower than the latest accepted step of
+//   that (automation, run) is ignored (as W&B ignores history logged to an earlier step); values
+//   at the same step are taken in arrival order;
+// - an automation fires at most once per event, and at most once per run per cooldown: it fires
+//   at `now` only if it never fired for the run or `now - last_fired >= cooldown`;
+// - a run that reaches a terminal state (Finished, Failed, Crashed, Killed) is released — its
+//   state dropped from memory and store — once every automation's cooldown has passed since the
+//   later of the run's end and its last firing; a run that enters Running again before that
+//   is kept. Values logged after the end still count (late arrivals from other threads).
+//
+// Thread safety: `evaluate` may be called from any thread. Runs are spread over shards, each
+// with its own mutex, so runs in different shards do not contend. `forget_automation` must not
+// run concurrently with an `evaluate` that was given the same automation (the engine holds its
+// automation lock exclusively around it and shared around `evaluate`).
+#pragma once
+
+#include "evaluate/metric_conditions.hpp"
+
+#include <herald/automation.hpp>
+#include <herald/event.hpp>
+#include <herald/trigger_state_store.hpp>
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace herald::detail {
+
+/// An automation that fires on a run event and what its metric trigger saw.
+struct RunVerdict {
+    const std::shared_ptr<const Automation>* automation;  ///< one of the candidates passed in
+    std::optional<MetricObservation> metric;              ///< set for metric triggers
+};
+
+class TriggerEvaluator {
+  public:
+    using Candidate = const std::shared_ptr<const Automation>*;
+
+    explicit TriggerEvaluator(TriggerStateStore& store) : store_(store) {}
+
+    /// `event` is a run event; `candidates` are the enabled automations whose scope, trigger
+    /// kind and filters matched it. Appends those that fire at `now` to `fired`.
+    void evaluate(const Event& event, std::span<const Candidate> candidates, Timestamp now,
+                  std::vector<RunVerdict>& fired);
+
+    /// Drops all state of an automation (it was changed, disabled or deleted), in memory and in
+    /// the store; it starts again from the next value logged.
+    void forget_automation(std::string_view automation_id);
+
+    /// How many runs have state in memory; for tests.
+    std::size_t tracked_runs() const;
+
+  private:
+    /// One automation's state for one run.
+    struct TrackedTrigger {
+        std::shared_ptr<const Automation> automation;  ///< keeps the condition's spec alive
+        std::optional<MetricCondition> condition;      ///< nullopt for RUN_STATE
+        std::optional<std::int64_t> last_step;
+        std::optional<Timestamp> last_fired;
+    };
+    struct TrackedRun {
+        std::string run_id;
+        std::vector<TrackedTrigger> triggers;
+        std::optional<Timestamp> ended_at;  ///< set while the run is in a terminal state
+    };
+    struct Release {
+        Timestamp due;
+        Timestamp ended_at;  ///< the end it was scheduled for; stale when the run changed since
+        std::string run_key;
+        friend bool operator>(const Release& a, const Release& b) { return a.due > b.due; }
+    };
+    struct KeyHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    static constexpr Timestamp::rep never = std::numeric_limits<Timestamp::rep>::max();
+    struct alignas(64) Shard {
+        mutable std::mutex mutex;
+        std::unordered_map<std::string, TrackedRun, KeyHash, std::equal_to<>> runs;
+        std::vector<Release> releases;  ///< a min-heap on `due`
+        /// The earliest due release, readable without the mutex; `never` when none.
+        std::atomic<Timestamp::rep> next_release{never};
+    };
+    static constexpr std::size_t shard_count = 64;
+
+    Shard& shard_of(std::string_view run_key) noexcept;
+    TrackedRun& run_of(Shard& shard, std::string_view run_key, const Run& run);
+    TrackedTrigger& track(TrackedRun& run, const std::shared_ptr<const Automation>& automation);
+    std::optional<MetricObservation> feed(TrackedTrigger& trigger, const TrackedRun& run,
+                                          const RunMetricsLogged& body, Timestamp now);
+    bool try_fire(TrackedTrigger& trigger, const TrackedRun& run, Timestamp now);
+    /// Notes a run's new state; returns when its release is due if it ended.
+    std::optional<Timestamp> note_state(Shard& shard, std::string_view run_key, TrackedRun& run,
+                                        RunState state, Timestamp now);
+    static Timestamp release_due(const TrackedRun& run);
+    void schedule_release(Shard& shard, Release release);
+    void release_due_runs(Shard& shard, Timestamp now);
+    /// Releases due runs in every shard whose next release is due.
+    void release_due_runs(Timestamp now);
+    void lower_earliest_release(Timestamp due);
+    void erase_run(Shard& shard, std::string_view run_key);
+
+    TriggerStateStore& store_;
+    std::array<Shard, shard_count> shards_;
+    /// The earliest `next_release` of all shards: the publish path reads it without a lock.
+    std::atomic<Timestamp::rep> earliest_release_{never};
+    std::mutex release_mutex_;  ///< serialises sweeps and lowering `earliest_release_`
+};
+
+}  // namespace herald::detail
