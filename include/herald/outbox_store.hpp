@@ -22,6 +22,7 @@
 #include <herald/action.hpp>
 #include <herald/clock.hpp>
 #include <herald/firing.hpp>
+#include <herald/trigger.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -36,10 +37,13 @@ namespace herald {
 /// action as it was when the automation fired), so deleting or changing the automation does not
 /// change deliveries already made. Value type; thread-compatible.
 struct Delivery {
-    Firing firing;     ///< `firing.id` is the delivery id, stable across attempts and replays
-    Action action;     ///< the automation's action when it fired
-    int attempts = 0;  ///< attempts made so far
-    Timestamp due{};   ///< not to be attempted before this time
+    Firing firing;  ///< `firing.id` is the delivery id, stable across attempts and replays
+    Action action;  ///< the automation's action when it fired
+    TriggerKind trigger = TriggerKind::create_artifact;  ///< what fired (templates depend on it)
+    int attempts = 0;  ///< attempts made so far (numbers the next one)
+    /// Attempts made before the last replay: the retry schedule starts over from here.
+    int round_start = 0;
+    Timestamp due{};  ///< not to be attempted before this time
 
     friend bool operator==(const Delivery&, const Delivery&) = default;
 };
@@ -54,7 +58,7 @@ struct OutboxUpdate {
     std::string delivery_id;
     Kind kind = Kind::complete;
     Timestamp due{};   ///< reschedule only
-    int attempts = 0;  ///< reschedule only
+    int attempts = 0;  ///< reschedule and dead_letter: the attempts made
 };
 
 /// The outbox: deliveries by due time. Implementations must be thread-safe; every call is
@@ -73,7 +77,8 @@ class OutboxStore {
     /// Settles claimed deliveries; an update for an id that is not in the outbox is ignored.
     virtual void settle(std::span<const OutboxUpdate> updates) = 0;
     /// Makes a dead-lettered delivery due at `due` with its attempts kept, so attempt numbers
-    /// continue; false when no dead letter has that id.
+    /// continue, and `round_start` set to them, so the schedule starts over; false when no dead
+    /// letter has that id.
     virtual bool replay(std::string_view delivery_id, Timestamp due) = 0;
     /// The earliest time something may become claimable (a due time or a lease end); nullopt
     /// when nothing waits. Dead letters do not count.

@@ -190,6 +190,7 @@ class MemoryOutboxStore final : public OutboxStore {
                     by_due_.insert(it->second.key);
                     break;
                 case OutboxUpdate::Kind::dead_letter:
+                    it->second.delivery.attempts = u.attempts;
                     dead_order_.push_back(it->first);
                     dead_.emplace(it->first, std::move(it->second.delivery));
                     waiting_.erase(it);
@@ -206,6 +207,7 @@ class MemoryOutboxStore final : public OutboxStore {
         dead_.erase(it);
         std::erase(dead_order_, d.firing.id);
         d.due = due;
+        d.round_start = d.attempts;
         add_waiting(d, due);
         return true;
     }

@@ -101,7 +101,7 @@ TEST_CASE("replay makes a dead letter due again with its attempts", "[outbox]") 
     const herald::Delivery d = delivery("x", t0);
     outbox.enqueue({&d, 1});
     outbox.claim(t0, 1, t0 + 1min);
-    const herald::OutboxUpdate dead = update("x", herald::OutboxUpdate::Kind::dead_letter);
+    const herald::OutboxUpdate dead = update("x", herald::OutboxUpdate::Kind::dead_letter, {}, 8);
     const herald::OutboxUpdate again =
         update("x", herald::OutboxUpdate::Kind::reschedule, t0 + 1s, 8);
     outbox.settle({&again, 1});
@@ -115,6 +115,7 @@ TEST_CASE("replay makes a dead letter due again with its attempts", "[outbox]") 
     auto claimed = outbox.claim(t0 + 1h, 1, t0 + 2h);
     REQUIRE(claimed.size() == 1);
     CHECK(claimed[0].attempts == 8);
+    CHECK(claimed[0].round_start == 8);
 }
 
 TEST_CASE("enqueue refuses an id already in the outbox, all or none", "[outbox]") {
