@@ -48,7 +48,8 @@ struct HttpRequest {
     std::string body;
 };
 
-/// What came back, or on error what is known about why not.
+/// What came back. When the request failed (error_code set) only `latency` and `diagnostic` are
+/// meaningful: a response cut short by a timeout or reset is not reported in part.
 struct HttpResponse {
     unsigned status = 0;  ///< HTTP status; 0 when the request failed
     std::vector<HttpHeader> headers;

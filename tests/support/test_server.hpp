@@ -35,6 +35,7 @@ enum class Fault {
     reset,              ///< reads the request, resets the connection (RST, no response)
     huge_body,          ///< 200 with a 10 MB body
     trickle,            ///< 200 with a 200-byte body sent one byte every 50 ms (10 s in all)
+    ok_then_close,      ///< 200 that promises keep-alive, then closes the connection
 };
 
 /// A request as the server received it.
@@ -49,13 +50,16 @@ struct ReceivedRequest {
     std::string header(std::string_view name) const;
 };
 
+/// How a TestServer starts.
+struct TestServerOptions {
+    bool tls = false;
+    Fault fault = Fault::ok;
+};
+
 /// The server. Thread-safe; the destructor stops it and closes every connection.
 class TestServer {
   public:
-    struct Options {
-        bool tls = false;
-        Fault fault = Fault::ok;
-    };
+    using Options = TestServerOptions;
 
     explicit TestServer(Options options = {});
     ~TestServer();

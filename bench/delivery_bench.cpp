@@ -1,0 +1,108 @@
+// Signed webhook requests per second through herald's HTTP client (src/delivery/http_client.hpp)
+// to a receiver on loopback — normally the nginx sink that bench/run_delivery_bench.sh starts,
+// which also runs wrk against the same sink for comparison.
+//
+//     HERALD_BENCH_SINK_URL=http://127.0.0.1:18080/hook build-net-rel/bench/bench_delivery
+//
+// Each benchmark iteration sends a batch of requests with `connections` requests in flight (one
+// keep-alive connection each); every request gets a fresh delivery id, timestamp and wandb
+// signature of its body, as the dispatcher does per attempt. One thread runs the io_context.
+#include "delivery/http_client.hpp"
+#include "delivery/signature.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace herald::detail;
+
+constexpr int batch_size = 2000;
+const std::string body =
+    R"({"event_type":"ADD_ARTIFACT_ALIAS","event_author":"grace","entity_name":"acme",)"
+    R"("project_name":"vision","artifact_version_string":"acme/vision/resnet:production",)"
+    R"("artifact_collection_name":"resnet","alias":"production","automation_name":"deploy"})";
+
+const char* sink_url() { return std::getenv("HERALD_BENCH_SINK_URL"); }
+
+HttpRequest signed_request(const boost::urls::url& url, std::uint64_t n) {
+    const std::string delivery_id = "bench-" + std::to_string(n);
+    return {.url = url,
+            .headers = {{"Content-Type", "application/json"},
+                        {"X-Herald-Delivery-Id", delivery_id},
+                        {"X-Herald-Attempt", "1"},
+                        {"X-Wandb-Signature", wandb_signature(body, "bench-signing-secret")}},
+            .body = body};
+}
+
+// Keeps `in_flight` requests going until `total` have completed.
+class Load {
+  public:
+    Load(HttpClient& client, boost::urls::url url, int total)
+        : client_(client), url_(std::move(url)), total_(total) {}
+
+    void start(int in_flight) {
+        for (int i = 0; i < in_flight && started_ < total_; ++i)
+            send_next();
+    }
+    bool done() const { return completed_ == total_; }
+    int failures() const { return failures_; }
+
+  private:
+    void send_next() {
+        ++started_;
+        client_.async_send(signed_request(url_, next_id_++),
+                           [this](boost::system::error_code ec, HttpResponse response) {
+                               ++completed_;
+                               if (ec || response.status != 200)
+                                   ++failures_;
+                               if (started_ < total_)
+                                   send_next();
+                           });
+    }
+
+    HttpClient& client_;
+    boost::urls::url url_;
+    int total_;
+    int started_ = 0;
+    int completed_ = 0;
+    int failures_ = 0;
+    std::uint64_t next_id_ = 0;
+};
+
+void BM_SignedDelivery(benchmark::State& state) {
+    if (sink_url() == nullptr) {
+        state.SkipWithError("set HERALD_BENCH_SINK_URL (bench/run_delivery_bench.sh does)");
+        return;
+    }
+    const auto connections = static_cast<int>(state.range(0));
+    herald::DeliveryConfig config;
+    config.ssrf.allowed_subnets = {"127.0.0.0/8"};
+    config.max_in_flight_per_endpoint = static_cast<std::size_t>(connections);
+    asio::io_context io{1};
+    HttpClient client{io.get_executor(), config,
+                      std::make_shared<herald::StaticResolver>(io.get_executor(),
+                                                               herald::StaticResolver::Table{})};
+    const boost::urls::url url{sink_url()};
+    int failures = 0;
+    for (auto _ : state) {
+        Load load{client, url, batch_size};
+        load.start(connections);
+        while (!load.done())
+            io.run_one();
+        failures += load.failures();
+    }
+    state.SetItemsProcessed(state.iterations() * batch_size);
+    state.counters["failures"] = failures;
+    state.counters["connections"] = connections;
+}
+BENCHMARK(BM_SignedDelivery)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
