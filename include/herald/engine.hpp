@@ -16,6 +16,9 @@
 #include <herald/clock.hpp>
 #include <herald/event.hpp>
 #include <herald/firing.hpp>
+#include <herald/integration_manager.hpp>
+#include <herald/secret_manager.hpp>
+#include <herald/secret_store.hpp>
 #include <herald/storage.hpp>
 
 #include <memory>
@@ -29,6 +32,7 @@ struct EngineConfig {
     std::shared_ptr<Storage> storage;              ///< default: a new MemoryStorage
     std::shared_ptr<const Clock> clock;            ///< default: SystemClock
     std::shared_ptr<const Authorizer> authorizer;  ///< default: DefaultAuthorizer
+    std::shared_ptr<SecretStore> secrets;          ///< default: a new MemorySecretStore
 };
 
 /// What `publish` did: the event's id (generated when the event had none) and the firings it
@@ -46,6 +50,8 @@ class Engine {
     Engine& operator=(const Engine&) = delete;
 
     AutomationManager& automations() noexcept;
+    SecretManager& secrets() noexcept;
+    IntegrationManager& integrations() noexcept;
     /// Matches `event` and records its firings. Throws herald::Error (storage_failure) when the
     /// history cannot be written; then nothing of this event was recorded.
     PublishReceipt publish(Event event);
@@ -54,6 +60,8 @@ class Engine {
   private:
     std::unique_ptr<detail::EngineState> state_;
     AutomationManager automations_;
+    SecretManager secrets_;
+    IntegrationManager integrations_;
 };
 
 }  // namespace herald

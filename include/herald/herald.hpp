@@ -11,8 +11,14 @@
 #include <herald/error.hpp>
 #include <herald/event.hpp>
 #include <herald/firing.hpp>
+#include <herald/integration.hpp>
+#include <herald/integration_manager.hpp>
+#include <herald/integration_store.hpp>
 #include <herald/memory_storage.hpp>
 #include <herald/pattern.hpp>
 #include <herald/scope.hpp>
+#include <herald/secret_manager.hpp>
+#include <herald/secret_store.hpp>
 #include <herald/storage.hpp>
+#include <herald/template.hpp>
 #include <herald/trigger.hpp>

@@ -19,6 +19,7 @@ class MemoryStorage final : public Storage {
 
     AutomationStore& automations() override;
     HistoryStore& history() override;
+    IntegrationStore& integrations() override;
     OutboxStore& outbox() override;
     TriggerStateStore& trigger_state() override;
 

@@ -8,6 +8,7 @@
 
 #include <herald/automation.hpp>
 #include <herald/firing.hpp>
+#include <herald/integration_store.hpp>
 #include <herald/outbox_store.hpp>
 #include <herald/trigger_state_store.hpp>
 
@@ -81,6 +82,7 @@ class Storage {
     virtual ~Storage() = default;
     virtual AutomationStore& automations() = 0;
     virtual HistoryStore& history() = 0;
+    virtual IntegrationStore& integrations() = 0;
     virtual OutboxStore& outbox() = 0;
     /// Windows and cooldowns of run triggers.
     virtual TriggerStateStore& trigger_state() = 0;

@@ -1,3 +1,4 @@
+#include "engine/action_check.hpp"
 #include "engine/engine_state.hpp"
 #include "model/validate.hpp"
 #include "util/error_path.hpp"
@@ -52,6 +53,7 @@ Automation AutomationManager::create(const Principal& who, Automation automation
     detail::validate(automation);
     std::unique_lock lock(state_.mutex);
     require_unique_name(state_, automation, {});
+    detail::check_action(state_, automation);
     stamp_new(automation, who, state_.clock->now());
     state_.storage->automations().insert(automation);
     state_.remember(std::make_shared<const Automation>(automation));
@@ -70,6 +72,7 @@ std::vector<Automation> AutomationManager::create_all(const Principal& who,
     for (std::size_t i = 0; i < automations.size(); ++i)
         detail::within_element(i, [&] {
             require_unique_name(state_, automations[i], {});
+            detail::check_action(state_, automations[i]);
             if (!batch_names.emplace(detail::scope_key(automations[i].scope), automations[i].name)
                      .second)
                 throw Error(errc::already_exists, "name",
@@ -101,6 +104,7 @@ Automation AutomationManager::update(const Principal& who, std::string_view id,
     const std::shared_ptr<const Automation> old = find_or_throw(state_, id);
     authorize(state_, who, Permission::manage_automations, old->scope);
     require_unique_name(state_, automation, id);
+    detail::check_action(state_, automation);
     automation.id = old->id;
     automation.creator = old->creator;
     automation.created_at = old->created_at;

@@ -24,7 +24,8 @@ EngineState::EngineState(EngineConfig config)
     : storage(config.storage ? std::move(config.storage) : std::make_shared<MemoryStorage>()),
       clock(config.clock ? std::move(config.clock) : std::make_shared<SystemClock>()),
       authorizer(config.authorizer ? std::move(config.authorizer)
-                                   : std::make_shared<DefaultAuthorizer>()) {
+                                   : std::make_shared<DefaultAuthorizer>()),
+      secrets(config.secrets ? std::move(config.secrets) : std::make_shared<MemorySecretStore>()) {
     for (Automation& a : storage->automations().all())
         remember(std::make_shared<const Automation>(std::move(a)));
 }
@@ -117,12 +118,23 @@ std::vector<Match> matches_of(detail::EngineState& state, const Event& event, Ti
 }  // namespace
 
 Engine::Engine(EngineConfig config)
-    : state_(std::make_unique<detail::EngineState>(std::move(config))), automations_(*state_) {}
+    : state_(std::make_unique<detail::EngineState>(std::move(config))),
+      automations_(*state_),
+      secrets_(*state_),
+      integrations_(*state_) {}
 
 Engine::~Engine() = default;
 
 AutomationManager& Engine::automations() noexcept {
     return automations_;
+}
+
+SecretManager& Engine::secrets() noexcept {
+    return secrets_;
+}
+
+IntegrationManager& Engine::integrations() noexcept {
+    return integrations_;
 }
 
 const HistoryStore& Engine::history() const noexcept {

@@ -21,6 +21,7 @@ struct EngineState {
     std::shared_ptr<Storage> storage;
     std::shared_ptr<const Clock> clock;
     std::shared_ptr<const Authorizer> authorizer;
+    std::shared_ptr<SecretStore> secrets;
     /// Run trigger windows and cooldowns; `evaluate` runs under a shared lock of `mutex`,
     /// `forget_automation` under an exclusive one.
     TriggerEvaluator evaluator{storage->trigger_state()};

@@ -1,8 +1,7 @@
 #include "model/validate.hpp"
+#include "template/action_templates.hpp"
 
 #include <herald/error.hpp>
-
-#include <boost/json/parse.hpp>
 
 #include <cmath>
 #include <string>
@@ -95,27 +94,14 @@ void validate_trigger(const Trigger& trigger) {
         trigger.spec());
 }
 
-void require_json_object(const std::string& text, const char* field, bool allow_empty) {
-    if (text.empty()) {
-        if (allow_empty)
-            return;
-        fail(field, "must not be empty");
-    }
-    boost::system::error_code ec;
-    auto value = boost::json::parse(text, ec);
-    if (ec)
-        fail(field, "is not valid JSON: " + ec.message());
-    if (!value.is_object())
-        fail(field, "must be a JSON object");
-}
-
-void validate_action(const Action& action) {
+/// Names, and the templates as far as the automation alone tells (its entity's integrations and
+/// secrets are checked when it is written).
+void validate_action(const Action& action, TriggerKind trigger) {
     std::visit(
         [](const auto& spec) {
             using T = std::decay_t<decltype(spec)>;
             if constexpr (std::is_same_v<T, action::Webhook>) {
                 require_name(spec.integration, "action.integration");
-                require_json_object(spec.payload, "action.payload", false);
             } else if constexpr (std::is_same_v<T, action::SlackNotification>) {
                 require_name(spec.integration, "action.integration");
                 if (spec.title.empty() && spec.message.empty())
@@ -123,10 +109,10 @@ void validate_action(const Action& action) {
             } else if constexpr (std::is_same_v<T, action::LaunchJob>) {
                 require_name(spec.queue, "action.queue");
                 require_name(spec.job, "action.job");
-                require_json_object(spec.override, "action.override", true);
             }
         },
         action.spec());
+    compile_action_templates(action, trigger);
 }
 
 }  // namespace
@@ -141,7 +127,7 @@ void validate(const Automation& automation) {
         fail("trigger.type", std::string(to_string(kind)) + " cannot be used in a " +
                                  std::string(to_string(automation.scope.kind)) + " scope");
     validate_trigger(automation.trigger);
-    validate_action(automation.action);
+    validate_action(automation.action, kind);
 }
 
 }  // namespace herald::detail

@@ -1,3 +1,4 @@
+#include "storage/memory_integration_store.hpp"
 #include "storage/memory_trigger_state_store.hpp"
 
 #include <herald/error.hpp>
@@ -254,6 +255,7 @@ class MemoryOutboxStore final : public OutboxStore {
 struct MemoryStorage::Stores {
     MemoryAutomationStore automations;
     MemoryHistoryStore history;
+    std::unique_ptr<IntegrationStore> integrations = detail::make_memory_integration_store();
     MemoryOutboxStore outbox;
     std::unique_ptr<TriggerStateStore> trigger_state = detail::make_memory_trigger_state_store();
 };
@@ -266,6 +268,9 @@ AutomationStore& MemoryStorage::automations() {
 }
 HistoryStore& MemoryStorage::history() {
     return stores_->history;
+}
+IntegrationStore& MemoryStorage::integrations() {
+    return *stores_->integrations;
 }
 OutboxStore& MemoryStorage::outbox() {
     return stores_->outbox;

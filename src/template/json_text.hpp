@@ -1,0 +1,35 @@
+// Writing text into JSON safely: string escaping with invalid UTF-8 replaced, and compact JSON
+// values. Used by template rendering, where every byte of event data is untrusted.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace herald::detail {
+
+/// The length of the valid UTF-8 sequence that starts at `text[i]`, a byte >= 0x80; 0 when it
+/// is not valid, and then `*skip` is the length of its maximal valid prefix (at least 1), which
+/// stands for one U+FFFD (Unicode's "maximal subpart" practice).
+std::size_t utf8_sequence(std::string_view text, std::size_t i, std::size_t* skip) noexcept;
+
+/// Appends `text` escaped for the inside of a JSON string (quotes, backslashes and control
+/// characters escaped); byte sequences that are not valid UTF-8 become U+FFFD.
+void append_json_escaped(std::string& out, std::string_view text);
+
+/// Appends `text` with byte sequences that are not valid UTF-8 replaced by U+FFFD.
+void append_valid_utf8(std::string& out, std::string_view text);
+
+/// Appends `value` as compact JSON; strings and keys as `append_json_escaped` writes them,
+/// non-finite numbers as null.
+void append_json(std::string& out, const boost::json::value& value);
+/// Appends a JSON array of the numbers (non-finite ones as null).
+void append_json(std::string& out, std::span<const double> numbers);
+
+/// Appends the shortest text that reads back as `value` ("0.25", "3", "1e-07"); "nan", "inf"
+/// and "-inf" for non-finite values.
+void append_number(std::string& out, double value);
+
+}  // namespace herald::detail
