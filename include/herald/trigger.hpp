@@ -56,6 +56,9 @@ enum class ZScoreDirection { above, below, either };
 
 /// How often a run trigger may fire for one run.
 inline constexpr std::chrono::seconds default_cooldown = std::chrono::hours{24};
+/// The largest window a run metric trigger may ask for: it bounds the memory each tracked
+/// (automation, run) takes.
+inline constexpr std::size_t max_metric_window = 10'000;
 
 namespace trigger {
 

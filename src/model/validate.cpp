@@ -35,8 +35,8 @@ void validate_scope(const Scope& scope) {
 }
 
 void require_window(std::size_t window, const char* field) {
-    if (window == 0)
-        fail(field, "must be a positive number of values");
+    if (window == 0 || window > max_metric_window)
+        fail(field, "must be between 1 and " + std::to_string(max_metric_window) + " values");
 }
 
 void require_finite(double value, const char* field) {

@@ -3,6 +3,7 @@
 #include "support/event_builders.hpp"
 
 #include <herald/engine.hpp>
+#include <herald/error.hpp>
 #include <herald/memory_storage.hpp>
 
 #include <catch2/catch.hpp>
@@ -154,4 +155,26 @@ TEST_CASE("publishing from many threads: at most one firing per run per cooldown
         t.join();
     CHECK(fired_once == runs);
     CHECK(fired_every == threads * events_per_thread);
+}
+
+TEST_CASE("metric windows are bounded, so each tracked run's memory is", "[metrics]") {
+    Fixture f;
+    const auto refused_field = [&](Trigger t) -> std::string {
+        try {
+            f.add({.name = "w", .scope = Scope::for_project("acme", "mnist"), .trigger = t});
+        } catch (const Error& e) {
+            CHECK(e.code() == errc::invalid_argument);
+            return e.field();
+        }
+        return "";
+    };
+    CHECK(refused_field(trigger::MetricThreshold{
+              .metric = "loss", .window = max_metric_window + 1}) == "trigger.window");
+    CHECK(refused_field(trigger::MetricChange{
+              .metric = "loss", .prior_window = max_metric_window + 1, .amount = 1}) ==
+          "trigger.prior_window");
+    CHECK(refused_field(trigger::MetricZScore{.metric = "loss", .window = max_metric_window + 1}) ==
+          "trigger.window");
+    CHECK(refused_field(trigger::MetricThreshold{.metric = "loss", .window = max_metric_window})
+              .empty());
 }
