@@ -89,10 +89,26 @@ Firing make_firing(const Match& match, const Event& event, Timestamp now) {
     };
 }
 
-/// The automations that fire on `event` at `now`: the enabled ones whose scope, trigger kind and
-/// filters match it, narrowed for run events by their windows and cooldowns. Evaluating under
-/// the shared lock keeps an automation's update from interleaving with its evaluation.
-std::vector<Match> matches_of(detail::EngineState& state, const Event& event, Timestamp now) {
+/// The engine clock's time for one publish: read once, and only when something needs it.
+class PublishTime {
+  public:
+    explicit PublishTime(const Clock& clock) noexcept : clock_(clock) {}
+    Timestamp get() {
+        if (!now_)
+            now_ = clock_.now();
+        return *now_;
+    }
+
+  private:
+    const Clock& clock_;
+    std::optional<Timestamp> now_;
+};
+
+/// The automations that fire on `event` at the publish `time`: the enabled ones whose scope,
+/// trigger kind and filters match it, narrowed for run events by their windows and cooldowns.
+/// Evaluating under the shared lock keeps an automation's update from interleaving with its
+/// evaluation.
+std::vector<Match> matches_of(detail::EngineState& state, const Event& event, PublishTime& time) {
     // Reused per thread: matching an event that fires nothing allocates nothing.
     thread_local std::vector<detail::TriggerEvaluator::Candidate> candidates;
     thread_local std::vector<detail::RunVerdict> verdicts;
@@ -109,7 +125,10 @@ std::vector<Match> matches_of(detail::EngineState& state, const Event& event, Ti
             matched.push_back({*candidate, std::nullopt});
         return matched;
     }
-    state.evaluator.evaluate(event, candidates, now, verdicts);
+    // A metrics event that no automation watches needs neither the clock nor any run state.
+    if (candidates.empty() && event.kind() == EventKind::run_metrics_logged)
+        return matched;
+    state.evaluator.evaluate(event, candidates, time.get(), verdicts);
     for (detail::RunVerdict& verdict : verdicts)
         matched.push_back({*verdict.automation, std::move(verdict.metric)});
     return matched;
@@ -144,12 +163,14 @@ const HistoryStore& Engine::history() const noexcept {
 PublishReceipt Engine::publish(Event event) {
     if (event.id.empty())
         event.id = detail::new_uuid();
-    const Timestamp now = state_->clock->now();
+    PublishTime time(*state_->clock);
     if (event.time == Timestamp{})
-        event.time = now;
+        event.time = time.get();
 
-    const std::vector<Match> matched = matches_of(*state_, event, now);
-    PublishReceipt receipt{.event_id = event.id, .firings = {}};
+    const std::vector<Match> matched = matches_of(*state_, event, time);
+    // An event that fires nothing and came with its time does not read the clock.
+    const Timestamp now = matched.empty() ? Timestamp{} : time.get();
+    PublishReceipt receipt;
     receipt.firings.reserve(matched.size());
     std::vector<Delivery> deliveries;
     for (const Match& match : matched) {
@@ -161,6 +182,7 @@ PublishReceipt Engine::publish(Event event) {
     }
     if (!receipt.firings.empty())
         state_->storage->record_firings(receipt.firings, deliveries);
+    receipt.event_id = std::move(event.id);  // the firings hold their own copies
     return receipt;
 }
 
