@@ -39,6 +39,9 @@ struct SsrfPolicy {
 };
 
 /// Configuration of herald's HTTP(S) client (plain values; copied into the client).
+/// Timeouts are enforced by one watchdog per client that looks at the requests in flight every
+/// tenth of the shorter timeout (at least 10 ms, at most 250 ms apart), so a request may run
+/// that much past its timeout; no timer is armed per socket operation.
 struct DeliveryConfig {
     /// Time allowed to resolve, connect and (for https) finish the TLS handshake.
     std::chrono::milliseconds connect_timeout = std::chrono::seconds{5};

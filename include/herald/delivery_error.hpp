@@ -28,6 +28,8 @@ enum class delivery_errc {
     connection_reset,  ///< the receiver closed or reset the connection before a full response
     tls_failed,        ///< TLS handshake or certificate / host name verification failed
     protocol_error,    ///< the response is not valid HTTP/1.1 (or its header is too large)
+    bad_request,       ///< a header cannot be sent (not a token, CR/LF in a value, or a framing
+                       ///< header such as Content-Length that herald sets itself); permanent
 };
 
 /// The "herald.delivery" error category.

@@ -29,6 +29,8 @@ class DeliveryCategory final : public boost::system::error_category {
                 return "TLS handshake or certificate verification failed";
             case delivery_errc::protocol_error:
                 return "malformed HTTP response";
+            case delivery_errc::bad_request:
+                return "request header cannot be sent";
         }
         return "unknown delivery error";
     }

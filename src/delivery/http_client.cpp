@@ -9,6 +9,7 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,15 +17,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <deque>
 #include <list>
 #include <unordered_map>
@@ -95,19 +97,20 @@ std::string endpoint_text(const Target& target) {
            ":" + std::to_string(target.port);
 }
 
-// One keep-alive connection, plain or TLS.
+// One keep-alive connection, plain or TLS. Plain Asio sockets: deadlines are enforced by the
+// client's watchdog rather than a timer per socket operation.
 struct Connection {
-    using Plain = beast::tcp_stream;
-    using Secure = beast::ssl_stream<beast::tcp_stream>;
+    using Plain = tcp::socket;
+    using Secure = ssl::stream<tcp::socket>;
+    using Socket = Plain::lowest_layer_type;
 
     explicit Connection(const asio::any_io_executor& executor)
         : stream(std::in_place_type<Plain>, executor) {}
     Connection(const asio::any_io_executor& executor, ssl::context& context)
         : stream(std::in_place_type<Secure>, executor, context) {}
 
-    beast::tcp_stream& tcp() {
-        return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
-                          stream);
+    Socket& socket() {
+        return std::visit([](auto& s) -> Socket& { return s.lowest_layer(); }, stream);
     }
 
     std::variant<Plain, Secure> stream;
@@ -115,22 +118,39 @@ struct Connection {
     SteadyClock::time_point idle_since;
 };
 
-// One send in progress: what cancellation has to interrupt (on the client's strand).
+// One send in progress, and what cancellation or the watchdog has to interrupt. Strand-confined.
 struct Operation {
+    enum class Phase { queued, connecting, exchanging };
+
     explicit Operation(HttpRequest r) : request(std::move(r)) {}
 
     void cancel() {
         cancelled = true;
-        if (waiting != nullptr)
-            waiting->cancel();
-        if (active != nullptr)
-            active->close();
+        interrupt();
     }
+    void expire() {
+        timed_out = true;
+        interrupt();
+    }
+    bool stopped() const { return cancelled || timed_out; }
 
     HttpRequest request;
+    Phase phase = Phase::queued;
+    SteadyClock::time_point deadline = SteadyClock::time_point::max();
     bool cancelled = false;
+    bool timed_out = false;
     asio::steady_timer* waiting = nullptr;  // a slot queue or a DNS answer
-    beast::tcp_stream* active = nullptr;    // the connection being used
+    Connection::Socket* active = nullptr;   // the connection being used
+
+  private:
+    void interrupt() {
+        if (waiting != nullptr)
+            waiting->cancel();
+        if (active != nullptr) {
+            error_code ignored;
+            active->close(ignored);
+        }
+    }
 };
 
 // A counting semaphore with a FIFO queue, for the in-flight bounds. Strand-confined.
@@ -201,10 +221,6 @@ struct Endpoint {
     std::deque<std::unique_ptr<Connection>> idle;
 };
 
-bool is_timeout(const error_code& ec) {
-    return ec == beast::error::timeout;
-}
-
 bool is_closed_by_peer(const error_code& ec) {
     return ec == http::error::end_of_stream || ec == http::error::partial_message ||
            ec == asio::error::eof || ec == asio::error::connection_reset ||
@@ -213,8 +229,6 @@ bool is_closed_by_peer(const error_code& ec) {
 }
 
 delivery_errc exchange_error(const error_code& ec) {
-    if (is_timeout(ec))
-        return delivery_errc::timeout;
     if (ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
         !is_closed_by_peer(ec))
         return delivery_errc::protocol_error;
@@ -227,6 +241,50 @@ std::string tls_failure_text(Connection::Secure& stream, const error_code& ec) {
         return std::string("certificate verification failed: ") +
                X509_verify_cert_error_string(verify);
     return ec.message();
+}
+
+// RFC 9110 token characters, what a header name may consist of.
+bool is_token(std::string_view text) {
+    static constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || specials.find(c) != specials.npos;
+    });
+}
+
+// Header values from integrations are operator input: CR or LF would let them add headers or
+// a second request, and framing headers are herald's alone.
+std::optional<std::string> invalid_header(const std::vector<HttpHeader>& headers) {
+    for (const auto& [name, value] : headers) {
+        if (!is_token(name))
+            return "header name \"" + name + "\" is not a token";
+        if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+            return "header " + name + " has a line break or NUL in its value";
+        if (beast::iequals(name, "Host") || beast::iequals(name, "Content-Length") ||
+            beast::iequals(name, "Transfer-Encoding") || beast::iequals(name, "Connection"))
+            return "header " + name + " is set by herald";
+    }
+    return std::nullopt;
+}
+
+bool has_header(const std::vector<HttpHeader>& headers, std::string_view name) {
+    return std::any_of(headers.begin(), headers.end(),
+                       [&](const HttpHeader& h) { return beast::iequals(h.first, name); });
+}
+
+// The request line and header block, written ahead of the body in one gather write; herald
+// serializes it itself because Beast's generic serializer costs more than the rest of a request.
+std::string request_head(const HttpRequest& source, const Target& target,
+                         std::string_view user_agent) {
+    std::string head;
+    head.reserve(160 + target.path.size());
+    head.append("POST ").append(target.path).append(" HTTP/1.1\r\nHost: ");
+    head.append(target.host_header).append("\r\n");
+    if (!has_header(source.headers, "User-Agent"))
+        head.append("User-Agent: ").append(user_agent).append("\r\n");
+    for (const auto& [name, value] : source.headers)
+        head.append(name).append(": ").append(value).append("\r\n");
+    head.append("Content-Length: ").append(std::to_string(source.body.size())).append("\r\n\r\n");
+    return head;
 }
 
 }  // namespace
@@ -248,11 +306,9 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
           policy_(config_.ssrf),
           tls_context_(make_tls_context(config_.ca_file)),
           total_slots_(config_.max_in_flight_total),
+          watch_interval_(watch_interval(config_)),
+          watchdog_timer_(strand_),
           sweep_timer_(strand_) {}
-
-    void start_sweeping() {
-        asio::co_spawn(strand_, sweep_idle(shared_from_this()), asio::detached);
-    }
 
     void send(HttpRequest request, Handler handler) {
         auto op = std::make_shared<Operation>(std::move(request));
@@ -278,6 +334,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
     void cancel_all() {
         asio::dispatch(strand_, [self = shared_from_this()] {
             self->closed_ = true;
+            self->watchdog_timer_.cancel();
             self->sweep_timer_.cancel();
             for (Operation* op : self->operations_)
                 op->cancel();
@@ -303,6 +360,13 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
         return context;
     }
 
+    // Deadlines are checked this often: a tenth of the shorter timeout, between 10 and 250 ms.
+    static std::chrono::milliseconds watch_interval(const DeliveryConfig& config) {
+        const auto shortest = std::min(config.connect_timeout, config.total_timeout);
+        return std::clamp(shortest / 10, std::chrono::milliseconds{10},
+                          std::chrono::milliseconds{250});
+    }
+
     void complete(Handler handler, Outcome outcome) {
         auto slot = asio::get_associated_cancellation_slot(handler);
         if (slot.is_connected())
@@ -313,7 +377,8 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
 
     static asio::awaitable<Outcome> run(std::shared_ptr<Impl> self, std::shared_ptr<Operation> op) {
         self->operations_.insert(op.get());
-        if (self->closed_)
+        self->watch_deadlines();
+        if (self->closed_ || op->cancelled)
             co_return Outcome{.ec = asio::error::operation_aborted};
         co_return co_await self->deliver(*op);
     }
@@ -325,6 +390,8 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
         if (op.request.url.host_type() == boost::urls::host_type::ipvfuture)
             co_return failure(delivery_errc::ssrf_refused,
                               "ssrf: host " + target->host + " is an IPvFuture literal");
+        if (auto why = invalid_header(op.request.headers))
+            co_return failure(delivery_errc::bad_request, std::move(*why));
         auto host = policy_.check_host(target->host);
         if (!host.refusal.empty())
             co_return failure(delivery_errc::ssrf_refused, std::move(host.refusal));
@@ -340,11 +407,23 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
         const auto started = SteadyClock::now();
         auto outcome = co_await exchange_on_pool(op, *target, host, *endpoint,
                                                  started + config_.total_timeout);
-        outcome.response.latency = SteadyClock::now() - started;
         if (op.cancelled)
-            outcome.ec = asio::error::operation_aborted;
+            outcome = {.ec = asio::error::operation_aborted};
+        else if (op.timed_out)
+            outcome = timeout_outcome(op, *target);
+        outcome.response.latency = SteadyClock::now() - started;
         forget_if_unused(target->key, endpoint);
         co_return outcome;
+    }
+
+    Outcome timeout_outcome(const Operation& op, const Target& target) const {
+        if (op.phase == Operation::Phase::connecting)
+            return failure(delivery_errc::connect_timeout,
+                           "connecting to " + endpoint_text(target) + " took longer than " +
+                               std::to_string(config_.connect_timeout.count()) + " ms");
+        return failure(delivery_errc::timeout,
+                       "no complete response from " + endpoint_text(target) + " within " +
+                           std::to_string(config_.total_timeout.count()) + " ms");
     }
 
     std::shared_ptr<Endpoint> endpoint_for(const std::string& key) {
@@ -354,12 +433,16 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
         return entry;
     }
 
+    bool unused(const std::shared_ptr<Endpoint>& endpoint, long references) const {
+        return endpoint->idle.empty() && endpoint->slots.idle(config_.max_in_flight_per_endpoint) &&
+               endpoint.use_count() <= references;
+    }
+
     // Endpoints are dropped once nothing refers to them, so a stream of one-off hosts does not
     // grow the map.
     void forget_if_unused(const std::string& key, const std::shared_ptr<Endpoint>& endpoint) {
         const auto found = endpoints_.find(key);
-        if (found != endpoints_.end() && found->second == endpoint && endpoint->idle.empty() &&
-            endpoint->slots.idle(config_.max_in_flight_per_endpoint) && endpoint.use_count() <= 2)
+        if (found != endpoints_.end() && found->second == endpoint && unused(endpoint, 2))
             endpoints_.erase(found);
     }
 
@@ -369,10 +452,19 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
             auto connection = std::move(endpoint.idle.back());
             endpoint.idle.pop_back();
             if (now - connection->idle_since < config_.idle_timeout &&
-                connection->tcp().socket().is_open())
+                connection->socket().is_open())
                 return connection;
         }
         return nullptr;
+    }
+
+    void keep_idle(Endpoint& endpoint, std::unique_ptr<Connection> connection) {
+        connection->idle_since = SteadyClock::now();
+        endpoint.idle.push_back(std::move(connection));
+        if (!sweeping_) {
+            sweeping_ = true;
+            asio::co_spawn(strand_, sweep_idle(shared_from_this()), asio::detached);
+        }
     }
 
     // Sends on a pooled connection when there is one. A pooled connection the receiver closed
@@ -382,10 +474,10 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
     asio::awaitable<Outcome> exchange_on_pool(Operation& op, const Target& target,
                                               const HostDecision& host, Endpoint& endpoint,
                                               SteadyClock::time_point deadline) {
-        const auto request = build_request(op.request, target);
+        const auto head = request_head(op.request, target, config_.user_agent);
         for (;;) {
-            if (op.cancelled)
-                co_return Outcome{.ec = asio::error::operation_aborted};
+            if (op.stopped())
+                co_return Outcome{};
             auto connection = take_idle(endpoint);
             const bool reused = connection != nullptr;
             if (!reused) {
@@ -394,41 +486,28 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
                 if (!connection)
                     co_return failed;
             }
+            op.phase = Operation::Phase::exchanging;
+            op.deadline = deadline;
             Outcome outcome;
             bool received_any = false;
             bool keep_alive = false;
-            op.active = &connection->tcp();
+            op.active = &connection->socket();
             const auto ec = co_await std::visit(
                 [&](auto& stream) {
-                    return exchange(stream, *connection, request, deadline, outcome.response,
+                    return exchange(stream, *connection, head, op.request.body, outcome.response,
                                     received_any, keep_alive);
                 },
                 connection->stream);
             op.active = nullptr;
-            if (ec && reused && !received_any && !op.cancelled && is_closed_by_peer(ec))
+            if (ec && reused && !received_any && !op.stopped() && is_closed_by_peer(ec))
                 continue;
             if (ec)
                 co_return failure(exchange_error(ec),
                                   "exchange with " + endpoint_text(target) + ": " + ec.message());
-            if (keep_alive && !closed_) {
-                connection->tcp().expires_never();
-                connection->idle_since = SteadyClock::now();
-                endpoint.idle.push_back(std::move(connection));
-            }
+            if (keep_alive && !closed_)
+                keep_idle(endpoint, std::move(connection));
             co_return outcome;
         }
-    }
-
-    http::request<http::string_body> build_request(const HttpRequest& source,
-                                                   const Target& target) const {
-        http::request<http::string_body> request{http::verb::post, target.path, 11};
-        request.set(http::field::host, target.host_header);
-        request.set(http::field::user_agent, config_.user_agent);
-        for (const auto& [name, value] : source.headers)
-            request.insert(name, value);
-        request.body() = source.body;
-        request.prepare_payload();
-        return request;
     }
 
     // Resolves (unless the host is a literal), vets every address, connects to the vetted ones
@@ -437,18 +516,16 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
                                                          const HostDecision& host,
                                                          SteadyClock::time_point deadline,
                                                          Outcome& failed) {
-        const auto connect_deadline =
-            std::min(deadline, SteadyClock::now() + config_.connect_timeout);
+        op.phase = Operation::Phase::connecting;
+        op.deadline = std::min(deadline, SteadyClock::now() + config_.connect_timeout);
         Resolver::Addresses addresses;
         if (host.literal) {
             addresses.push_back(*host.literal);
         } else {
-            auto [ec, resolved] = co_await resolve(op, target.host, connect_deadline);
+            auto [ec, resolved] = co_await resolve(op, target.host);
             if (ec) {
-                failed =
-                    failure(ec == delivery_errc::connect_timeout ? delivery_errc::connect_timeout
-                                                                 : delivery_errc::resolve_failed,
-                            "resolve " + target.host + ": " + ec.message());
+                failed = failure(delivery_errc::resolve_failed,
+                                 "resolve " + target.host + ": " + ec.message());
                 co_return nullptr;
             }
             addresses = std::move(resolved);
@@ -468,18 +545,18 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
 
         auto connection = target.tls ? std::make_unique<Connection>(strand_, tls_context_)
                                      : std::make_unique<Connection>(strand_);
-        auto& socket = connection->tcp();
+        auto& socket = connection->socket();
         op.active = &socket;
-        socket.expires_at(connect_deadline);
-        auto [ec, connected] = co_await socket.async_connect(endpoints, use_tuple);
+        auto [ec, connected] = co_await asio::async_connect(socket, endpoints, use_tuple);
         op.active = nullptr;
+        if (op.stopped())
+            co_return nullptr;
         if (ec) {
-            failed = failure(
-                is_timeout(ec) ? delivery_errc::connect_timeout : delivery_errc::connect_failed,
-                "connect " + endpoint_text(target) + ": " + ec.message());
+            failed = failure(delivery_errc::connect_failed,
+                             "connect " + endpoint_text(target) + ": " + ec.message());
             co_return nullptr;
         }
-        socket.socket().set_option(tcp::no_delay{true}, ec);
+        socket.set_option(tcp::no_delay{true}, ec);
         if (auto* secure = std::get_if<Connection::Secure>(&connection->stream)) {
             if (!prepare_tls(*secure, target, host)) {
                 failed = failure(delivery_errc::tls_failed, "cannot set up TLS for " + target.host);
@@ -489,11 +566,12 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
             auto [handshake_ec] =
                 co_await secure->async_handshake(ssl::stream_base::client, use_tuple);
             op.active = nullptr;
+            if (op.stopped())
+                co_return nullptr;
             if (handshake_ec) {
-                failed = failure(is_timeout(handshake_ec) ? delivery_errc::connect_timeout
-                                                          : delivery_errc::tls_failed,
-                                 "TLS with " + endpoint_text(target) + ": " +
-                                     tls_failure_text(*secure, handshake_ec));
+                failed =
+                    failure(delivery_errc::tls_failed, "TLS with " + endpoint_text(target) + ": " +
+                                                           tls_failure_text(*secure, handshake_ec));
                 co_return nullptr;
             }
         }
@@ -511,15 +589,17 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
                SSL_set1_host(native, target.host.c_str()) == 1;
     }
 
-    // Waits for the resolver until the connect deadline; a late answer is dropped.
-    asio::awaitable<std::pair<error_code, Resolver::Addresses>> resolve(
-        Operation& op, const std::string& host, SteadyClock::time_point deadline) {
+    // Waits for the resolver until the answer, a cancellation or the watchdog's connect
+    // deadline; a late answer is dropped.
+    asio::awaitable<std::pair<error_code, Resolver::Addresses>> resolve(Operation& op,
+                                                                        const std::string& host) {
         struct Answer {
             explicit Answer(asio::steady_timer t) : timer(std::move(t)) {}
             asio::steady_timer timer;
             std::optional<std::pair<error_code, Resolver::Addresses>> result;
         };
-        auto answer = std::make_shared<Answer>(asio::steady_timer{strand_, deadline});
+        auto answer =
+            std::make_shared<Answer>(asio::steady_timer{strand_, SteadyClock::time_point::max()});
         resolver_->async_resolve(
             host, asio::bind_executor(strand_, [answer](error_code ec, Resolver::Addresses found) {
                 answer->result.emplace(ec, std::move(found));
@@ -528,47 +608,45 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
         op.waiting = &answer->timer;
         co_await answer->timer.async_wait(use_tuple);
         op.waiting = nullptr;
-        if (op.cancelled)
+        if (op.stopped() || !answer->result)
             co_return std::pair{error_code{asio::error::operation_aborted}, Resolver::Addresses{}};
-        if (!answer->result)
-            co_return std::pair{error_code{delivery_errc::connect_timeout}, Resolver::Addresses{}};
         co_return std::move(*answer->result);
     }
 
     // Writes the request and reads the response, keeping at most max_response_body bytes of
-    // the body. `received_any` tells whether the receiver answered at all.
+    // the body. The response is parsed straight from the connection's buffer, so a response
+    // that arrives in one segment costs one read. `received_any` tells whether the receiver
+    // answered at all.
     template <class Stream>
     asio::awaitable<error_code> exchange(Stream& stream, Connection& connection,
-                                         const http::request<http::string_body>& request,
-                                         SteadyClock::time_point deadline, HttpResponse& response,
-                                         bool& received_any, bool& keep_alive) {
-        connection.tcp().expires_at(deadline);
-        auto [write_ec, written] = co_await http::async_write(stream, request, use_tuple);
+                                         const std::string& head, const std::string& body,
+                                         HttpResponse& response, bool& received_any,
+                                         bool& keep_alive) {
+        const std::array<asio::const_buffer, 2> request{asio::buffer(head), asio::buffer(body)};
+        auto [write_ec, written] = co_await asio::async_write(stream, request, use_tuple);
         if (write_ec)
             co_return write_ec;
 
         http::response_parser<http::buffer_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(config_.max_response_header));
         parser.body_limit(boost::none);
-        auto [header_ec, header_bytes] =
-            co_await http::async_read_header(stream, connection.buffer, parser, use_tuple);
-        received_any = header_bytes > 0 || connection.buffer.size() > 0;
-        if (header_ec)
-            co_return header_ec;
-
-        const auto& head = parser.get();
-        response.status = head.result_int();
-        for (const auto& field : head)
-            response.headers.emplace_back(field.name_string(), field.value());
-
         std::array<char, read_chunk_size> chunk;
-        while (!parser.is_done()) {
+        auto& buffer = connection.buffer;
+        received_any = buffer.size() > 0;
+        bool header_copied = false;
+        for (;;) {
             parser.get().body().data = chunk.data();
             parser.get().body().size = chunk.size();
-            auto [ec, ignored] =
-                co_await http::async_read(stream, connection.buffer, parser, use_tuple);
-            if (ec && ec != http::error::need_buffer)
-                co_return ec;
+            error_code ec = http::error::need_more;
+            std::size_t used = 0;
+            if (buffer.size() > 0) {
+                used = parser.put(buffer.data(), ec);
+                buffer.consume(used);
+            }
+            if (!header_copied && parser.is_header_done()) {
+                copy_header(parser.get(), response);
+                header_copied = true;
+            }
             const std::size_t got = chunk.size() - parser.get().body().size;
             const std::size_t room = config_.max_response_body - response.body.size();
             response.body.append(chunk.data(), std::min(got, room));
@@ -576,28 +654,67 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
                 response.truncated = true;
                 break;
             }
+            if (parser.is_done())
+                break;
+            if (ec == http::error::need_buffer || (!ec && used > 0))
+                continue;
+            if (ec && ec != http::error::need_more)
+                co_return ec;
+            auto [read_ec, n] =
+                co_await stream.async_read_some(buffer.prepare(read_chunk_size), use_tuple);
+            buffer.commit(n);
+            received_any = received_any || n > 0;
+            if (read_ec == asio::error::eof && received_any)
+                parser.put_eof(read_ec);  // a body delimited by the end of the connection
+            if (read_ec)
+                co_return read_ec;
         }
         keep_alive = !response.truncated && parser.keep_alive();
         co_return error_code{};
     }
 
+    static void copy_header(const http::response_parser<http::buffer_body>::value_type& received,
+                            HttpResponse& response) {
+        response.status = received.result_int();
+        response.headers.reserve(16);
+        for (const auto& field : received)
+            response.headers.emplace_back(field.name_string(), field.value());
+    }
+
+    // Starts the deadline watchdog when the first operation arrives; it stops when none is left.
+    void watch_deadlines() {
+        if (watching_ || closed_)
+            return;
+        watching_ = true;
+        asio::co_spawn(strand_, watchdog(shared_from_this()), asio::detached);
+    }
+
+    static asio::awaitable<void> watchdog(std::shared_ptr<Impl> self) {
+        while (!self->operations_.empty() && !self->closed_) {
+            self->watchdog_timer_.expires_after(self->watch_interval_);
+            co_await self->watchdog_timer_.async_wait(use_tuple);
+            const auto now = SteadyClock::now();
+            for (Operation* op : self->operations_)
+                if (!op->timed_out && op->deadline <= now)
+                    op->expire();
+        }
+        self->watching_ = false;
+    }
+
+    // Closes idle connections older than the idle timeout; runs while any endpoint is known.
     static asio::awaitable<void> sweep_idle(std::shared_ptr<Impl> self) {
-        while (!self->closed_) {
+        while (!self->endpoints_.empty() && !self->closed_) {
             self->sweep_timer_.expires_after(self->config_.idle_timeout);
             co_await self->sweep_timer_.async_wait(use_tuple);
             const auto now = SteadyClock::now();
             for (auto it = self->endpoints_.begin(); it != self->endpoints_.end();) {
-                auto& idle = it->second->idle;
-                std::erase_if(idle, [&](const std::unique_ptr<Connection>& c) {
+                std::erase_if(it->second->idle, [&](const std::unique_ptr<Connection>& c) {
                     return now - c->idle_since >= self->config_.idle_timeout;
                 });
-                const bool unused =
-                    idle.empty() &&
-                    it->second->slots.idle(self->config_.max_in_flight_per_endpoint) &&
-                    it->second.use_count() == 1;
-                it = unused ? self->endpoints_.erase(it) : std::next(it);
+                it = self->unused(it->second, 1) ? self->endpoints_.erase(it) : std::next(it);
             }
         }
+        self->sweeping_ = false;
     }
 
     asio::any_io_executor executor_;
@@ -607,17 +724,19 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
     AddressPolicy policy_;
     ssl::context tls_context_;
     Slots total_slots_;
+    std::chrono::milliseconds watch_interval_;
+    asio::steady_timer watchdog_timer_;
     asio::steady_timer sweep_timer_;
     std::unordered_map<std::string, std::shared_ptr<Endpoint>> endpoints_;
     std::unordered_set<Operation*> operations_;
+    bool watching_ = false;
+    bool sweeping_ = false;
     bool closed_ = false;
 };
 
 HttpClient::HttpClient(asio::any_io_executor executor, DeliveryConfig config,
                        std::shared_ptr<Resolver> resolver)
-    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(resolver))) {
-    impl_->start_sweeping();
-}
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(resolver))) {}
 
 HttpClient::~HttpClient() {
     impl_->cancel_all();

@@ -72,6 +72,9 @@ struct HttpResponse {
 /// never inline. Cancellation: per-operation (terminal) through the handler's cancellation slot;
 /// a cancelled request completes with `asio::error::operation_aborted` and its connection is
 /// closed. Destroying the client (or `cancel()`) aborts everything in flight or queued.
+/// Work: the client keeps its executor busy only while requests are in flight or idle
+/// keep-alive connections are pooled (closed after `idle_timeout`), so `io_context::run`
+/// returns within two idle timeouts after traffic stops.
 class HttpClient {
   public:
     using Signature = void(boost::system::error_code, HttpResponse);

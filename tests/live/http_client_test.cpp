@@ -345,6 +345,77 @@ TEST_CASE("resolve and connect failures are told apart", "[live]") {
     CHECK_THAT(refused.response.diagnostic, Catch::Contains("connect 127.0.0.1:"));
 }
 
+// A listener that never accepts, with its accept queue already full: the kernel drops further
+// SYNs, so a connect hangs until herald's connect timeout.
+TEST_CASE("a connect that hangs ends at the connect timeout", "[live]") {
+    asio::io_context io;
+    asio::ip::tcp::acceptor full{io};
+    const asio::ip::tcp::endpoint loopback{asio::ip::make_address("127.0.0.1"), 0};
+    full.open(loopback.protocol());
+    full.bind(loopback);
+    full.listen(0);
+    std::vector<asio::ip::tcp::socket> fillers;
+    for (int i = 0; i < 4; ++i) {
+        fillers.emplace_back(io);
+        fillers.back().async_connect(full.local_endpoint(), [](boost::system::error_code) {});
+    }
+    io.run_for(200ms);
+
+    auto config = loopback_config();
+    config.connect_timeout = 300ms;
+    Harness harness{config};
+    const auto result = harness.send(
+        post("http://127.0.0.1:" + std::to_string(full.local_endpoint().port()) + "/"));
+    CHECK(result.ec == delivery_errc::connect_timeout);
+    CHECK_THAT(result.response.diagnostic, Catch::Contains("300 ms"));
+}
+
+// A resolver that never answers (herald does not rely on resolvers honouring cancellation).
+class SilentResolver final : public herald::Resolver {
+  public:
+    void async_resolve(std::string, Handler handler) override {
+        pending_.push_back(std::move(handler));
+    }
+
+  private:
+    std::vector<Handler> pending_;
+};
+
+TEST_CASE("a resolver that never answers ends at the connect timeout", "[live]") {
+    asio::io_context io;
+    auto config = loopback_config();
+    config.connect_timeout = 200ms;
+    HttpClient client{io.get_executor(), config, std::make_shared<SilentResolver>()};
+    std::optional<Result> result;
+    client.async_send(post("http://slow-dns.test/"),
+                      [&](boost::system::error_code ec, HttpResponse r) {
+                          result = Result{ec, std::move(r)};
+                      });
+    const auto give_up = std::chrono::steady_clock::now() + 30s;
+    while (!result && std::chrono::steady_clock::now() < give_up)
+        io.run_one_for(100ms);
+    REQUIRE(result);
+    CHECK(result->ec == delivery_errc::connect_timeout);
+}
+
+TEST_CASE("headers that would split the request are refused before sending", "[live]") {
+    TestServer server;
+    Harness harness;
+    const auto [name, value] = GENERATE(table<std::string, std::string>({
+        {"X-Evil", "a\r\nX-Injected: 1"},
+        {"X-Evil", "a\nb"},
+        {"Bad Name", "x"},
+        {"Content-Length", "0"},
+        {"Host", "elsewhere.example"},
+        {"Transfer-Encoding", "chunked"},
+    }));
+    auto request = post(server.url());
+    request.headers.emplace_back(name, value);
+    const auto result = harness.send(std::move(request));
+    CHECK(result.ec == delivery_errc::bad_request);
+    CHECK(server.connections_accepted() == 0);
+}
+
 TEST_CASE("completion never runs inside async_send", "[live]") {
     asio::io_context io;
     HttpClient client{io.get_executor(), herald::DeliveryConfig{},
