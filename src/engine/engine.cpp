@@ -1,6 +1,7 @@
 #include "engine/engine_state.hpp"
 #include "match/match.hpp"
 #include "util/ids.hpp"
+#include "util/lazy_now.hpp"
 
 #include <herald/engine.hpp>
 #include <herald/memory_storage.hpp>
@@ -89,26 +90,12 @@ Firing make_firing(const Match& match, const Event& event, Timestamp now) {
     };
 }
 
-/// The engine clock's time for one publish: read once, and only when something needs it.
-class PublishTime {
-  public:
-    explicit PublishTime(const Clock& clock) noexcept : clock_(clock) {}
-    Timestamp get() {
-        if (!now_)
-            now_ = clock_.now();
-        return *now_;
-    }
-
-  private:
-    const Clock& clock_;
-    std::optional<Timestamp> now_;
-};
-
 /// The automations that fire on `event` at the publish `time`: the enabled ones whose scope,
 /// trigger kind and filters match it, narrowed for run events by their windows and cooldowns.
 /// Evaluating under the shared lock keeps an automation's update from interleaving with its
 /// evaluation.
-std::vector<Match> matches_of(detail::EngineState& state, const Event& event, PublishTime& time) {
+std::vector<Match> matches_of(detail::EngineState& state, const Event& event,
+                              detail::LazyNow& time) {
     // Reused per thread: matching an event that fires nothing allocates nothing.
     thread_local std::vector<detail::TriggerEvaluator::Candidate> candidates;
     thread_local std::vector<detail::RunVerdict> verdicts;
@@ -128,7 +115,7 @@ std::vector<Match> matches_of(detail::EngineState& state, const Event& event, Pu
     // A metrics event that no automation watches needs neither the clock nor any run state.
     if (candidates.empty() && event.kind() == EventKind::run_metrics_logged)
         return matched;
-    state.evaluator.evaluate(event, candidates, time.get(), verdicts);
+    state.evaluator.evaluate(event, candidates, time, verdicts);
     for (detail::RunVerdict& verdict : verdicts)
         matched.push_back({*verdict.automation, std::move(verdict.metric)});
     return matched;
@@ -163,7 +150,7 @@ const HistoryStore& Engine::history() const noexcept {
 PublishReceipt Engine::publish(Event event) {
     if (event.id.empty())
         event.id = detail::new_uuid();
-    PublishTime time(*state_->clock);
+    detail::LazyNow time(*state_->clock);
     if (event.time == Timestamp{})
         event.time = time.get();
 

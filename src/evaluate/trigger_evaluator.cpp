@@ -8,7 +8,7 @@ namespace {
 
 // Run ids are unique within a project; names never contain NUL (validation refuses it).
 // Built in a per-thread buffer so that evaluating a known run allocates nothing.
-std::string_view run_key_of(const Event& event, const Run& run) {
+std::string_view run_key_text(const Event& event, const Run& run) {
     thread_local std::string key;
     key.clear();
     key.append(event.entity).push_back('\0');
@@ -36,21 +36,24 @@ MetricObservation observe(const MetricCondition& condition) {
 
 }  // namespace
 
-TriggerEvaluator::Shard& TriggerEvaluator::shard_of(std::string_view run_key) noexcept {
-    return shards_[KeyHash{}(run_key) % shard_count];
+TriggerEvaluator::Shard& TriggerEvaluator::shard_of(RunKeyView run_key) noexcept {
+    // The map uses the hash's low bits for its buckets; the shard takes high ones.
+    return shards_[(run_key.hash >> 48) % shard_count];
 }
 
 void TriggerEvaluator::evaluate(const Event& event, std::span<const Candidate> candidates,
-                                Timestamp now, std::vector<RunVerdict>& fired) {
+                                LazyNow& now, std::vector<RunVerdict>& fired) {
     const Run* run = event.run();
     if (!run)
         return;
     const auto* state_change = std::get_if<RunStateChanged>(&event.body);
     if (candidates.empty() && !state_change)
         return;
-    if (earliest_release_.load(std::memory_order_relaxed) <= now.time_since_epoch().count())
-        release_due_runs(now);
-    const std::string_view run_key = run_key_of(event, *run);
+    if (const auto due = earliest_release_.load(std::memory_order_relaxed);
+        due != never && due <= now.get().time_since_epoch().count())
+        release_due_runs(now.get());
+    const std::string_view key_text = run_key_text(event, *run);
+    const RunKeyView run_key{key_text, std::hash<std::string_view>{}(key_text)};
     Shard& shard = shard_of(run_key);
     std::optional<Timestamp> release_due_at;
     {
@@ -70,17 +73,17 @@ void TriggerEvaluator::evaluate(const Event& event, std::span<const Candidate> c
             }
         }
         if (state_change)
-            release_due_at = note_state(shard, run_key, tracked, state_change->state, now);
+            release_due_at = note_state(shard, run_key, tracked, state_change->state, now.get());
     }
     if (release_due_at)
         lower_earliest_release(*release_due_at);
 }
 
-TriggerEvaluator::TrackedRun& TriggerEvaluator::run_of(Shard& shard, std::string_view run_key,
+TriggerEvaluator::TrackedRun& TriggerEvaluator::run_of(Shard& shard, RunKeyView run_key,
                                                        const Run& run) {
     auto it = shard.runs.find(run_key);
     if (it == shard.runs.end())
-        it = shard.runs.emplace(std::string(run_key), TrackedRun{.run_id = run.id}).first;
+        it = shard.runs.emplace(RunKey(run_key), TrackedRun{.run_id = run.id}).first;
     return it->second;
 }
 
@@ -107,7 +110,7 @@ TriggerEvaluator::TrackedTrigger& TriggerEvaluator::track(
 std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
                                                         const TrackedRun& run,
                                                         const RunMetricsLogged& body,
-                                                        Timestamp now) {
+                                                        LazyNow& now) {
     if (trigger.last_step && body.step < *trigger.last_step)
         return std::nullopt;
     MetricCondition& condition = *trigger.condition;
@@ -130,16 +133,16 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
     return observation;
 }
 
-bool TriggerEvaluator::try_fire(TrackedTrigger& trigger, const TrackedRun& run, Timestamp now) {
+bool TriggerEvaluator::try_fire(TrackedTrigger& trigger, const TrackedRun& run, LazyNow& now) {
     const auto cooldown = *trigger.automation->trigger.cooldown();
-    if (trigger.last_fired && now - *trigger.last_fired < cooldown)
+    if (trigger.last_fired && now.get() - *trigger.last_fired < cooldown)
         return false;
-    trigger.last_fired = now;
-    store_.record_firing(key_of(trigger.automation, run.run_id), now);
+    trigger.last_fired = now.get();
+    store_.record_firing(key_of(trigger.automation, run.run_id), now.get());
     return true;
 }
 
-std::optional<Timestamp> TriggerEvaluator::note_state(Shard& shard, std::string_view run_key,
+std::optional<Timestamp> TriggerEvaluator::note_state(Shard& shard, RunKeyView run_key,
                                                       TrackedRun& run, RunState state,
                                                       Timestamp now) {
     if (state == RunState::running) {
@@ -148,7 +151,7 @@ std::optional<Timestamp> TriggerEvaluator::note_state(Shard& shard, std::string_
     }
     run.ended_at = now;
     const Timestamp due = release_due(run);
-    schedule_release(shard, {.due = due, .ended_at = now, .run_key = std::string(run_key)});
+    schedule_release(shard, {.due = due, .ended_at = now, .run_key = RunKey(run_key)});
     return due;
 }
 
@@ -213,7 +216,7 @@ void TriggerEvaluator::lower_earliest_release(Timestamp due) {
         earliest_release_.store(d, std::memory_order_relaxed);
 }
 
-void TriggerEvaluator::erase_run(Shard& shard, std::string_view run_key) {
+void TriggerEvaluator::erase_run(Shard& shard, const RunKey& run_key) {
     auto it = shard.runs.find(run_key);
     for (const TrackedTrigger& t : it->second.triggers)
         store_.erase_run(key_of(t.automation, it->second.run_id));

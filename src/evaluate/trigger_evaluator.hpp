@@ -25,6 +25,7 @@
 #pragma once
 
 #include "evaluate/metric_conditions.hpp"
+#include "util/lazy_now.hpp"
 
 #include <herald/automation.hpp>
 #include <herald/event.hpp>
@@ -58,8 +59,9 @@ class TriggerEvaluator {
     explicit TriggerEvaluator(TriggerStateStore& store) : store_(store) {}
 
     /// `event` is a run event; `candidates` are the enabled automations whose scope, trigger
-    /// kind and filters matched it. Appends those that fire at `now` to `fired`.
-    void evaluate(const Event& event, std::span<const Candidate> candidates, Timestamp now,
+    /// kind and filters matched it. Appends those that fire to `fired`. `now` is read only when
+    /// a condition holds, a run changes state or a release may be due.
+    void evaluate(const Event& event, std::span<const Candidate> candidates, LazyNow& now,
                   std::vector<RunVerdict>& fired);
 
     /// Drops all state of an automation (it was changed, disabled or deleted), in memory and in
@@ -82,36 +84,53 @@ class TriggerEvaluator {
         std::vector<TrackedTrigger> triggers;
         std::optional<Timestamp> ended_at;  ///< set while the run is in a terminal state
     };
-    struct Release {
-        Timestamp due;
-        Timestamp ended_at;  ///< the end it was scheduled for; stale when the run changed since
-        std::string run_key;
-        friend bool operator>(const Release& a, const Release& b) { return a.due > b.due; }
+    /// A run's key (entity, project, run id) with its hash, computed once per event for both
+    /// the shard and the map lookup.
+    struct RunKeyView {
+        std::string_view text;
+        std::size_t hash;
+    };
+    struct RunKey {
+        std::string text;
+        std::size_t hash;
+        explicit RunKey(RunKeyView k) : text(k.text), hash(k.hash) {}
     };
     struct KeyHash {
         using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
+        std::size_t operator()(const RunKey& k) const noexcept { return k.hash; }
+        std::size_t operator()(const RunKeyView& k) const noexcept { return k.hash; }
+    };
+    struct KeyEqual {
+        using is_transparent = void;
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const noexcept {
+            return a.hash == b.hash && std::string_view(a.text) == std::string_view(b.text);
         }
+    };
+    struct Release {
+        Timestamp due;
+        Timestamp ended_at;  ///< the end it was scheduled for; stale when the run changed since
+        RunKey run_key;
+        friend bool operator>(const Release& a, const Release& b) { return a.due > b.due; }
     };
     static constexpr Timestamp::rep never = std::numeric_limits<Timestamp::rep>::max();
     struct alignas(64) Shard {
         mutable std::mutex mutex;
-        std::unordered_map<std::string, TrackedRun, KeyHash, std::equal_to<>> runs;
+        std::unordered_map<RunKey, TrackedRun, KeyHash, KeyEqual> runs;
         std::vector<Release> releases;  ///< a min-heap on `due`
         /// The earliest due release, readable without the mutex; `never` when none.
         std::atomic<Timestamp::rep> next_release{never};
     };
     static constexpr std::size_t shard_count = 64;
 
-    Shard& shard_of(std::string_view run_key) noexcept;
-    TrackedRun& run_of(Shard& shard, std::string_view run_key, const Run& run);
+    Shard& shard_of(RunKeyView run_key) noexcept;
+    TrackedRun& run_of(Shard& shard, RunKeyView run_key, const Run& run);
     TrackedTrigger& track(TrackedRun& run, const std::shared_ptr<const Automation>& automation);
     std::optional<MetricObservation> feed(TrackedTrigger& trigger, const TrackedRun& run,
-                                          const RunMetricsLogged& body, Timestamp now);
-    bool try_fire(TrackedTrigger& trigger, const TrackedRun& run, Timestamp now);
+                                          const RunMetricsLogged& body, LazyNow& now);
+    bool try_fire(TrackedTrigger& trigger, const TrackedRun& run, LazyNow& now);
     /// Notes a run's new state; returns when its release is due if it ended.
-    std::optional<Timestamp> note_state(Shard& shard, std::string_view run_key, TrackedRun& run,
+    std::optional<Timestamp> note_state(Shard& shard, RunKeyView run_key, TrackedRun& run,
                                         RunState state, Timestamp now);
     static Timestamp release_due(const TrackedRun& run);
     void schedule_release(Shard& shard, Release release);
@@ -119,7 +138,7 @@ class TriggerEvaluator {
     /// Releases due runs in every shard whose next release is due.
     void release_due_runs(Timestamp now);
     void lower_earliest_release(Timestamp due);
-    void erase_run(Shard& shard, std::string_view run_key);
+    void erase_run(Shard& shard, const RunKey& run_key);
 
     TriggerStateStore& store_;
     std::array<Shard, shard_count> shards_;

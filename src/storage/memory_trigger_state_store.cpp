@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <functional>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
@@ -37,7 +36,7 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
   public:
     void append_values(const TriggerStateKey& key, std::span<const double> values,
                        std::int64_t step, std::size_t keep) override {
-        std::unique_lock lock(mutex_);
+        std::lock_guard lock(mutex_);
         Record& r = record(key);
         r.keep = keep;
         r.last_step = step;
@@ -46,11 +45,11 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
             r.values.erase(r.values.begin(), r.values.end() - static_cast<std::ptrdiff_t>(keep));
     }
     void record_firing(const TriggerStateKey& key, Timestamp time) override {
-        std::unique_lock lock(mutex_);
+        std::lock_guard lock(mutex_);
         record(key).last_fired = time;
     }
     std::optional<RunTriggerState> load(const TriggerStateKey& key) const override {
-        std::shared_lock lock(mutex_);
+        std::lock_guard lock(mutex_);
         auto automation = by_automation_.find(key.automation_id);
         if (automation == by_automation_.end())
             return std::nullopt;
@@ -64,7 +63,7 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
                                .last_fired = r.last_fired};
     }
     void erase_run(const TriggerStateKey& key) override {
-        std::unique_lock lock(mutex_);
+        std::lock_guard lock(mutex_);
         auto automation = by_automation_.find(key.automation_id);
         if (automation == by_automation_.end())
             return;
@@ -74,7 +73,7 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
             by_automation_.erase(automation);
     }
     void erase_automation(std::string_view automation_id) override {
-        std::unique_lock lock(mutex_);
+        std::lock_guard lock(mutex_);
         if (auto it = by_automation_.find(automation_id); it != by_automation_.end())
             by_automation_.erase(it);
     }
@@ -91,7 +90,7 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
         return run->second;
     }
 
-    mutable std::shared_mutex mutex_;
+    mutable std::mutex mutex_;  ///< plain: reads are rare (first sight of a run per process)
     StringMap<StringMap<Record>> by_automation_;  ///< automation id -> run id -> record
 };
 

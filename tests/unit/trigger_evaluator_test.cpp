@@ -38,8 +38,10 @@ struct Harness {
         for (const auto& a : automations)
             if (listens_to(a->trigger.kind()) == event.kind())
                 candidates.push_back(&a);
+        const ManualClock clock{now};
+        LazyNow time{clock};
         std::vector<RunVerdict> fired;
-        evaluator->evaluate(event, candidates, now, fired);
+        evaluator->evaluate(event, candidates, time, fired);
         return fired;
     }
     std::vector<RunVerdict> log(const Run& run, std::int64_t step,
