@@ -156,7 +156,8 @@ struct Operation {
 // A counting semaphore with a FIFO queue, for the in-flight bounds. Strand-confined.
 class Slots {
   public:
-    explicit Slots(std::size_t limit) : available_(limit) {}
+    Slots(std::size_t limit, asio::any_io_executor executor)
+        : available_(limit), executor_(std::move(executor)) {}
 
     // True when a slot was taken, false when the operation was cancelled.
     asio::awaitable<bool> acquire(Operation& op) {
@@ -166,8 +167,7 @@ class Slots {
             --available_;
             co_return true;
         }
-        Waiter waiter{
-            asio::steady_timer{co_await asio::this_coro::executor, SteadyClock::time_point::max()}};
+        Waiter waiter{asio::steady_timer{executor_, SteadyClock::time_point::max()}};
         const auto position = queue_.insert(queue_.end(), &waiter);
         op.waiting = &waiter.timer;
         co_await waiter.timer.async_wait(use_tuple);
@@ -198,6 +198,7 @@ class Slots {
         bool granted = false;
     };
     std::size_t available_;
+    asio::any_io_executor executor_;
     std::list<Waiter*> queue_;
 };
 
@@ -215,7 +216,8 @@ class SlotGuard {
 
 // The pool and in-flight bound of one (scheme, host, port).
 struct Endpoint {
-    explicit Endpoint(std::size_t limit) : slots(limit) {}
+    Endpoint(std::size_t limit, asio::any_io_executor executor)
+        : slots(limit, std::move(executor)) {}
 
     Slots slots;
     std::deque<std::unique_ptr<Connection>> idle;
@@ -305,7 +307,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
           resolver_(std::move(resolver)),
           policy_(config_.ssrf),
           tls_context_(make_tls_context(config_.ca_file)),
-          total_slots_(config_.max_in_flight_total),
+          total_slots_(config_.max_in_flight_total, strand_),
           watch_interval_(watch_interval(config_)),
           watchdog_timer_(strand_),
           sweep_timer_(strand_) {}
@@ -429,7 +431,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
     std::shared_ptr<Endpoint> endpoint_for(const std::string& key) {
         auto& entry = endpoints_[key];
         if (!entry)
-            entry = std::make_shared<Endpoint>(config_.max_in_flight_per_endpoint);
+            entry = std::make_shared<Endpoint>(config_.max_in_flight_per_endpoint, strand_);
         return entry;
     }
 
