@@ -4,7 +4,8 @@ install(TARGETS herald EXPORT heraldTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(DIRECTORY include/herald DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The backends' headers are installed with their targets (src/sqlite).
+install(DIRECTORY include/herald DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} PATTERN sqlite EXCLUDE)
 
 set(herald_config_dir ${CMAKE_INSTALL_LIBDIR}/cmake/herald)
 install(EXPORT heraldTargets NAMESPACE herald:: DESTINATION ${herald_config_dir})

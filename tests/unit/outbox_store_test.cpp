@@ -1,5 +1,6 @@
+#include "support/test_storage.hpp"
+
 #include <herald/error.hpp>
-#include <herald/memory_storage.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -29,8 +30,8 @@ const herald::Timestamp t0{std::chrono::hours{1000}};
 }  // namespace
 
 TEST_CASE("claim returns due deliveries earliest first, each once per lease", "[outbox]") {
-    herald::MemoryStorage storage;
-    herald::OutboxStore& outbox = storage.outbox();
+    auto storage = herald::test::make_storage();
+    herald::OutboxStore& outbox = storage->outbox();
     const herald::Delivery ds[] = {delivery("late", t0 + 10s), delivery("b", t0 + 1s),
                                    delivery("a", t0)};
     outbox.enqueue(ds);
@@ -47,8 +48,8 @@ TEST_CASE("claim returns due deliveries earliest first, each once per lease", "[
 }
 
 TEST_CASE("a lease that ends returns the delivery", "[outbox]") {
-    herald::MemoryStorage storage;
-    herald::OutboxStore& outbox = storage.outbox();
+    auto storage = herald::test::make_storage();
+    herald::OutboxStore& outbox = storage->outbox();
     const herald::Delivery d = delivery("x", t0);
     outbox.enqueue({&d, 1});
     REQUIRE(outbox.claim(t0, 1, t0 + 5min).size() == 1);
@@ -60,8 +61,8 @@ TEST_CASE("a lease that ends returns the delivery", "[outbox]") {
 }
 
 TEST_CASE("claim honours its limit", "[outbox]") {
-    herald::MemoryStorage storage;
-    herald::OutboxStore& outbox = storage.outbox();
+    auto storage = herald::test::make_storage();
+    herald::OutboxStore& outbox = storage->outbox();
     for (int i = 0; i < 5; ++i) {
         const herald::Delivery d = delivery("d" + std::to_string(i), t0);
         outbox.enqueue({&d, 1});
@@ -71,8 +72,8 @@ TEST_CASE("claim honours its limit", "[outbox]") {
 }
 
 TEST_CASE("settle completes, reschedules and dead-letters", "[outbox]") {
-    herald::MemoryStorage storage;
-    herald::OutboxStore& outbox = storage.outbox();
+    auto storage = herald::test::make_storage();
+    herald::OutboxStore& outbox = storage->outbox();
     const herald::Delivery ds[] = {delivery("done", t0), delivery("again", t0),
                                    delivery("dead", t0)};
     outbox.enqueue(ds);
@@ -96,8 +97,8 @@ TEST_CASE("settle completes, reschedules and dead-letters", "[outbox]") {
 }
 
 TEST_CASE("replay makes a dead letter due again with its attempts", "[outbox]") {
-    herald::MemoryStorage storage;
-    herald::OutboxStore& outbox = storage.outbox();
+    auto storage = herald::test::make_storage();
+    herald::OutboxStore& outbox = storage->outbox();
     const herald::Delivery d = delivery("x", t0);
     outbox.enqueue({&d, 1});
     outbox.claim(t0, 1, t0 + 1min);
@@ -119,8 +120,8 @@ TEST_CASE("replay makes a dead letter due again with its attempts", "[outbox]") 
 }
 
 TEST_CASE("enqueue refuses an id already in the outbox, all or none", "[outbox]") {
-    herald::MemoryStorage storage;
-    herald::OutboxStore& outbox = storage.outbox();
+    auto storage = herald::test::make_storage();
+    herald::OutboxStore& outbox = storage->outbox();
     const herald::Delivery d = delivery("x", t0);
     outbox.enqueue({&d, 1});
     const herald::Delivery ds[] = {delivery("y", t0), delivery("x", t0)};

@@ -1,4 +1,6 @@
-#include <herald/memory_storage.hpp>
+#include "support/test_storage.hpp"
+
+#include <herald/error.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -32,8 +34,8 @@ std::vector<std::string> ids(const std::vector<herald::Firing>& firings) {
 }  // namespace
 
 TEST_CASE("history is queried per automation, per integration and by time", "[history]") {
-    herald::MemoryStorage storage;
-    herald::HistoryStore& history = storage.history();
+    auto storage = herald::test::make_storage();
+    herald::HistoryStore& history = storage->history();
     const herald::Firing fs[] = {
         firing("1", "a", "deploy", t0), firing("2", "b", "deploy", t0 + 1s),
         firing("3", "a", "slack", t0 + 2s), firing("4", "c", "deploy", t0 + 3s, "other")};
@@ -55,8 +57,8 @@ TEST_CASE("history is queried per automation, per integration and by time", "[hi
 }
 
 TEST_CASE("history updates append attempts and set status and payload", "[history]") {
-    herald::MemoryStorage storage;
-    herald::HistoryStore& history = storage.history();
+    auto storage = herald::test::make_storage();
+    herald::HistoryStore& history = storage->history();
     const herald::Firing f = firing("1", "a", "deploy", t0);
     history.append({&f, 1});
 
@@ -79,4 +81,98 @@ TEST_CASE("history updates append attempts and set status and payload", "[histor
     CHECK(got->attempts[0].status_code == 500);
     CHECK(got->attempts[1].number == 2);
     CHECK_FALSE(history.find("unknown"));
+}
+
+TEST_CASE("history keeps every field of a firing", "[history]") {
+    auto storage = herald::test::make_storage();
+    herald::Firing f = firing("1", "a", "deploy", t0);
+    f.automation_name = "deploy on production";
+    f.action = herald::ActionKind::webhook;
+    f.event.id = "event-1";
+    f.event.time = t0 - 1s;
+    f.event.author = "grace";
+    f.event.project = "model-registry";
+    f.event.body =
+        herald::ArtifactLinked{.version = {.collection = "resnet",
+                                           .collection_type = "model",
+                                           .index = 3,
+                                           .id = "v-id",
+                                           .uri = "wandb-artifact://_id/v-id",
+                                           .aliases = {"latest", "production"},
+                                           .tags = {"vision"},
+                                           .metadata = {{"accuracy", 0.91}, {"nested", {1, 2}}}},
+                               .source = {.entity = "acme", .project = "p", .index = 7}};
+    f.reason = "alias 'production' added";
+    f.metric = herald::MetricObservation{.metric_name = "loss",
+                                         .metric_value = 0.125,
+                                         .metric_values = {0.5, 0.25, 0.125},
+                                         .metric_condition = "avg(loss) over 3 < 0.3"};
+    f.payload = R"({"token":"********"})";
+    f.attempts = {{.number = 1,
+                   .time = t0,
+                   .status_code = 503,
+                   .latency = 1500us,
+                   .error = "HTTP 503",
+                   .response_body = "busy"}};
+    storage->history().append({&f, 1});
+    CHECK(storage->history().find("1") == f);
+
+    herald::Firing run = firing("2", "b", "", t0);
+    run.event.body = herald::RunMetricsLogged{
+        .run = {.id = "r1", .name = "fast-run", .user = "grace"},
+        .step = -4,
+        .metrics = {{.name = "loss", .value = 0.1}, {.name = "acc", .value = 1e-300}}};
+    storage->history().append({&run, 1});
+    CHECK(storage->history().find("2") == run);
+}
+
+TEST_CASE("the automation store keeps automations by id", "[storage]") {
+    auto storage = herald::test::make_storage();
+    herald::AutomationStore& store = storage->automations();
+    herald::Automation a{
+        .id = "a1",
+        .name = "deploy",
+        .scope = herald::Scope::for_registry("acme", "model-registry"),
+        .trigger = herald::trigger::AddArtifactAlias{.alias = herald::Pattern{"production"}},
+        .action =
+            herald::action::Webhook{.integration = "deploy", .payload = R"({"a":"${alias}"})"},
+        .creator = "grace",
+        .created_at = t0,
+        .updated_at = t0};
+    herald::Automation b = a;
+    b.id = "a0";
+    b.name = "other";
+    b.action = herald::action::None{};
+    store.insert(a);
+    store.insert(b);
+    CHECK_THROWS_AS(store.insert(a), herald::Error);
+    CHECK(store.find("a1") == a);
+    CHECK_FALSE(store.find("none"));
+    REQUIRE(store.all().size() == 2);
+    CHECK(store.all()[0] == b);
+
+    a.enabled = false;
+    a.updated_at = t0 + 1s;
+    store.update(a);
+    CHECK(store.find("a1") == a);
+    herald::Automation missing = a;
+    missing.id = "missing";
+    CHECK_THROWS_AS(store.update(missing), herald::Error);
+
+    CHECK(store.erase("a1"));
+    CHECK_FALSE(store.erase("a1"));
+    CHECK(store.all() == std::vector<herald::Automation>{b});
+}
+
+TEST_CASE("record_firings writes history and outbox together, all or none", "[storage]") {
+    auto storage = herald::test::make_storage();
+    const herald::Firing fs[] = {firing("1", "a", "deploy", t0), firing("2", "a", "deploy", t0)};
+    herald::Delivery d{.firing = fs[0], .action = herald::action::None{}, .due = t0};
+    storage->record_firings(fs, {&d, 1});
+    CHECK(storage->history().find("2"));
+    CHECK(storage->outbox().pending_count() == 1);
+
+    const herald::Firing more[] = {firing("3", "a", "deploy", t0)};
+    CHECK_THROWS_AS(storage->record_firings(more, {&d, 1}), herald::Error);  // "1" is queued
+    CHECK(storage->outbox().pending_count() == 1);
 }

@@ -1,5 +1,6 @@
-// The in-memory TriggerStateStore (herald/trigger_state_store.hpp) through MemoryStorage.
-#include <herald/memory_storage.hpp>
+// TriggerStateStore (herald/trigger_state_store.hpp), against the backend under test.
+#include "support/test_storage.hpp"
+
 #include <herald/trigger_state_store.hpp>
 
 #include <catch2/catch.hpp>
@@ -10,8 +11,8 @@ using namespace herald;
 using namespace std::chrono_literals;
 
 TEST_CASE("trigger state store: appends keep the newest values of each key", "[metrics]") {
-    MemoryStorage storage;
-    TriggerStateStore& store = storage.trigger_state();
+    auto storage = herald::test::make_storage();
+    TriggerStateStore& store = storage->trigger_state();
     const TriggerStateKey a{.automation_id = "auto-1", .run_id = "run-a"};
     const TriggerStateKey b{.automation_id = "auto-1", .run_id = "run-b"};
     CHECK_FALSE(store.load(a));
@@ -32,8 +33,8 @@ TEST_CASE("trigger state store: appends keep the newest values of each key", "[m
 }
 
 TEST_CASE("trigger state store: firings, and dropping runs and automations", "[metrics]") {
-    MemoryStorage storage;
-    TriggerStateStore& store = storage.trigger_state();
+    auto storage = herald::test::make_storage();
+    TriggerStateStore& store = storage->trigger_state();
     const TriggerStateKey a{.automation_id = "auto-1", .run_id = "run-a"};
     const TriggerStateKey b{.automation_id = "auto-1", .run_id = "run-b"};
     const TriggerStateKey other{.automation_id = "auto-2", .run_id = "run-a"};

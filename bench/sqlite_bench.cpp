@@ -1,0 +1,148 @@
+// The SQLite backend (herald::sqlite), in a Release build.
+//
+// BM_DurablePublish: `Engine::publish` on an SQLite database, from 1, 8 or 64 threads at once.
+// Every event fires one webhook automation, so each publish commits one history record and one
+// outbox delivery (synchronous=FULL: fsynced) before it returns. `max_batch` 1024 is herald's
+// group commit (writes that arrive while a commit is in progress share the next transaction);
+// `max_batch` 1 commits one transaction per firing. items_per_second = firings per second.
+//
+// BM_ClaimNextDue: an outbox holding 1,000,000 deliveries (500,000 waiting, due at spread past
+// times, and 500,000 dead letters) — each iteration claims the next due delivery (one
+// transaction: the lookup on the due-time index and the lease update). The rss_mb counters
+// report the resident set after opening the empty database and after filling the outbox.
+#include <herald/engine.hpp>
+#include <herald/sqlite/database.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace herald;
+
+/// A fresh directory for one database, removed afterwards.
+class Scratch {
+  public:
+    Scratch() {
+        path_ = std::filesystem::temp_directory_path() /
+                ("herald-bench-" + std::to_string(std::random_device{}()));
+        std::filesystem::create_directories(path_);
+    }
+    ~Scratch() { std::filesystem::remove_all(path_); }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    std::filesystem::path file() const { return path_ / "herald.db"; }
+
+  private:
+    std::filesystem::path path_;
+};
+
+double rss_mb() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.starts_with("VmRSS:"))
+            return std::stod(line.substr(6)) / 1024.0;
+    return 0;
+}
+
+Event alias_event(int thread, int i) {
+    return {.author = "grace",
+            .entity = "acme",
+            .project = "model-registry",
+            .body = AliasAdded{.version = {.collection = "resnet",
+                                           .collection_type = "model",
+                                           .index = i,
+                                           .uri = "wandb-artifact://_id/" + std::to_string(thread)},
+                               .alias = "production"}};
+}
+
+void BM_DurablePublish(benchmark::State& state) {
+    const auto max_batch = static_cast<std::size_t>(state.range(0));
+    const int threads = static_cast<int>(state.range(1));
+    constexpr int events_per_thread = 64;
+    Scratch scratch;
+    auto store = sqlite::open(scratch.file(), {.max_batch = max_batch});
+    store->integrations().insert(
+        WebhookIntegration{.entity = "acme", .name = "deploy", .url = "https://ci.example.com"});
+    Engine engine{{.storage = store}};
+    const Principal admin{.user = "admin", .roles = {Role::entity_admin("acme")}};
+    engine.automations().create(
+        admin, Automation{.name = "deploy",
+                          .scope = Scope::for_registry("acme", "model-registry"),
+                          .trigger = trigger::AddArtifactAlias{.alias = Pattern{"production"}},
+                          .action = action::Webhook{.integration = "deploy",
+                                                    .payload = R"({"alias": "${alias}"})"}});
+    std::size_t firings = 0;
+    for (auto _ : state) {
+        std::vector<std::thread> publishers;
+        std::vector<std::size_t> fired(static_cast<std::size_t>(threads));
+        for (int t = 0; t < threads; ++t)
+            publishers.emplace_back([&, t] {
+                for (int i = 0; i < events_per_thread; ++i)
+                    fired[static_cast<std::size_t>(t)] +=
+                        engine.publish(alias_event(t, i)).firings.size();
+            });
+        for (auto& p : publishers)
+            p.join();
+        for (std::size_t f : fired)
+            firings += f;
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(firings));
+    state.counters["outbox"] = static_cast<double>(store->outbox().pending_count());
+}
+BENCHMARK(BM_DurablePublish)
+    ->ArgNames({"max_batch", "threads"})
+    ->ArgsProduct({{1024, 1}, {1, 8, 64}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_ClaimNextDue(benchmark::State& state) {
+    constexpr int total = 1'000'000, batch = 10'000;
+    const Timestamp now{std::chrono::hours{500'000}};
+    Scratch scratch;
+    auto store = sqlite::open(scratch.file());
+    const double rss_empty = rss_mb();
+    OutboxStore& outbox = store->outbox();
+    std::mt19937 rng(7);
+    std::vector<Delivery> deliveries(batch);
+    std::vector<OutboxUpdate> dead;
+    for (int first = 0; first < total; first += batch) {
+        dead.clear();
+        for (int i = 0; i < batch; ++i) {
+            Delivery& d = deliveries[static_cast<std::size_t>(i)];
+            d.firing.id = "delivery-" + std::to_string(first + i);
+            d.firing.automation_id = "automation-" + std::to_string((first + i) % 1000);
+            d.firing.event = alias_event(0, first + i);
+            d.action = action::Webhook{.integration = "deploy", .payload = R"({"a": 1})"};
+            d.due = now - std::chrono::seconds{rng() % 86'400};
+            if (i % 2 == 1)
+                dead.push_back({.delivery_id = d.firing.id,
+                                .kind = OutboxUpdate::Kind::dead_letter,
+                                .attempts = 8});
+        }
+        outbox.enqueue(deliveries);
+        outbox.settle(dead);
+    }
+    const double rss_full = rss_mb();
+    for (auto _ : state) {
+        auto claimed = outbox.claim(now, 1, now + std::chrono::minutes{5});
+        benchmark::DoNotOptimize(claimed);
+    }
+    state.counters["rss_mb_empty"] = rss_empty;
+    state.counters["rss_mb_1M"] = rss_full;
+    state.counters["rss_mb_after_claims"] = rss_mb();
+    state.counters["waiting"] = static_cast<double>(outbox.pending_count());
+    state.counters["file_mb"] =
+        static_cast<double>(std::filesystem::file_size(scratch.file())) / (1024.0 * 1024.0);
+}
+BENCHMARK(BM_ClaimNextDue)->Unit(benchmark::kMicrosecond)->Iterations(20'000);
+
+}  // namespace
+
+BENCHMARK_MAIN();

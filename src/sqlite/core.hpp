@@ -1,0 +1,65 @@
+// The shared machinery of one open database: its lock file, a write connection behind the group
+// committer and a read connection. The stores and the secret store all work through it.
+#pragma once
+
+#include "sqlite/connection.hpp"
+#include "sqlite/group_commit.hpp"
+
+#include <herald/sqlite/database.hpp>
+
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace herald::detail::sqlite {
+
+/// An exclusive advisory lock (flock) on `<database>.lock`, held while the object lives; the
+/// kernel drops it when the process dies. Refuses with herald::Error when someone holds it.
+class LockFile {
+  public:
+    explicit LockFile(const std::string& database_path);
+    ~LockFile();
+    LockFile(const LockFile&) = delete;
+    LockFile& operator=(const LockFile&) = delete;
+
+  private:
+    int fd_ = -1;
+};
+
+class Core {
+  public:
+    Core(std::string path, const herald::sqlite::Options& options);
+
+    const std::string& path() const noexcept { return path_; }
+
+    /// Runs `f(connection)` in a write transaction, committed (with others) before it returns.
+    template <class F>
+    void write(F&& f) {
+        committer_.run(std::forward<F>(f));
+    }
+    /// Runs `f(connection)` on the read connection; it sees every committed write.
+    template <class F>
+    auto read(F&& f) const {
+        std::lock_guard lock(read_mutex_);
+        return f(reader_);
+    }
+
+  private:
+    std::string path_;
+    LockFile lock_;
+    Connection writer_;
+    GroupCommitter committer_;
+    mutable std::mutex read_mutex_;
+    mutable Connection reader_;
+};
+
+/// The encrypted secret store kept by `core` (secret_store.cpp). Throws herald::Error when
+/// stored secrets are encrypted under keys `keys` lacks.
+std::shared_ptr<herald::sqlite::EncryptedSecretStore> make_secret_store(
+    std::shared_ptr<Core> core, std::shared_ptr<const herald::sqlite::KeyProvider> keys);
+
+}  // namespace herald::detail::sqlite
+
+struct herald::sqlite::EncryptedSecretStore::Backend {
+    std::shared_ptr<detail::sqlite::Core> core;
+};

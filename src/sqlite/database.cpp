@@ -1,0 +1,540 @@
+#include "sqlite/codec.hpp"
+#include "sqlite/core.hpp"
+
+#include <herald/automation_json.hpp>
+#include <herald/error.hpp>
+#include <herald/sqlite/database.hpp>
+
+#include <string>
+#include <utility>
+
+namespace herald::sqlite {
+namespace {
+
+using detail::sqlite::Connection;
+using detail::sqlite::Core;
+using detail::sqlite::nanos;
+using detail::sqlite::Query;
+using detail::sqlite::timestamp;
+
+/// Runs `decode` on a document read from the file, naming the file when it is malformed.
+template <class Decode>
+auto decoded(const Core& core, Decode&& decode) {
+    try {
+        return decode();
+    } catch (const Error& e) {
+        throw Error(errc::storage_failure, "", core.path() + ": " + e.reason());
+    }
+}
+
+/// The documents of `items`, encoded before a write so the transaction holds the write lock
+/// only for the inserts.
+template <class T, class Encode>
+std::vector<std::string> encode_all(std::span<const T> items, Encode encode) {
+    std::vector<std::string> out;
+    out.reserve(items.size());
+    for (const T& item : items)
+        out.push_back(encode(item));
+    return out;
+}
+
+class SqliteAutomationStore final : public AutomationStore {
+  public:
+    explicit SqliteAutomationStore(Core& core) : core_(core) {}
+
+    void insert(const Automation& automation) override {
+        const std::string body = to_json(automation);
+        core_.write([&](Connection& c) {
+            Query q(c, "INSERT OR IGNORE INTO automations (id, body) VALUES (?1, ?2)");
+            q->bind(1, automation.id).bind(2, body).run();
+            if (c.changes() == 0)
+                throw Error(errc::already_exists, "id",
+                            "automation id '" + automation.id + "' is taken");
+        });
+    }
+    void update(const Automation& automation) override {
+        const std::string body = to_json(automation);
+        core_.write([&](Connection& c) {
+            Query q(c, "UPDATE automations SET body = ?2 WHERE id = ?1");
+            q->bind(1, automation.id).bind(2, body).run();
+            if (c.changes() == 0)
+                throw Error(errc::not_found, "id", "no automation with id '" + automation.id + "'");
+        });
+    }
+    bool erase(std::string_view id) override {
+        bool erased = false;
+        core_.write([&](Connection& c) {
+            Query(c, "DELETE FROM automations WHERE id = ?1")->bind(1, id).run();
+            erased = c.changes() > 0;
+        });
+        return erased;
+    }
+    std::optional<Automation> find(std::string_view id) const override {
+        return core_.read([&](Connection& c) -> std::optional<Automation> {
+            Query q(c, "SELECT body FROM automations WHERE id = ?1");
+            if (!q->bind(1, id).step())
+                return std::nullopt;
+            return decode(q->text(0));
+        });
+    }
+    std::vector<Automation> all() const override {
+        return core_.read([&](Connection& c) {
+            std::vector<Automation> out;
+            Query q(c, "SELECT body FROM automations ORDER BY id");
+            while (q->step())
+                out.push_back(decode(q->text(0)));
+            return out;
+        });
+    }
+
+  private:
+    Automation decode(std::string_view body) const {
+        return decoded(core_, [&] { return automation_from_json(body); });
+    }
+    Core& core_;
+};
+
+class SqliteHistoryStore final : public HistoryStore {
+  public:
+    explicit SqliteHistoryStore(Core& core) : core_(core) {}
+
+    /// Inside a write transaction, with `bodies[i]` the document of `firings[i]` (encoded by
+    /// the caller, outside the transaction); shared with `Database::record_firings`.
+    static void insert(Connection& c, std::span<const Firing> firings,
+                       const std::vector<std::string>& bodies) {
+        Query q(c,
+                "INSERT INTO firings (id, automation_id, entity, integration, time, body) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        for (std::size_t i = 0; i < firings.size(); ++i) {
+            const Firing& f = firings[i];
+            q->bind(1, f.id)
+                .bind(2, f.automation_id)
+                .bind(3, f.event.entity)
+                .bind(4, f.integration)
+                .bind(5, nanos(f.time))
+                .bind(6, bodies[i])
+                .run();
+            q->reset();
+        }
+    }
+
+    void append(std::span<const Firing> firings) override {
+        const auto bodies = encode_all(firings, detail::sqlite::firing_to_json);
+        core_.write([&](Connection& c) { insert(c, firings, bodies); });
+    }
+    void update(std::span<const FiringUpdate> updates) override {
+        core_.write([&](Connection& c) {
+            for (const FiringUpdate& u : updates) {
+                std::optional<Firing> f = find_in(c, u.firing_id);
+                if (!f)
+                    continue;
+                f->status = u.status;
+                if (u.attempt)
+                    f->attempts.push_back(*u.attempt);
+                if (!u.payload.empty())
+                    f->payload = u.payload;
+                Query(c, "UPDATE firings SET body = ?2 WHERE id = ?1")
+                    ->bind(1, u.firing_id)
+                    .bind(2, detail::sqlite::firing_to_json(*f))
+                    .run();
+            }
+        });
+    }
+    std::optional<Firing> find(std::string_view firing_id) const override {
+        return core_.read([&](Connection& c) { return find_in(c, firing_id); });
+    }
+    std::vector<Firing> query(const HistoryQuery& q) const override {
+        // One statement per combination of filters, so each can use its index.
+        std::string sql = "SELECT body FROM firings WHERE 1";
+        if (!q.automation_id.empty())
+            sql += " AND automation_id = ?1";
+        if (!q.integration.empty())
+            sql += " AND entity = ?2 AND integration = ?3";
+        if (q.from)
+            sql += " AND time >= ?4";
+        if (q.until)
+            sql += " AND time < ?5";
+        sql += " ORDER BY seq DESC LIMIT ?6";
+        return core_.read([&](Connection& c) {
+            Query s(c, sql);
+            if (!q.automation_id.empty())
+                s->bind(1, q.automation_id);
+            if (!q.integration.empty())
+                s->bind(2, q.entity).bind(3, q.integration);
+            if (q.from)
+                s->bind(4, nanos(*q.from));
+            if (q.until)
+                s->bind(5, nanos(*q.until));
+            s->bind(6, static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)));
+            std::vector<Firing> out;
+            while (s->step())
+                out.push_back(decode(s->text(0)));
+            return out;
+        });
+    }
+
+  private:
+    std::optional<Firing> find_in(Connection& c, std::string_view firing_id) const {
+        Query q(c, "SELECT body FROM firings WHERE id = ?1");
+        if (!q->bind(1, firing_id).step())
+            return std::nullopt;
+        return decode(q->text(0));
+    }
+    Firing decode(std::string_view body) const {
+        return decoded(core_, [&] { return detail::sqlite::firing_from_json(body); });
+    }
+    Core& core_;
+};
+
+class SqliteIntegrationStore final : public IntegrationStore {
+  public:
+    explicit SqliteIntegrationStore(Core& core) : core_(core) {}
+
+    void insert(const Integration& integration) override {
+        const std::string body = detail::sqlite::integration_to_json(integration);
+        core_.write([&](Connection& c) {
+            Query q(c,
+                    "INSERT OR IGNORE INTO integrations (entity, name, body) VALUES (?1, ?2, ?3)");
+            q->bind(1, integration.entity()).bind(2, integration.name()).bind(3, body).run();
+            if (c.changes() == 0)
+                throw Error(errc::already_exists, "integration.name",
+                            "entity '" + integration.entity() +
+                                "' already has an integration named '" + integration.name() + "'");
+        });
+    }
+    void update(const Integration& integration) override {
+        const std::string body = detail::sqlite::integration_to_json(integration);
+        core_.write([&](Connection& c) {
+            Query q(c, "UPDATE integrations SET body = ?3 WHERE entity = ?1 AND name = ?2");
+            q->bind(1, integration.entity()).bind(2, integration.name()).bind(3, body).run();
+            if (c.changes() == 0)
+                throw Error(errc::not_found, "integration.name",
+                            "entity '" + integration.entity() + "' has no integration named '" +
+                                integration.name() + "'");
+        });
+    }
+    bool erase(std::string_view entity, std::string_view name) override {
+        bool erased = false;
+        core_.write([&](Connection& c) {
+            Query(c, "DELETE FROM integrations WHERE entity = ?1 AND name = ?2")
+                ->bind(1, entity)
+                .bind(2, name)
+                .run();
+            erased = c.changes() > 0;
+        });
+        return erased;
+    }
+    std::optional<Integration> find(std::string_view entity, std::string_view name) const override {
+        return core_.read([&](Connection& c) -> std::optional<Integration> {
+            Query q(c, "SELECT body FROM integrations WHERE entity = ?1 AND name = ?2");
+            if (!q->bind(1, entity).bind(2, name).step())
+                return std::nullopt;
+            return decode(q->text(0));
+        });
+    }
+    std::vector<Integration> list(std::string_view entity) const override {
+        return core_.read([&](Connection& c) {
+            std::vector<Integration> out;
+            Query q(c, "SELECT body FROM integrations WHERE entity = ?1 ORDER BY name");
+            q->bind(1, entity);
+            while (q->step())
+                out.push_back(decode(q->text(0)));
+            return out;
+        });
+    }
+
+  private:
+    Integration decode(std::string_view body) const {
+        return decoded(core_, [&] { return detail::sqlite::integration_from_json(body); });
+    }
+    Core& core_;
+};
+
+class SqliteOutboxStore final : public OutboxStore {
+  public:
+    explicit SqliteOutboxStore(Core& core) : core_(core) {}
+
+    /// Inside a write transaction, with `bodies[i]` the document of `deliveries[i]`; shared
+    /// with `Database::record_firings`.
+    static void insert(Connection& c, std::span<const Delivery> deliveries,
+                       const std::vector<std::string>& bodies) {
+        Query q(c,
+                "INSERT OR IGNORE INTO outbox (id, ready_at, due, attempts, round_start, body) "
+                "VALUES (?1, ?2, ?2, ?3, ?4, ?5)");
+        for (std::size_t i = 0; i < deliveries.size(); ++i) {
+            const Delivery& d = deliveries[i];
+            q->bind(1, d.firing.id)
+                .bind(2, nanos(d.due))
+                .bind(3, std::int64_t{d.attempts})
+                .bind(4, std::int64_t{d.round_start})
+                .bind(5, bodies[i])
+                .run();
+            q->reset();
+            if (c.changes() == 0)
+                throw Error(errc::already_exists, "delivery_id",
+                            "delivery '" + d.firing.id + "' is already in the outbox");
+        }
+    }
+
+    void enqueue(std::span<const Delivery> deliveries) override {
+        const auto bodies = encode_all(deliveries, detail::sqlite::delivery_to_json);
+        core_.write([&](Connection& c) { insert(c, deliveries, bodies); });
+    }
+    std::vector<Delivery> claim(Timestamp now, std::size_t limit, Timestamp lease_until) override {
+        std::vector<Delivery> out;
+        core_.write([&](Connection& c) {
+            out.clear();
+            {
+                Query q(c,
+                        "SELECT id, due, attempts, round_start, body FROM outbox "
+                        "WHERE dead_seq IS NULL AND ready_at <= ?1 ORDER BY ready_at, id "
+                        "LIMIT ?2");
+                q->bind(1, nanos(now)).bind(2, static_cast<std::int64_t>(limit));
+                while (q->step())
+                    out.push_back(delivery_of(*q));
+            }
+            Query lease(c, "UPDATE outbox SET ready_at = ?2 WHERE id = ?1");
+            for (const Delivery& d : out) {
+                lease->bind(1, d.firing.id).bind(2, nanos(lease_until)).run();
+                lease->reset();
+            }
+        });
+        return out;
+    }
+    void settle(std::span<const OutboxUpdate> updates) override {
+        core_.write([&](Connection& c) {
+            for (const OutboxUpdate& u : updates)
+                settle_one(c, u);
+        });
+    }
+    bool replay(std::string_view delivery_id, Timestamp due) override {
+        bool replayed = false;
+        core_.write([&](Connection& c) {
+            Query(c,
+                  "UPDATE outbox SET dead_seq = NULL, ready_at = ?2, due = ?2, "
+                  "round_start = attempts WHERE id = ?1 AND dead_seq IS NOT NULL")
+                ->bind(1, delivery_id)
+                .bind(2, nanos(due))
+                .run();
+            replayed = c.changes() > 0;
+        });
+        return replayed;
+    }
+    std::optional<Timestamp> next_due() const override {
+        return core_.read([&](Connection& c) -> std::optional<Timestamp> {
+            Query q(c,
+                    "SELECT ready_at FROM outbox WHERE dead_seq IS NULL "
+                    "ORDER BY ready_at LIMIT 1");
+            if (!q->step())
+                return std::nullopt;
+            return timestamp(q->int64(0));
+        });
+    }
+    std::vector<Delivery> dead_letters(std::size_t limit) const override {
+        return core_.read([&](Connection& c) {
+            std::vector<Delivery> out;
+            Query q(c,
+                    "SELECT id, due, attempts, round_start, body FROM outbox "
+                    "WHERE dead_seq IS NOT NULL ORDER BY dead_seq LIMIT ?1");
+            q->bind(1, static_cast<std::int64_t>(limit));
+            while (q->step())
+                out.push_back(delivery_of(*q));
+            return out;
+        });
+    }
+    std::size_t pending_count() const override {
+        return core_.read([&](Connection& c) {
+            return static_cast<std::size_t>(
+                c.scalar("SELECT count(*) FROM outbox WHERE dead_seq IS NULL"));
+        });
+    }
+
+  private:
+    static void settle_one(Connection& c, const OutboxUpdate& u) {
+        switch (u.kind) {
+            case OutboxUpdate::Kind::complete:
+                Query(c, "DELETE FROM outbox WHERE id = ?1 AND dead_seq IS NULL")
+                    ->bind(1, u.delivery_id)
+                    .run();
+                break;
+            case OutboxUpdate::Kind::reschedule:
+                Query(c,
+                      "UPDATE outbox SET ready_at = ?2, due = ?2, attempts = ?3 "
+                      "WHERE id = ?1 AND dead_seq IS NULL")
+                    ->bind(1, u.delivery_id)
+                    .bind(2, nanos(u.due))
+                    .bind(3, std::int64_t{u.attempts})
+                    .run();
+                break;
+            case OutboxUpdate::Kind::dead_letter:
+                Query(c,
+                      "UPDATE outbox SET attempts = ?2, dead_seq = "
+                      "(SELECT coalesce(max(dead_seq), 0) + 1 FROM outbox) "
+                      "WHERE id = ?1 AND dead_seq IS NULL")
+                    ->bind(1, u.delivery_id)
+                    .bind(2, std::int64_t{u.attempts})
+                    .run();
+                break;
+        }
+    }
+    Delivery delivery_of(const detail::sqlite::Statement& row) const {
+        Delivery d;
+        decoded(core_, [&] {
+            detail::sqlite::delivery_from_json(row.text(4), d);
+            return 0;
+        });
+        d.due = timestamp(row.int64(1));
+        d.attempts = static_cast<int>(row.int64(2));
+        d.round_start = static_cast<int>(row.int64(3));
+        return d;
+    }
+    Core& core_;
+};
+
+class SqliteTriggerStateStore final : public TriggerStateStore {
+  public:
+    explicit SqliteTriggerStateStore(Core& core) : core_(core) {}
+
+    void append_values(const TriggerStateKey& key, std::span<const double> values,
+                       std::int64_t step, std::size_t keep) override {
+        core_.write([&](Connection& c) {
+            Query run(c,
+                      "INSERT INTO trigger_runs (automation_id, run_id, last_step, next_seq) "
+                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET "
+                      "last_step = excluded.last_step, next_seq = next_seq + ?4 "
+                      "RETURNING next_seq");
+            run->bind(1, key.automation_id)
+                .bind(2, key.run_id)
+                .bind(3, step)
+                .bind(4, static_cast<std::int64_t>(values.size()));
+            run->step();
+            const std::int64_t next_seq = run->int64(0);
+            run->run();
+            std::int64_t seq = next_seq - static_cast<std::int64_t>(values.size());
+            Query insert(c,
+                         "INSERT INTO trigger_values (automation_id, run_id, seq, value) "
+                         "VALUES (?1, ?2, ?3, ?4)");
+            for (double v : values) {
+                insert->bind(1, key.automation_id).bind(2, key.run_id).bind(3, seq++).bind(4, v);
+                insert->run();
+                insert->reset();
+            }
+            Query(c,
+                  "DELETE FROM trigger_values WHERE automation_id = ?1 AND run_id = ?2 "
+                  "AND seq < ?3")
+                ->bind(1, key.automation_id)
+                .bind(2, key.run_id)
+                .bind(3, next_seq - static_cast<std::int64_t>(keep))
+                .run();
+        });
+    }
+    void record_firing(const TriggerStateKey& key, Timestamp time) override {
+        core_.write([&](Connection& c) {
+            Query(c,
+                  "INSERT INTO trigger_runs (automation_id, run_id, last_fired) "
+                  "VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET last_fired = excluded.last_fired")
+                ->bind(1, key.automation_id)
+                .bind(2, key.run_id)
+                .bind(3, nanos(time))
+                .run();
+        });
+    }
+    std::optional<RunTriggerState> load(const TriggerStateKey& key) const override {
+        return core_.read([&](Connection& c) -> std::optional<RunTriggerState> {
+            Query run(c,
+                      "SELECT last_step, last_fired FROM trigger_runs "
+                      "WHERE automation_id = ?1 AND run_id = ?2");
+            if (!run->bind(1, key.automation_id).bind(2, key.run_id).step())
+                return std::nullopt;
+            RunTriggerState state;
+            if (!run->is_null(0))
+                state.last_step = run->int64(0);
+            if (!run->is_null(1))
+                state.last_fired = timestamp(run->int64(1));
+            Query values(c,
+                         "SELECT value FROM trigger_values WHERE automation_id = ?1 "
+                         "AND run_id = ?2 ORDER BY seq");
+            values->bind(1, key.automation_id).bind(2, key.run_id);
+            while (values->step())
+                state.values.push_back(values->real(0));
+            return state;
+        });
+    }
+    void erase_run(const TriggerStateKey& key) override {
+        core_.write([&](Connection& c) {
+            for (const char* sql :
+                 {"DELETE FROM trigger_runs WHERE automation_id = ?1 AND run_id = ?2",
+                  "DELETE FROM trigger_values WHERE automation_id = ?1 AND run_id = ?2"})
+                Query(c, sql)->bind(1, key.automation_id).bind(2, key.run_id).run();
+        });
+    }
+    void erase_automation(std::string_view automation_id) override {
+        core_.write([&](Connection& c) {
+            for (const char* sql : {"DELETE FROM trigger_runs WHERE automation_id = ?1",
+                                    "DELETE FROM trigger_values WHERE automation_id = ?1"})
+                Query(c, sql)->bind(1, automation_id).run();
+        });
+    }
+
+  private:
+    Core& core_;
+};
+
+}  // namespace
+
+struct Database::State {
+    State(const std::filesystem::path& file, const Options& options)
+        : path(file), core(std::make_shared<Core>(file.string(), options)) {}
+
+    std::filesystem::path path;
+    std::shared_ptr<Core> core;
+    SqliteAutomationStore automations{*core};
+    SqliteHistoryStore history{*core};
+    SqliteIntegrationStore integrations{*core};
+    SqliteOutboxStore outbox{*core};
+    SqliteTriggerStateStore trigger_state{*core};
+};
+
+Database::Database(std::shared_ptr<State> state) : state_(std::move(state)) {}
+Database::~Database() = default;
+
+AutomationStore& Database::automations() {
+    return state_->automations;
+}
+HistoryStore& Database::history() {
+    return state_->history;
+}
+IntegrationStore& Database::integrations() {
+    return state_->integrations;
+}
+OutboxStore& Database::outbox() {
+    return state_->outbox;
+}
+TriggerStateStore& Database::trigger_state() {
+    return state_->trigger_state;
+}
+
+void Database::record_firings(std::span<const Firing> firings,
+                              std::span<const Delivery> deliveries) {
+    const auto firing_bodies = encode_all(firings, detail::sqlite::firing_to_json);
+    const auto delivery_bodies = encode_all(deliveries, detail::sqlite::delivery_to_json);
+    state_->core->write([&](Connection& c) {
+        SqliteHistoryStore::insert(c, firings, firing_bodies);
+        SqliteOutboxStore::insert(c, deliveries, delivery_bodies);
+    });
+}
+
+std::shared_ptr<EncryptedSecretStore> Database::secrets(std::shared_ptr<const KeyProvider> keys) {
+    return detail::sqlite::make_secret_store(state_->core, std::move(keys));
+}
+
+const std::filesystem::path& Database::path() const noexcept {
+    return state_->path;
+}
+
+std::shared_ptr<Database> open(const std::filesystem::path& path, const Options& options) {
+    return std::shared_ptr<Database>(
+        new Database(std::make_shared<Database::State>(path, options)));
+}
+
+}  // namespace herald::sqlite

@@ -1,0 +1,274 @@
+// herald::sqlite::Database (herald/sqlite/database.hpp): what survives reopening the file, and
+// how the backend fails. The behaviour every backend shares is tested by the unit tests, which
+// herald_sqlite_tests runs against an SQLite file too (support/test_storage.hpp).
+#include "sqlite/temp_dir.hpp"
+#include "support/error_of.hpp"
+#include "support/event_builders.hpp"
+
+#include <herald/engine.hpp>
+#include <herald/sqlite/database.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+using namespace herald;
+using namespace std::chrono_literals;
+using herald::test::admin_of;
+using herald::test::error_of;
+using herald::test::TempDir;
+
+namespace {
+
+const Timestamp t0{std::chrono::hours{1000}};
+
+Delivery delivery(std::string id, Timestamp due) {
+    Delivery d;
+    d.firing.id = std::move(id);
+    d.firing.automation_id = "a1";
+    d.action = action::Webhook{.integration = "deploy", .payload = R"({"v": "${alias}"})"};
+    d.trigger = TriggerKind::add_artifact_alias;
+    d.due = due;
+    return d;
+}
+
+Firing firing(std::string id, std::string payload = {}) {
+    Firing f;
+    f.id = std::move(id);
+    f.automation_id = "a1";
+    f.payload = std::move(payload);
+    return f;
+}
+
+/// Overwrites `size` bytes of `file` at `offset` with `byte`.
+void overwrite(const std::filesystem::path& file, std::streamoff offset, std::size_t size,
+               char byte) {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(offset);
+    const std::string bytes(size, byte);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+enum class User { same, unprivileged };
+
+/// Runs `check` in a child process and returns whether it returned true there. `unprivileged`
+/// runs it as user `nobody` when this process is root, so that file permissions apply.
+bool in_child_process(User user, const std::function<bool()>& check) {
+    const pid_t child = fork();
+    if (child == 0) {
+        if (user == User::unprivileged && geteuid() == 0 &&
+            (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(2);
+        _exit(check() ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+bool refused_with(const std::function<void()>& call, std::string_view words) {
+    try {
+        call();
+    } catch (const Error& e) {
+        return e.code() == errc::storage_failure && e.reason().find(words) != std::string::npos;
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("an engine on a reopened database finds what the last one stored", "[sqlite]") {
+    TempDir dir;
+    const auto file = dir / "herald.db";
+    auto clock = std::make_shared<ManualClock>(t0);
+    const Automation alias_rule{
+        .name = "production",
+        .scope = Scope::for_project("acme", "mnist"),
+        .trigger = trigger::AddArtifactAlias{.alias = Pattern{"production"}}};
+    // Fires while the average of the last 2 loss values is above 1, at most once a second:
+    // after the restart, 3.0 and -0.5 average 1.25 and fire; -0.5 alone would not.
+    const Automation loss_rule{
+        .name = "loss",
+        .scope = Scope::for_project("acme", "mnist"),
+        .trigger = trigger::MetricThreshold{
+            .metric = "loss", .window = 2, .threshold = 1.0, .cooldown = 1s}};
+    const Run run{.id = "r1", .name = "run", .user = "grace"};
+    std::string alias_id, loss_id;
+    {
+        auto store = sqlite::open(file);
+        Engine engine{{.storage = store, .clock = clock}};
+        alias_id = engine.automations().create(admin_of("acme"), alias_rule).id;
+        loss_id = engine.automations().create(admin_of("acme"), loss_rule).id;
+        CHECK(engine.publish(test::alias_added("acme", "mnist", "clf", "production"))
+                  .firings.size() == 1);
+        CHECK(engine.publish(test::metrics_logged("mnist", run, "loss", 3.0, 1)).firings.size() ==
+              1);
+
+        store->integrations().insert(WebhookIntegration{
+            .entity = "acme", .name = "deploy", .url = "https://ci.example.com/hook"});
+        const Delivery ds[] = {delivery("waiting", t0 + 1h), delivery("dead", t0)};
+        store->outbox().enqueue(ds);
+        store->outbox().claim(t0, 10, t0 + 1min);
+        const OutboxUpdate dead{
+            .delivery_id = "dead", .kind = OutboxUpdate::Kind::dead_letter, .attempts = 8};
+        store->outbox().settle({&dead, 1});
+    }
+
+    clock->advance(1h);
+    auto store = sqlite::open(file);
+    Engine engine{{.storage = store, .clock = clock}};
+    CHECK(engine.automations().get(admin_of("acme"), alias_id).name == "production");
+    CHECK(engine.history().by_automation(alias_id).size() == 1);
+    CHECK(engine.history().by_automation(loss_id).size() == 1);
+    CHECK(engine.publish(test::metrics_logged("mnist", run, "loss", -0.5, 2)).firings.size() == 1);
+
+    CHECK(store->integrations().find("acme", "deploy"));
+    CHECK(store->outbox().pending_count() == 1);
+    CHECK(store->outbox().next_due() == t0 + 1h);
+    const auto dead = store->outbox().dead_letters();
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0] == [] {
+        Delivery d = delivery("dead", t0);
+        d.attempts = 8;
+        return d;
+    }());
+}
+
+TEST_CASE("trigger state survives reopening", "[sqlite]") {
+    TempDir dir;
+    const TriggerStateKey key{.automation_id = "a1", .run_id = "r1"};
+    {
+        auto store = sqlite::open(dir / "herald.db");
+        const double values[] = {1, 2, 3, 4};
+        store->trigger_state().append_values(key, values, 9, 3);
+        store->trigger_state().record_firing(key, t0);
+    }
+    auto store = sqlite::open(dir / "herald.db");
+    CHECK(store->trigger_state().load(key) ==
+          RunTriggerState{.values = {2, 3, 4}, .last_step = 9, .last_fired = t0});
+}
+
+TEST_CASE("a second open of the same file is refused while the first is open", "[sqlite]") {
+    TempDir dir;
+    const auto file = dir / "herald.db";
+    auto first = sqlite::open(file);
+    const Error e = error_of([&] { sqlite::open(file); });
+    CHECK(e.code() == errc::storage_failure);
+    CHECK(e.reason().find(file.string()) != std::string::npos);
+    CHECK(e.reason().find("already open") != std::string::npos);
+    CHECK(in_child_process(
+        User::same, [&] { return refused_with([&] { sqlite::open(file); }, "already open"); }));
+
+    first.reset();
+    CHECK_NOTHROW(sqlite::open(file));
+}
+
+TEST_CASE("a file that is not a herald database is refused", "[sqlite]") {
+    TempDir dir;
+    const auto garbage = dir / "garbage.db";
+    std::ofstream(garbage) << std::string(8192, 'x');
+    const Error e = error_of([&] { sqlite::open(garbage); });
+    CHECK(e.code() == errc::storage_failure);
+    CHECK(e.reason().find(garbage.string()) != std::string::npos);
+    CHECK(e.reason().find("not a database") != std::string::npos);
+}
+
+TEST_CASE("a corrupted database fails with a clear error, not a crash", "[sqlite]") {
+    TempDir dir;
+    const auto file = dir / "herald.db";
+    {
+        auto store = sqlite::open(file);
+        store->history().append(std::vector<Firing>{firing("1")});
+    }
+    // Keep the 100-byte header, overwrite the schema page and everything after it.
+    overwrite(file, 100, std::filesystem::file_size(file) - 100, '\x5a');
+    const Error e = error_of([&] { sqlite::open(file); });
+    CHECK(e.code() == errc::storage_failure);
+    CHECK(e.reason().find(file.string()) != std::string::npos);
+    CHECK(e.reason().find("malformed") != std::string::npos);
+}
+
+TEST_CASE("a database from a newer herald is refused", "[sqlite]") {
+    TempDir dir;
+    const auto file = dir / "herald.db";
+    sqlite::open(file);
+    overwrite(file, 60, 3, '\0');  // the header's user_version (big-endian) at offset 60
+    overwrite(file, 63, 1, '\x63');
+    const Error e = error_of([&] { sqlite::open(file); });
+    CHECK(e.code() == errc::storage_failure);
+    CHECK(e.reason().find("schema version 99, newer than this herald supports") !=
+          std::string::npos);
+}
+
+TEST_CASE("a read-only database file is refused", "[sqlite]") {
+    TempDir dir;
+    const auto file = dir / "herald.db";
+    sqlite::open(file);
+    namespace fs = std::filesystem;
+    fs::permissions(dir.path(),
+                    fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    fs::permissions(file, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+    fs::permissions(dir / "herald.db.lock", fs::perms::all);
+    CHECK(in_child_process(User::unprivileged,
+                           [&] { return refused_with([&] { sqlite::open(file); }, "read-only"); }));
+}
+
+TEST_CASE("a full disk fails the write that does not fit and keeps what was committed",
+          "[sqlite]") {
+    TempDir dir;
+    const auto file = dir / "herald.db";
+    std::size_t committed = 0;
+    {
+        auto store = sqlite::open(file, {.max_page_count = 64});
+        const Error e = error_of([&] {
+            for (;; ++committed)
+                store->history().append(
+                    std::vector<Firing>{firing(std::to_string(committed), std::string(2000, 'p'))});
+        });
+        CHECK(e.code() == errc::storage_failure);
+        CHECK(e.reason().find(file.string()) != std::string::npos);
+        CHECK(e.reason().find("full") != std::string::npos);
+        CHECK(committed > 10);
+    }
+    auto store = sqlite::open(file);
+    CHECK(store->history().query({.limit = 100'000}).size() == committed);
+    CHECK_NOTHROW(store->history().append(std::vector<Firing>{firing("after")}));
+}
+
+TEST_CASE("concurrent writers are committed in groups, each failure reported to its writer",
+          "[sqlite]") {
+    TempDir dir;
+    auto store = sqlite::open(dir / "herald.db");
+    const Delivery taken = delivery("taken", t0);
+    store->outbox().enqueue({&taken, 1});
+
+    constexpr int threads = 8, per_thread = 50;
+    std::atomic<int> refused = 0;
+    std::vector<std::thread> writers;
+    for (int t = 0; t < threads; ++t)
+        writers.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                const std::string id = std::to_string(t) + "-" + std::to_string(i);
+                const Firing f = firing(id);
+                // Every tenth write reuses a delivery id, so its whole write must be undone.
+                const Delivery d = delivery(i % 10 == 0 ? "taken" : id, t0);
+                try {
+                    store->record_firings({&f, 1}, {&d, 1});
+                } catch (const Error& e) {
+                    if (e.code() == errc::already_exists)
+                        ++refused;
+                }
+            }
+        });
+    for (auto& w : writers)
+        w.join();
+    CHECK(refused == threads * per_thread / 10);
+    const std::size_t written = threads * per_thread - refused;
+    CHECK(store->history().query({.limit = 100'000}).size() == written);
+    CHECK(store->outbox().pending_count() == written + 1);
+}
