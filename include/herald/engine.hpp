@@ -14,9 +14,12 @@
 #include <herald/authorizer.hpp>
 #include <herald/automation_manager.hpp>
 #include <herald/clock.hpp>
+#include <herald/dispatcher.hpp>
 #include <herald/event.hpp>
 #include <herald/firing.hpp>
 #include <herald/integration_manager.hpp>
+#include <herald/job_queue.hpp>
+#include <herald/resolver.hpp>
 #include <herald/secret_manager.hpp>
 #include <herald/secret_store.hpp>
 #include <herald/storage.hpp>
@@ -32,7 +35,11 @@ struct EngineConfig {
     std::shared_ptr<Storage> storage;              ///< default: a new MemoryStorage
     std::shared_ptr<const Clock> clock;            ///< default: SystemClock
     std::shared_ptr<const Authorizer> authorizer;  ///< default: DefaultAuthorizer
-    std::shared_ptr<SecretStore> secrets;          ///< default: a new MemorySecretStore
+    /// How the dispatcher of an engine built with an executor carries out firings.
+    DispatcherConfig dispatch;
+    std::shared_ptr<JobQueue> job_queue;   ///< where launch jobs go; default: none (they fail)
+    std::shared_ptr<Resolver> resolver;    ///< default: SystemResolver on the engine's executor
+    std::shared_ptr<SecretStore> secrets;  ///< default: a new MemorySecretStore
 };
 
 /// What `publish` did: the event's id (generated when the event had none) and the firings it
@@ -44,7 +51,13 @@ struct PublishReceipt {
 
 class Engine {
   public:
+    /// An engine that records firings (and queues their deliveries) without carrying them out.
     explicit Engine(EngineConfig config = {});
+    /// An engine whose `Dispatcher` carries firings out on `executor` (see dispatcher.hpp):
+    /// the host runs the executor's context. Destroying the engine aborts requests in flight
+    /// (their deliveries stay in the outbox); call `dispatcher().async_stop` first for a
+    /// graceful stop.
+    Engine(boost::asio::any_io_executor executor, EngineConfig config = {});
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -56,10 +69,13 @@ class Engine {
     /// history cannot be written; then nothing of this event was recorded.
     PublishReceipt publish(Event event);
     const HistoryStore& history() const noexcept;
+    /// The dispatcher; throws herald::Error (unsupported) when the engine has no executor.
+    Dispatcher& dispatcher();
 
   private:
     std::unique_ptr<detail::EngineState> state_;
     AutomationManager automations_;
+    std::unique_ptr<Dispatcher> dispatcher_;  ///< with an executor only
     SecretManager secrets_;
     IntegrationManager integrations_;
 };

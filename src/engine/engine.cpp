@@ -1,3 +1,4 @@
+#include "dispatch/dispatcher_core.hpp"
 #include "engine/engine_state.hpp"
 #include "match/match.hpp"
 #include "util/ids.hpp"
@@ -129,7 +130,32 @@ Engine::Engine(EngineConfig config)
       secrets_(*state_),
       integrations_(*state_) {}
 
-Engine::~Engine() = default;
+Engine::Engine(boost::asio::any_io_executor executor, EngineConfig config) : Engine(config) {
+    auto resolver =
+        config.resolver ? std::move(config.resolver) : std::make_shared<SystemResolver>(executor);
+    auto core = std::make_shared<detail::DispatcherCore>(
+        executor,
+        detail::DispatcherServices{.storage = state_->storage,
+                                   .clock = state_->clock,
+                                   .authorizer = state_->authorizer,
+                                   .secrets = state_->secrets,
+                                   .job_queue = std::move(config.job_queue),
+                                   .resolver = std::move(resolver)},
+        std::move(config.dispatch));
+    dispatcher_.reset(new Dispatcher(core));
+    core->start();
+}
+
+Engine::~Engine() {
+    if (dispatcher_)
+        dispatcher_->core_->shutdown();
+}
+
+Dispatcher& Engine::dispatcher() {
+    if (!dispatcher_)
+        throw Error(errc::unsupported, "", "the engine was built without an executor");
+    return *dispatcher_;
+}
 
 AutomationManager& Engine::automations() noexcept {
     return automations_;
@@ -164,11 +190,15 @@ PublishReceipt Engine::publish(Event event) {
         const auto& automation = match.automation;
         receipt.firings.push_back(make_firing(match, event, now));
         if (receipt.firings.back().status == FiringStatus::pending)
-            deliveries.push_back(
-                {.firing = receipt.firings.back(), .action = automation->action, .due = now});
+            deliveries.push_back({.firing = receipt.firings.back(),
+                                  .action = automation->action,
+                                  .trigger = automation->trigger.kind(),
+                                  .due = now});
     }
     if (!receipt.firings.empty())
         state_->storage->record_firings(receipt.firings, deliveries);
+    if (dispatcher_ && !deliveries.empty())
+        dispatcher_->wake();
     receipt.event_id = std::move(event.id);  // the firings hold their own copies
     return receipt;
 }

@@ -1,0 +1,186 @@
+// herald/dispatcher.hpp — carries out firings: webhooks, Slack messages, launch jobs.
+//
+// An `Engine` built with an executor owns a `Dispatcher` that runs on that executor: it claims
+// due deliveries from the outbox, renders them (secrets read at send time), signs, sends through
+// keep-alive connection pools, records every attempt in the history and settles the delivery —
+// done, retried on the schedule, failed or dead-lettered:
+//
+//     asio::io_context io;
+//     herald::Engine engine{io.get_executor(), {.storage = storage, .secrets = secrets}};
+//     engine.publish(event);                   // from any thread; the dispatcher is woken
+//     engine.dispatcher().replay(admin, id);   // a dead or finished delivery, same id
+//     engine.dispatcher().async_stop(std::chrono::seconds{10}, [](boost::system::error_code) {});
+//     io.run();
+//
+// Every HTTP attempt carries `Content-Type: application/json`, `X-Herald-Delivery` (the stable
+// delivery id), `X-Herald-Attempt` (1, 2, ...), `X-Herald-Timestamp` (Unix seconds, fresh per
+// attempt), the integration's signature headers (fresh per attempt), `Authorization: Bearer`
+// when the integration has an access token, and the integration's extra headers.
+//
+// Outcomes (SPEC §7): 2xx finishes; 3xx fails (redirects are not followed); 408, 425, 429, 5xx
+// and network errors are retried on `RetryPolicy::schedule` (±jitter; `Retry-After` honoured up
+// to a bound); 410 fails and disables the integration; other 4xx fail; a refused destination
+// (SSRF rules, malformed URL) fails. When the schedule is exhausted the delivery is dead. An
+// integration whose deliveries have failed without a success for `disable_after` is disabled
+// and the host told through `on_integration_disabled`. A per-endpoint circuit breaker pauses an
+// endpoint that keeps failing; its deliveries wait (without using up attempts) while healthy
+// endpoints keep flowing.
+#pragma once
+
+#include <herald/authorizer.hpp>
+#include <herald/clock.hpp>
+#include <herald/delivery_config.hpp>
+#include <herald/firing.hpp>
+#include <herald/integration.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace herald {
+
+/// When failed attempts are retried.
+struct RetryPolicy {
+    /// The wait before each attempt, measured from the previous attempt's failure (the first
+    /// from the firing): its length is the number of attempts. Default: immediately, 5 s,
+    /// 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+    std::vector<std::chrono::milliseconds> schedule = {
+        std::chrono::seconds{0},  std::chrono::seconds{5}, std::chrono::minutes{5},
+        std::chrono::minutes{30}, std::chrono::hours{2},   std::chrono::hours{5},
+        std::chrono::hours{10},   std::chrono::hours{10}};
+    /// Each wait is scaled by a random factor in [1 - jitter, 1 + jitter].
+    double jitter = 0.2;
+    /// A `Retry-After` longer than the scheduled wait is honoured up to this bound.
+    std::chrono::milliseconds max_retry_after = std::chrono::hours{1};
+};
+
+/// The per-endpoint (scheme, host, port) circuit breaker.
+struct CircuitBreakerPolicy {
+    /// Consecutive retryable failures (network errors, 408, 425, 429, 5xx) that open it; 0
+    /// turns the breaker off.
+    std::size_t failure_threshold = 5;
+    /// How long it stays open before one probe is let through; doubled after each failed
+    /// probe, up to `max_open_for`.
+    std::chrono::milliseconds open_for = std::chrono::seconds{30};
+    std::chrono::milliseconds max_open_for = std::chrono::minutes{10};
+};
+
+/// What the host is told when the dispatcher disables an integration.
+struct IntegrationDisabled {
+    std::string entity;
+    std::string integration;
+    std::string reason;  ///< "the endpoint answered 410 Gone", "failing since ..."
+    Timestamp time{};
+};
+
+/// Plain configuration; every member has a default.
+struct DispatcherConfig {
+    DeliveryConfig http;  ///< timeouts, body bounds, TLS trust, SSRF rules, in-flight bounds
+    RetryPolicy retry;
+    CircuitBreakerPolicy breaker;
+    /// An integration whose deliveries keep failing this long without a success is disabled;
+    /// zero: never.
+    std::chrono::milliseconds disable_after = std::chrono::hours{5 * 24};
+    std::size_t max_in_flight = 1024;  ///< deliveries carried out at once
+    std::size_t claim_batch = 64;      ///< deliveries claimed from the outbox per call
+    /// A claimed delivery not settled within this time is claimed again (a crashed process);
+    /// longer than any attempt can take.
+    std::chrono::milliseconds lease = std::chrono::minutes{5};
+    /// The longest the dispatcher sleeps before it looks at the outbox again (it is also woken
+    /// by `publish` and `wake`).
+    std::chrono::milliseconds poll_interval = std::chrono::seconds{1};
+    /// Response bodies (and job-queue errors) are recorded in the history up to this length.
+    std::size_t max_recorded_body = 4096;
+    /// The URL of the object a firing is about (a version, a run), shown as a link in Slack
+    /// messages; empty string or unset: no link. Called on the dispatcher's executor.
+    std::function<std::string(const Firing&)> link_builder;
+    /// Told when an integration is disabled; called on the dispatcher's executor, must not
+    /// block.
+    std::function<void(const IntegrationDisabled&)> on_integration_disabled;
+};
+
+/// What a test request got back.
+struct WebhookTestResult {
+    unsigned status = 0;  ///< 0 when no response arrived (see `error`)
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;   ///< cut to `DeliveryConfig::max_response_body`, secret values masked
+    std::string error;  ///< why no response arrived ("ssrf: ...", "timeout"); empty otherwise
+    std::chrono::nanoseconds latency{};
+};
+
+namespace detail {
+class DispatcherCore;
+}
+
+/// The delivery loop of an `Engine`; reached through `Engine::dispatcher()` and owned by it.
+/// Thread safety: every member function may be called from any thread. Its work, and every
+/// callback it makes (handlers, `link_builder`, `on_integration_disabled`, job-queue
+/// handlers) runs on a strand of the executor the engine was built with; completion handlers
+/// run on their associated executor, else on that executor, never inline.
+class Dispatcher {
+  public:
+    using StopHandler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
+    using TestHandler =
+        boost::asio::any_completion_handler<void(boost::system::error_code, WebhookTestResult)>;
+
+    /// Looks at the outbox now rather than at the next poll (e.g. after a `ManualClock` moved).
+    void wake();
+
+    /// Sends a dead, failed or finished delivery again, with the same delivery id; attempt
+    /// numbers continue. Needs `manage_automations` on the firing's project. Throws
+    /// herald::Error: not_found (no such delivery, or its automation is gone and it is not a
+    /// dead letter), invalid_argument (it is still pending), permission_denied.
+    void replay(const Principal& who, std::string_view delivery_id);
+
+    /// Stops claiming, lets requests in flight finish for up to `deadline`, then cancels the
+    /// rest and returns them to the outbox (due at once, attempt not counted). Completes with
+    /// `void(error_code)` (always success) once nothing is in flight. Not cancellable.
+    template <class CompletionToken>
+    auto async_stop(std::chrono::milliseconds deadline, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            [this](auto handler, std::chrono::milliseconds d) {
+                stop(d, StopHandler{std::move(handler)});
+            },
+            token, deadline);
+    }
+
+    /// Sends one request to `integration` (need not be stored yet) with `payload`, a JSON
+    /// template whose `${SECRET}` and `${ACCESS_TOKEN}` references are resolved from the
+    /// integration's entity (event variables render as ""), through the same SSRF rules, signing
+    /// and headers as a delivery. No retries, no history. Needs `manage_integrations` on the
+    /// entity. Completes with `void(error_code, WebhookTestResult)`: an error code only when the
+    /// request could not be built (errc::permission_denied, invalid_json, not_found for a
+    /// missing secret); a network failure is a result with `error` set. Not cancellable.
+    template <class CompletionToken>
+    auto async_test_webhook(const Principal& who, WebhookIntegration integration,
+                            std::string payload, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken,
+                                           void(boost::system::error_code, WebhookTestResult)>(
+            [this, &who](auto handler, WebhookIntegration i, std::string p) {
+                test_webhook(who, std::move(i), std::move(p), TestHandler{std::move(handler)});
+            },
+            token, std::move(integration), std::move(payload));
+    }
+
+  private:
+    friend class Engine;
+    explicit Dispatcher(std::shared_ptr<detail::DispatcherCore> core) noexcept
+        : core_(std::move(core)) {}
+    void stop(std::chrono::milliseconds deadline, StopHandler handler);
+    void test_webhook(const Principal& who, WebhookIntegration integration, std::string payload,
+                      TestHandler handler);
+
+    std::shared_ptr<detail::DispatcherCore> core_;
+};
+
+}  // namespace herald

@@ -1,0 +1,633 @@
+#include "dispatch/dispatcher_core.hpp"
+
+#include "dispatch/outgoing_request.hpp"
+
+#include <herald/error.hpp>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <mutex>
+
+namespace herald::detail {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+
+/// One delivery being carried out: the signal that aborts it when the dispatcher stops.
+struct DispatcherCore::Flight {
+    asio::cancellation_signal abort;
+};
+
+/// A delivery ready to go: the request (or job) and what the history shows of it.
+struct DispatcherCore::Prepared {
+    std::optional<HttpRequest> http;
+    std::optional<JobRequest> job;
+    bool slack_api = false;   ///< answers are Slack Web API replies ({"ok": false} fails)
+    std::string endpoint;     ///< scheme://host:port; the job queue for jobs
+    std::string entity;       ///< of the integration
+    std::string integration;  ///< name; empty for jobs
+    std::string masked_payload;
+    std::unique_ptr<SecretResolver> secrets;  ///< what was read, to redact echoes
+};
+
+/// What an attempt came to.
+struct DispatcherCore::Outcome {
+    DeliveryAttempt attempt;
+    Verdict verdict = Verdict::fail;
+    std::optional<std::chrono::nanoseconds> retry_after;
+    bool aborted = false;  ///< stopped before it finished: back to the outbox, not counted
+};
+
+namespace {
+
+/// The reason text for an error; never holds request data.
+std::string describe(boost::system::error_code ec, const HttpResponse& response) {
+    return response.diagnostic.empty() ? ec.message() : response.diagnostic;
+}
+
+std::string endpoint_of(const boost::urls::url& url) {
+    std::string key(url.scheme());
+    key += "://";
+    key += url.encoded_host();
+    key += ':';
+    key += url.has_port() ? std::string(url.port()) : (url.scheme() == "https" ? "443" : "80");
+    return key;
+}
+
+std::string integration_key(std::string_view entity, std::string_view name) {
+    std::string key(entity);
+    key += '\0';
+    key += name;
+    return key;
+}
+
+Integration with_enabled(const Integration& integration, bool enabled) {
+    return std::visit(
+        [&](auto spec) {
+            spec.enabled = enabled;
+            return Integration(std::move(spec));
+        },
+        integration.spec());
+}
+
+/// The job's override object: `{"override": {...}}` and a bare object both give `{...}`.
+std::string override_object(std::string_view rendered) {
+    if (rendered.empty())
+        return "{}";
+    boost::json::value v = boost::json::parse(rendered);
+    if (auto* object = v.if_object()) {
+        if (auto* inner = object->if_contains("override"); inner && object->size() == 1)
+            return boost::json::serialize(*inner);
+    }
+    return boost::json::serialize(v);
+}
+
+/// Calls a handler once, on `executor`, whichever of several sources answers first.
+template <class Signature>
+class FirstAnswer;
+template <class... Args>
+class FirstAnswer<void(Args...)> {
+  public:
+    FirstAnswer(asio::any_completion_handler<void(Args...)> handler, asio::any_io_executor executor)
+        : handler_(std::move(handler)), executor_(std::move(executor)) {}
+
+    void answer(Args... args) {
+        std::lock_guard lock(mutex_);
+        if (!handler_)
+            return;
+        asio::post(executor_, asio::append(std::move(handler_), std::move(args)...));
+    }
+
+  private:
+    std::mutex mutex_;
+    asio::any_completion_handler<void(Args...)> handler_;
+    asio::any_io_executor executor_;
+};
+
+const MemorySecretStore& no_secrets() {
+    static const MemorySecretStore empty;
+    return empty;
+}
+
+}  // namespace
+
+DispatcherCore::DispatcherCore(asio::any_io_executor executor, DispatcherServices services,
+                               DispatcherConfig config)
+    : services_(std::move(services)),
+      config_(std::move(config)),
+      strand_(asio::make_strand(executor)),
+      http_(executor, config_.http, services_.resolver),
+      wake_timer_(strand_),
+      stop_timer_(strand_) {}
+
+void DispatcherCore::start() {
+    asio::co_spawn(strand_, run(), asio::detached);
+}
+
+void DispatcherCore::wake() {
+    asio::post(strand_, [self = shared_from_this()] {
+        self->woken_ = true;
+        self->wake_timer_.cancel();
+    });
+}
+
+awaitable<void> DispatcherCore::run() {
+    auto self = shared_from_this();
+    while (!stopping_) {
+        woken_ = false;
+        const Timestamp now = services_.clock->now();
+        const std::size_t room =
+            config_.max_in_flight > flights_.size() ? config_.max_in_flight - flights_.size() : 0;
+        std::vector<Delivery> claimed;
+        std::optional<Timestamp> next;
+        try {
+            if (room > 0)
+                claimed = services_.storage->outbox().claim(
+                    now, std::min(room, config_.claim_batch), now + config_.lease);
+            next = services_.storage->outbox().next_due();
+        } catch (const std::exception&) {
+            // The store failed; what was claimed stays leased and returns. Try again later.
+            claimed.clear();
+        }
+        for (Delivery& d : claimed) {
+            auto flight = std::make_shared<Flight>();
+            flights_.push_back(flight);
+            asio::co_spawn(strand_, deliver(std::move(d), flight), asio::detached);
+        }
+        if (claimed.size() == std::min(room, config_.claim_batch) && room > 0) {
+            // There may be more due: let the new deliveries start, then claim again.
+            co_await asio::post(strand_, use_awaitable);
+            continue;
+        }
+        if (woken_)
+            continue;
+        std::chrono::nanoseconds wait = config_.poll_interval;
+        if (next && room > 0)
+            wait = std::clamp<std::chrono::nanoseconds>(*next - now, std::chrono::nanoseconds{0},
+                                                        config_.poll_interval);
+        wake_timer_.expires_after(wait);
+        co_await wake_timer_.async_wait(asio::as_tuple(use_awaitable));
+    }
+}
+
+const Template& DispatcherCore::compiled(std::string_view source, TriggerKind trigger,
+                                         TemplateFormat format, bool access_token) {
+    std::string key;
+    key += static_cast<char>('0' + static_cast<int>(format));
+    key += static_cast<char>('A' + static_cast<int>(trigger));
+    key += access_token ? 'T' : 'F';
+    key += source;
+    auto it = templates_.find(key);
+    if (it == templates_.end()) {
+        // Bounded: a host with ever-changing templates recompiles rather than grows.
+        if (templates_.size() >= 4096)
+            templates_.clear();
+        Template t = Template::compile(
+            source, {.trigger = trigger, .format = format, .access_token = access_token});
+        it = templates_.emplace(std::move(key), std::move(t)).first;
+    }
+    return it->second;
+}
+
+DispatcherCore::Prepared DispatcherCore::prepare(const Delivery& delivery, int number,
+                                                 Timestamp now) {
+    const Firing& firing = delivery.firing;
+    const AttemptInfo attempt{.delivery_id = firing.id, .number = number, .now = now};
+    const SecretStore& store = services_.secrets ? *services_.secrets : no_secrets();
+    Prepared p;
+    p.entity = firing.event.entity;
+
+    if (const auto* job = delivery.action.get_if<action::LaunchJob>()) {
+        p.endpoint = "job-queue:" + job->queue;
+        p.secrets = std::make_unique<SecretResolver>(store, p.entity, now);
+        std::string override_json = "{}";
+        if (!job->override.empty()) {
+            const Template& t =
+                compiled(job->override, delivery.trigger, TemplateFormat::json, false);
+            override_json = override_object(t.render(firing, *p.secrets));
+            p.masked_payload = t.render_masked(firing);
+        }
+        p.job = JobRequest{.delivery_id = firing.id,
+                           .attempt = number,
+                           .entity = p.entity,
+                           .project = job->project,
+                           .queue = job->queue,
+                           .job = job->job,
+                           .job_version = job->job_version,
+                           .override_json = std::move(override_json)};
+        return p;
+    }
+
+    const auto* webhook = delivery.action.get_if<action::Webhook>();
+    const auto* slack = delivery.action.get_if<action::SlackNotification>();
+    p.integration = webhook ? webhook->integration : slack->integration;
+    const auto integration = services_.storage->integrations().find(p.entity, p.integration);
+    if (!integration)
+        throw Error(errc::not_found, "integration",
+                    "integration '" + p.integration + "' does not exist");
+
+    if (const auto* target = integration->get_if<WebhookIntegration>(); target && webhook) {
+        p.secrets = std::make_unique<SecretResolver>(store, p.entity, now, target->access_token);
+        const Template& t = compiled(webhook->payload, delivery.trigger, TemplateFormat::json,
+                                     !target->access_token.empty());
+        p.masked_payload = t.render_masked(firing);
+        p.http = webhook_request(*target, t.render(firing, *p.secrets), attempt, *p.secrets);
+    } else if (const auto* target = integration->get_if<SlackIntegration>(); target && slack) {
+        p.secrets = std::make_unique<SecretResolver>(store, p.entity, now);
+        const Template& title =
+            compiled(slack->title, delivery.trigger, TemplateFormat::text, false);
+        const Template& message =
+            compiled(slack->message, delivery.trigger, TemplateFormat::text, false);
+        const std::string link = config_.link_builder ? config_.link_builder(firing) : "";
+        const bool api = target->webhook_url_secret.empty();
+        const std::string channel = api ? target->channel : "";
+        p.masked_payload = slack_message(*slack, firing, title.render_masked(firing),
+                                         message.render_masked(firing), link, channel);
+        p.http = slack_request(*target,
+                               slack_message(*slack, firing, title.render(firing, *p.secrets),
+                                             message.render(firing, *p.secrets), link, channel),
+                               attempt, *p.secrets);
+        p.slack_api = api;
+    } else {
+        throw Error(errc::invalid_argument, "integration",
+                    "integration '" + p.integration + "' is not a " +
+                        std::string(to_string(delivery.action.kind())) + " integration");
+    }
+    if (!integration->enabled())
+        throw Error(errc::unsupported, "integration",
+                    "integration '" + p.integration + "' is disabled");
+    p.endpoint = endpoint_of(p.http->url);
+    return p;
+}
+
+std::optional<Timestamp> DispatcherCore::endpoint_busy_until(const std::string& endpoint,
+                                                             Timestamp now) {
+    auto [it, _] = endpoints_.try_emplace(endpoint, Endpoint{CircuitBreaker{config_.breaker}});
+    Endpoint& e = it->second;
+    if (e.in_flight >= config_.http.max_in_flight_per_endpoint)
+        return now + config_.poll_interval;
+    if (!e.breaker.allow(now))
+        return e.breaker.open_until();
+    return std::nullopt;
+}
+
+awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Flight> flight) {
+    auto self = shared_from_this();
+    const Timestamp start = services_.clock->now();
+    const int number = delivery.attempts + 1;
+    try {
+        if (stopping_) {
+            return_to_outbox(delivery, start);
+            finish_flight(flight);
+            co_return;
+        }
+        Prepared prepared;
+        try {
+            prepared = prepare(delivery, number, start);
+        } catch (const Error& e) {
+            record_unsent(delivery, number, start, e);
+            finish_flight(flight);
+            co_return;
+        }
+        if (auto busy = endpoint_busy_until(prepared.endpoint, start)) {
+            return_to_outbox(delivery, *busy);
+            finish_flight(flight);
+            co_return;
+        }
+        Endpoint& endpoint = endpoints_.at(prepared.endpoint);
+        ++endpoint.in_flight;
+        // (No co_await inside ?: — GCC 12 mishandles its temporaries.)
+        Outcome outcome;
+        if (prepared.http)
+            outcome = co_await send_http(prepared, *flight);
+        else
+            outcome = co_await submit_job(prepared, *flight);
+        --endpoint.in_flight;
+        outcome.attempt.number = number;
+        outcome.attempt.time = start;
+        if (outcome.aborted) {
+            endpoint.breaker.on_abandoned();
+            return_to_outbox(delivery, services_.clock->now());
+        } else {
+            if (outcome.verdict == Verdict::retry)
+                endpoint.breaker.on_failure(services_.clock->now());
+            else
+                endpoint.breaker.on_success();
+            record(delivery, prepared, std::move(outcome));
+        }
+    } catch (const std::exception&) {
+        // The store failed while settling: the lease ends and the delivery is tried again.
+    }
+    finish_flight(flight);
+}
+
+awaitable<DispatcherCore::Outcome> DispatcherCore::send_http(Prepared& prepared, Flight& flight) {
+    Outcome outcome;
+    auto sent = co_await http_.async_send(
+        std::move(*prepared.http),
+        asio::bind_cancellation_slot(flight.abort.slot(), asio::as_tuple(use_awaitable)));
+    auto& [ec, response] = sent;
+    flight.abort.slot().clear();
+    outcome.attempt.latency = response.latency;
+    if (ec == asio::error::operation_aborted) {
+        outcome.aborted = true;
+        co_return outcome;
+    }
+    if (ec) {
+        outcome.verdict = classify_error(ec);
+        outcome.attempt.error = describe(ec, response);
+        co_return outcome;
+    }
+    outcome.attempt.status_code = static_cast<int>(response.status);
+    outcome.attempt.response_body =
+        std::string(cut_utf8(prepared.secrets->redact(response.body), config_.max_recorded_body));
+    outcome.verdict = classify_status(response.status);
+    if (auto retry_after = response.header("Retry-After"))
+        outcome.retry_after = parse_retry_after(*retry_after, services_.clock->now());
+    if (outcome.verdict != Verdict::success) {
+        outcome.attempt.error = "HTTP " + std::to_string(response.status);
+    } else if (prepared.slack_api) {
+        if (std::string error = slack_api_error(response.body); !error.empty()) {
+            outcome.verdict = slack_error_is_transient(error) ? Verdict::retry : Verdict::fail;
+            outcome.attempt.error = "slack: " + error;
+        }
+    }
+    co_return outcome;
+}
+
+awaitable<DispatcherCore::Outcome> DispatcherCore::submit_job(Prepared& prepared, Flight& flight) {
+    Outcome outcome;
+    if (!services_.job_queue) {
+        outcome.attempt.error = "no job queue is configured";
+        co_return outcome;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    using Answer = FirstAnswer<void(boost::system::error_code, JobResult)>;
+    auto token = asio::as_tuple(use_awaitable);
+    auto answered =
+        co_await asio::async_initiate<decltype(token), void(boost::system::error_code, JobResult)>(
+            [&](auto handler) {
+                auto answer = std::make_shared<Answer>(std::move(handler), strand_);
+                flight.abort.slot().assign([answer](asio::cancellation_type) {
+                    answer->answer(asio::error::operation_aborted, JobResult{});
+                });
+                services_.job_queue->async_submit(std::move(*prepared.job), [answer](JobResult r) {
+                    answer->answer({}, std::move(r));
+                });
+            },
+            token);
+    auto& [ec, result] = answered;
+    flight.abort.slot().clear();
+    outcome.attempt.latency = std::chrono::steady_clock::now() - started;
+    if (ec) {
+        outcome.aborted = true;
+        co_return outcome;
+    }
+    outcome.verdict =
+        result.accepted ? Verdict::success : (result.retry ? Verdict::retry : Verdict::fail);
+    outcome.attempt.error = std::string(cut_utf8(result.error, config_.max_recorded_body));
+    outcome.attempt.response_body = result.job_id;
+    co_return outcome;
+}
+
+void DispatcherCore::record(const Delivery& delivery, const Prepared& prepared, Outcome outcome) {
+    const Timestamp now = services_.clock->now();
+    const int made = outcome.attempt.number;
+    const Settlement s = settle_attempt(config_.retry, made - delivery.round_start, outcome.verdict,
+                                        outcome.retry_after, now,
+                                        std::uniform_real_distribution<double>(0.0, 1.0)(random_));
+    FiringStatus status = FiringStatus::pending;
+    OutboxUpdate update{.delivery_id = delivery.firing.id, .attempts = made};
+    switch (s.kind) {
+        case Settlement::Kind::finish:
+            status = FiringStatus::finished;
+            break;
+        case Settlement::Kind::retry:
+            update.kind = OutboxUpdate::Kind::reschedule;
+            update.due = s.due;
+            break;
+        case Settlement::Kind::dead:
+            status = FiringStatus::dead;
+            update.kind = OutboxUpdate::Kind::dead_letter;
+            break;
+        case Settlement::Kind::fail:
+        case Settlement::Kind::disable_integration:
+            status = FiringStatus::failed;
+            break;
+    }
+    const FiringUpdate history{.firing_id = delivery.firing.id,
+                               .status = status,
+                               .attempt = std::move(outcome.attempt),
+                               .payload = prepared.masked_payload};
+    services_.storage->history().update({&history, 1});
+    services_.storage->outbox().settle({&update, 1});
+    if (!prepared.integration.empty())
+        track_integration(prepared.entity, prepared.integration, s.kind, now);
+}
+
+void DispatcherCore::record_unsent(const Delivery& delivery, int number, Timestamp now,
+                                   const Error& why) {
+    // Nothing was sent; the reason is kept as the attempt's error. A disabled integration
+    // skips its firings, anything else (missing integration or secret) fails them.
+    const FiringUpdate history{
+        .firing_id = delivery.firing.id,
+        .status = why.code() == errc::unsupported ? FiringStatus::skipped : FiringStatus::failed,
+        .attempt = DeliveryAttempt{.number = number, .time = now, .error = why.reason()}};
+    const OutboxUpdate done{.delivery_id = delivery.firing.id};
+    services_.storage->history().update({&history, 1});
+    services_.storage->outbox().settle({&done, 1});
+}
+
+void DispatcherCore::track_integration(const std::string& entity, const std::string& name,
+                                       Settlement::Kind outcome, Timestamp now) {
+    const std::string key = integration_key(entity, name);
+    switch (outcome) {
+        case Settlement::Kind::finish:
+            failing_.erase(key);
+            return;
+        case Settlement::Kind::disable_integration:
+            disable_integration(entity, name, "the endpoint answered 410 Gone");
+            return;
+        case Settlement::Kind::retry:
+        case Settlement::Kind::dead:
+        case Settlement::Kind::fail:
+            FailureStreak& streak = failing_[key];
+            if (streak.on_failure(now, config_.disable_after))
+                disable_integration(
+                    entity, name,
+                    "its deliveries have failed since " + format_rfc3339(*streak.failing_since()));
+            return;
+    }
+}
+
+void DispatcherCore::disable_integration(std::string_view entity, std::string_view name,
+                                         std::string reason) {
+    failing_.erase(integration_key(entity, name));
+    IntegrationStore& store = services_.storage->integrations();
+    const auto found = store.find(entity, name);
+    if (!found || !found->enabled())
+        return;
+    store.update(with_enabled(*found, false));
+    if (config_.on_integration_disabled)
+        config_.on_integration_disabled({.entity = std::string(entity),
+                                         .integration = std::string(name),
+                                         .reason = std::move(reason),
+                                         .time = services_.clock->now()});
+}
+
+void DispatcherCore::return_to_outbox(const Delivery& delivery, Timestamp due) {
+    const OutboxUpdate update{.delivery_id = delivery.firing.id,
+                              .kind = OutboxUpdate::Kind::reschedule,
+                              .due = due,
+                              .attempts = delivery.attempts};
+    services_.storage->outbox().settle({&update, 1});
+}
+
+void DispatcherCore::finish_flight(const std::shared_ptr<Flight>& flight) {
+    flights_.remove(flight);
+    if (!stopping_ && flights_.size() + 1 == config_.max_in_flight)
+        wake_timer_.cancel();  // room again: claim more
+    complete_stop_if_idle();
+}
+
+void DispatcherCore::stop(std::chrono::milliseconds deadline, Dispatcher::StopHandler handler) {
+    asio::post(strand_,
+               [self = shared_from_this(), deadline, handler = std::move(handler)]() mutable {
+                   self->stopping_ = true;
+                   self->wake_timer_.cancel();
+                   self->stop_handlers_.push_back(std::move(handler));
+                   self->stop_timer_.expires_after(deadline);
+                   self->stop_timer_.async_wait([self](boost::system::error_code ec) {
+                       if (ec)
+                           return;
+                       for (const auto& flight : self->flights_)
+                           flight->abort.emit(asio::cancellation_type::terminal);
+                   });
+                   self->complete_stop_if_idle();
+               });
+}
+
+void DispatcherCore::shutdown() {
+    asio::post(strand_, [self = shared_from_this()] {
+        self->stopping_ = true;
+        self->wake_timer_.cancel();
+        for (const auto& flight : self->flights_)
+            flight->abort.emit(asio::cancellation_type::terminal);
+    });
+}
+
+void DispatcherCore::complete_stop_if_idle() {
+    if (!stopping_ || !flights_.empty())
+        return;
+    stop_timer_.cancel();
+    for (auto& handler : stop_handlers_)
+        asio::post(strand_, asio::append(std::move(handler), boost::system::error_code{}));
+    stop_handlers_.clear();
+}
+
+void DispatcherCore::replay(const Principal& who, std::string_view delivery_id) {
+    HistoryStore& history = services_.storage->history();
+    const auto firing = history.find(delivery_id);
+    if (!firing)
+        throw Error(errc::not_found, "delivery_id",
+                    "no delivery '" + std::string(delivery_id) + "'");
+    if (!services_.authorizer->allows(
+            who, Permission::manage_automations,
+            Scope::for_project(firing->event.entity, firing->event.project)))
+        throw Error(errc::permission_denied, "", "replaying needs manage_automations");
+    if (firing->status == FiringStatus::pending)
+        throw Error(errc::invalid_argument, "delivery_id", "the delivery is still pending");
+    const Timestamp now = services_.clock->now();
+    if (!services_.storage->outbox().replay(delivery_id, now)) {
+        const auto automation = services_.storage->automations().find(firing->automation_id);
+        if (!automation)
+            throw Error(
+                errc::not_found, "automation_id",
+                "the automation of delivery '" + std::string(delivery_id) + "' no longer exists");
+        Delivery d{.firing = *firing,
+                   .action = automation->action,
+                   .trigger = automation->trigger.kind(),
+                   .attempts = static_cast<int>(firing->attempts.size()),
+                   .round_start = static_cast<int>(firing->attempts.size()),
+                   .due = now};
+        d.firing.attempts.clear();
+        d.firing.payload.clear();
+        d.firing.status = FiringStatus::pending;
+        services_.storage->outbox().enqueue({&d, 1});
+    }
+    const FiringUpdate pending{.firing_id = std::string(delivery_id),
+                               .status = FiringStatus::pending};
+    history.update({&pending, 1});
+    wake();
+}
+
+void DispatcherCore::test_webhook(const Principal& who, WebhookIntegration integration,
+                                  std::string payload, Dispatcher::TestHandler handler) {
+    if (!services_.authorizer->allows(who, Permission::manage_integrations,
+                                      Scope::for_entity(integration.entity))) {
+        asio::post(strand_,
+                   asio::append(std::move(handler), make_error_code(errc::permission_denied),
+                                WebhookTestResult{}));
+        return;
+    }
+    asio::co_spawn(strand_,
+                   run_test(std::move(integration), std::move(payload), std::move(handler)),
+                   asio::detached);
+}
+
+awaitable<void> DispatcherCore::run_test(WebhookIntegration integration, std::string payload,
+                                         Dispatcher::TestHandler handler) {
+    auto self = shared_from_this();
+    const Timestamp now = services_.clock->now();
+    const SecretStore& store = services_.secrets ? *services_.secrets : no_secrets();
+    SecretResolver secrets{store, integration.entity, now, integration.access_token};
+    std::optional<HttpRequest> request;
+    boost::system::error_code failure;
+    try {
+        // Event variables render as "": the payload only has to suit some trigger.
+        std::optional<Error> last;
+        for (int kind = 0; !request && kind <= static_cast<int>(TriggerKind::run_state); ++kind) {
+            try {
+                const Template& t =
+                    compiled(payload, static_cast<TriggerKind>(kind), TemplateFormat::json,
+                             !integration.access_token.empty());
+                request =
+                    webhook_request(integration, t.render(Firing{}, secrets),
+                                    {.delivery_id = "test", .number = 1, .now = now}, secrets);
+            } catch (const Error& e) {
+                if (e.code() != errc::invalid_argument || e.field() != "template")
+                    throw;
+                last = e;
+            }
+        }
+        if (!request)
+            throw *last;
+    } catch (const Error& e) {
+        failure = make_error_code(e.code());
+    }
+    if (failure) {
+        asio::post(strand_, asio::append(std::move(handler), failure, WebhookTestResult{}));
+        co_return;
+    }
+    auto sent = co_await http_.async_send(std::move(*request), asio::as_tuple(use_awaitable));
+    auto& [ec, response] = sent;
+    WebhookTestResult result{.status = response.status,
+                             .headers = std::move(response.headers),
+                             .body = secrets.redact(response.body),
+                             .error = ec ? describe(ec, response) : std::string(),
+                             .latency = response.latency};
+    asio::post(strand_,
+               asio::append(std::move(handler), boost::system::error_code{}, std::move(result)));
+}
+
+}  // namespace herald::detail

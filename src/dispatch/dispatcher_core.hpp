@@ -1,0 +1,105 @@
+// The dispatcher's machinery behind herald::Dispatcher: the claim loop and one coroutine per
+// delivery, all on one strand of the host's executor. Owned through shared_ptr by the engine and
+// by every coroutine it runs, so it outlives the engine until its work has wound down.
+#pragma once
+
+#include "delivery/http_client.hpp"
+#include "dispatch/delivery_policy.hpp"
+
+#include <herald/dispatcher.hpp>
+#include <herald/error.hpp>
+#include <herald/job_queue.hpp>
+#include <herald/secret_store.hpp>
+#include <herald/storage.hpp>
+#include <herald/template.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <list>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace herald::detail {
+
+/// What the dispatcher works with; every pointer but `job_queue` is set.
+struct DispatcherServices {
+    std::shared_ptr<Storage> storage;
+    std::shared_ptr<const Clock> clock;
+    std::shared_ptr<const Authorizer> authorizer;
+    std::shared_ptr<const SecretStore> secrets;
+    std::shared_ptr<JobQueue> job_queue;  ///< null: launch jobs fail
+    std::shared_ptr<Resolver> resolver;
+};
+
+class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
+  public:
+    DispatcherCore(boost::asio::any_io_executor executor, DispatcherServices services,
+                   DispatcherConfig config);
+
+    /// Starts the claim loop.
+    void start();
+    void wake();
+    void replay(const Principal& who, std::string_view delivery_id);
+    void stop(std::chrono::milliseconds deadline, Dispatcher::StopHandler handler);
+    void test_webhook(const Principal& who, WebhookIntegration integration, std::string payload,
+                      Dispatcher::TestHandler handler);
+    /// The engine is going away: stop claiming and abort everything in flight now (aborted
+    /// deliveries go back to the outbox).
+    void shutdown();
+
+  private:
+    struct Flight;
+    struct Prepared;
+    struct Outcome;
+    struct Endpoint {
+        CircuitBreaker breaker;
+        std::size_t in_flight = 0;
+    };
+
+    boost::asio::awaitable<void> run();
+    boost::asio::awaitable<void> deliver(Delivery delivery, std::shared_ptr<Flight> flight);
+    boost::asio::awaitable<Outcome> send_http(Prepared& prepared, Flight& flight);
+    boost::asio::awaitable<Outcome> submit_job(Prepared& prepared, Flight& flight);
+    boost::asio::awaitable<void> run_test(WebhookIntegration integration, std::string payload,
+                                          Dispatcher::TestHandler handler);
+
+    Prepared prepare(const Delivery& delivery, int number, Timestamp now);
+    const Template& compiled(std::string_view source, TriggerKind trigger, TemplateFormat format,
+                             bool access_token);
+    /// Whether the endpoint may take an attempt now; else when to try again.
+    std::optional<Timestamp> endpoint_busy_until(const std::string& endpoint, Timestamp now);
+    void record(const Delivery& delivery, const Prepared& prepared, Outcome outcome);
+    void record_unsent(const Delivery& delivery, int number, Timestamp now, const Error& why);
+    /// Disables an integration that answered 410 or has kept failing too long.
+    void track_integration(const std::string& entity, const std::string& name,
+                           Settlement::Kind outcome, Timestamp now);
+    void disable_integration(std::string_view entity, std::string_view name, std::string reason);
+    void return_to_outbox(const Delivery& delivery, Timestamp due);
+    void finish_flight(const std::shared_ptr<Flight>& flight);
+    void complete_stop_if_idle();
+
+    DispatcherServices services_;
+    DispatcherConfig config_;
+    boost::asio::strand<boost::asio::any_io_executor> strand_;
+    HttpClient http_;
+    boost::asio::steady_timer wake_timer_;
+    boost::asio::steady_timer stop_timer_;
+
+    // Everything below is touched on `strand_` only.
+    bool woken_ = false;
+    bool stopping_ = false;
+    std::list<std::shared_ptr<Flight>> flights_;
+    std::vector<Dispatcher::StopHandler> stop_handlers_;
+    std::unordered_map<std::string, Endpoint> endpoints_;     ///< by scheme://host:port
+    std::unordered_map<std::string, FailureStreak> failing_;  ///< by entity '\0' name
+    std::unordered_map<std::string, Template> templates_;     ///< compiled, by source
+    std::mt19937_64 random_{std::random_device{}()};
+};
+
+}  // namespace herald::detail

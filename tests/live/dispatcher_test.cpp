@@ -1,0 +1,665 @@
+// Live tests of the dispatcher (include/herald/dispatcher.hpp): an Engine built on an
+// io_context that the test thread runs, publishing to real HTTP and HTTPS receivers.
+//
+// The receivers are started by the tests: herald::test::TestServer (tests/support) listens on
+// 127.0.0.1 on an ephemeral port in its own thread, with a fault switch; the Slack tests use a
+// one-answer receiver below. Integrations name "hook.test", which a StaticResolver maps to
+// 127.0.0.1 and which the SSRF allow-list admits. Time is a ManualClock: retries become due only
+// when a test moves it. Run: build-dir/tests/herald_live_tests "[dispatcher]"
+#include "delivery/signature.hpp"
+#include "support/event_builders.hpp"
+#include "support/test_server.hpp"
+
+#include <herald/engine.hpp>
+#include <herald/error.hpp>
+#include <herald/memory_storage.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/read.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace {
+
+namespace asio = boost::asio;
+using herald::FiringStatus;
+using herald::test::Fault;
+using herald::test::TestServer;
+using namespace std::chrono_literals;
+
+const herald::Principal admin = herald::test::admin_of("acme");
+const std::string signing_key = "s3cr3t-signing-key";
+const std::string access_token = "tok-123-very-secret";
+
+// An Engine with a running dispatcher, an automation that posts to `server`, and the means to
+// drive them.
+class Harness {
+  public:
+    explicit Harness(TestServer& server,
+                     const std::function<void(herald::EngineConfig&)>& tweak = {},
+                     const std::vector<std::string>& more_names = {})
+        : server_(server) {
+        herald::StaticResolver::Table names{{"hook.test", {asio::ip::make_address("127.0.0.1")}}};
+        for (const std::string& name : more_names)
+            names[name] = {asio::ip::make_address("127.0.0.1")};
+        herald::EngineConfig config{.storage = storage, .clock = clock, .secrets = secrets};
+        config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.0/8"};
+        config.dispatch.http.ca_file = server.ca_file();
+        config.dispatch.http.connect_timeout = 2s;
+        config.dispatch.http.total_timeout = 1s;
+        config.dispatch.poll_interval = 20ms;
+        config.dispatch.on_integration_disabled = [this](const herald::IntegrationDisabled& d) {
+            disabled.push_back(d);
+        };
+        config.job_queue = jobs;
+        config.resolver = std::make_shared<herald::StaticResolver>(io.get_executor(), names);
+        if (tweak)
+            tweak(config);
+        engine = std::make_unique<herald::Engine>(io.get_executor(), config);
+        engine->secrets().put(admin, "acme", "SIGNING_KEY", signing_key);
+        engine->secrets().put(admin, "acme", "TOKEN", access_token);
+    }
+    ~Harness() {
+        engine.reset();
+        io.run_for(50ms);
+    }
+
+    std::string url() const {
+        return std::string(server_.ca_file().empty() ? "http" : "https") +
+               "://hook.test:" + std::to_string(server_.port()) + "/hook";
+    }
+
+    void add_webhook(herald::SignatureScheme scheme = herald::SignatureScheme::wandb) {
+        engine->integrations().create(admin,
+                                      herald::WebhookIntegration{.entity = "acme",
+                                                                 .name = "deploy",
+                                                                 .url = url(),
+                                                                 .access_token = "TOKEN",
+                                                                 .signature = scheme,
+                                                                 .signing_secret = "SIGNING_KEY"});
+        add_automation(herald::action::Webhook{
+            .integration = "deploy",
+            .payload = R"({"alias": "${alias}", "by": "${event_author}", "t": "${TOKEN}"})"});
+    }
+
+    void add_automation(herald::Action action, std::string name = "on-production") {
+        automation_id =
+            engine->automations()
+                .create(admin,
+                        herald::Automation{.name = std::move(name),
+                                           .scope = herald::Scope::for_project("acme", "reg"),
+                                           .trigger =
+                                               herald::trigger::AddArtifactAlias{
+                                                   .alias = herald::Pattern{"production"}},
+                                           .action = std::move(action)})
+                .id;
+    }
+
+    /// Publishes the event the automation fires on; returns the delivery id.
+    std::string publish() {
+        auto receipt =
+            engine->publish(herald::test::alias_added("acme", "reg", "clf", "production"));
+        REQUIRE(receipt.firings.size() == 1);
+        return receipt.firings.front().id;
+    }
+
+    /// Publishes and runs until the first attempt is recorded; returns the delivery id.
+    std::string publish_and_attempt() {
+        const std::string id = publish();
+        REQUIRE(run_until_attempts(id, 1));
+        return id;
+    }
+
+    herald::Firing firing(const std::string& id) const {
+        auto f = storage->history().find(id);
+        REQUIRE(f);
+        return *f;
+    }
+
+    /// Runs the io_context until `done` holds (false after 15 s of real time).
+    bool run_until(const std::function<bool()>& done) {
+        const auto deadline = std::chrono::steady_clock::now() + 15s;
+        while (!done()) {
+            if (std::chrono::steady_clock::now() > deadline)
+                return false;
+            io.run_for(5ms);
+        }
+        return true;
+    }
+    bool run_until_attempts(const std::string& id, std::size_t n) {
+        return run_until([&] { return firing(id).attempts.size() >= n; });
+    }
+
+    /// Moves time to when the delivery is due and wakes the dispatcher.
+    void advance_to_due() {
+        auto due = storage->outbox().next_due();
+        REQUIRE(due);
+        if (*due > clock->now())
+            clock->set(*due);
+        engine->dispatcher().wake();
+    }
+
+    asio::io_context io;
+    std::shared_ptr<herald::ManualClock> clock = std::make_shared<herald::ManualClock>(
+        herald::Timestamp{std::chrono::sys_days{std::chrono::year{2026} / 11 / 22}});
+    std::shared_ptr<herald::MemoryStorage> storage = std::make_shared<herald::MemoryStorage>();
+    std::shared_ptr<herald::MemorySecretStore> secrets =
+        std::make_shared<herald::MemorySecretStore>();
+    std::shared_ptr<herald::MemoryJobQueue> jobs =
+        std::make_shared<herald::MemoryJobQueue>(io.get_executor());
+    std::vector<herald::IntegrationDisabled> disabled;
+    std::unique_ptr<herald::Engine> engine;
+    std::string automation_id;
+
+  private:
+    TestServer& server_;
+};
+
+// A receiver that answers every request with one fixed HTTP response (and closes the
+// connection): Slack's JSON replies, which TestServer's fault switch does not produce.
+class FixedAnswerServer {
+  public:
+    explicit FixedAnswerServer(std::string response)
+        : response_(std::move(response)),
+          acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}),
+          thread_([this] { serve(); }) {}
+    ~FixedAnswerServer() {
+        // A blocking accept is ended by a last connection, not by closing the acceptor.
+        stopping_ = true;
+        boost::system::error_code ec;
+        asio::ip::tcp::socket wake(io_);
+        wake.connect(acceptor_.local_endpoint(), ec);
+        thread_.join();
+    }
+    std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+    std::vector<std::string> requests() const {
+        std::lock_guard lock(mutex_);
+        return requests_;
+    }
+
+  private:
+    void serve() {
+        for (;;) {
+            boost::system::error_code ec;
+            asio::ip::tcp::socket socket(io_);
+            acceptor_.accept(socket, ec);
+            if (ec || stopping_)
+                return;
+            asio::streambuf buffer;
+            asio::read_until(socket, buffer, "\r\n\r\n", ec);
+            std::string head(asio::buffers_begin(buffer.data()), asio::buffers_end(buffer.data()));
+            const auto at = head.find("Content-Length: ");
+            const std::size_t length =
+                at == std::string::npos ? 0 : std::stoul(head.substr(at + 16));
+            const std::size_t header_end = head.find("\r\n\r\n") + 4;
+            if (head.size() < header_end + length)
+                asio::read(socket, buffer,
+                           asio::transfer_exactly(header_end + length - head.size()), ec);
+            {
+                std::lock_guard lock(mutex_);
+                requests_.emplace_back(asio::buffers_begin(buffer.data()),
+                                       asio::buffers_end(buffer.data()));
+            }
+            asio::write(socket, asio::buffer(response_), ec);
+        }
+    }
+
+    std::string response_;
+    asio::io_context io_;
+    asio::ip::tcp::acceptor acceptor_;
+    mutable std::mutex mutex_;
+    std::vector<std::string> requests_;
+    std::atomic<bool> stopping_ = false;
+    std::thread thread_;
+};
+
+std::string http_answer(std::string_view status, std::string_view body,
+                        std::string_view extra_headers = "") {
+    return "HTTP/1.1 " + std::string(status) +
+           "\r\nContent-Type: application/json\r\nConnection: close\r\n" +
+           std::string(extra_headers) + "Content-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + std::string(body);
+}
+
+void add_slack(Harness& h, std::uint16_t port) {
+    h.engine->secrets().put(admin, "acme", "SLACK_BOT", "xoxb-bot-token");
+    h.engine->integrations().create(
+        admin, herald::SlackIntegration{
+                   .entity = "acme",
+                   .name = "alerts",
+                   .bot_token = "SLACK_BOT",
+                   .channel = "#ml",
+                   .api_base_url = "http://hook.test:" + std::to_string(port) + "/api"});
+    h.add_automation(
+        herald::action::SlackNotification{.integration = "alerts",
+                                          .title = "${alias} on ${artifact_collection_name}",
+                                          .message = "by ${event_author} <b>",
+                                          .severity = herald::Severity::warn});
+}
+
+std::chrono::nanoseconds wait_before_retry(Harness& h) {
+    auto due = h.storage->outbox().next_due();
+    REQUIRE(due);
+    return *due - h.clock->now();
+}
+
+}  // namespace
+
+TEST_CASE("a 200 finishes the delivery with every header, signed", "[dispatcher]") {
+    TestServer server{{.tls = true}};
+    Harness h{server};
+    h.add_webhook();
+    const std::string id = h.publish();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 1);
+    const auto& r = requests[0];
+    CHECK(r.header("Content-Type") == "application/json");
+    CHECK(r.header("X-Herald-Delivery") == id);
+    CHECK(r.header("X-Herald-Attempt") == "1");
+    CHECK(r.header("X-Herald-Timestamp") == "1795305600");
+    CHECK(r.header("Authorization") == "Bearer " + access_token);
+    CHECK(r.header("X-Wandb-Signature") == herald::detail::wandb_signature(r.body, signing_key));
+    CHECK(r.body == R"({"alias":"production","by":"grace","t":")" + access_token + "\"}");
+
+    const herald::Firing f = h.firing(id);
+    REQUIRE(f.attempts.size() == 1);
+    CHECK(f.attempts[0].status_code == 200);
+    CHECK(f.attempts[0].number == 1);
+    CHECK(f.attempts[0].error.empty());
+    CHECK(f.attempts[0].response_body == "ok");
+    CHECK(f.payload == R"({"alias":"production","by":"grace","t":"********"})");
+    CHECK(f.payload.find(access_token) == std::string::npos);
+    CHECK(h.storage->outbox().pending_count() == 0);
+    CHECK(h.engine->history().last_execution(h.automation_id)->id == id);
+}
+
+TEST_CASE("standard and github signatures are fresh on every attempt", "[dispatcher]") {
+    TestServer server;
+    server.enqueue_faults({Fault::server_error});
+    Harness h{server};
+    h.secrets->put("acme", "SIGNING_KEY",
+                   {.value = herald::SecretValue{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}});
+    h.add_webhook(herald::SignatureScheme::standard);
+    const std::string id = h.publish_and_attempt();
+    h.clock->advance(10s);
+    h.advance_to_due();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+
+    REQUIRE(server.requests().size() == 2);
+    const auto key =
+        herald::detail::decode_standard_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    for (const auto& r : server.requests()) {
+        CHECK(r.header("webhook-id") == id);
+        const auto ts = std::stoll(r.header("webhook-timestamp"));
+        CHECK(r.header("webhook-signature") ==
+              herald::detail::standard_signature(id, ts, r.body, {*key}));
+    }
+    CHECK(server.requests()[0].header("webhook-timestamp") !=
+          server.requests()[1].header("webhook-timestamp"));
+    CHECK(server.requests()[1].header("X-Herald-Attempt") == "2");
+}
+
+TEST_CASE("a 500 is retried on the schedule with the same delivery id", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::server_error);
+    Harness h{server};
+    h.add_webhook();
+    const std::string id = h.publish_and_attempt();
+    CHECK(h.firing(id).status == FiringStatus::pending);
+    CHECK(h.firing(id).attempts[0].status_code == 500);
+    CHECK(h.firing(id).attempts[0].error == "HTTP 500");
+    const auto wait = wait_before_retry(h);
+    CHECK(wait >= 4s);
+    CHECK(wait <= 6s);
+
+    // Not before it is due.
+    h.clock->advance(wait - 1ms);
+    h.engine->dispatcher().wake();
+    h.io.run_for(100ms);
+    CHECK(server.requests().size() == 1);
+
+    server.set_fault(Fault::ok);
+    h.advance_to_due();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    REQUIRE(server.requests().size() == 2);
+    CHECK(server.requests()[1].header("X-Herald-Delivery") == id);
+    CHECK(server.requests()[1].header("X-Herald-Attempt") == "2");
+}
+
+TEST_CASE("429 with Retry-After waits as long as asked, within the bound", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::too_many_requests);
+    server.set_retry_after("600");
+    Harness h{server};
+    h.add_webhook();
+    const std::string id = h.publish_and_attempt();
+    CHECK(h.firing(id).attempts[0].status_code == 429);
+    CHECK(wait_before_retry(h) == 600s);
+
+    server.set_retry_after("86400");
+    h.advance_to_due();
+    REQUIRE(h.run_until_attempts(id, 2));
+    const auto wait = wait_before_retry(h);
+    CHECK(wait == 1h);  // max_retry_after; the schedule asks for 5 min ± 20 %
+}
+
+TEST_CASE("410 fails the delivery and disables the integration", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::gone);
+    Harness h{server};
+    h.add_webhook();
+    const std::string id = h.publish();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::failed; }));
+    REQUIRE(h.disabled.size() == 1);
+    CHECK(h.disabled[0].integration == "deploy");
+    CHECK(h.disabled[0].reason == "the endpoint answered 410 Gone");
+    CHECK_FALSE(h.engine->integrations().get(admin, "acme", "deploy").enabled());
+
+    const std::string next = h.publish();
+    REQUIRE(h.run_until([&] { return h.firing(next).status == FiringStatus::skipped; }));
+    CHECK(h.firing(next).attempts[0].error == "integration 'deploy' is disabled");
+    CHECK(server.requests().size() == 1);
+}
+
+TEST_CASE("a redirect fails without being followed", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::redirect);
+    Harness h{server};
+    h.add_webhook();
+    const std::string id = h.publish();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::failed; }));
+    CHECK(h.firing(id).attempts[0].status_code == 301);
+    h.io.run_for(100ms);
+    CHECK(server.requests().size() == 1);
+    CHECK(h.storage->outbox().pending_count() == 0);
+}
+
+TEST_CASE("a stall past the timeout, a reset and a trickle are retried", "[dispatcher]") {
+    const Fault fault = GENERATE(Fault::stall, Fault::reset, Fault::trickle);
+    TestServer server;
+    server.set_fault(fault);
+    Harness h{server};
+    h.add_webhook();
+    const std::string id = h.publish_and_attempt();
+    const herald::Firing f = h.firing(id);
+    CHECK(f.status == FiringStatus::pending);
+    CHECK(f.attempts[0].status_code == 0);
+    CHECK_FALSE(f.attempts[0].error.empty());
+    CHECK(wait_before_retry(h) >= 4s);
+}
+
+TEST_CASE("a 10 MB answer finishes, its body recorded up to the bound", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::huge_body);
+    Harness h{server, [](herald::EngineConfig& c) { c.dispatch.http.total_timeout = 10s; }};
+    h.add_webhook();
+    const std::string id = h.publish();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    CHECK(h.firing(id).attempts[0].status_code == 200);
+    CHECK(h.firing(id).attempts[0].response_body.size() == 4096);
+}
+
+TEST_CASE("an exhausted delivery is dead-lettered and replays with its id", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::server_error);
+    Harness h{server, [](herald::EngineConfig& c) { c.dispatch.retry.schedule = {0s, 1s}; }};
+    h.add_webhook();
+    const std::string id = h.publish_and_attempt();
+    h.advance_to_due();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::dead; }));
+    CHECK(h.firing(id).attempts.size() == 2);
+    REQUIRE(h.storage->outbox().dead_letters().size() == 1);
+    CHECK_FALSE(h.storage->outbox().next_due());
+
+    server.set_fault(Fault::ok);
+    h.engine->dispatcher().replay(admin, id);
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    CHECK(h.firing(id).attempts.size() == 3);
+    CHECK(server.requests().back().header("X-Herald-Delivery") == id);
+    CHECK(server.requests().back().header("X-Herald-Attempt") == "3");
+
+    // A finished delivery replays too, from the history.
+    h.engine->dispatcher().replay(admin, id);
+    REQUIRE(h.run_until_attempts(id, 4));
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    CHECK(server.requests().size() == 4);
+    CHECK(server.requests().back().header("X-Herald-Delivery") == id);
+
+    CHECK_THROWS_AS(h.engine->dispatcher().replay(herald::test::admin_of("other"), id),
+                    herald::Error);
+    CHECK_THROWS_AS(h.engine->dispatcher().replay(admin, "no-such-id"), herald::Error);
+}
+
+TEST_CASE("an integration failing for the configured time is disabled", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::server_error);
+    Harness h{server, [](herald::EngineConfig& c) { c.dispatch.disable_after = 1h; }};
+    h.add_webhook();
+    const std::string id = h.publish();
+    for (std::size_t n = 1; h.disabled.empty() && n <= 5; ++n) {
+        REQUIRE(h.run_until_attempts(id, n));
+        if (h.disabled.empty())
+            h.advance_to_due();
+    }
+    REQUIRE(h.disabled.size() == 1);
+    CHECK(h.disabled[0].integration == "deploy");
+    CHECK(h.disabled[0].reason.starts_with("its deliveries have failed since "));
+    CHECK_FALSE(h.engine->integrations().get(admin, "acme", "deploy").enabled());
+    // 0 s, 5 s, 5 min, 30 min: the failure at about 35 min is not enough, the one after 2 h is.
+    CHECK(h.firing(id).attempts.size() == 5);
+}
+
+TEST_CASE("stop lets a request finish within the deadline, else returns it", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::stall);
+    Harness h{server, [](herald::EngineConfig& c) { c.dispatch.http.total_timeout = 30s; }};
+    h.add_webhook();
+    const std::string id = h.publish();
+    REQUIRE(h.run_until([&] { return server.requests().size() == 1; }));
+
+    bool stopped = false;
+    const auto started = std::chrono::steady_clock::now();
+    h.engine->dispatcher().async_stop(200ms, [&](boost::system::error_code ec) {
+        CHECK_FALSE(ec);
+        stopped = true;
+    });
+    REQUIRE(h.run_until([&] { return stopped; }));
+    CHECK(std::chrono::steady_clock::now() - started < 5s);
+    CHECK(h.firing(id).status == FiringStatus::pending);
+    CHECK(h.firing(id).attempts.empty());
+    CHECK(h.storage->outbox().pending_count() == 1);
+    CHECK(h.storage->outbox().next_due() == h.clock->now());
+}
+
+TEST_CASE("deleting an automation lets its in-flight delivery finish", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::server_error);
+    Harness h{server};
+    h.add_webhook();
+    const std::string id = h.publish_and_attempt();
+    h.engine->automations().remove(admin, h.automation_id);
+    server.set_fault(Fault::ok);
+    h.advance_to_due();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+}
+
+TEST_CASE("launch jobs are retried and recorded like webhooks", "[dispatcher]") {
+    TestServer server;
+    Harness h{server};
+    h.add_automation(
+        herald::action::LaunchJob{.queue = "gpu",
+                                  .job = "retrain",
+                                  .job_version = "v2",
+                                  .project = "mnist",
+                                  .override = R"({"override": {"alias": "${alias}"}})"});
+    h.jobs->enqueue_results({herald::JobResult{.retry = true, .error = "queue full"}});
+    const std::string id = h.publish_and_attempt();
+    CHECK(h.firing(id).status == FiringStatus::pending);
+    CHECK(h.firing(id).attempts[0].error == "queue full");
+    h.advance_to_due();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+
+    const auto jobs = h.jobs->submissions();
+    REQUIRE(jobs.size() == 2);
+    CHECK(jobs[0].delivery_id == id);
+    CHECK(jobs[1].delivery_id == id);
+    CHECK(jobs[1].attempt == 2);
+    CHECK(jobs[1].queue == "gpu");
+    CHECK(jobs[1].override_json == R"({"alias":"production"})");
+
+    h.jobs->enqueue_results({herald::JobResult{.error = "no such job"}});
+    const std::string failed = h.publish();
+    REQUIRE(h.run_until([&] { return h.firing(failed).status == FiringStatus::failed; }));
+}
+
+TEST_CASE("a test request goes through the same path and leaves no history", "[dispatcher]") {
+    TestServer server;
+    Harness h{server};
+    h.add_webhook();
+    std::optional<herald::WebhookTestResult> result;
+    h.engine->dispatcher().async_test_webhook(
+        admin,
+        *h.engine->integrations().get(admin, "acme", "deploy").get_if<herald::WebhookIntegration>(),
+        R"({"ping": "${TOKEN}"})", [&](boost::system::error_code ec, herald::WebhookTestResult r) {
+            CHECK_FALSE(ec);
+            result = std::move(r);
+        });
+    REQUIRE(h.run_until([&] { return result.has_value(); }));
+    CHECK(result->status == 200);
+    CHECK(result->body == "ok");
+    REQUIRE(server.requests().size() == 1);
+    CHECK(server.requests()[0].body == R"({"ping":")" + access_token + "\"}");
+    CHECK(server.requests()[0].header("X-Wandb-Signature") ==
+          herald::detail::wandb_signature(server.requests()[0].body, signing_key));
+    CHECK(h.engine->history().by_automation(h.automation_id).empty());
+
+    // SSRF rules apply: a destination that is not allow-listed is refused, with the rule.
+    std::optional<herald::WebhookTestResult> refused;
+    h.engine->dispatcher().async_test_webhook(
+        admin, herald::WebhookIntegration{.entity = "acme", .name = "x", .url = "http://10.0.0.1/"},
+        "{}",
+        [&](boost::system::error_code, herald::WebhookTestResult r) { refused = std::move(r); });
+    REQUIRE(h.run_until([&] { return refused.has_value(); }));
+    CHECK(refused->status == 0);
+    CHECK(refused->error.find("ssrf") != std::string::npos);
+}
+
+TEST_CASE("a Slack message goes to chat.postMessage as Block Kit", "[dispatcher]") {
+    TestServer unused;
+    FixedAnswerServer slack{http_answer("200 OK", R"({"ok": true, "ts": "1.2"})")};
+    Harness h{unused, [](herald::EngineConfig& c) {
+                  c.dispatch.link_builder = [](const herald::Firing& f) {
+                      return "https://tracker.example/" + f.event.project;
+                  };
+              }};
+    add_slack(h, slack.port());
+    const std::string id = h.publish();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    const auto requests = slack.requests();
+    REQUIRE(requests.size() == 1);
+    const std::string& r = requests[0];
+    CHECK(r.starts_with("POST /api/chat.postMessage HTTP/1.1"));
+    CHECK(r.find("Authorization: Bearer xoxb-bot-token") != std::string::npos);
+    const std::string body = r.substr(r.find("\r\n\r\n") + 4);
+    const auto message = boost::json::parse(body).as_object();
+    CHECK(message.at("channel") == "#ml");
+    const auto& blocks = message.at("blocks").as_array();
+    CHECK(blocks.at(0).at("text").at("text") == "production on clf");
+    CHECK(blocks.at(1).at("text").at("text") == "by grace &lt;b&gt;");
+    const std::string fields = boost::json::serialize(blocks.at(2));
+    CHECK(fields.find("WARN") != std::string::npos);
+    CHECK(fields.find("acme/reg") != std::string::npos);
+    CHECK(fields.find("grace") != std::string::npos);
+    CHECK(boost::json::serialize(blocks.back()).find("https://tracker.example/reg") !=
+          std::string::npos);
+    CHECK(h.firing(id).payload.find("xoxb") == std::string::npos);
+}
+
+TEST_CASE("Slack's ok:false fails, its rate limit retries", "[dispatcher]") {
+    TestServer unused;
+    SECTION("a permanent error fails") {
+        FixedAnswerServer slack{
+            http_answer("200 OK", R"({"ok": false, "error": "channel_not_found"})")};
+        Harness h{unused};
+        add_slack(h, slack.port());
+        const std::string id = h.publish();
+        REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::failed; }));
+        CHECK(h.firing(id).attempts[0].error == "slack: channel_not_found");
+    }
+    SECTION("ratelimited retries") {
+        FixedAnswerServer slack{http_answer("200 OK", R"({"ok": false, "error": "ratelimited"})")};
+        Harness h{unused};
+        add_slack(h, slack.port());
+        const std::string id = h.publish_and_attempt();
+        CHECK(h.firing(id).status == FiringStatus::pending);
+        CHECK(h.firing(id).attempts[0].error == "slack: ratelimited");
+    }
+    SECTION("429 with Retry-After retries when asked") {
+        FixedAnswerServer slack{http_answer("429 Too Many Requests",
+                                            R"({"ok": false, "error": "ratelimited"})",
+                                            "Retry-After: 30\r\n")};
+        Harness h{unused};
+        add_slack(h, slack.port());
+        const std::string id = h.publish_and_attempt();
+        CHECK(h.firing(id).status == FiringStatus::pending);
+        CHECK(wait_before_retry(h) == 30s);
+    }
+}
+
+TEST_CASE("stalled endpoints do not hold up a healthy one", "[dispatcher]") {
+    // 100 endpoints (names of one stalling receiver) hold their requests until the total
+    // timeout; deliveries to a healthy receiver published after them still arrive at once.
+    TestServer stalling;
+    stalling.set_fault(Fault::stall);
+    TestServer healthy;
+    std::vector<std::string> names;
+    for (int i = 0; i < 100; ++i)
+        names.push_back("stall" + std::to_string(i) + ".test");
+    Harness h{healthy, [](herald::EngineConfig& c) { c.dispatch.http.total_timeout = 60s; }, names};
+    for (int i = 0; i < 100; ++i) {
+        const std::string name = "stall-" + std::to_string(i);
+        h.engine->integrations().create(
+            admin, herald::WebhookIntegration{.entity = "acme",
+                                              .name = name,
+                                              .url = "http://" + names[i] + ":" +
+                                                     std::to_string(stalling.port()) + "/hook"});
+        h.add_automation(herald::action::Webhook{.integration = name, .payload = "{}"}, name);
+    }
+    h.add_webhook();
+    std::vector<std::string> healthy_ids;
+    const auto started = std::chrono::steady_clock::now();
+    for (int round = 0; round < 3; ++round) {
+        auto receipt =
+            h.engine->publish(herald::test::alias_added("acme", "reg", "clf", "production"));
+        REQUIRE(receipt.firings.size() == 101);
+        for (const auto& f : receipt.firings)
+            if (f.integration == "deploy")
+                healthy_ids.push_back(f.id);
+    }
+    REQUIRE(h.run_until([&] {
+        return std::all_of(healthy_ids.begin(), healthy_ids.end(), [&](const std::string& id) {
+            return h.firing(id).status == FiringStatus::finished;
+        });
+    }));
+    const auto healthy_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count();
+    CHECK(healthy_ms < 5000);
+    REQUIRE(h.run_until([&] { return stalling.requests().size() == 300; }));
+    CHECK(h.storage->outbox().pending_count() == 300);
+}
