@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -325,6 +326,37 @@ TEST_CASE("event data cannot break the JSON or inject keys", "[templates]") {
         CHECK(v.at("author") == json::string(expected));
         CHECK(v.at("embedded") == json::string("<" + expected + ">"));
         CHECK(v.at("alias") == json::string(expected));
+    }
+}
+
+TEST_CASE("random event bytes always render to valid JSON with the template's keys",
+          "[templates]") {
+    std::mt19937 random(20261122);  // fixed: a failure reproduces
+    const auto random_bytes = [&] {
+        std::string s(random() % 24, '\0');
+        for (char& c : s)
+            c = static_cast<char>(random() % 256);
+        return s;
+    };
+    const Template t = compile_json(
+        R"({"author": "${event_author}", "mixed": "a${alias}b${artifact_metadata.k}c",
+            "meta": "${artifact_metadata}", "key": "${artifact_metadata.k}",
+            "version": "${artifact_version_string}"})");
+    for (int i = 0; i < 2000; ++i) {
+        Firing f = firing_for(TriggerKind::add_artifact_alias);
+        f.event.author = random_bytes();
+        auto& body = std::get<AliasAdded>(f.event.body);
+        body.alias = random_bytes();
+        body.version.collection = random_bytes();
+        body.version.metadata =
+            json::object{{random_bytes(), random_bytes()}, {"k", json::array{random_bytes(), 1}}};
+        const std::string text = t.render_masked(f);
+        boost::system::error_code ec;
+        const json::value v = json::parse(text, ec);
+        INFO(i);
+        REQUIRE(!ec);
+        CHECK(v.as_object().size() == 5);
+        CHECK(v.at("key").is_array());
     }
 }
 
