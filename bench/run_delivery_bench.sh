@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Signed deliveries per second through herald's HTTP client next to wrk, against one nginx sink on
 # loopback, in one run: starts nginx (temporary config, `return 200` for every request), runs wrk
-# and bench_delivery with the same numbers of connections, stops nginx.
+# and bench_delivery with the same numbers of connections (16, 64), stops nginx.
 #
 #   bench/run_delivery_bench.sh [build-dir]        # default: build-net-rel (a Release build)
 #
@@ -57,13 +57,14 @@ for _ in $(seq 50); do [[ -f $work/nginx.pid ]] && break; sleep 0.1; done
 url="http://127.0.0.1:$port/hook"
 curl -fsS -X POST -d '{}' "$url" >/dev/null
 
-echo "machine: $(nproc) cores, $(lscpu | grep 'Model name' | sed 's/Model name: *//')"
+echo "machine: $(nproc) cores, $(lscpu | grep 'Model name' | sed 's/Model name: *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "sink: nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), 1 worker, $url"
+# wrk and herald take turns per connection count, so both see the same machine load.
 for c in "${connections[@]}"; do
     echo
     echo "== wrk -t1 -c$c -d${duration}s (POST, same body and headers)"
     wrk -t1 -c"$c" -d"${duration}s" -s "$work/post.lua" "$url" | grep -E 'Requests/sec|Latency|requests in'
+    echo "== herald HttpClient, $c connections (1 thread, signing each request)"
+    HERALD_BENCH_SINK_URL=$url "$bench" --benchmark_min_time="$duration" --benchmark_filter="/$c/" \
+        --benchmark_counters_tabular=true 2>/dev/null | grep -E '^(Benchmark|BM_)'
 done
-echo
-echo "== herald HttpClient (1 thread, signing each request)"
-HERALD_BENCH_SINK_URL=$url "$bench" --benchmark_min_time="$duration" --benchmark_counters_tabular=true

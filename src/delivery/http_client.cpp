@@ -29,6 +29,7 @@
 #include <cctype>
 #include <deque>
 #include <list>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
@@ -625,9 +626,22 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
                                          HttpResponse& response, bool& received_any,
                                          bool& keep_alive) {
         const std::array<asio::const_buffer, 2> request{asio::buffer(head), asio::buffer(body)};
-        auto [write_ec, written] = co_await asio::async_write(stream, request, use_tuple);
-        if (write_ec)
-            co_return write_ec;
+        beast::buffers_suffix<std::array<asio::const_buffer, 2>> unsent{request};
+        if constexpr (std::is_same_v<Stream, Connection::Plain>) {
+            // A request almost always fits the socket's send buffer: writing it at once saves
+            // the completion round trip through the executor that an asynchronous write costs.
+            error_code ec;
+            stream.non_blocking(true, ec);
+            if (!ec)
+                unsent.consume(stream.write_some(unsent, ec));
+            if (ec && ec != asio::error::would_block)
+                co_return ec;
+        }
+        if (beast::buffer_bytes(unsent) > 0) {
+            auto [write_ec, written] = co_await asio::async_write(stream, unsent, use_tuple);
+            if (write_ec)
+                co_return write_ec;
+        }
 
         http::response_parser<http::buffer_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(config_.max_response_header));

@@ -416,6 +416,23 @@ TEST_CASE("headers that would split the request are refused before sending", "[l
     CHECK(server.connections_accepted() == 0);
 }
 
+// "localhost" comes from /etc/hosts: no DNS traffic leaves the machine.
+TEST_CASE("the system resolver answers through getaddrinfo", "[live]") {
+    asio::io_context io;
+    herald::SystemResolver resolver{io.get_executor()};
+    std::optional<std::pair<boost::system::error_code, herald::Resolver::Addresses>> answer;
+    resolver.async_resolve("localhost",
+                           [&](boost::system::error_code ec, herald::Resolver::Addresses found) {
+                               answer.emplace(ec, std::move(found));
+                           });
+    CHECK_FALSE(answer);  // never inline
+    io.run();
+    REQUIRE(answer);
+    REQUIRE_FALSE(answer->first);
+    CHECK(std::all_of(answer->second.begin(), answer->second.end(),
+                      [](const auto& address) { return address.is_loopback(); }));
+}
+
 TEST_CASE("completion never runs inside async_send", "[live]") {
     asio::io_context io;
     HttpClient client{io.get_executor(), herald::DeliveryConfig{},
