@@ -22,3 +22,4 @@
 #include <herald/storage.hpp>
 #include <herald/template.hpp>
 #include <herald/trigger.hpp>
+#include <herald/trigger_state_store.hpp>
