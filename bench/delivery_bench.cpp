@@ -28,7 +28,9 @@ const std::string body =
     R"("project_name":"vision","artifact_version_string":"acme/vision/resnet:production",)"
     R"("artifact_collection_name":"resnet","alias":"production","automation_name":"deploy"})";
 
-const char* sink_url() { return std::getenv("HERALD_BENCH_SINK_URL"); }
+const char* sink_url() {
+    return std::getenv("HERALD_BENCH_SINK_URL");
+}
 
 HttpRequest signed_request(const boost::urls::url& url, std::uint64_t n) {
     const std::string delivery_id = "bench-" + std::to_string(n);
@@ -43,8 +45,9 @@ HttpRequest signed_request(const boost::urls::url& url, std::uint64_t n) {
 // Keeps `in_flight` requests going until `total` have completed.
 class Load {
   public:
-    Load(HttpClient& client, boost::urls::url url, int total)
-        : client_(client), url_(std::move(url)), total_(total) {}
+    // Stops `io` when the last request has completed.
+    Load(HttpClient& client, asio::io_context& io, boost::urls::url url, int total)
+        : client_(client), io_(io), url_(std::move(url)), total_(total) {}
 
     void start(int in_flight) {
         for (int i = 0; i < in_flight && started_ < total_; ++i)
@@ -63,10 +66,13 @@ class Load {
                                    ++failures_;
                                if (started_ < total_)
                                    send_next();
+                               else if (done())
+                                   io_.stop();
                            });
     }
 
     HttpClient& client_;
+    asio::io_context& io_;
     boost::urls::url url_;
     int total_;
     int started_ = 0;
@@ -91,10 +97,10 @@ void BM_SignedDelivery(benchmark::State& state) {
     const boost::urls::url url{sink_url()};
     int failures = 0;
     for (auto _ : state) {
-        Load load{client, url, batch_size};
+        Load load{client, io, url, batch_size};
         load.start(connections);
-        while (!load.done())
-            io.run_one();
+        io.restart();
+        io.run();
         failures += load.failures();
     }
     state.SetItemsProcessed(state.iterations() * batch_size);
