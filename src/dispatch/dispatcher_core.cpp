@@ -270,15 +270,45 @@ DispatcherCore::Prepared DispatcherCore::prepare(const Delivery& delivery, int n
     return p;
 }
 
-std::optional<Timestamp> DispatcherCore::endpoint_busy_until(const std::string& endpoint,
-                                                             Timestamp now) {
-    auto [it, _] = endpoints_.try_emplace(endpoint, Endpoint{CircuitBreaker{config_.breaker}});
-    Endpoint& e = it->second;
-    if (e.in_flight >= config_.http.max_in_flight_per_endpoint)
-        return now + config_.poll_interval;
+DispatcherCore::Endpoint& DispatcherCore::endpoint(const std::string& key) {
+    auto it = endpoints_.find(key);
+    if (it == endpoints_.end()) {
+        auto timer = std::make_unique<asio::steady_timer>(strand_);
+        timer->expires_at(asio::steady_timer::time_point::max());
+        it = endpoints_
+                 .emplace(key, Endpoint{.breaker = CircuitBreaker{config_.breaker},
+                                        .slot_freed = std::move(timer)})
+                 .first;
+    }
+    return it->second;
+}
+
+awaitable<std::optional<Timestamp>> DispatcherCore::take_slot(Endpoint& e) {
+    const Timestamp now = services_.clock->now();
     if (!e.breaker.allow(now))
-        return e.breaker.open_until();
-    return std::nullopt;
+        co_return e.breaker.open_until();
+    const std::size_t limit = config_.http.max_in_flight_per_endpoint;
+    while (e.in_flight >= limit) {
+        if (stopping_ || e.waiting >= limit) {
+            e.breaker.on_abandoned();
+            co_return stopping_ ? now : now + config_.poll_interval;
+        }
+        ++e.waiting;
+        co_await e.slot_freed->async_wait(asio::as_tuple(use_awaitable));
+        --e.waiting;
+    }
+    ++e.in_flight;
+    co_return std::nullopt;
+}
+
+void DispatcherCore::release_slot(Endpoint& e) {
+    --e.in_flight;
+    e.slot_freed->cancel_one();
+}
+
+void DispatcherCore::wake_waiters() {
+    for (auto& [key, e] : endpoints_)
+        e.slot_freed->cancel();
 }
 
 awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Flight> flight) {
@@ -299,20 +329,20 @@ awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Fligh
             finish_flight(flight);
             co_return;
         }
-        if (auto busy = endpoint_busy_until(prepared.endpoint, start)) {
-            return_to_outbox(delivery, *busy);
+        Endpoint& endpoint = this->endpoint(prepared.endpoint);
+        const std::optional<Timestamp> later = co_await take_slot(endpoint);
+        if (later) {
+            return_to_outbox(delivery, *later);
             finish_flight(flight);
             co_return;
         }
-        Endpoint& endpoint = endpoints_.at(prepared.endpoint);
-        ++endpoint.in_flight;
         // (No co_await inside ?: — GCC 12 mishandles its temporaries.)
         Outcome outcome;
         if (prepared.http)
             outcome = co_await send_http(prepared, *flight);
         else
             outcome = co_await submit_job(prepared, *flight);
-        --endpoint.in_flight;
+        release_slot(endpoint);
         outcome.attempt.number = number;
         outcome.attempt.time = start;
         if (outcome.aborted) {
@@ -505,6 +535,7 @@ void DispatcherCore::stop(std::chrono::milliseconds deadline, Dispatcher::StopHa
                [self = shared_from_this(), deadline, handler = std::move(handler)]() mutable {
                    self->stopping_ = true;
                    self->wake_timer_.cancel();
+                   self->wake_waiters();
                    self->stop_handlers_.push_back(std::move(handler));
                    self->stop_timer_.expires_after(deadline);
                    self->stop_timer_.async_wait([self](boost::system::error_code ec) {
@@ -521,6 +552,7 @@ void DispatcherCore::shutdown() {
     asio::post(strand_, [self = shared_from_this()] {
         self->stopping_ = true;
         self->wake_timer_.cancel();
+        self->wake_waiters();
         for (const auto& flight : self->flights_)
             flight->abort.emit(asio::cancellation_type::terminal);
     });

@@ -57,9 +57,13 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     struct Flight;
     struct Prepared;
     struct Outcome;
+    /// One (scheme, host, port), or one job queue.
     struct Endpoint {
         CircuitBreaker breaker;
-        std::size_t in_flight = 0;
+        std::size_t in_flight = 0;  ///< attempts under way
+        std::size_t waiting = 0;    ///< deliveries waiting here for a slot
+        /// Never expires: waiters wait on it, a freed slot wakes one (cancel_one).
+        std::unique_ptr<boost::asio::steady_timer> slot_freed;
     };
 
     boost::asio::awaitable<void> run();
@@ -72,8 +76,15 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     Prepared prepare(const Delivery& delivery, int number, Timestamp now);
     const Template& compiled(std::string_view source, TriggerKind trigger, TemplateFormat format,
                              bool access_token);
-    /// Whether the endpoint may take an attempt now; else when to try again.
-    std::optional<Timestamp> endpoint_busy_until(const std::string& endpoint, Timestamp now);
+    Endpoint& endpoint(const std::string& key);
+    /// Takes one of the endpoint's `max_in_flight_per_endpoint` slots, waiting behind at most as
+    /// many others; nullopt when taken, else when the delivery should be tried again (the breaker
+    /// is open, too many wait, or the dispatcher is stopping). So a slow endpoint holds few of the
+    /// dispatcher's `max_in_flight`, and the rest of its deliveries wait in the outbox.
+    boost::asio::awaitable<std::optional<Timestamp>> take_slot(Endpoint& endpoint);
+    void release_slot(Endpoint& endpoint);
+    /// Wakes every delivery waiting for a slot (they see `stopping_`).
+    void wake_waiters();
     void record(const Delivery& delivery, const Prepared& prepared, Outcome outcome);
     void record_unsent(const Delivery& delivery, int number, Timestamp now, const Error& why);
     /// Disables an integration that answered 410 or has kept failing too long.

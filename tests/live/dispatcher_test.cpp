@@ -663,3 +663,27 @@ TEST_CASE("stalled endpoints do not hold up a healthy one", "[dispatcher]") {
     REQUIRE(h.run_until([&] { return stalling.requests().size() == 300; }));
     CHECK(h.storage->outbox().pending_count() == 300);
 }
+
+TEST_CASE("an endpoint takes 8 at once, 8 wait their turn, the rest wait in the outbox",
+          "[dispatcher]") {
+    TestServer server;
+    Harness h{server};
+    h.add_webhook();
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i)
+        ids.push_back(h.publish());
+    const auto finished = [&] {
+        return std::count_if(ids.begin(), ids.end(), [&](const std::string& id) {
+            return h.firing(id).status == FiringStatus::finished;
+        });
+    };
+    REQUIRE(h.run_until([&] { return finished() == 16; }));
+    h.io.run_for(100ms);
+    CHECK(finished() == 16);
+    CHECK(h.storage->outbox().pending_count() == 4);
+    CHECK(h.storage->outbox().next_due() == h.clock->now() + 20ms);  // the poll interval
+    h.advance_to_due();
+    REQUIRE(h.run_until([&] { return finished() == 20; }));
+    for (const std::string& id : ids)
+        CHECK(h.firing(id).attempts.size() == 1);
+}
