@@ -653,6 +653,9 @@ awaitable<void> DispatcherCore::run_test(WebhookIntegration integration, std::st
     }
     auto sent = co_await http_.async_send(std::move(*request), asio::as_tuple(use_awaitable));
     auto& [ec, response] = sent;
+    // A receiver may echo what it got (the access token, a secret in the payload) anywhere.
+    for (auto& header : response.headers)
+        header.second = secrets.redact(header.second);
     WebhookTestResult result{.status = response.status,
                              .headers = std::move(response.headers),
                              .body = secrets.redact(response.body),
