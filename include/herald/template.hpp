@@ -16,12 +16,13 @@
 // Variables: event_type (the trigger kind the template was compiled for), event_author,
 // entity_name, project_name, automation_name, event_id, event_time (RFC 3339); on artifact triggers
 // artifact_collection_name, artifact_version (the URI), artifact_version_string
-// (<entity>/<project>/<collection>:<alias or vN>), artifact_version_index, artifact_metadata (the
-// whole object), artifact_metadata.<KEY> (a top-level key); alias (ADD_ARTIFACT_ALIAS); tag
-// (ADD/REMOVE_ARTIFACT_TAG); on run triggers run_id, run_name, run_user; run_status (RUN_STATE); on
-// run metric triggers metric_name, metric_value, metric_values, metric_condition. `${ACCESS_TOKEN}`
-// is the webhook integration's access token; any other name of letters, digits and `_` is a secret
-// of the automation's entity. A variable that does not apply to the event renders as "".
+// (<entity>/<project>/<collection>:<alias> on alias events, :vN otherwise), artifact_version_index,
+// artifact_metadata (the whole object), artifact_metadata.<KEY> (a top-level key); alias
+// (ADD_ARTIFACT_ALIAS); tag (ADD/REMOVE_ARTIFACT_TAG); on run triggers run_id, run_name, run_user;
+// run_status (RUN_STATE); on run metric triggers metric_name, metric_value, metric_values,
+// metric_condition. `${ACCESS_TOKEN}` is the webhook integration's access token; any other name of
+// letters, digits and `_` is a secret of the automation's entity. A variable that does not apply to
+// the event renders as "".
 #pragma once
 
 #include <herald/firing.hpp>
