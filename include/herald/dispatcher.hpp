@@ -92,7 +92,11 @@ struct DispatcherConfig {
     /// zero: never.
     std::chrono::milliseconds disable_after = std::chrono::hours{5 * 24};
     std::size_t max_in_flight = 1024;  ///< deliveries carried out at once
-    std::size_t claim_batch = 64;      ///< deliveries claimed from the outbox per call
+    /// Deliveries that wait in memory for a busy endpoint's slot (see
+    /// `DeliveryConfig::max_in_flight_per_endpoint`) without counting against `max_in_flight`;
+    /// beyond this they wait in the outbox for `poll_interval`.
+    std::size_t max_waiting_per_endpoint = 1024;
+    std::size_t claim_batch = 64;  ///< deliveries claimed from the outbox per call
     /// A claimed delivery not settled within this time is claimed again (a crashed process);
     /// longer than any attempt can take.
     std::chrono::milliseconds lease = std::chrono::minutes{5};

@@ -147,7 +147,7 @@ awaitable<void> DispatcherCore::run() {
         woken_ = false;
         const Timestamp now = services_.clock->now();
         const std::size_t room =
-            config_.max_in_flight > flights_.size() ? config_.max_in_flight - flights_.size() : 0;
+            config_.max_in_flight > active() ? config_.max_in_flight - active() : 0;
         std::vector<Delivery> claimed;
         std::optional<Timestamp> next;
         try {
@@ -160,9 +160,11 @@ awaitable<void> DispatcherCore::run() {
             claimed.clear();
         }
         for (Delivery& d : claimed) {
-            auto flight = std::make_shared<Flight>();
-            flights_.push_back(flight);
-            asio::co_spawn(strand_, deliver(std::move(d), flight), asio::detached);
+            // Held already (it waited for a slot longer than its lease): claiming renewed the
+            // lease, and the one delivery under way carries on.
+            auto [it, fresh] = flights_.try_emplace(d.firing.id, std::make_shared<Flight>());
+            if (fresh)
+                asio::co_spawn(strand_, deliver(std::move(d), it->second), asio::detached);
         }
         if (claimed.size() == std::min(room, config_.claim_batch) && room > 0) {
             // There may be more due: let the new deliveries start, then claim again.
@@ -284,21 +286,26 @@ DispatcherCore::Endpoint& DispatcherCore::endpoint(const std::string& key) {
 }
 
 awaitable<std::optional<Timestamp>> DispatcherCore::take_slot(Endpoint& e) {
-    const Timestamp now = services_.clock->now();
-    if (!e.breaker.allow(now))
-        co_return e.breaker.open_until();
-    const std::size_t limit = config_.http.max_in_flight_per_endpoint;
-    while (e.in_flight >= limit) {
-        if (stopping_ || e.waiting >= limit) {
-            e.breaker.on_abandoned();
-            co_return stopping_ ? now : now + config_.poll_interval;
+    for (;;) {
+        const Timestamp now = services_.clock->now();
+        if (stopping_)
+            co_return now;
+        if (e.in_flight < config_.http.max_in_flight_per_endpoint) {
+            if (!e.breaker.allow(now))
+                co_return e.breaker.open_until();
+            ++e.in_flight;
+            co_return std::nullopt;
         }
+        if (e.waiting >= config_.max_waiting_per_endpoint)
+            co_return now + config_.poll_interval;
+        // Waiting deliveries leave the dispatcher's room to other endpoints.
         ++e.waiting;
+        ++waiting_;
+        room_freed();
         co_await e.slot_freed->async_wait(asio::as_tuple(use_awaitable));
         --e.waiting;
+        --waiting_;
     }
-    ++e.in_flight;
-    co_return std::nullopt;
 }
 
 void DispatcherCore::release_slot(Endpoint& e) {
@@ -318,7 +325,7 @@ awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Fligh
     try {
         if (stopping_) {
             return_to_outbox(delivery, start);
-            finish_flight(flight);
+            finish_flight(delivery.firing.id);
             co_return;
         }
         Prepared prepared;
@@ -326,14 +333,14 @@ awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Fligh
             prepared = prepare(delivery, number, start);
         } catch (const Error& e) {
             record_unsent(delivery, number, start, e);
-            finish_flight(flight);
+            finish_flight(delivery.firing.id);
             co_return;
         }
         Endpoint& endpoint = this->endpoint(prepared.endpoint);
         const std::optional<Timestamp> later = co_await take_slot(endpoint);
         if (later) {
             return_to_outbox(delivery, *later);
-            finish_flight(flight);
+            finish_flight(delivery.firing.id);
             co_return;
         }
         // (No co_await inside ?: — GCC 12 mishandles its temporaries.)
@@ -358,7 +365,7 @@ awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Fligh
     } catch (const std::exception&) {
         // The store failed while settling: the lease ends and the delivery is tried again.
     }
-    finish_flight(flight);
+    finish_flight(delivery.firing.id);
 }
 
 awaitable<DispatcherCore::Outcome> DispatcherCore::send_http(Prepared& prepared, Flight& flight) {
@@ -523,11 +530,15 @@ void DispatcherCore::return_to_outbox(const Delivery& delivery, Timestamp due) {
     services_.storage->outbox().settle({&update, 1});
 }
 
-void DispatcherCore::finish_flight(const std::shared_ptr<Flight>& flight) {
-    flights_.remove(flight);
-    if (!stopping_ && flights_.size() + 1 == config_.max_in_flight)
-        wake_timer_.cancel();  // room again: claim more
+void DispatcherCore::finish_flight(const std::string& delivery_id) {
+    flights_.erase(delivery_id);
+    room_freed();
     complete_stop_if_idle();
+}
+
+void DispatcherCore::room_freed() {
+    if (!stopping_ && active() + 1 == config_.max_in_flight)
+        wake_timer_.cancel();  // the claim loop was full: claim more
 }
 
 void DispatcherCore::stop(std::chrono::milliseconds deadline, Dispatcher::StopHandler handler) {
@@ -541,7 +552,7 @@ void DispatcherCore::stop(std::chrono::milliseconds deadline, Dispatcher::StopHa
                    self->stop_timer_.async_wait([self](boost::system::error_code ec) {
                        if (ec)
                            return;
-                       for (const auto& flight : self->flights_)
+                       for (const auto& [id, flight] : self->flights_)
                            flight->abort.emit(asio::cancellation_type::terminal);
                    });
                    self->complete_stop_if_idle();
@@ -553,7 +564,7 @@ void DispatcherCore::shutdown() {
         self->stopping_ = true;
         self->wake_timer_.cancel();
         self->wake_waiters();
-        for (const auto& flight : self->flights_)
+        for (const auto& [id, flight] : self->flights_)
             flight->abort.emit(asio::cancellation_type::terminal);
     });
 }

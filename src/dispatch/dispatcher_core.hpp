@@ -18,7 +18,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <list>
 #include <memory>
 #include <random>
 #include <string>
@@ -92,7 +91,11 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
                            Settlement::Kind outcome, Timestamp now);
     void disable_integration(std::string_view entity, std::string_view name, std::string reason);
     void return_to_outbox(const Delivery& delivery, Timestamp due);
-    void finish_flight(const std::shared_ptr<Flight>& flight);
+    void finish_flight(const std::string& delivery_id);
+    /// Deliveries that count against `max_in_flight`: held, and not waiting for a slot.
+    std::size_t active() const noexcept { return flights_.size() - waiting_; }
+    /// Wakes the claim loop when it had stopped for want of room.
+    void room_freed();
     void complete_stop_if_idle();
 
     DispatcherServices services_;
@@ -105,7 +108,9 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     // Everything below is touched on `strand_` only.
     bool woken_ = false;
     bool stopping_ = false;
-    std::list<std::shared_ptr<Flight>> flights_;
+    /// Every delivery this dispatcher holds (sending or waiting for a slot), by id.
+    std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
+    std::size_t waiting_ = 0;  ///< of them, waiting for an endpoint's slot
     std::vector<Dispatcher::StopHandler> stop_handlers_;
     std::unordered_map<std::string, Endpoint> endpoints_;     ///< by scheme://host:port
     std::unordered_map<std::string, FailureStreak> failing_;  ///< by entity '\0' name

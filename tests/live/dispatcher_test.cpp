@@ -667,7 +667,7 @@ TEST_CASE("stalled endpoints do not hold up a healthy one", "[dispatcher]") {
 TEST_CASE("an endpoint takes 8 at once, 8 wait their turn, the rest wait in the outbox",
           "[dispatcher]") {
     TestServer server;
-    Harness h{server};
+    Harness h{server, [](herald::EngineConfig& c) { c.dispatch.max_waiting_per_endpoint = 8; }};
     h.add_webhook();
     std::vector<std::string> ids;
     for (int i = 0; i < 20; ++i)
