@@ -3,14 +3,19 @@
 // persistence through the TriggerStateStore, resets and the release of ended runs.
 #include "evaluate/trigger_evaluator.hpp"
 #include "storage/memory_trigger_state_store.hpp"
+#include "support/naive_metric_conditions.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <limits>
+#include <map>
+#include <random>
 
 using namespace herald;
 using namespace herald::detail;
+using namespace herald::test;
 using namespace std::chrono_literals;
 
 namespace {
@@ -250,4 +255,100 @@ TEST_CASE("a run that runs again before its release is kept", "[metrics]") {
     h.now += 1h;
     h.log(run_b, 2, 5);
     CHECK(h.evaluator->tracked_runs() == 1);
+}
+
+TEST_CASE(
+    "property: the evaluator agrees with a naive recomputation through NaN, infinities, "
+    "step order and several values per call",
+    "[metrics]") {
+    std::mt19937_64 rng(3);
+    std::uniform_int_distribution<int> small(-3, 3);
+    std::uniform_int_distribution<int> pick(0, 9);
+    std::uniform_int_distribution<std::size_t> window(1, 8);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double inf = std::numeric_limits<double>::infinity();
+    std::size_t compared = 0;
+    for (int stream = 0; stream < 60; ++stream) {
+        Harness h;
+        const trigger::MetricThreshold ts{.metric = "loss",
+                                          .window = window(rng),
+                                          .aggregate = static_cast<Aggregate>(pick(rng) % 3),
+                                          .comparison = static_cast<Comparison>(pick(rng) % 6),
+                                          .threshold = double(small(rng)),
+                                          .cooldown = 0s};
+        const trigger::MetricChange cs{.metric = "loss",
+                                       .current_window = window(rng),
+                                       .prior_window = window(rng),
+                                       .mode = static_cast<ChangeMode>(pick(rng) % 2),
+                                       .direction = static_cast<ChangeDirection>(pick(rng) % 3),
+                                       .amount = 0.5,
+                                       .cooldown = 0s};
+        const trigger::MetricZScore zs{.metric = "loss",
+                                       .window = window(rng) + 1,
+                                       .direction = static_cast<ZScoreDirection>(pick(rng) % 3),
+                                       .threshold = 1.5,
+                                       .cooldown = 0s};
+        h.add(ts, "threshold");
+        h.add(cs, "change");
+        h.add(zs, "zscore");
+        std::vector<double> history;  // the values the naive model accepts
+        std::optional<std::int64_t> last_step;
+        std::int64_t step = 0;
+        for (int event = 0; event < 150; ++event) {
+            step += pick(rng) - 2;  // sometimes back in time
+            std::vector<MetricPoint> points;
+            for (int n = pick(rng) % 3 + 1; n > 0; --n) {
+                const int kind = pick(rng);
+                points.push_back({.name = kind == 0 ? "acc" : "loss",
+                                  .value = kind == 1   ? nan
+                                           : kind == 2 ? -inf
+                                                       : double(small(rng))});
+            }
+            // The naive model: which automations hold at some accepted value, the first time.
+            struct Expected {
+                bool fires = false;
+                bool sure = true;  ///< no value of this event was near its boundary
+                std::vector<double> values;
+            };
+            std::map<std::string, Expected> expected;
+            const auto note = [&](const std::string& id, const Naive& n, double bound,
+                                  std::vector<double> window_values) {
+                Expected& e = expected[id];
+                if (n.defined && !clear_of(n.measure, bound))
+                    e.sure = false;
+                if (n.holds && !e.fires)
+                    e = {true, e.sure, std::move(window_values)};
+            };
+            if (!last_step || step >= *last_step) {
+                bool accepted = false;
+                for (const MetricPoint& p : points) {
+                    if (p.name != "loss" || !std::isfinite(p.value))
+                        continue;
+                    accepted = true;
+                    history.push_back(p.value);
+                    note("threshold", naive_threshold(ts, history), ts.threshold,
+                         last(history, ts.window));
+                    note("change", naive_change(cs, history), cs.amount,
+                         last(history, cs.current_window + cs.prior_window));
+                    note("zscore", naive_zscore(zs, history), zs.threshold,
+                         last(history, zs.window + 1));
+                }
+                if (accepted)
+                    last_step = step;
+            }
+            std::map<std::string, std::vector<double>> fired;
+            for (const RunVerdict& v : h.log(run_a, step, points))
+                fired[(*v.automation)->id] = v.metric->metric_values;
+            for (const auto& [id, e] : expected) {
+                if (!e.sure)
+                    continue;
+                ++compared;
+                INFO("stream " << stream << " event " << event << " automation " << id);
+                REQUIRE(fired.contains(id) == e.fires);
+                if (e.fires)
+                    REQUIRE(fired[id] == e.values);
+            }
+        }
+    }
+    CHECK(compared > 10000);
 }
