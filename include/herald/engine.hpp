@@ -7,8 +7,10 @@
 //     engine.history().by_automation(r.firings.front().automation_id)) ...
 //
 // `publish` finds the enabled automations whose scope and trigger match the event through an
-// index keyed on event kind and scope (not a scan), records a `Firing` for each, and returns
-// once they are recorded. Thread safety: every member function may be called from any thread.
+// index keyed on event kind and scope (not a scan) — for run triggers, those whose metric window
+// condition holds and whose cooldown for the run has passed — records a `Firing` for each, and
+// returns once they are recorded. Thread safety: every member function may be called from any
+// thread.
 #pragma once
 
 #include <herald/authorizer.hpp>
