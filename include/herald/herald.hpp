@@ -7,6 +7,9 @@
 #include <herald/automation_json.hpp>
 #include <herald/automation_manager.hpp>
 #include <herald/clock.hpp>
+#include <herald/delivery_config.hpp>
+#include <herald/delivery_error.hpp>
+#include <herald/dispatcher.hpp>
 #include <herald/engine.hpp>
 #include <herald/error.hpp>
 #include <herald/event.hpp>
@@ -14,8 +17,11 @@
 #include <herald/integration.hpp>
 #include <herald/integration_manager.hpp>
 #include <herald/integration_store.hpp>
+#include <herald/job_queue.hpp>
 #include <herald/memory_storage.hpp>
+#include <herald/outbox_store.hpp>
 #include <herald/pattern.hpp>
+#include <herald/resolver.hpp>
 #include <herald/scope.hpp>
 #include <herald/secret_manager.hpp>
 #include <herald/secret_store.hpp>
