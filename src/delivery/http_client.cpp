@@ -160,14 +160,16 @@ class Slots {
     Slots(std::size_t limit, asio::any_io_executor executor)
         : available_(limit), executor_(std::move(executor)) {}
 
-    // True when a slot was taken, false when the operation was cancelled.
-    asio::awaitable<bool> acquire(Operation& op) {
-        if (op.cancelled)
-            co_return false;
-        if (available_ > 0 && queue_.empty()) {
-            --available_;
-            co_return true;
-        }
+    // Takes a free slot at once (the common case, without a coroutine frame).
+    bool try_acquire() {
+        if (available_ == 0 || !queue_.empty())
+            return false;
+        --available_;
+        return true;
+    }
+
+    // Waits in line for a slot: true when one was taken, false when the operation was cancelled.
+    asio::awaitable<bool> wait(Operation& op) {
         Waiter waiter{asio::steady_timer{executor_, SteadyClock::time_point::max()}};
         const auto position = queue_.insert(queue_.end(), &waiter);
         op.waiting = &waiter.timer;
@@ -400,10 +402,10 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
             co_return failure(delivery_errc::ssrf_refused, std::move(host.refusal));
 
         const auto endpoint = endpoint_for(target->key);
-        if (!co_await endpoint->slots.acquire(op))
+        if (!endpoint->slots.try_acquire() && !co_await endpoint->slots.wait(op))
             co_return Outcome{.ec = asio::error::operation_aborted};
         SlotGuard endpoint_slot{endpoint->slots};
-        if (!co_await total_slots_.acquire(op))
+        if (!total_slots_.try_acquire() && !co_await total_slots_.wait(op))
             co_return Outcome{.ec = asio::error::operation_aborted};
         SlotGuard total_slot{total_slots_};
 
