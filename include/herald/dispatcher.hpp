@@ -49,7 +49,7 @@
 
 namespace herald {
 
-/// When failed attempts are retried.
+/// When failed attempts are retried. Plain value, like every configuration struct here.
 struct RetryPolicy {
     /// The wait before each attempt, measured from the previous attempt's failure (the first
     /// from the firing): its length is the number of attempts. Default: immediately, 5 s,
@@ -75,7 +75,7 @@ struct CircuitBreakerPolicy {
     std::chrono::milliseconds max_open_for = std::chrono::minutes{10};
 };
 
-/// What the host is told when the dispatcher disables an integration.
+/// What the host is told when the dispatcher disables an integration. Value type.
 struct IntegrationDisabled {
     std::string entity;
     std::string integration;
@@ -113,7 +113,7 @@ struct DispatcherConfig {
     std::function<void(const IntegrationDisabled&)> on_integration_disabled;
 };
 
-/// What a test request got back.
+/// What a test request got back. Value type; thread-compatible.
 struct WebhookTestResult {
     unsigned status = 0;  ///< 0 when no response arrived (see `error`)
     std::vector<std::pair<std::string, std::string>> headers;
@@ -170,10 +170,10 @@ class Dispatcher {
                             std::string payload, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken,
                                            void(boost::system::error_code, WebhookTestResult)>(
-            [this, &who](auto handler, WebhookIntegration i, std::string p) {
-                test_webhook(who, std::move(i), std::move(p), TestHandler{std::move(handler)});
+            [this](auto handler, Principal w, WebhookIntegration i, std::string p) {
+                test_webhook(w, std::move(i), std::move(p), TestHandler{std::move(handler)});
             },
-            token, std::move(integration), std::move(payload));
+            token, who, std::move(integration), std::move(payload));
     }
 
   private:

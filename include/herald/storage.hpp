@@ -67,7 +67,10 @@ class HistoryStore {
     /// The most recent firings of an automation, newest first, at most `limit`.
     std::vector<Firing> by_automation(std::string_view automation_id,
                                       std::size_t limit = 100) const {
-        return query({.automation_id = std::string(automation_id), .limit = limit});
+        HistoryQuery q;
+        q.automation_id = automation_id;
+        q.limit = limit;
+        return query(q);
     }
     /// The automation's last execution: its most recent firing.
     std::optional<Firing> last_execution(std::string_view automation_id) const {
