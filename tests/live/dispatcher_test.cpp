@@ -69,8 +69,10 @@ class Harness {
         if (tweak)
             tweak(config);
         engine = std::make_unique<herald::Engine>(io.get_executor(), config);
-        engine->secrets().put(admin, "acme", "SIGNING_KEY", signing_key);
-        engine->secrets().put(admin, "acme", "TOKEN", access_token);
+        if (!config.secrets->contains("acme", "SIGNING_KEY")) {  // a restart keeps them
+            engine->secrets().put(admin, "acme", "SIGNING_KEY", signing_key);
+            engine->secrets().put(admin, "acme", "TOKEN", access_token);
+        }
     }
     ~Harness() {
         engine.reset();
@@ -686,4 +688,55 @@ TEST_CASE("an endpoint takes 8 at once, 8 wait their turn, the rest wait in the 
     REQUIRE(h.run_until([&] { return finished() == 20; }));
     for (const std::string& id : ids)
         CHECK(h.firing(id).attempts.size() == 1);
+}
+
+TEST_CASE("an endpoint that keeps failing is paused without using up attempts", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::server_error);
+    Harness h{server, [](herald::EngineConfig& c) {
+                  c.dispatch.breaker = {.failure_threshold = 2, .open_for = 60s};
+              }};
+    h.add_webhook();
+    const std::string first = h.publish_and_attempt();
+    const std::string second = h.publish_and_attempt();  // the second failure opens the breaker
+    const std::string third = h.publish();
+    h.io.run_for(100ms);
+    CHECK(h.firing(third).attempts.empty());
+    CHECK(h.firing(third).status == FiringStatus::pending);
+    CHECK(server.requests().size() == 2);
+
+    // After open_for one probe goes out; its success closes the breaker.
+    server.set_fault(Fault::ok);
+    h.clock->advance(60s);
+    h.engine->dispatcher().wake();
+    REQUIRE(h.run_until([&] {
+        return h.firing(first).status == FiringStatus::finished &&
+               h.firing(second).status == FiringStatus::finished &&
+               h.firing(third).status == FiringStatus::finished;
+    }));
+    CHECK(h.firing(third).attempts.size() == 1);
+    CHECK(h.firing(third).attempts[0].number == 1);
+}
+
+TEST_CASE("a delivery claimed by a claimer that died is sent when its lease ends", "[dispatcher]") {
+    TestServer server;
+    Harness h{server};
+    h.engine->dispatcher().async_stop(0ms, [](boost::system::error_code) {});
+    h.io.run_for(50ms);
+    h.add_webhook();
+    const std::string id = h.publish();
+    // Another process claims it and dies.
+    REQUIRE(h.storage->outbox().claim(h.clock->now(), 10, h.clock->now() + 5min).size() == 1);
+
+    Harness restarted{server, [&](herald::EngineConfig& c) {
+                          c.storage = h.storage;
+                          c.clock = h.clock;
+                          c.secrets = h.secrets;
+                      }};
+    restarted.io.run_for(100ms);
+    CHECK(server.requests().empty());
+    h.clock->advance(5min);
+    restarted.engine->dispatcher().wake();
+    REQUIRE(restarted.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    CHECK(server.requests().size() == 1);
 }
