@@ -58,7 +58,7 @@ class Engine {
     /// An engine whose `Dispatcher` carries firings out on `executor` (see dispatcher.hpp):
     /// the host runs the executor's context. Destroying the engine aborts requests in flight
     /// (their deliveries stay in the outbox); call `dispatcher().async_stop` first for a
-    /// graceful stop.
+    /// graceful stop. The executor's execution context must outlive the engine.
     Engine(boost::asio::any_io_executor executor, EngineConfig config = {});
     ~Engine();
     Engine(const Engine&) = delete;
