@@ -11,10 +11,12 @@
 #include "delivery/signature.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <deque>
 #include <string>
 
 namespace {
@@ -81,7 +83,39 @@ class Load {
     std::uint64_t next_id_ = 0;
 };
 
-void BM_SignedDelivery(benchmark::State& state) {
+// Endpoints that accept TCP connections (the kernel completes the handshake into the listen
+// backlog) and never answer: requests to them stay in flight, each holding its endpoint's slot.
+class StalledEndpoints {
+  public:
+    StalledEndpoints(asio::io_context& io, int count) {
+        const asio::ip::tcp::endpoint loopback{asio::ip::make_address("127.0.0.1"), 0};
+        for (int i = 0; i < count; ++i) {
+            auto& acceptor = acceptors_.emplace_back(io, loopback.protocol());
+            acceptor.bind(loopback);
+            acceptor.listen(64);
+        }
+    }
+
+    // Sends `per_endpoint` requests to each stalled endpoint; they never complete.
+    void occupy(HttpClient& client, int per_endpoint) const {
+        for (const auto& acceptor : acceptors_)
+            for (int i = 0; i < per_endpoint; ++i)
+                client.async_send(
+                    signed_request(
+                        boost::urls::url{
+                            "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) +
+                            "/stalled"},
+                        0),
+                    [](boost::system::error_code, HttpResponse) {});
+    }
+
+  private:
+    std::deque<asio::ip::tcp::acceptor> acceptors_;
+};
+
+// Requests to the sink with `connections` in flight; with `stalled` > 0, that many stalled
+// endpoints hold two requests each for the whole run.
+void run_signed_delivery(benchmark::State& state, int stalled) {
     if (sink_url() == nullptr) {
         state.SkipWithError("set HERALD_BENCH_SINK_URL (bench/run_delivery_bench.sh does)");
         return;
@@ -90,10 +124,13 @@ void BM_SignedDelivery(benchmark::State& state) {
     herald::DeliveryConfig config;
     config.ssrf.allowed_subnets = {"127.0.0.0/8"};
     config.max_in_flight_per_endpoint = static_cast<std::size_t>(connections);
+    config.total_timeout = std::chrono::hours{1};
     asio::io_context io{1};
     HttpClient client{io.get_executor(), config,
                       std::make_shared<herald::StaticResolver>(io.get_executor(),
                                                                herald::StaticResolver::Table{})};
+    StalledEndpoints stalled_endpoints{io, stalled};
+    stalled_endpoints.occupy(client, 2);
     const boost::urls::url url{sink_url()};
     int failures = 0;
     for (auto _ : state) {
@@ -106,8 +143,19 @@ void BM_SignedDelivery(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * batch_size);
     state.counters["failures"] = failures;
     state.counters["connections"] = connections;
+    state.counters["stalled_endpoints"] = stalled;
+}
+
+void BM_SignedDelivery(benchmark::State& state) {
+    run_signed_delivery(state, 0);
 }
 BENCHMARK(BM_SignedDelivery)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The same with 100 endpoints that never answer, 200 requests stuck on them (isolation).
+void BM_SignedDeliveryBeside100Stalled(benchmark::State& state) {
+    run_signed_delivery(state, 100);
+}
+BENCHMARK(BM_SignedDeliveryBeside100Stalled)->Arg(16)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Signed deliveries per second through herald's HTTP client next to wrk, against one nginx sink on
 # loopback, in one run: starts nginx (temporary config, `return 200` for every request), runs wrk
-# and bench_delivery with the same numbers of connections (16, 64), stops nginx.
+# and bench_delivery with the same numbers of connections (16, 64), stops nginx. At 16 connections
+# bench_delivery also runs beside 100 endpoints that never answer (isolation).
 #
 #   bench/run_delivery_bench.sh [build-dir]        # default: build-net-rel (a Release build)
 #
