@@ -13,8 +13,10 @@
 #include <herald/engine.hpp>
 #include <herald/error.hpp>
 #include <herald/event.hpp>
+#include <herald/event_json.hpp>
 #include <herald/firing.hpp>
 #include <herald/integration.hpp>
+#include <herald/integration_json.hpp>
 #include <herald/integration_manager.hpp>
 #include <herald/integration_store.hpp>
 #include <herald/job_queue.hpp>

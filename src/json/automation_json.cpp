@@ -1,3 +1,4 @@
+#include "json/enum_names.hpp"
 #include "json/json_reader.hpp"
 #include "model/validate.hpp"
 #include "util/error_path.hpp"
@@ -5,21 +6,22 @@
 #include <herald/automation_json.hpp>
 #include <herald/error.hpp>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include <array>
 #include <utility>
 
 namespace herald {
 namespace json = boost::json;
+using detail::enum_from;
+using detail::enum_if_present;
+using detail::enum_of;
+using detail::name_of;
+using detail::NameTable;
 using detail::ObjectReader;
+using detail::run_state_names;
 
 namespace {
-
-template <class Enum, std::size_t N>
-using NameTable = std::array<std::pair<Enum, std::string_view>, N>;
 
 constexpr NameTable<ScopeKind, 4> scope_names{{{ScopeKind::entity, "ENTITY"},
                                                {ScopeKind::project, "PROJECT"},
@@ -43,52 +45,12 @@ constexpr NameTable<ZScoreDirection, 3> zscore_direction_names{
     {{ZScoreDirection::above, "ABOVE"},
      {ZScoreDirection::below, "BELOW"},
      {ZScoreDirection::either, "EITHER"}}};
-constexpr NameTable<RunState, 5> run_state_names{{{RunState::running, "RUNNING"},
-                                                  {RunState::finished, "FINISHED"},
-                                                  {RunState::failed, "FAILED"},
-                                                  {RunState::crashed, "CRASHED"},
-                                                  {RunState::killed, "KILLED"}}};
 constexpr NameTable<ActionKind, 4> action_names{{{ActionKind::none, "NO_ACTION"},
                                                  {ActionKind::webhook, "WEBHOOK"},
                                                  {ActionKind::slack, "SLACK"},
                                                  {ActionKind::launch_job, "LAUNCH_JOB"}}};
 constexpr NameTable<Severity, 3> severity_names{
     {{Severity::info, "INFO"}, {Severity::warn, "WARN"}, {Severity::error, "ERROR"}}};
-
-template <class Enum, std::size_t N>
-std::string_view name_of(const NameTable<Enum, N>& table, Enum value) {
-    for (const auto& [e, name] : table)
-        if (e == value)
-            return name;
-    return "?";
-}
-
-template <class Enum, std::size_t N>
-Enum enum_from(const NameTable<Enum, N>& table, const std::string& text, ObjectReader& r,
-               std::string_view key) {
-    for (const auto& [e, name] : table)
-        if (name == text)
-            return e;
-    std::string choices;
-    for (const auto& [e, name] : table) {
-        if (!choices.empty())
-            choices += ", ";
-        choices += name;
-    }
-    r.fail(key, "unknown value '" + text + "' (expected one of " + choices + ")");
-}
-
-template <class Enum, std::size_t N>
-Enum enum_of(const NameTable<Enum, N>& table, ObjectReader& r, std::string_view key) {
-    return enum_from(table, r.string(key), r, key);
-}
-
-template <class Enum, std::size_t N>
-void enum_if_present(const NameTable<Enum, N>& table, ObjectReader& r, std::string_view key,
-                     Enum& out) {
-    if (r.has(key))
-        out = enum_of(table, r, key);
-}
 
 std::optional<Pattern> optional_pattern(ObjectReader& r, std::string_view key) {
     if (!r.has(key))
@@ -265,14 +227,6 @@ Action read_action(ObjectReader r) {
     return action;
 }
 
-json::value parse_or_throw(std::string_view text) {
-    boost::system::error_code ec;
-    json::value value = json::parse(text, ec);
-    if (ec)
-        throw Error(errc::invalid_json, "", ec.message());
-    return value;
-}
-
 // ---- export ----
 
 json::object run_filter_json(const RunFilter& f) {
@@ -376,7 +330,7 @@ json::object action_json(const Action& action) {
             using T = std::decay_t<decltype(spec)>;
             if constexpr (std::is_same_v<T, action::Webhook>) {
                 o["integration"] = spec.integration;
-                o["payload"] = parse_or_throw(spec.payload);
+                o["payload"] = detail::parse_json(spec.payload);
             } else if constexpr (std::is_same_v<T, action::SlackNotification>) {
                 o["integration"] = spec.integration;
                 o["title"] = spec.title;
@@ -390,7 +344,7 @@ json::object action_json(const Action& action) {
                 if (!spec.project.empty())
                     o["project"] = spec.project;
                 if (!spec.override.empty())
-                    o["override"] = parse_or_throw(spec.override);
+                    o["override"] = detail::parse_json(spec.override);
             }
         },
         action.spec());
@@ -424,11 +378,11 @@ Automation automation_from_json(const json::value& value) {
 }
 
 Automation automation_from_json(std::string_view text) {
-    return automation_from_json(parse_or_throw(text));
+    return automation_from_json(detail::parse_json(text));
 }
 
 std::vector<Automation> automations_from_json(std::string_view text) {
-    const json::value value = parse_or_throw(text);
+    const json::value value = detail::parse_json(text);
     if (!value.is_array())
         return {automation_from_json(value)};
     std::vector<Automation> out;

@@ -2,6 +2,7 @@
 
 #include <herald/error.hpp>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -29,6 +30,14 @@ std::string join(const std::string& path, std::string_view key) {
 }
 
 }  // namespace
+
+json::value parse_json(std::string_view text) {
+    boost::system::error_code ec;
+    json::value value = json::parse(text, ec);
+    if (ec)
+        throw Error(errc::invalid_json, "", ec.message());
+    return value;
+}
 
 ObjectReader::ObjectReader(const json::value& value, std::string path)
     : object_(as_object(value, path)), path_(std::move(path)) {}

@@ -15,6 +15,9 @@
 
 namespace herald::detail {
 
+/// Parses JSON text; throws herald::Error (invalid_json) with the parser's reason.
+boost::json::value parse_json(std::string_view text);
+
 class ObjectReader {
   public:
     /// `path` is the field path of `value` ("" for the document). Throws when not an object.

@@ -1,0 +1,33 @@
+// herald/event_json.hpp — the JSON format of events, for hosts that publish without C++ (the
+// `herald publish` command reads one event per line).
+//
+//     herald::Event e = herald::event_from_json(R"({
+//         "type": "ALIAS_ADDED", "author": "alice", "entity": "acme",
+//         "project": "model-registry", "alias": "production",
+//         "version": {"collection": "classifier", "collection_type": "model", "index": 4}})");
+//     std::string line = herald::to_json(e);   // event_from_json(line) == e
+//
+// The README ("Event JSON format") documents every field. Unknown keys, wrong types and
+// missing fields throw herald::Error naming the field ("version.index", "metrics.loss") and the
+// reason.
+#pragma once
+
+#include <herald/event.hpp>
+
+#include <boost/json/fwd.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace herald {
+
+Event event_from_json(std::string_view text);
+Event event_from_json(const boost::json::value& value);
+
+boost::json::value to_json_value(const Event& event);
+std::string to_json(const Event& event);
+
+/// The `type` of an event kind in the JSON format: "ARTIFACT_CREATED", "ALIAS_ADDED", ...
+std::string_view event_type_name(EventKind kind) noexcept;
+
+}  // namespace herald

@@ -1,0 +1,32 @@
+// herald/integration_json.hpp — the JSON format of integrations (import and export).
+//
+//     herald::Integration i = herald::integration_from_json(R"({
+//         "type": "WEBHOOK", "entity": "acme", "name": "deploy",
+//         "url": "https://ci.example.com/hooks/herald",
+//         "signature": "GITHUB", "signing_secret": "SIGNING_KEY"})");
+//     std::string text = herald::to_json(i);   // integration_from_json(text) == i
+//
+// An integration holds secret names, never values. The README ("Integration JSON format")
+// documents every field. Unknown keys, wrong types and invalid values throw herald::Error
+// naming the field ("url", "headers.X-Env") and the reason.
+#pragma once
+
+#include <herald/integration.hpp>
+
+#include <boost/json/fwd.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald {
+
+Integration integration_from_json(std::string_view text);
+Integration integration_from_json(const boost::json::value& value);
+/// A JSON array of integrations, or a single integration object; errors name the element.
+std::vector<Integration> integrations_from_json(std::string_view text);
+
+boost::json::value to_json_value(const Integration& integration);
+std::string to_json(const Integration& integration);
+
+}  // namespace herald

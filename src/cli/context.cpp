@@ -1,0 +1,132 @@
+#include "cli/context.hpp"
+
+#include <herald/error.hpp>
+#include <herald/sqlite/key_provider.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace herald::cli {
+namespace {
+
+DispatcherConfig dispatcher_config(const Arguments& args) {
+    DispatcherConfig config;
+    config.http.ssrf.allowed_hosts = args.values("allow-host");
+    config.http.ssrf.allowed_subnets = args.values("allow-subnet");
+    if (auto lease = args.value("lease"))
+        config.lease = parse_duration(*lease, "lease");
+    if (auto retries = args.value("retries")) {
+        config.retry.schedule.clear();
+        std::stringstream list(*retries);
+        for (std::string item; std::getline(list, item, ',');)
+            config.retry.schedule.push_back(parse_duration(item, "retries"));
+        config.retry.jitter = 0;
+    }
+    config.poll_interval = std::min<std::chrono::milliseconds>(config.poll_interval, config.lease);
+    return config;
+}
+
+}  // namespace
+
+Context::Context(const Arguments& a, std::ostream& o) : args(a), out(o), json(a.flag("json")) {}
+
+Context::~Context() = default;
+
+sqlite::Database& Context::database() {
+    if (!database_)
+        database_ = sqlite::open(required_option(*this, "db"));
+    return *database_;
+}
+
+Engine& Context::engine() {
+    if (!engine_) {
+        database();
+        engine_ = std::make_unique<Engine>(
+            io_.get_executor(),
+            EngineConfig{.storage = database_,
+                         .dispatch = dispatcher_config(args),
+                         .secrets = database_->secrets(sqlite::key_from_environment())});
+    }
+    return *engine_;
+}
+
+Principal Context::operator_of(std::string_view entity) const {
+    return {.user = args.value("user").value_or("herald-cli"),
+            .roles = {Role::entity_admin(std::string(entity))}};
+}
+
+void Context::run_until(const bool& done) {
+    io_.restart();
+    while (!done && io_.run_one() > 0) {
+    }
+}
+
+std::size_t Context::deliver_until_idle() {
+    Engine& e = engine();
+    const auto wait = parse_duration(args.value("wait").value_or("30s"), "wait");
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    OutboxStore& outbox = database().outbox();
+    boost::asio::steady_timer timer(io_);
+    bool stopped = false;
+    std::function<void()> check = [&] {
+        if (outbox.pending_count() == 0 || std::chrono::steady_clock::now() >= deadline) {
+            e.dispatcher().async_stop(std::chrono::seconds{5},
+                                      [&](boost::system::error_code) { stopped = true; });
+            return;
+        }
+        timer.expires_after(std::chrono::milliseconds{20});
+        timer.async_wait([&](boost::system::error_code) { check(); });
+    };
+    e.dispatcher().wake();
+    check();
+    run_until(stopped);
+    return outbox.pending_count();
+}
+
+std::string required_option(const Context& c, std::string_view name) {
+    auto v = c.args.value(name);
+    if (!v)
+        throw UsageError{c.args.command() ? std::string(c.args.command()->words) : "",
+                         "--" + std::string(name) + " is required"};
+    return *v;
+}
+
+std::string read_input(const std::string& path, std::string_view field) {
+    if (path == "-")
+        return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error(errc::invalid_argument, std::string(field), "cannot read '" + path + "'");
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void print_json(std::ostream& out, const boost::json::value& value) {
+    out << boost::json::serialize(value) << '\n';
+}
+
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> widths;
+    for (const auto& row : rows)
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            widths.resize(std::max(widths.size(), row.size()));
+            widths[i] = std::max(widths[i], row[i].size());
+        }
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size())
+                line.append(widths[i] - row[i].size() + 2, ' ');
+        }
+        out << line << '\n';
+    }
+}
+
+}  // namespace herald::cli

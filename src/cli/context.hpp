@@ -1,0 +1,80 @@
+// What every `herald` command works with: the database, an engine on it, the operator
+// principal, and where output goes.
+#pragma once
+
+#include "cli/arguments.hpp"
+
+#include <herald/engine.hpp>
+#include <herald/sqlite/database.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json/value.hpp>
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald::cli {
+
+class Context {
+  public:
+    Context(const Arguments& args, std::ostream& out);
+    ~Context();
+
+    const Arguments& args;
+    std::ostream& out;
+    bool json = false;
+
+    sqlite::Database& database();
+    /// The engine, with the encrypted secret store (needs the key, see key_provider.hpp).
+    Engine& engine();
+    /// The operator: an entity admin of `entity`, named by --user.
+    Principal operator_of(std::string_view entity) const;
+
+    /// Runs the dispatcher until no delivery is pending or --wait has passed, then stops it
+    /// gracefully. Returns how many deliveries are still pending.
+    std::size_t deliver_until_idle();
+    /// Runs the io_context until `done` is set by a handler.
+    void run_until(const bool& done);
+
+  private:
+    std::shared_ptr<sqlite::Database> database_;
+    boost::asio::io_context io_;
+    std::unique_ptr<Engine> engine_;
+};
+
+/// The value of option `name` or a UsageError saying it is required.
+std::string required_option(const Context& c, std::string_view name);
+/// The contents of `path` ("-": standard input); throws herald::Error naming `field`.
+std::string read_input(const std::string& path, std::string_view field);
+
+/// Prints a JSON value on its own line (the --json output).
+void print_json(std::ostream& out, const boost::json::value& value);
+/// Prints rows as a table with a header row, columns padded to their widest cell.
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
+
+// The commands; each returns the process's exit status.
+int automations_apply(Context& c);
+int automations_export(Context& c);
+int automations_list(Context& c);
+int automations_enable(Context& c);
+int automations_disable(Context& c);
+int automations_delete(Context& c);
+int integrations_apply(Context& c);
+int integrations_list(Context& c);
+int integrations_delete(Context& c);
+int secrets_put(Context& c);
+int secrets_rotate(Context& c);
+int secrets_delete(Context& c);
+int secrets_list(Context& c);
+int secrets_rotate_key(Context& c);
+int webhook_test(Context& c);
+int history(Context& c);
+int dead(Context& c);
+int replay(Context& c);
+int publish(Context& c);
+int deliver(Context& c);
+
+}  // namespace herald::cli

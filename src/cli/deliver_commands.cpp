@@ -1,0 +1,269 @@
+// Commands that publish events, deliver, replay, test webhooks and read the history.
+#include "cli/context.hpp"
+
+#include <herald/error.hpp>
+#include <herald/event_json.hpp>
+
+#include <boost/json/array.hpp>
+
+#include <algorithm>
+#include <sstream>
+
+namespace herald::cli {
+namespace json = boost::json;
+namespace {
+
+constexpr FiringStatus all_statuses[] = {FiringStatus::pending, FiringStatus::finished,
+                                         FiringStatus::failed, FiringStatus::skipped,
+                                         FiringStatus::dead};
+
+std::string lowercase(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return out;
+}
+
+std::optional<FiringStatus> status_filter(const Context& c) {
+    auto text = c.args.value("status");
+    if (!text)
+        return std::nullopt;
+    for (FiringStatus s : all_statuses)
+        if (lowercase(to_string(s)) == lowercase(*text))
+            return s;
+    throw UsageError{"history", "--status: expected pending, finished, failed, skipped or dead"};
+}
+
+std::optional<Timestamp> time_option(const Context& c, std::string_view name) {
+    auto text = c.args.value(name);
+    if (!text)
+        return std::nullopt;
+    auto t = parse_rfc3339(*text);
+    if (!t)
+        throw UsageError{"history", "--" + std::string(name) +
+                                        ": expected an RFC 3339 time such as 2026-11-22T12:00:00Z"};
+    return t;
+}
+
+std::size_t limit_option(const Context& c, std::size_t fallback) {
+    auto text = c.args.value("limit");
+    if (!text)
+        return fallback;
+    try {
+        return std::stoul(*text);
+    } catch (const std::exception&) {
+        throw UsageError{"", "--limit: expected a number"};
+    }
+}
+
+std::string last_outcome(const Firing& f) {
+    if (f.attempts.empty())
+        return "-";
+    const DeliveryAttempt& a = f.attempts.back();
+    return a.error.empty() ? "HTTP " + std::to_string(a.status_code) : a.error;
+}
+
+json::value firing_json(const Firing& f) {
+    json::array attempts;
+    for (const DeliveryAttempt& a : f.attempts)
+        attempts.push_back(
+            {{"number", a.number},
+             {"time", format_rfc3339(a.time)},
+             {"status_code", a.status_code},
+             {"latency_ms", std::chrono::duration<double, std::milli>(a.latency).count()},
+             {"error", a.error}});
+    return {{"id", f.id},
+            {"automation_id", f.automation_id},
+            {"automation", f.automation_name},
+            {"time", format_rfc3339(f.time)},
+            {"status", to_string(f.status)},
+            {"action", to_string(f.action)},
+            {"integration", f.integration},
+            {"reason", f.reason},
+            {"event", to_json_value(f.event)},
+            {"attempts", std::move(attempts)}};
+}
+
+void print_firings(Context& c, const std::vector<Firing>& firings) {
+    if (c.json) {
+        json::array out;
+        for (const Firing& f : firings)
+            out.push_back(firing_json(f));
+        print_json(c.out, out);
+        return;
+    }
+    std::vector<std::vector<std::string>> rows{
+        {"TIME", "DELIVERY", "AUTOMATION", "STATUS", "ATTEMPTS", "LAST", "REASON"}};
+    for (const Firing& f : firings)
+        rows.push_back({format_rfc3339(f.time), f.id, f.automation_name,
+                        std::string(to_string(f.status)), std::to_string(f.attempts.size()),
+                        last_outcome(f), f.reason});
+    print_table(c.out, rows);
+}
+
+// The firings with these ids as the history has them now.
+std::vector<Firing> current(Context& c, const std::vector<std::string>& ids) {
+    std::vector<Firing> out;
+    for (const std::string& id : ids)
+        if (auto f = c.database().history().find(id))
+            out.push_back(std::move(*f));
+    return out;
+}
+
+void report_delivery(Context& c, const std::vector<std::string>& ids) {
+    const std::size_t pending = c.deliver_until_idle();
+    if (!c.json) {
+        print_firings(c, current(c, ids));
+        if (pending > 0)
+            c.out << pending
+                  << " deliveries still pending (retried by the next 'herald deliver')\n";
+    }
+}
+
+}  // namespace
+
+int webhook_test(Context& c) {
+    const std::string entity = required_option(c, "entity");
+    const std::string name = required_option(c, "integration");
+    auto integration = c.database().integrations().find(entity, name);
+    if (!integration)
+        throw Error(errc::not_found, "integration", "no integration '" + name + "' in " + entity);
+    const auto* webhook = integration->get_if<WebhookIntegration>();
+    if (!webhook)
+        throw Error(errc::invalid_argument, "integration", "'" + name + "' is not a webhook");
+    const std::string payload = c.args.value("payload")
+                                    ? read_input(*c.args.value("payload"), "payload")
+                                    : R"({"herald": "test request"})";
+    bool done = false;
+    boost::system::error_code error;
+    WebhookTestResult result;
+    c.engine().dispatcher().async_test_webhook(
+        c.operator_of(entity), *webhook, payload,
+        [&](boost::system::error_code ec, WebhookTestResult r) {
+            error = ec;
+            result = std::move(r);
+            done = true;
+        });
+    c.run_until(done);
+    if (error)
+        throw Error(static_cast<errc>(error.value()), "payload", error.message());
+    if (c.json) {
+        json::object headers;
+        for (const auto& [k, v] : result.headers)
+            headers[k] = v;
+        print_json(c.out, {{"status", result.status},
+                           {"headers", std::move(headers)},
+                           {"body", result.body},
+                           {"error", result.error},
+                           {"latency_ms",
+                            std::chrono::duration<double, std::milli>(result.latency).count()}});
+    } else if (result.status == 0) {
+        c.out << "no response: " << result.error << '\n';
+    } else {
+        c.out << "HTTP " << result.status << " in "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(result.latency).count()
+              << " ms\n";
+        for (const auto& [k, v] : result.headers)
+            c.out << k << ": " << v << '\n';
+        c.out << '\n' << result.body << '\n';
+    }
+    return result.status >= 200 && result.status < 300 ? 0 : 1;
+}
+
+int history(Context& c) {
+    HistoryQuery q;
+    q.automation_id = c.args.value("automation").value_or("");
+    q.entity = c.args.value("entity").value_or("");
+    q.integration = c.args.value("integration").value_or("");
+    q.from = time_option(c, "since");
+    q.until = time_option(c, "until");
+    const std::size_t limit = limit_option(c, 100);
+    const auto status = status_filter(c);
+    // The status is filtered here, so the store is asked for everything in the range.
+    q.limit = status ? std::numeric_limits<std::size_t>::max() : limit;
+    std::vector<Firing> firings = c.database().history().query(q);
+    if (status)
+        std::erase_if(firings, [&](const Firing& f) { return f.status != *status; });
+    if (firings.size() > limit)
+        firings.resize(limit);
+    print_firings(c, firings);
+    return 0;
+}
+
+int dead(Context& c) {
+    std::vector<Firing> firings;
+    for (Delivery& d : c.database().outbox().dead_letters(limit_option(c, 100)))
+        firings.push_back(std::move(d.firing));
+    print_firings(c, current(c, [&] {
+                      std::vector<std::string> ids;
+                      for (const Firing& f : firings)
+                          ids.push_back(f.id);
+                      return ids;
+                  }()));
+    return 0;
+}
+
+int replay(Context& c) {
+    std::vector<std::string> ids = c.args.positionals();
+    if (c.args.flag("all-dead"))
+        for (const Delivery& d : c.database().outbox().dead_letters(limit_option(c, 1000)))
+            ids.push_back(d.firing.id);
+    if (ids.empty())
+        throw UsageError{"replay", "name delivery ids or give --all-dead"};
+    for (const std::string& id : ids) {
+        auto firing = c.database().history().find(id);
+        if (!firing)
+            throw Error(errc::not_found, "delivery", "no delivery with id '" + id + "'");
+        c.engine().dispatcher().replay(c.operator_of(firing->event.entity), id);
+    }
+    report_delivery(c, ids);
+    return 0;
+}
+
+int publish(Context& c) {
+    const std::string path = c.args.positionals().empty() ? "-" : c.args.positionals().front();
+    std::istringstream lines(read_input(path, "file"));
+    std::vector<std::string> fired;
+    std::size_t line_number = 0;
+    for (std::string line; std::getline(lines, line);) {
+        ++line_number;
+        if (line.find_first_not_of(" \t\r") == std::string::npos)
+            continue;
+        Event event;
+        try {
+            event = event_from_json(line);
+        } catch (const Error& e) {
+            throw Error(
+                e.code(),
+                "line " + std::to_string(line_number) + (e.field().empty() ? "" : ": " + e.field()),
+                e.reason());
+        }
+        const PublishReceipt receipt = c.engine().publish(std::move(event));
+        json::array firings;
+        for (const Firing& f : receipt.firings) {
+            fired.push_back(f.id);
+            firings.push_back({{"id", f.id}, {"automation", f.automation_name}});
+        }
+        if (c.json)
+            print_json(c.out, {{"event_id", receipt.event_id}, {"firings", std::move(firings)}});
+        else
+            c.out << "published " << receipt.event_id << ": " << receipt.firings.size()
+                  << " firing(s)\n";
+        // Scripts (and the crash test) see each receipt as soon as it is durable.
+        c.out.flush();
+    }
+    if (c.args.flag("deliver"))
+        report_delivery(c, fired);
+    return 0;
+}
+
+int deliver(Context& c) {
+    const std::size_t pending = c.deliver_until_idle();
+    if (c.json)
+        print_json(c.out, {{"pending", pending}});
+    else
+        c.out << pending << " deliveries pending\n";
+    return 0;
+}
+
+}  // namespace herald::cli
