@@ -13,6 +13,9 @@
 namespace herald::detail::sqlite {
 namespace {
 
+/// SQLite's own automatic checkpoint threshold, in WAL pages.
+constexpr int checkpoint_frames = 1000;
+
 void configure(Connection& connection, const herald::sqlite::Options& options) {
     connection.exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout.count()));
     connection.exec(options.synchronous_full ? "PRAGMA synchronous = FULL"
@@ -70,6 +73,7 @@ Core::Core(std::string path, const herald::sqlite::Options& options)
       committer_(writer_, options.max_batch),
       reader_(path_, /*create=*/false) {
     set_up_writer(writer_, options);
+    checkpointer_ = std::make_unique<Checkpointer>(writer_, path_, checkpoint_frames);
     configure(reader_, options);
     reader_.exec("PRAGMA query_only = ON");
 }

@@ -2,11 +2,13 @@
 // committer and a read connection. The stores and the secret store all work through it.
 #pragma once
 
+#include "sqlite/checkpointer.hpp"
 #include "sqlite/connection.hpp"
 #include "sqlite/group_commit.hpp"
 
 #include <herald/sqlite/database.hpp>
 
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -51,6 +53,7 @@ class Core {
     GroupCommitter committer_;
     mutable std::mutex read_mutex_;
     mutable Connection reader_;
+    std::unique_ptr<Checkpointer> checkpointer_;  ///< once the file is in WAL mode
 };
 
 /// The encrypted secret store kept by `core` (secret_store.cpp). Throws herald::Error when

@@ -10,28 +10,41 @@ GroupCommitter::GroupCommitter(Connection& connection, std::size_t max_batch)
 void GroupCommitter::submit(Job& job) {
     std::unique_lock lock(mutex_);
     queue_.push_back(&job);
-    while (!job.done) {
-        if (leading_) {
-            committed_.wait(lock);
-            continue;
-        }
+    if (leading_)
+        job.wake.wait(lock, [&] { return job.done || job.leads; });
+    else
         leading_ = true;
-        const auto take = static_cast<std::ptrdiff_t>(std::min(queue_.size(), max_batch_));
-        std::deque<Job*> batch(queue_.begin(), queue_.begin() + take);
-        queue_.erase(queue_.begin(), queue_.begin() + take);
-        lock.unlock();
-        commit(batch);
-        lock.lock();
-        for (Job* j : batch)
-            j->done = true;
-        leading_ = false;
-        committed_.notify_all();
-    }
+    if (!job.done)
+        lead(job, lock);
     if (job.error)
         std::rethrow_exception(job.error);
 }
 
-void GroupCommitter::commit(std::deque<Job*>& batch) {
+/// Commits batches, oldest writes first, until `own` is committed; then hands the lead to the
+/// oldest waiting writer, or gives it up when none waits. Called with the lock held.
+void GroupCommitter::lead(Job& own, std::unique_lock<std::mutex>& lock) {
+    while (!own.done) {
+        const std::size_t take = std::min(queue_.size(), max_batch_);
+        std::vector<Job*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+        lock.unlock();
+        commit(batch);
+        lock.lock();
+        for (Job* j : batch) {
+            j->done = true;
+            if (j != &own)
+                j->wake.notify_one();
+        }
+    }
+    if (queue_.empty()) {
+        leading_ = false;
+    } else {
+        queue_.front()->leads = true;
+        queue_.front()->wake.notify_one();
+    }
+}
+
+void GroupCommitter::commit(const std::vector<Job*>& batch) {
     try {
         Transaction transaction(connection_);
         if (batch.size() == 1)

@@ -4,8 +4,10 @@
 //
 // There is no committer thread: the first caller to find no commit in progress leads, taking
 // every queued write into one transaction; the others wait until their write's batch is
-// committed. Each write of a batch runs inside its own savepoint, so one write that fails
-// (say, a duplicate id) is undone alone and reports its error to its own caller.
+// committed. When a batch is committed its writers are woken, and the oldest waiting writer,
+// if any, leads the next batch — each writer is woken once or twice, never by every commit.
+// Each write of a batch runs inside its own savepoint, so one write that fails (say, a
+// duplicate id) is undone alone and reports its error to its own caller.
 #pragma once
 
 #include "sqlite/connection.hpp"
@@ -16,6 +18,7 @@
 #include <exception>
 #include <mutex>
 #include <type_traits>
+#include <vector>
 
 namespace herald::detail::sqlite {
 
@@ -30,30 +33,30 @@ class GroupCommitter {
     template <class Write>
     void run(Write&& write) {
         using W = std::remove_reference_t<Write>;
-        Job job{.write = &write,
-                .call = [](void* w, Connection& c) { (*static_cast<W*>(w))(c); },
-                .error = nullptr,
-                .done = false};
+        Job job{.write = &write, .call = [](void* w, Connection& c) { (*static_cast<W*>(w))(c); }};
         submit(job);
     }
 
   private:
+    /// One caller's write, on its stack while it waits.
     struct Job {
         void* write;
         void (*call)(void*, Connection&);
-        std::exception_ptr error;
-        bool done;
+        std::exception_ptr error = nullptr;
+        bool done = false;
+        bool leads = false;  ///< handed the lead: commits the next batch
+        std::condition_variable wake;
     };
 
     void submit(Job& job);
-    void commit(std::deque<Job*>& batch);
+    void lead(Job& own, std::unique_lock<std::mutex>& lock);
+    void commit(const std::vector<Job*>& batch);
     void run_in_savepoint(Job& job);
 
     Connection& connection_;
     const std::size_t max_batch_;
     std::mutex mutex_;
-    std::condition_variable committed_;
-    std::deque<Job*> queue_;
+    std::deque<Job*> queue_;  ///< waiting for a batch, oldest first
     bool leading_ = false;
 };
 

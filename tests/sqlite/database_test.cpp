@@ -272,3 +272,19 @@ TEST_CASE("concurrent writers are committed in groups, each failure reported to 
     CHECK(store->history().query({.limit = 100'000}).size() == written);
     CHECK(store->outbox().pending_count() == written + 1);
 }
+
+TEST_CASE("the WAL is copied back into the database file while the engine writes", "[sqlite]") {
+    TempDir dir;
+    const auto file = dir / "herald.db";
+    auto store = sqlite::open(file);
+    // About 2,500 pages of WAL: past the 1,000-page checkpoint threshold.
+    for (int i = 0; i < 5000; ++i)
+        store->history().append(
+            std::vector<Firing>{firing(std::to_string(i), std::string(2000, 'p'))});
+    // The checkpoint runs on its own thread; wait for it (bounded), not for a fixed time.
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::filesystem::file_size(file) < 4'000'000 &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    CHECK(std::filesystem::file_size(file) >= 4'000'000);
+}
