@@ -224,6 +224,32 @@ TEST_CASE("connection slots per endpoint bound the connections opened", "[live]"
     CHECK(server.connections_accepted() <= 3);
 }
 
+TEST_CASE("the overall bound queues requests to other endpoints until a slot frees", "[live]") {
+    TestServer stalled{{.fault = Fault::stall}};
+    TestServer healthy;
+    auto config = loopback_config();
+    config.max_in_flight_total = 1;
+    config.total_timeout = 500ms;
+    Harness harness{config};
+    std::vector<std::string> finished;
+    auto first = harness.start(post(stalled.url()));
+    REQUIRE(harness.run_until([&] { return stalled.requests().size() == 1; }));
+    auto second = harness.start(post(healthy.url()));
+    const auto note = [&](const auto& result, const std::string& name) {
+        if (result->has_value() &&
+            std::find(finished.begin(), finished.end(), name) == finished.end())
+            finished.push_back(name);
+    };
+    REQUIRE(harness.run_until([&] {  // checked after every handler, so the order is exact
+        note(first, "stalled");
+        note(second, "healthy");
+        return finished.size() == 2;
+    }));
+    CHECK(finished == std::vector<std::string>{"stalled", "healthy"});
+    CHECK((*first)->ec == delivery_errc::timeout);
+    CHECK((*second)->response.status == 200);
+}
+
 TEST_CASE("https verifies the receiver's certificate", "[live][tls]") {
     TestServer server{{.tls = true}};
     SECTION("trusted through the configured CA bundle") {
