@@ -94,10 +94,12 @@ TriggerEvaluator::TrackedTrigger& TriggerEvaluator::track(
     });
     if (it != run.triggers.end())
         return *it;
+    // First sight of this (automation, run) in this process: resume what the store kept (read
+    // first, so that a failing store leaves nothing half set up).
+    const std::optional<RunTriggerState> saved = store_.load(key_of(automation, run.run_id));
     TrackedTrigger& trigger = run.triggers.emplace_back(
         TrackedTrigger{.automation = automation, .condition = make_condition(automation->trigger)});
-    // First sight of this (automation, run) in this process: resume what the store kept.
-    if (std::optional<RunTriggerState> saved = store_.load(key_of(automation, run.run_id))) {
+    if (saved) {
         if (trigger.condition)
             for (double value : saved->values)
                 push_value(*trigger.condition, value);

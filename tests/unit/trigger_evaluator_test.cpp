@@ -5,6 +5,8 @@
 #include "storage/memory_trigger_state_store.hpp"
 #include "support/naive_metric_conditions.hpp"
 
+#include <herald/error.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <utility>
 
 using namespace herald;
 using namespace herald::detail;
@@ -351,4 +354,48 @@ TEST_CASE(
         }
     }
     CHECK(compared > 10000);
+}
+
+namespace {
+
+/// Delegates to another store, but its next `load` fails, as a broken disk would.
+class FailingLoadStore final : public TriggerStateStore {
+  public:
+    explicit FailingLoadStore(std::unique_ptr<TriggerStateStore> inner)
+        : inner_(std::move(inner)) {}
+
+    void append_values(const TriggerStateKey& key, std::span<const double> values,
+                       std::int64_t step, std::size_t keep) override {
+        inner_->append_values(key, values, step, keep);
+    }
+    void record_firing(const TriggerStateKey& key, Timestamp time) override {
+        inner_->record_firing(key, time);
+    }
+    std::optional<RunTriggerState> load(const TriggerStateKey& key) const override {
+        if (std::exchange(fail_next_load_, false))
+            throw Error(errc::storage_failure, "trigger_state", "disk on fire");
+        return inner_->load(key);
+    }
+    void erase_run(const TriggerStateKey& key) override { inner_->erase_run(key); }
+    void erase_automation(std::string_view id) override { inner_->erase_automation(id); }
+
+  private:
+    std::unique_ptr<TriggerStateStore> inner_;
+    mutable bool fail_next_load_ = true;
+};
+
+}  // namespace
+
+TEST_CASE("a store that fails to load leaves the run to be loaded again", "[metrics]") {
+    Harness h;
+    h.add(loss_below(1, 3), "thr");
+    h.log(run_a, 1, 5);
+    h.log(run_a, 2, -4);  // avg 0.5: fires, so the cooldown is stored too
+    h.now += 25h;
+    h.store = std::make_unique<FailingLoadStore>(std::move(h.store));
+    h.restart();
+    CHECK_THROWS_AS(h.log(run_a, 3, 0.5), Error);
+    const auto fired = h.log(run_a, 3, 0.5);  // loads {5, -4} now, then takes 0.5
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0].metric->metric_values == std::vector<double>{5, -4, 0.5});
 }
