@@ -18,4 +18,5 @@ case "$mode" in
 esac
 cmake --build "$work/build" -j2 >/dev/null
 "$work/build/consumer"
+if [[ -x "$work/build/consumer_sqlite" ]]; then "$work/build/consumer_sqlite"; fi
 echo "consumer via $mode: ok"
