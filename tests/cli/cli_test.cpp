@@ -1,0 +1,323 @@
+// The `herald` command-line tool, driven as a real process (path in HERALD_CLI) against a real
+// SQLite file and the loopback test server (support/test_server.hpp, started by each test).
+#include "sqlite/temp_dir.hpp"
+#include "support/process.hpp"
+#include "support/test_server.hpp"
+
+#include <herald/automation_json.hpp>
+
+#include <boost/json/parse.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace {
+
+using herald::test::ProcessResult;
+
+constexpr const char* canary = "canary-7f3a9c1e-do-not-print";
+
+// A database in a scratch directory and the tool run on it. Every output is kept, so a test can
+// check at the end that no secret value was ever printed.
+struct Cli {
+    Cli() {
+        ::setenv("HERALD_SECRET_KEY",
+                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 1);
+    }
+
+    ProcessResult run(std::vector<std::string> args, const std::string& input = "") {
+        args.insert(args.begin(), {HERALD_CLI, "--db", (dir / "herald.db").string(),
+                                   "--allow-subnet", "127.0.0.0/8"});
+        ProcessResult r = herald::test::run_process(args, input, dir.path());
+        printed += r.out + r.err;
+        return r;
+    }
+    ProcessResult ok(std::vector<std::string> args, const std::string& input = "") {
+        ProcessResult r = run(std::move(args), input);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        return r;
+    }
+    std::string file(const std::string& name, const std::string& text) {
+        std::ofstream(dir / name, std::ios::trunc) << text;
+        return (dir / name).string();
+    }
+    boost::json::value json(std::vector<std::string> args) {
+        args.push_back("--json");
+        return boost::json::parse(ok(std::move(args)).out);
+    }
+    // A signing secret, a webhook integration to `url` and an automation that calls it on alias
+    // `production` in acme/model-registry.
+    void set_up_webhook(const std::string& url) {
+        ok({"secrets", "put", "--entity", "acme", "SIGNING_KEY"}, std::string(canary) + "\n");
+        ok({"integrations", "apply", file("i.json", R"({"type": "WEBHOOK", "entity": "acme",
+            "name": "deploy", "url": ")" + url + R"(", "signing_secret": "SIGNING_KEY"})")});
+        ok({"automations", "apply", file("a.json", automations)});
+    }
+
+    herald::test::TempDir dir;
+    std::string printed;
+    static constexpr const char* automations = R"([
+      {"name": "deploy-production",
+       "scope": {"type": "REGISTRY", "entity": "acme", "registry": "model-registry"},
+       "trigger": {"type": "ADD_ARTIFACT_ALIAS", "alias": "production"},
+       "action": {"type": "WEBHOOK", "integration": "deploy",
+                  "payload": {"version": "${artifact_version_string}"}}},
+      {"name": "failed-runs", "enabled": false,
+       "scope": {"type": "PROJECT", "entity": "acme", "project": "mnist"},
+       "trigger": {"type": "RUN_STATE", "states": ["FAILED"]},
+       "action": {"type": "NO_ACTION"}}])";
+};
+
+const std::string alias_event =
+    R"({"type": "ALIAS_ADDED", "author": "alice", "entity": "acme", "project": "model-registry",)"
+    R"( "alias": "production", "version": {"collection": "classifier", "index": 4}})";
+
+}  // namespace
+
+TEST_CASE("herald: every command has --help; usage errors exit 2", "[cli]") {
+    Cli cli;
+    for (const char* command : {"automations apply",
+                                "automations export",
+                                "automations list",
+                                "automations enable",
+                                "automations disable",
+                                "automations delete",
+                                "integrations apply",
+                                "integrations list",
+                                "integrations delete",
+                                "secrets put",
+                                "secrets rotate",
+                                "secrets delete",
+                                "secrets list",
+                                "secrets rotate-key",
+                                "webhook test",
+                                "history",
+                                "dead",
+                                "replay",
+                                "publish",
+                                "deliver"}) {
+        std::vector<std::string> args;
+        std::istringstream words(command);
+        for (std::string w; words >> w;)
+            args.push_back(w);
+        args.push_back("--help");
+        const ProcessResult r = cli.run(args);
+        INFO(command);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find(std::string("herald --db FILE [options] ") + command) !=
+              std::string::npos);
+    }
+    CHECK(cli.run({"--help"}).out.find("secrets rotate-key") != std::string::npos);
+    const ProcessResult unknown = cli.run({"automations", "frobnicate"});
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.err.find("unknown command 'automations frobnicate'") != std::string::npos);
+    CHECK(cli.run({"history", "--bogus"}).err.find("unknown option --bogus") != std::string::npos);
+    CHECK(cli.run({"history", "--since", "yesterday"}).exit_code == 2);
+}
+
+TEST_CASE("herald: secrets are read from stdin or a file and never printed", "[cli]") {
+    Cli cli;
+    cli.ok({"secrets", "put", "--entity", "acme", "GH_TOKEN"}, std::string(canary) + "\n");
+    cli.ok({"secrets", "put", "--entity", "acme", "OTHER", "--file",
+            cli.file("value", std::string(canary) + "-2")});
+    CHECK(cli.ok({"secrets", "list", "--entity", "acme"}).out == "GH_TOKEN\nOTHER\n");
+    cli.ok({"secrets", "rotate", "--entity", "acme", "GH_TOKEN", "--keep-previous", "1h"},
+           std::string(canary) + "-3");
+    CHECK(cli.ok({"secrets", "rotate-key"}).out.find("re-encrypted 0") != std::string::npos);
+    cli.ok({"secrets", "delete", "--entity", "acme", "OTHER"});
+    CHECK(cli.json({"secrets", "list", "--entity", "acme"}) ==
+          boost::json::parse(R"(["GH_TOKEN"])"));
+
+    SECTION("a value on the command line is refused") {
+        const ProcessResult r = cli.run({"secrets", "put", "--entity", "acme", "X", canary});
+        CHECK(r.exit_code == 2);
+    }
+    SECTION("errors name the field") {
+        const ProcessResult dup = cli.run({"secrets", "put", "--entity", "acme", "GH_TOKEN"}, "v");
+        CHECK(dup.exit_code == 1);
+        CHECK(dup.err.find("already") != std::string::npos);
+        const ProcessResult bad = cli.run({"secrets", "put", "--entity", "acme", "bad-name"}, "v");
+        CHECK(bad.exit_code == 1);
+        CHECK(bad.err.find("name") != std::string::npos);
+        CHECK(cli.run({"secrets", "list"}).err.find("--entity is required") != std::string::npos);
+    }
+    SECTION("no key, no secrets") {
+        ::unsetenv("HERALD_SECRET_KEY");
+        const ProcessResult r = cli.run({"secrets", "list", "--entity", "acme"});
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("key") != std::string::npos);
+    }
+    CHECK(cli.printed.find(canary) == std::string::npos);
+    std::ifstream db(cli.dir / "herald.db", std::ios::binary);
+    const std::string raw{std::istreambuf_iterator<char>(db), std::istreambuf_iterator<char>()};
+    CHECK(raw.find(canary) == std::string::npos);
+}
+
+TEST_CASE("herald: integrations apply, list, delete", "[cli]") {
+    Cli cli;
+    cli.ok({"secrets", "put", "--entity", "acme", "SIGNING_KEY"}, canary);
+    const std::string spec =
+        R"([{"type": "WEBHOOK", "entity": "acme", "name": "deploy", "url": "https://ci.example.com/h",)"
+        R"( "signature": "GITHUB", "signing_secret": "SIGNING_KEY", "headers": {"X-Env": "prod"}},)"
+        R"( {"type": "SLACK", "entity": "acme", "name": "alerts", "webhook_url_secret": "SIGNING_KEY"}])";
+    CHECK(cli.ok({"integrations", "apply", cli.file("i.json", spec)}).out ==
+          "created acme/deploy\ncreated acme/alerts\n");
+    CHECK(cli.ok({"integrations", "apply", cli.file("i.json", spec)}).out ==
+          "updated acme/deploy\nupdated acme/alerts\n");
+    const boost::json::value listed = cli.json({"integrations", "list", "--entity", "acme"});
+    CHECK(listed.as_array().size() == 2);
+    CHECK(listed.as_array()[1].at("headers").at("X-Env") == "prod");
+    CHECK(
+        cli.ok({"integrations", "list", "--entity", "acme"}).out.find("https://ci.example.com/h") !=
+        std::string::npos);
+
+    const ProcessResult missing =
+        cli.run({"integrations", "apply",
+                 cli.file("bad.json", R"([{"type": "WEBHOOK", "entity": "acme", "name": "x"}])")});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("[0].url: is required") != std::string::npos);
+    const ProcessResult unknown_secret = cli.run(
+        {"integrations", "apply",
+         cli.file("bad.json", R"({"type": "WEBHOOK", "entity": "acme", "name": "x",)"
+                              R"( "url": "https://a.example.com", "signing_secret": "NOPE"})")});
+    CHECK(unknown_secret.exit_code == 1);
+    CHECK(unknown_secret.err.find("NOPE") != std::string::npos);
+
+    cli.ok({"integrations", "delete", "--entity", "acme", "alerts"});
+    CHECK(cli.json({"integrations", "list", "--entity", "acme"}).as_array().size() == 1);
+    CHECK(cli.run({"integrations", "delete", "--entity", "acme", "alerts"}).exit_code == 1);
+    CHECK(cli.printed.find(canary) == std::string::npos);
+}
+
+TEST_CASE("herald: automations apply, export round-trip, enable, disable, delete", "[cli]") {
+    Cli cli;
+    herald::test::TestServer server;
+    cli.set_up_webhook(server.url());
+    const std::string exported = cli.ok({"automations", "export"}).out;
+    const auto original = herald::automations_from_json(Cli::automations);
+    auto round_tripped = herald::automations_from_json(exported);
+    REQUIRE(round_tripped.size() == 2);
+    for (std::size_t i = 0; i < 2; ++i) {
+        // export sorts by scope; both lists hold the same automations apart from stored fields
+        const auto& back = *std::find_if(round_tripped.begin(), round_tripped.end(),
+                                         [&](const auto& a) { return a.name == original[i].name; });
+        CHECK(herald::to_json(original[i]) ==
+              herald::to_json(herald::Automation{.name = back.name,
+                                                 .description = back.description,
+                                                 .enabled = back.enabled,
+                                                 .scope = back.scope,
+                                                 .trigger = back.trigger,
+                                                 .action = back.action}));
+    }
+    // Applying the export changes nothing: the same ids are updated.
+    const std::string again = cli.ok({"automations", "apply", cli.file("e.json", exported)}).out;
+    CHECK(again.find("created") == std::string::npos);
+    std::vector<std::string> ids, ids_again;
+    for (const auto& a : round_tripped)
+        ids.push_back(a.id);
+    for (const auto& a : herald::automations_from_json(cli.ok({"automations", "export"}).out))
+        ids_again.push_back(a.id);
+    CHECK(ids_again == ids);
+
+    const std::string id = round_tripped[0].id;
+    cli.ok({"automations", "disable", id});
+    CHECK(cli.json({"automations", "list"}).as_array()[0].at("enabled") == false);
+    cli.ok({"automations", "enable", id});
+    CHECK(cli.ok({"automations", "list", "--entity", "acme"}).out.find("yes") != std::string::npos);
+    cli.ok({"automations", "delete", id});
+    CHECK(cli.json({"automations", "list"}).as_array().size() == 1);
+    const ProcessResult gone = cli.run({"automations", "enable", id});
+    CHECK(gone.exit_code == 1);
+    CHECK(gone.err.find("id: no automation") != std::string::npos);
+
+    const ProcessResult invalid = cli.run(
+        {"automations", "apply",
+         cli.file(
+             "bad.json",
+             R"({"name": "x", "scope": {"type": "ENTITY", "entity": "acme"},)"
+             R"( "trigger": {"type": "ADD_ARTIFACT_ALIAS"}, "action": {"type": "NO_ACTION"}})")});
+    CHECK(invalid.exit_code == 1);
+    CHECK(invalid.err.find("trigger.alias: is required") != std::string::npos);
+    CHECK(cli.run({"automations", "apply", (cli.dir / "missing.json").string()}).exit_code == 1);
+}
+
+TEST_CASE("herald: publish delivers, history shows it, webhook test prints the response", "[cli]") {
+    Cli cli;
+    herald::test::TestServer server;
+    cli.set_up_webhook(server.url());
+    const ProcessResult published =
+        cli.ok({"publish", "--deliver", "--json"}, alias_event + "\n\n" + alias_event + "\n");
+    REQUIRE(server.wait_for_requests(2));
+
+    const boost::json::value history = cli.json({"history", "--status", "finished"});
+    REQUIRE(history.as_array().size() == 2);
+    std::set<std::string> recorded, received;
+    for (const auto& f : history.as_array()) {
+        recorded.insert(std::string(f.at("id").as_string()));
+        CHECK(f.at("attempts").as_array()[0].at("status_code") == 200);
+    }
+    for (const auto& r : server.requests())
+        received.insert(r.header("X-Herald-Delivery"));
+    CHECK(recorded == received);
+    CHECK(cli.json({"history", "--status", "dead"}).as_array().empty());
+    CHECK(cli.json({"history", "--automation", "nope"}).as_array().empty());
+    CHECK(cli.json({"history", "--entity", "acme", "--integration", "deploy", "--limit", "1"})
+              .as_array()
+              .size() == 1);
+    CHECK(cli.json({"history", "--until", "2000-01-01T00:00:00Z"}).as_array().empty());
+    CHECK(cli.ok({"history"}).out.find("Finished") != std::string::npos);
+
+    const ProcessResult bad_line =
+        cli.run({"publish"}, alias_event + "\n{\"type\": \"ALIAS_ADDED\"}\n");
+    CHECK(bad_line.exit_code == 1);
+    CHECK(bad_line.err.find("line 2: entity: is required") != std::string::npos);
+
+    const ProcessResult tested = cli.ok({"webhook", "test", "--entity", "acme", "--integration",
+                                         "deploy", "--payload", cli.file("p.json", R"({"x": 1})")});
+    CHECK(tested.out.find("HTTP 200") != std::string::npos);
+    CHECK(server.requests().back().body == R"({"x":1})");
+    CHECK(!server.requests().back().header("X-Wandb-Signature").empty());
+    CHECK(cli.printed.find(canary) == std::string::npos);
+}
+
+TEST_CASE("herald: SSRF rules hold unless a host or subnet is allowed", "[cli]") {
+    Cli cli;
+    herald::test::TestServer server;
+    cli.set_up_webhook(server.url());
+    const ProcessResult refused =
+        herald::test::run_process({HERALD_CLI, "--db", (cli.dir / "herald.db").string(), "webhook",
+                                   "test", "--entity", "acme", "--integration", "deploy"},
+                                  "", cli.dir.path());
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.out.find("ssrf") != std::string::npos);
+    CHECK(server.requests().empty());
+}
+
+TEST_CASE("herald: dead deliveries are listed and replayed with the same id", "[cli]") {
+    Cli cli;
+    herald::test::TestServer server{{.fault = herald::test::Fault::server_error}};
+    cli.set_up_webhook(server.url());
+    cli.ok({"--retries", "0s,10ms", "publish", "--deliver"}, alias_event + "\n");
+    const boost::json::value dead = cli.json({"dead"});
+    REQUIRE(dead.as_array().size() == 1);
+    const std::string id(dead.as_array()[0].at("id").as_string());
+    CHECK(dead.as_array()[0].at("status") == "Dead");
+
+    server.set_fault(herald::test::Fault::ok);
+    cli.ok({"replay", "--all-dead"});
+    CHECK(cli.json({"dead"}).as_array().empty());
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 3);
+    for (const auto& r : requests)
+        CHECK(r.header("X-Herald-Delivery") == id);
+    CHECK(requests.back().header("X-Herald-Attempt") == "3");
+    CHECK(cli.json({"history", "--status", "finished"}).as_array().size() == 1);
+    CHECK(cli.run({"replay", "no-such-delivery"}).err.find("delivery: no delivery") !=
+          std::string::npos);
+}
