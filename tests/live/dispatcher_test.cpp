@@ -740,3 +740,18 @@ TEST_CASE("a delivery claimed by a claimer that died is sent when its lease ends
     REQUIRE(restarted.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
     CHECK(server.requests().size() == 1);
 }
+
+TEST_CASE("a receiver's echo of a secret is masked in the history", "[dispatcher]") {
+    TestServer unused;
+    FixedAnswerServer echo{http_answer("200 OK", "got token " + access_token)};
+    Harness h{unused};
+    h.engine->integrations().create(
+        admin, herald::WebhookIntegration{.entity = "acme",
+                                          .name = "echo",
+                                          .url = "http://hook.test:" + std::to_string(echo.port()),
+                                          .access_token = "TOKEN"});
+    h.add_automation(herald::action::Webhook{.integration = "echo", .payload = "{}"});
+    const std::string id = h.publish();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    CHECK(h.firing(id).attempts[0].response_body == "got token ********");
+}
