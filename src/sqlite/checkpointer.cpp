@@ -20,9 +20,13 @@ Checkpointer::~Checkpointer() {
     thread_.join();
 }
 
-int Checkpointer::on_commit(void* self, sqlite3*, const char*, int frames) {
+int Checkpointer::on_commit(void* self, sqlite3* db, const char*, int frames) {
     auto& checkpointer = *static_cast<Checkpointer*>(self);
-    if (frames >= checkpointer.threshold_frames_) {
+    if (frames >= backlog_factor * checkpointer.threshold_frames_) {
+        // The thread fell behind a burst of writes: catch up in this commit, as SQLite would,
+        // so the WAL can start over instead of growing without bound.
+        sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (frames >= checkpointer.threshold_frames_) {
         std::lock_guard lock(checkpointer.mutex_);
         checkpointer.due_ = true;
         checkpointer.wake_.notify_one();

@@ -4,7 +4,8 @@
 // and every writer waiting for its group — would stall for the copy and its fsync. Instead the
 // writer connection's commits report the WAL's size to a `Checkpointer`, which wakes its own
 // thread to run a PASSIVE checkpoint (it never blocks writers or readers) on a connection of
-// its own.
+// its own. Should a burst of writes outrun the thread, the commit that finds the WAL
+// `backlog_factor` times past the threshold checkpoints itself, as SQLite would have.
 #pragma once
 
 #include "sqlite/connection.hpp"
@@ -28,6 +29,8 @@ class Checkpointer {
     Checkpointer& operator=(const Checkpointer&) = delete;
 
   private:
+    static constexpr int backlog_factor = 8;
+
     static int on_commit(void* self, struct sqlite3* db, const char* schema, int frames);
     void run(std::stop_token stop);
 

@@ -15,6 +15,8 @@ namespace {
 
 /// SQLite's own automatic checkpoint threshold, in WAL pages.
 constexpr int checkpoint_frames = 1000;
+/// What the WAL file is truncated to when it is reset (bytes).
+constexpr std::int64_t wal_size_limit = 64 << 20;
 
 void configure(Connection& connection, const herald::sqlite::Options& options) {
     connection.exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout.count()));
@@ -35,6 +37,8 @@ void set_up_writer(Connection& connection, const herald::sqlite::Options& option
     if (journal_mode(connection, "WAL") != "wal")
         throw Error(errc::storage_failure, "",
                     connection.path() + ": cannot switch the journal to WAL mode");
+    // A burst of writes can grow the WAL past the checkpointer; give the space back after it.
+    connection.exec("PRAGMA journal_size_limit = " + std::to_string(wal_size_limit));
     if (options.max_page_count > 0)
         connection.exec("PRAGMA max_page_count = " + std::to_string(options.max_page_count));
     migrate(connection);

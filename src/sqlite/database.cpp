@@ -148,8 +148,8 @@ class SqliteHistoryStore final : public HistoryStore {
         std::string sql = "SELECT body FROM firings WHERE 1";
         if (!q.automation_id.empty())
             sql += " AND automation_id = ?1";
-        if (!q.integration.empty())
-            sql += " AND entity = ?2 AND integration = ?3";
+        if (!q.integration.empty())  // `<> ''` lets SQLite use the partial index
+            sql += " AND entity = ?2 AND integration = ?3 AND integration <> ''";
         if (q.from)
             sql += " AND time >= ?4";
         if (q.until)
@@ -369,7 +369,8 @@ class SqliteOutboxStore final : public OutboxStore {
             case OutboxUpdate::Kind::dead_letter:
                 Query(c,
                       "UPDATE outbox SET attempts = ?2, dead_seq = "
-                      "(SELECT coalesce(max(dead_seq), 0) + 1 FROM outbox) "
+                      "(SELECT coalesce(max(dead_seq), 0) + 1 FROM outbox WHERE dead_seq IS NOT "
+                      "NULL) "
                       "WHERE id = ?1 AND dead_seq IS NULL")
                     ->bind(1, u.delivery_id)
                     .bind(2, std::int64_t{u.attempts})
