@@ -80,7 +80,7 @@ const std::string alias_event =
 
 }  // namespace
 
-TEST_CASE("herald: every command has --help; usage errors exit 2", "[cli]") {
+TEST_CASE("herald: every command has --help, usage errors exit 2", "[cli]") {
     Cli cli;
     for (const char* command : {"automations apply",
                                 "automations export",
