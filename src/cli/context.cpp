@@ -62,6 +62,13 @@ Principal Context::operator_of(std::string_view entity) const {
             .roles = {Role::entity_admin(std::string(entity))}};
 }
 
+void Context::report(const std::string& text, const boost::json::object& result) {
+    if (json)
+        print_json(out, result);
+    else
+        out << text << '\n';
+}
+
 void Context::run_until(const bool& done) {
     io_.restart();
     while (!done && io_.run_one() > 0) {

@@ -33,6 +33,9 @@ class Context {
     /// The operator: an entity admin of `entity`, named by --user.
     Principal operator_of(std::string_view entity) const;
 
+    /// Tells what a command changed: `text` for people, or `result` as one JSON line (--json).
+    void report(const std::string& text, const boost::json::object& result);
+
     /// Runs the dispatcher until no delivery is pending or --wait has passed, then stops it
     /// gracefully. Returns how many deliveries are still pending.
     std::size_t deliver_until_idle();

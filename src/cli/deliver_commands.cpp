@@ -112,12 +112,17 @@ std::vector<Firing> current(Context& c, const std::vector<std::string>& ids) {
 
 void report_delivery(Context& c, const std::vector<std::string>& ids) {
     const std::size_t pending = c.deliver_until_idle();
-    if (!c.json) {
-        print_firings(c, current(c, ids));
-        if (pending > 0)
-            c.out << pending
-                  << " deliveries still pending (retried by the next 'herald deliver')\n";
+    const std::vector<Firing> firings = current(c, ids);
+    if (c.json) {
+        json::array delivered;
+        for (const Firing& f : firings)
+            delivered.push_back(firing_json(f));
+        print_json(c.out, {{"delivered", std::move(delivered)}, {"pending", pending}});
+        return;
     }
+    print_firings(c, firings);
+    if (pending > 0)
+        c.out << pending << " deliveries still pending (retried by the next 'herald deliver')\n";
 }
 
 }  // namespace
@@ -244,11 +249,9 @@ int publish(Context& c) {
             fired.push_back(f.id);
             firings.push_back({{"id", f.id}, {"automation", f.automation_name}});
         }
-        if (c.json)
-            print_json(c.out, {{"event_id", receipt.event_id}, {"firings", std::move(firings)}});
-        else
-            c.out << "published " << receipt.event_id << ": " << receipt.firings.size()
-                  << " firing(s)\n";
+        c.report("published " + receipt.event_id + ": " + std::to_string(receipt.firings.size()) +
+                     " firing(s)",
+                 {{"event_id", receipt.event_id}, {"firings", std::move(firings)}});
         // Scripts (and the crash test) see each receipt as soon as it is durable.
         c.out.flush();
     }
@@ -259,10 +262,7 @@ int publish(Context& c) {
 
 int deliver(Context& c) {
     const std::size_t pending = c.deliver_until_idle();
-    if (c.json)
-        print_json(c.out, {{"pending", pending}});
-    else
-        c.out << pending << " deliveries pending\n";
+    c.report(std::to_string(pending) + " deliveries pending", {{"pending", pending}});
     return 0;
 }
 

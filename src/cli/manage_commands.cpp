@@ -45,8 +45,8 @@ int set_enabled(Context& c, bool enabled) {
     for (const std::string& id : c.args.positionals()) {
         const Automation a = stored_automation(c, id);
         c.engine().automations().set_enabled(c.operator_of(a.scope.entity), id, enabled);
-        if (!c.json)
-            c.out << (enabled ? "enabled  " : "disabled ") << a.name << " (" << id << ")\n";
+        c.report((enabled ? "enabled " : "disabled ") + a.name + " (" + id + ")",
+                 {{"id", id}, {"name", a.name}, {"enabled", enabled}});
     }
     return 0;
 }
@@ -65,27 +65,26 @@ const std::string& secret_name(Context& c) {
     return c.args.positionals().front();
 }
 
+void report_secret(Context& c, const std::string& entity, const char* verb) {
+    c.report(std::string(verb) + " secret " + entity + "/" + secret_name(c),
+             {{"entity", entity}, {"name", secret_name(c)}, {"result", verb}});
+}
+
 }  // namespace
 
 int automations_apply(Context& c) {
     const std::vector<Automation> automations =
         automations_from_json(read_input(c.args.positionals().front(), "file"));
     const std::vector<Automation> stored = c.database().automations().all();
-    json::array results;
     for (const Automation& a : automations) {
         const Principal who = c.operator_of(a.scope.entity);
         const auto old = existing(stored, a);
         const Automation saved = old ? c.engine().automations().update(who, old->id, a)
                                      : c.engine().automations().create(who, a);
         const char* verb = old ? "updated" : "created";
-        if (c.json)
-            results.push_back({{"result", verb}, {"id", saved.id}, {"name", saved.name}});
-        else
-            c.out << verb << ' ' << saved.scope.path() << '/' << saved.name << " (" << saved.id
-                  << ")\n";
+        c.report(verb + (" " + saved.scope.path()) + "/" + saved.name + " (" + saved.id + ")",
+                 {{"result", verb}, {"id", saved.id}, {"name", saved.name}});
     }
-    if (c.json)
-        print_json(c.out, results);
     return 0;
 }
 
@@ -134,8 +133,8 @@ int automations_delete(Context& c) {
     for (const std::string& id : c.args.positionals()) {
         const Automation a = stored_automation(c, id);
         c.engine().automations().remove(c.operator_of(a.scope.entity), id);
-        if (!c.json)
-            c.out << "deleted " << a.name << " (" << id << ")\n";
+        c.report("deleted " + a.name + " (" + id + ")",
+                 {{"id", id}, {"name", a.name}, {"result", "deleted"}});
     }
     return 0;
 }
@@ -143,7 +142,6 @@ int automations_delete(Context& c) {
 int integrations_apply(Context& c) {
     const std::vector<Integration> integrations =
         integrations_from_json(read_input(c.args.positionals().front(), "file"));
-    json::array results;
     for (const Integration& i : integrations) {
         const Principal who = c.operator_of(i.entity());
         const bool exists = c.database().integrations().find(i.entity(), i.name()).has_value();
@@ -152,13 +150,9 @@ int integrations_apply(Context& c) {
         else
             c.engine().integrations().create(who, i);
         const char* verb = exists ? "updated" : "created";
-        if (c.json)
-            results.push_back({{"result", verb}, {"entity", i.entity()}, {"name", i.name()}});
-        else
-            c.out << verb << ' ' << i.entity() << '/' << i.name() << '\n';
+        c.report(verb + (" " + i.entity()) + "/" + i.name(),
+                 {{"result", verb}, {"entity", i.entity()}, {"name", i.name()}});
     }
-    if (c.json)
-        print_json(c.out, results);
     return 0;
 }
 
@@ -192,8 +186,8 @@ int integrations_delete(Context& c) {
     const std::string entity = required_option(c, "entity");
     for (const std::string& name : c.args.positionals()) {
         c.engine().integrations().remove(c.operator_of(entity), entity, name, c.args.flag("force"));
-        if (!c.json)
-            c.out << "deleted " << entity << '/' << name << '\n';
+        c.report("deleted " + entity + "/" + name,
+                 {{"entity", entity}, {"name", name}, {"result", "deleted"}});
     }
     return 0;
 }
@@ -201,8 +195,7 @@ int integrations_delete(Context& c) {
 int secrets_put(Context& c) {
     const std::string entity = required_option(c, "entity");
     c.engine().secrets().put(c.operator_of(entity), entity, secret_name(c), secret_value(c));
-    if (!c.json)
-        c.out << "stored secret " << entity << '/' << secret_name(c) << '\n';
+    report_secret(c, entity, "stored");
     return 0;
 }
 
@@ -211,8 +204,7 @@ int secrets_rotate(Context& c) {
     const auto keep = parse_duration(c.args.value("keep-previous").value_or("0s"), "keep-previous");
     c.engine().secrets().rotate(c.operator_of(entity), entity, secret_name(c), secret_value(c),
                                 std::chrono::duration_cast<std::chrono::seconds>(keep));
-    if (!c.json)
-        c.out << "rotated secret " << entity << '/' << secret_name(c) << '\n';
+    report_secret(c, entity, "rotated");
     return 0;
 }
 
@@ -220,8 +212,7 @@ int secrets_delete(Context& c) {
     const std::string entity = required_option(c, "entity");
     c.engine().secrets().remove(c.operator_of(entity), entity, secret_name(c),
                                 c.args.flag("force"));
-    if (!c.json)
-        c.out << "deleted secret " << entity << '/' << secret_name(c) << '\n';
+    report_secret(c, entity, "deleted");
     return 0;
 }
 
@@ -242,10 +233,8 @@ int secrets_list(Context& c) {
 
 int secrets_rotate_key(Context& c) {
     const std::size_t count = c.database().secrets(sqlite::key_from_environment())->rotate_key();
-    if (c.json)
-        print_json(c.out, {{"reencrypted", count}});
-    else
-        c.out << "re-encrypted " << count << " secret value(s) under the current key\n";
+    c.report("re-encrypted " + std::to_string(count) + " secret value(s) under the current key",
+             {{"reencrypted", count}});
     return 0;
 }
 

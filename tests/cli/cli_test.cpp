@@ -225,9 +225,14 @@ TEST_CASE("herald: automations apply, export round-trip, enable, disable, delete
         ids_again.push_back(a.id);
     CHECK(ids_again == ids);
 
-    const std::string id = round_tripped[0].id;
-    cli.ok({"automations", "disable", id});
-    CHECK(cli.json({"automations", "list"}).as_array()[0].at("enabled") == false);
+    const std::string id =
+        std::find_if(round_tripped.begin(), round_tripped.end(), [](const auto& a) {
+            return a.name == "deploy-production";
+        })->id;
+    CHECK(cli.json({"automations", "disable", id}) ==
+          boost::json::parse(R"({"id": ")" + id +
+                             R"(", "name": "deploy-production", "enabled": false})"));
+    CHECK(cli.ok({"automations", "list", "--entity", "acme"}).out.find("yes") == std::string::npos);
     cli.ok({"automations", "enable", id});
     CHECK(cli.ok({"automations", "list", "--entity", "acme"}).out.find("yes") != std::string::npos);
     cli.ok({"automations", "delete", id});
@@ -254,6 +259,15 @@ TEST_CASE("herald: publish delivers, history shows it, webhook test prints the r
     const ProcessResult published =
         cli.ok({"publish", "--deliver", "--json"}, alias_event + "\n\n" + alias_event + "\n");
     REQUIRE(server.wait_for_requests(2));
+    // --json: one receipt per event, then what was delivered, each a JSON line.
+    std::istringstream lines(published.out);
+    std::vector<boost::json::value> printed;
+    for (std::string line; std::getline(lines, line);)
+        printed.push_back(boost::json::parse(line));
+    REQUIRE(printed.size() == 3);
+    CHECK(printed[0].at("firings").as_array().size() == 1);
+    CHECK(printed[2].at("pending") == 0);
+    CHECK(printed[2].at("delivered").as_array()[1].at("status") == "Finished");
 
     const boost::json::value history = cli.json({"history", "--status", "finished"});
     REQUIRE(history.as_array().size() == 2);

@@ -204,3 +204,26 @@ TEST_CASE("rotation re-encrypts every value under the current key, all or none",
     CHECK(new_store->get("acme", "B")->value.reveal() == "value-B");
     CHECK_THROWS_AS(database->secrets(keys(1)), Error);
 }
+
+TEST_CASE("every write seals with a fresh nonce", "[sqlite][secrets]") {
+    TempDir dir;
+    const auto file = dir / "herald.db";
+    auto database = sqlite::open(file);
+    auto store = database->secrets(keys(1));
+    auto sealed = [&] {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+        sqlite3_stmt* row = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, "SELECT hex(nonce) || hex(ciphertext) FROM secrets", -1,
+                                   &row, nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_step(row) == SQLITE_ROW);
+        std::string text = reinterpret_cast<const char*>(sqlite3_column_text(row, 0));
+        sqlite3_finalize(row);
+        sqlite3_close(db);
+        return text;
+    };
+    store->put("acme", "TOKEN", secret("same value"));
+    const std::string first = sealed();
+    store->put("acme", "TOKEN", secret("same value"));
+    CHECK(sealed() != first);
+}
