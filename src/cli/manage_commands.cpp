@@ -1,5 +1,6 @@
 // Commands that manage automations, integrations and secrets.
 #include "cli/context.hpp"
+#include "util/error_path.hpp"
 
 #include <herald/automation_json.hpp>
 #include <herald/error.hpp>
@@ -76,11 +77,14 @@ int automations_apply(Context& c) {
     const std::vector<Automation> automations =
         automations_from_json(read_input(c.args.positionals().front(), "file"));
     const std::vector<Automation> stored = c.database().automations().all();
-    for (const Automation& a : automations) {
+    for (std::size_t index = 0; index < automations.size(); ++index) {
+        const Automation& a = automations[index];
         const Principal who = c.operator_of(a.scope.entity);
         const auto old = existing(stored, a);
-        const Automation saved = old ? c.engine().automations().update(who, old->id, a)
-                                     : c.engine().automations().create(who, a);
+        const Automation saved = detail::within_element(index, [&] {
+            return old ? c.engine().automations().update(who, old->id, a)
+                       : c.engine().automations().create(who, a);
+        });
         const char* verb = old ? "updated" : "created";
         c.report(verb + (" " + saved.scope.path()) + "/" + saved.name + " (" + saved.id + ")",
                  {{"result", verb}, {"id", saved.id}, {"name", saved.name}});
@@ -142,13 +146,14 @@ int automations_delete(Context& c) {
 int integrations_apply(Context& c) {
     const std::vector<Integration> integrations =
         integrations_from_json(read_input(c.args.positionals().front(), "file"));
-    for (const Integration& i : integrations) {
+    for (std::size_t index = 0; index < integrations.size(); ++index) {
+        const Integration& i = integrations[index];
         const Principal who = c.operator_of(i.entity());
         const bool exists = c.database().integrations().find(i.entity(), i.name()).has_value();
-        if (exists)
-            c.engine().integrations().update(who, i);
-        else
-            c.engine().integrations().create(who, i);
+        detail::within_element(index, [&] {
+            return exists ? c.engine().integrations().update(who, i)
+                          : c.engine().integrations().create(who, i);
+        });
         const char* verb = exists ? "updated" : "created";
         c.report(verb + (" " + i.entity()) + "/" + i.name(),
                  {{"result", verb}, {"entity", i.entity()}, {"name", i.name()}});

@@ -187,6 +187,7 @@ TEST_CASE("herald: integrations apply, list, delete", "[cli]") {
          cli.file("bad.json", R"({"type": "WEBHOOK", "entity": "acme", "name": "x",)"
                               R"( "url": "https://a.example.com", "signing_secret": "NOPE"})")});
     CHECK(unknown_secret.exit_code == 1);
+    CHECK(unknown_secret.err.find("[0].") != std::string::npos);
     CHECK(unknown_secret.err.find("NOPE") != std::string::npos);
 
     cli.ok({"integrations", "delete", "--entity", "acme", "alerts"});
