@@ -139,23 +139,58 @@ double percentile(std::vector<double>& values, double p) {
     return values[at];
 }
 
+/// An engine with one signed-webhook automation delivering to a `Sink`, its io_context run by a
+/// thread of its own once `start` is called.
+class Rig {
+  public:
+    explicit Rig(std::size_t connections) {
+        herald::EngineConfig config;
+        config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.0/8"};
+        config.dispatch.http.max_in_flight_per_endpoint = connections;
+        config.resolver = std::make_shared<herald::StaticResolver>(
+            io_.get_executor(),
+            herald::StaticResolver::Table{{"sink.test", {asio::ip::make_address("127.0.0.1")}}});
+        engine_ = std::make_unique<herald::Engine>(io_.get_executor(), config);
+        add_webhook_automation(*engine_,
+                               "http://sink.test:" + std::to_string(sink_.port()) + "/hook");
+    }
+    ~Rig() {
+        bool stopped = false;
+        engine_->dispatcher().async_stop(1s, [&](boost::system::error_code) { stopped = true; });
+        if (!runner_.joinable())
+            start();
+        while (!stopped)
+            std::this_thread::sleep_for(1ms);
+        work_.reset();
+        io_.stop();
+        runner_.join();
+    }
+
+    herald::Engine& engine() { return *engine_; }
+    const Sink& sink() const { return sink_; }
+    void start() {
+        runner_ = std::thread([this] { io_.run(); });
+    }
+    void wait_for_receipts(std::size_t count) const {
+        while (sink_.count() < count)
+            std::this_thread::sleep_for(1ms);
+    }
+
+  private:
+    Sink sink_;
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+    std::unique_ptr<herald::Engine> engine_;
+    std::thread runner_;
+};
+
 // Publishes `rate` events per second for 5 s; each fires one signed webhook to the sink.
 void BM_PublishToReceipt(benchmark::State& state) {
     const auto rate = state.range(0);
     const auto total = static_cast<std::size_t>(rate * 5);
     for (auto _ : state) {
-        Sink sink;
-        asio::io_context io;
-        herald::EngineConfig config;
-        config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.0/8"};
-        config.resolver = std::make_shared<herald::StaticResolver>(
-            io.get_executor(),
-            herald::StaticResolver::Table{{"sink.test", {asio::ip::make_address("127.0.0.1")}}});
-        herald::Engine engine{io.get_executor(), config};
-        add_webhook_automation(engine, "http://sink.test:" + std::to_string(sink.port()) + "/hook");
-        auto work = asio::make_work_guard(io);
-        std::thread runner([&] { io.run(); });
-
+        Rig rig{8};
+        rig.start();
         std::unordered_map<std::string, SteadyTime> published;
         published.reserve(total);
         const auto interval = std::chrono::nanoseconds{1'000'000'000 / rate};
@@ -163,23 +198,14 @@ void BM_PublishToReceipt(benchmark::State& state) {
         for (std::size_t i = 0; i < total; ++i) {
             std::this_thread::sleep_until(next);
             const auto before = std::chrono::steady_clock::now();
-            auto receipt = engine.publish(alias_event());
+            auto receipt = rig.engine().publish(alias_event());
             published.emplace(std::move(receipt.firings.front().id), before);
             next += interval;
         }
-        while (sink.count() < total)
-            std::this_thread::sleep_for(1ms);
-
-        bool stopped = false;
-        engine.dispatcher().async_stop(1s, [&](boost::system::error_code) { stopped = true; });
-        while (!stopped)
-            std::this_thread::sleep_for(1ms);
-        work.reset();
-        io.stop();
-        runner.join();
+        rig.wait_for_receipts(total);
 
         std::vector<double> micros;
-        for (const auto& [id, arrived] : sink.arrivals())
+        for (const auto& [id, arrived] : rig.sink().arrivals())
             micros.push_back(
                 std::chrono::duration<double, std::micro>(arrived - published.at(id)).count());
         state.counters["p50_us"] = percentile(micros, 0.50);
@@ -197,36 +223,19 @@ BENCHMARK(BM_PublishToReceipt)
     ->Unit(benchmark::kMillisecond);
 
 // Throughput: 20,000 events published at once (outbox full), carried out as fast as the
-// dispatcher can; deliveries per second from the first publish to the last receipt.
+// dispatcher can over `state.range(0)` connections; deliveries per second from the first
+// publish to the last receipt.
 void BM_DispatchThroughput(benchmark::State& state) {
     constexpr std::size_t total = 20'000;
     for (auto _ : state) {
-        Sink sink;
-        asio::io_context io;
-        herald::EngineConfig config;
-        config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.0/8"};
-        config.dispatch.http.max_in_flight_per_endpoint = static_cast<std::size_t>(state.range(0));
-        config.resolver = std::make_shared<herald::StaticResolver>(
-            io.get_executor(),
-            herald::StaticResolver::Table{{"sink.test", {asio::ip::make_address("127.0.0.1")}}});
-        herald::Engine engine{io.get_executor(), config};
-        add_webhook_automation(engine, "http://sink.test:" + std::to_string(sink.port()) + "/hook");
+        Rig rig{static_cast<std::size_t>(state.range(0))};
         const auto started = std::chrono::steady_clock::now();
         for (std::size_t i = 0; i < total; ++i)
-            engine.publish(alias_event());
-        auto work = asio::make_work_guard(io);
-        std::thread runner([&] { io.run(); });
-        while (sink.count() < total)
-            std::this_thread::sleep_for(1ms);
+            rig.engine().publish(alias_event());
+        rig.start();
+        rig.wait_for_receipts(total);
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        bool stopped = false;
-        engine.dispatcher().async_stop(1s, [&](boost::system::error_code) { stopped = true; });
-        while (!stopped)
-            std::this_thread::sleep_for(1ms);
-        work.reset();
-        io.stop();
-        runner.join();
         state.counters["deliveries_per_s"] = static_cast<double>(total) / seconds;
     }
 }
