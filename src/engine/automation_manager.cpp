@@ -46,6 +46,16 @@ void stamp_new(Automation& automation, const Principal& who, Timestamp now) {
     automation.created_at = automation.updated_at = now;
 }
 
+/// Stores `automation` in place of `old` (same id), stamped now; the index and the run trigger
+/// state follow: any change resets the automation's windows and cooldowns.
+void replace(detail::EngineState& state, const Automation& old, Automation& automation) {
+    automation.updated_at = state.clock->now();
+    state.storage->automations().update(automation);
+    state.forget(old);
+    state.remember(std::make_shared<const Automation>(automation));
+    state.evaluator.forget_automation(automation.id);
+}
+
 }  // namespace
 
 Automation AutomationManager::create(const Principal& who, Automation automation) {
@@ -108,11 +118,7 @@ Automation AutomationManager::update(const Principal& who, std::string_view id,
     automation.id = old->id;
     automation.creator = old->creator;
     automation.created_at = old->created_at;
-    automation.updated_at = state_.clock->now();
-    state_.storage->automations().update(automation);
-    state_.forget(*old);
-    state_.remember(std::make_shared<const Automation>(automation));
-    state_.evaluator.forget_automation(automation.id);
+    replace(state_, *old, automation);
     return automation;
 }
 
@@ -149,11 +155,7 @@ Automation AutomationManager::set_enabled(const Principal& who, std::string_view
     authorize(state_, who, Permission::manage_automations, old->scope);
     Automation automation = *old;
     automation.enabled = enabled;
-    automation.updated_at = state_.clock->now();
-    state_.storage->automations().update(automation);
-    state_.forget(*old);
-    state_.remember(std::make_shared<const Automation>(automation));
-    state_.evaluator.forget_automation(automation.id);
+    replace(state_, *old, automation);
     return automation;
 }
 
