@@ -248,6 +248,11 @@ std::string tls_failure_text(Connection::Secure& stream, const error_code& ec) {
     return ec.message();
 }
 
+// 1xx answers other than 101 Switching Protocols are interim: the final response follows.
+bool is_interim(unsigned status) {
+    return status >= 100 && status < 200 && status != 101;
+}
+
 // RFC 9110 token characters, what a header name may consist of.
 bool is_token(std::string_view text) {
     static constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
@@ -402,11 +407,17 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
             co_return failure(delivery_errc::ssrf_refused, std::move(host.refusal));
 
         const auto endpoint = endpoint_for(target->key);
-        if (!endpoint->slots.try_acquire() && !co_await endpoint->slots.wait(op))
-            co_return Outcome{.ec = asio::error::operation_aborted};
+        if (!endpoint->slots.try_acquire()) {
+            const bool granted = co_await endpoint->slots.wait(op);
+            if (!granted)
+                co_return Outcome{.ec = asio::error::operation_aborted};
+        }
         SlotGuard endpoint_slot{endpoint->slots};
-        if (!total_slots_.try_acquire() && !co_await total_slots_.wait(op))
-            co_return Outcome{.ec = asio::error::operation_aborted};
+        if (!total_slots_.try_acquire()) {
+            const bool granted = co_await total_slots_.wait(op);
+            if (!granted)
+                co_return Outcome{.ec = asio::error::operation_aborted};
+        }
         SlotGuard total_slot{total_slots_};
 
         const auto started = SteadyClock::now();
@@ -645,50 +656,56 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
                 co_return write_ec;
         }
 
-        http::response_parser<http::buffer_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(config_.max_response_header));
-        parser.body_limit(boost::none);
-        std::array<char, read_chunk_size> chunk;
         auto& buffer = connection.buffer;
         received_any = buffer.size() > 0;
-        bool header_copied = false;
+        std::array<char, read_chunk_size> chunk;
+        // Interim answers (1xx, e.g. 103 Early Hints) come before the real one and are skipped.
         for (;;) {
-            parser.get().body().data = chunk.data();
-            parser.get().body().size = chunk.size();
-            error_code ec = http::error::need_more;
-            std::size_t used = 0;
-            if (buffer.size() > 0) {
-                used = parser.put(buffer.data(), ec);
-                buffer.consume(used);
+            http::response_parser<http::buffer_body> parser;
+            parser.header_limit(static_cast<std::uint32_t>(config_.max_response_header));
+            parser.body_limit(boost::none);
+            bool header_copied = false;
+            for (;;) {
+                parser.get().body().data = chunk.data();
+                parser.get().body().size = chunk.size();
+                error_code ec = http::error::need_more;
+                std::size_t used = 0;
+                if (buffer.size() > 0) {
+                    used = parser.put(buffer.data(), ec);
+                    buffer.consume(used);
+                }
+                if (!header_copied && parser.is_header_done()) {
+                    copy_header(parser.get(), response);
+                    header_copied = true;
+                }
+                const std::size_t got = chunk.size() - parser.get().body().size;
+                const std::size_t room = config_.max_response_body - response.body.size();
+                response.body.append(chunk.data(), std::min(got, room));
+                if (got > room) {
+                    response.truncated = true;
+                    break;
+                }
+                if (parser.is_done())
+                    break;
+                if (ec == http::error::need_buffer || (!ec && used > 0))
+                    continue;
+                if (ec && ec != http::error::need_more)
+                    co_return ec;
+                auto [read_ec, n] =
+                    co_await stream.async_read_some(buffer.prepare(read_chunk_size), use_tuple);
+                buffer.commit(n);
+                received_any = received_any || n > 0;
+                if (read_ec == asio::error::eof && received_any)
+                    parser.put_eof(read_ec);  // a body delimited by the end of the connection
+                if (read_ec)
+                    co_return read_ec;
             }
-            if (!header_copied && parser.is_header_done()) {
-                copy_header(parser.get(), response);
-                header_copied = true;
+            if (!is_interim(response.status)) {
+                keep_alive = !response.truncated && parser.keep_alive() && response.status != 101;
+                co_return error_code{};
             }
-            const std::size_t got = chunk.size() - parser.get().body().size;
-            const std::size_t room = config_.max_response_body - response.body.size();
-            response.body.append(chunk.data(), std::min(got, room));
-            if (got > room) {
-                response.truncated = true;
-                break;
-            }
-            if (parser.is_done())
-                break;
-            if (ec == http::error::need_buffer || (!ec && used > 0))
-                continue;
-            if (ec && ec != http::error::need_more)
-                co_return ec;
-            auto [read_ec, n] =
-                co_await stream.async_read_some(buffer.prepare(read_chunk_size), use_tuple);
-            buffer.commit(n);
-            received_any = received_any || n > 0;
-            if (read_ec == asio::error::eof && received_any)
-                parser.put_eof(read_ec);  // a body delimited by the end of the connection
-            if (read_ec)
-                co_return read_ec;
+            response = HttpResponse{};
         }
-        keep_alive = !response.truncated && parser.keep_alive();
-        co_return error_code{};
     }
 
     static void copy_header(const http::response_parser<http::buffer_body>::value_type& received,

@@ -137,6 +137,19 @@ TEST_CASE("error statuses are responses, not failures", "[live]") {
     }
 }
 
+TEST_CASE("an interim 103 answer is skipped for the final response", "[live]") {
+    TestServer server{{.fault = Fault::early_hints}};
+    Harness harness;
+    for (int i = 0; i < 2; ++i) {  // the connection stays in step for the next request
+        const auto result = harness.send(post(server.url()));
+        REQUIRE_FALSE(result.ec);
+        CHECK(result.response.status == 200);
+        CHECK(result.response.body == "ok");
+        CHECK_FALSE(result.response.header("Link"));
+    }
+    CHECK(server.connections_accepted() == 1);
+}
+
 TEST_CASE("a redirect is returned as it is, never followed", "[live]") {
     TestServer server{{.fault = Fault::redirect}};
     Harness harness;

@@ -240,6 +240,16 @@ class TestServer::Impl {
             case Fault::trickle:
                 co_await trickle(stream);
                 co_return false;
+            case Fault::early_hints: {
+                static constexpr std::string_view hints =
+                    "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
+                auto [ec, ignored] =
+                    co_await asio::async_write(stream, asio::buffer(hints), use_tuple);
+                if (ec)
+                    co_return false;
+                co_return co_await send(stream,
+                                        simple_response(http::status::ok, "ok", keep_alive));
+            }
             case Fault::ok_then_close:
                 co_await send(stream, simple_response(http::status::ok, "ok", true));
                 co_return false;

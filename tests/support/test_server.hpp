@@ -36,6 +36,7 @@ enum class Fault {
     huge_body,          ///< 200 with a 10 MB body
     trickle,            ///< 200 with a 200-byte body sent one byte every 50 ms (10 s in all)
     ok_then_close,      ///< 200 that promises keep-alive, then closes the connection
+    early_hints,        ///< an interim 103 Early Hints, then 200 "ok"
 };
 
 /// A request as the server received it.
