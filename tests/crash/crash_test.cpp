@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -53,11 +54,11 @@ struct Harness {
             out.emplace(std::string(f.at("event").at("id").as_string()), f.as_object());
         return out;
     }
-    // The events the history does not hold yet, one JSON line each.
-    std::string unpublished() {
+    // The first `released` events that the history does not hold yet, one JSON line each.
+    std::string unpublished(int released = event_count) {
         const auto recorded = history();
         std::string lines;
-        for (int i = 0; i < event_count; ++i) {
+        for (int i = 0; i < std::min(released, event_count); ++i) {
             const std::string id = "event-" + std::to_string(i);
             if (!recorded.contains(id))
                 lines += R"({"type": "TAG_ADDED", "id": ")" + id +
@@ -87,18 +88,25 @@ TEST_CASE("SIGKILL at random points loses no delivery and duplicates none", "[cr
               "action": {"type": "WEBHOOK", "integration": "receiver",
                          "payload": {"version": "${artifact_version_string}"}}})");
 
+    // Events are released a few more per kill, so that publishing and delivering go on across
+    // all the kills; a kill counts when it lands on a running process (one that finished first
+    // exited 0).
     std::mt19937 random(std::random_device{}());
-    std::uniform_int_distribution<int> delay_ms(5, 250);
+    std::uniform_int_distribution<int> delay_ms(5, 300);
+    constexpr int per_round = event_count / kill_count + 1;
     int kills = 0;
-    for (; kills < kill_count; ++kills) {
-        herald::test::ChildProcess child(h.command({"publish", "--deliver"}), h.unpublished(),
-                                         h.dir.path());
+    int rounds = 0;
+    for (; kills < kill_count && rounds < 10 * kill_count; ++rounds) {
+        herald::test::ChildProcess child(h.command({"publish", "--deliver"}),
+                                         h.unpublished((kills + 1) * per_round), h.dir.path());
         std::this_thread::sleep_for(std::chrono::milliseconds{delay_ms(random)});
         child.kill_hard();
         const auto ended = child.wait();
         INFO(ended.err);
         REQUIRE((ended.signal == SIGKILL || ended.exit_code == 0));
+        kills += ended.signal == SIGKILL;
     }
+    REQUIRE(kills >= kill_count);
     // The last run is left to finish: the rest is published and everything delivered.
     h.run({"publish", "--deliver", "--wait", "30s"}, h.unpublished());
 
@@ -128,7 +136,7 @@ TEST_CASE("SIGKILL at random points loses no delivery and duplicates none", "[cr
     }
     const auto seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::cout << "crash test: " << kills << " SIGKILLs, " << event_count << " events, "
-              << receiver.requests().size() << " requests received (" << duplicates
+    std::cout << "crash test: " << kills << " SIGKILLs in " << rounds << " runs, " << event_count
+              << " events, " << receiver.requests().size() << " requests received (" << duplicates
               << " repeated deliveries, same ids), " << seconds << " s\n";
 }
