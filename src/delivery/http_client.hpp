@@ -90,7 +90,8 @@ class HttpClient {
 
     /// Sends `request`; completes with `void(error_code, HttpResponse)`. Any HTTP status,
     /// including 3xx/4xx/5xx, is success at this level (ec == {}); ec is a `delivery_errc` or
-    /// `operation_aborted` when no complete response header arrived.
+    /// `operation_aborted` when no complete response arrived (a body cut at the bound is complete:
+    /// `truncated` is set). Interim 1xx answers are skipped.
     template <class CompletionToken>
     auto async_send(HttpRequest request, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, Signature>(
