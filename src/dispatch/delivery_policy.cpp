@@ -20,7 +20,9 @@ Verdict classify_status(unsigned status) noexcept {
 }
 
 Verdict classify_error(boost::system::error_code ec) noexcept {
-    if (ec == delivery_errc::ssrf_refused || ec == delivery_errc::bad_url)
+    // A request that can never be sent as it is fails at once: sending it again changes nothing.
+    if (ec == delivery_errc::ssrf_refused || ec == delivery_errc::bad_url ||
+        ec == delivery_errc::bad_request)
         return Verdict::fail;
     return Verdict::retry;
 }

@@ -39,6 +39,7 @@ TEST_CASE("network errors retry, refused destinations fail", "[dispatch]") {
     using herald::detail::classify_error;
     CHECK(classify_error(delivery_errc::ssrf_refused) == Verdict::fail);
     CHECK(classify_error(delivery_errc::bad_url) == Verdict::fail);
+    CHECK(classify_error(delivery_errc::bad_request) == Verdict::fail);
     CHECK(classify_error(delivery_errc::timeout) == Verdict::retry);
     CHECK(classify_error(delivery_errc::connection_reset) == Verdict::retry);
     CHECK(classify_error(delivery_errc::connect_failed) == Verdict::retry);
