@@ -172,6 +172,16 @@ TEST_CASE("record_firings writes history and outbox together, all or none", "[st
     CHECK(storage->history().find("2"));
     CHECK(storage->outbox().pending_count() == 1);
 
+    // The dispatcher's history updates do not change the delivery's firing.
+    const herald::FiringUpdate tried{.firing_id = "1",
+                                     .status = herald::FiringStatus::failed,
+                                     .attempt = herald::DeliveryAttempt{.number = 1},
+                                     .payload = "{}"};
+    storage->history().update({&tried, 1});
+    const auto claimed = storage->outbox().claim(t0, 1, t0 + 1min);
+    REQUIRE(claimed.size() == 1);
+    CHECK(claimed[0] == d);
+
     const herald::Firing more[] = {firing("3", "a", "deploy", t0)};
     CHECK_THROWS_AS(storage->record_firings(more, {&d, 1}), herald::Error);  // "1" is queued
     CHECK(storage->outbox().pending_count() == 1);
