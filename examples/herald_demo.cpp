@@ -280,9 +280,9 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
         for (std::size_t i = 0; i < row.size(); ++i)
             widths[i] = std::max(widths[i], row[i].size());
     for (const auto& row : rows) {
-        for (std::size_t i = 0; i < row.size(); ++i)
+        for (std::size_t i = 0; i + 1 < row.size(); ++i)
             std::cout << std::left << std::setw(static_cast<int>(widths[i] + 2)) << row[i];
-        std::cout << '\n';
+        std::cout << row.back() << '\n';
     }
 }
 
@@ -323,10 +323,11 @@ int main() {
     for (auto& [what, event] : script()) {
         const herald::PublishReceipt receipt = engine.publish(std::move(event));
         fired += receipt.firings.size();
-        std::cout << "  " << std::left << std::setw(46) << what;
+        std::string line = "  " + what;
         for (const herald::Firing& f : receipt.firings)
-            std::cout << " -> " << f.automation_name;
-        std::cout << '\n';
+            line += std::string(std::max<std::size_t>(48 - line.size(), 1), ' ') + "-> " +
+                    f.automation_name;
+        std::cout << line << '\n';
     }
     std::vector<Receiver*> receivers{&github, &deploy, &slack};
     deliver(io, engine, *db, receivers, fired);

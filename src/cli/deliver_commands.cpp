@@ -7,7 +7,8 @@
 #include <boost/json/array.hpp>
 
 #include <algorithm>
-#include <sstream>
+#include <fstream>
+#include <iostream>
 
 namespace herald::cli {
 namespace json = boost::json;
@@ -227,7 +228,14 @@ int replay(Context& c) {
 
 int publish(Context& c) {
     const std::string path = c.args.positionals().empty() ? "-" : c.args.positionals().front();
-    std::istringstream lines(read_input(path, "file"));
+    // Lines are published as they arrive, so a host may stream events through a pipe.
+    std::ifstream file;
+    if (path != "-") {
+        file.open(path);
+        if (!file)
+            throw Error(errc::invalid_argument, "file", "cannot read '" + path + "'");
+    }
+    std::istream& lines = path == "-" ? std::cin : file;
     std::vector<std::string> fired;
     std::size_t line_number = 0;
     for (std::string line; std::getline(lines, line);) {
