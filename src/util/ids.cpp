@@ -1,5 +1,6 @@
 #include "util/ids.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -12,10 +13,13 @@ std::string new_uuid() {
         std::seed_seq seq{rd(), rd(), rd(), rd()};
         return std::mt19937_64{seq};
     }()};
-    std::uint64_t hi = rng();
-    std::uint64_t lo = rng();
-    hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    const std::uint64_t random = rng();
+    const std::uint64_t hi = (static_cast<std::uint64_t>(ms) << 16) | 0x7000 |  // version 7
+                             (random & 0x0fff);
+    const std::uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant
     char buf[37];
     std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
                   static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
