@@ -3,6 +3,7 @@
 #include <herald/error.hpp>
 #include <herald/sqlite/key_provider.hpp>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -37,7 +38,12 @@ DispatcherConfig dispatcher_config(const Arguments& args) {
 
 Context::Context(const Arguments& a, std::ostream& o) : args(a), out(o), json(a.flag("json")) {}
 
-Context::~Context() = default;
+Context::~Context() {
+    if (runner_.joinable()) {
+        io_.stop();
+        runner_.join();
+    }
+}
 
 sqlite::Database& Context::database() {
     if (!database_)
@@ -75,6 +81,12 @@ void Context::run_until(const bool& done) {
     }
 }
 
+void Context::start_delivering() {
+    engine();
+    work_.emplace(io_.get_executor());
+    runner_ = std::thread([this] { io_.run(); });
+}
+
 std::size_t Context::deliver_until_idle() {
     Engine& e = engine();
     const auto wait = parse_duration(args.value("wait").value_or("30s"), "wait");
@@ -84,16 +96,25 @@ std::size_t Context::deliver_until_idle() {
     bool stopped = false;
     std::function<void()> check = [&] {
         if (outbox.pending_count() == 0 || std::chrono::steady_clock::now() >= deadline) {
-            e.dispatcher().async_stop(std::chrono::seconds{5},
-                                      [&](boost::system::error_code) { stopped = true; });
+            e.dispatcher().async_stop(std::chrono::seconds{5}, [&](boost::system::error_code) {
+                stopped = true;
+                io_.stop();  // idle keep-alive connections are no reason to stay
+            });
             return;
         }
         timer.expires_after(std::chrono::milliseconds{20});
         timer.async_wait([&](boost::system::error_code) { check(); });
     };
-    e.dispatcher().wake();
-    check();
-    run_until(stopped);
+    boost::asio::post(io_, [&] {
+        e.dispatcher().wake();
+        check();
+    });
+    if (runner_.joinable()) {
+        work_.reset();
+        runner_.join();
+    } else {
+        run_until(stopped);
+    }
     return outbox.pending_count();
 }
 

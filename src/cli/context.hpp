@@ -7,13 +7,16 @@
 #include <herald/engine.hpp>
 #include <herald/sqlite/database.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/value.hpp>
 
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace herald::cli {
@@ -36,8 +39,11 @@ class Context {
     /// Tells what a command changed: `text` for people, or `result` as one JSON line (--json).
     void report(const std::string& text, const boost::json::object& result);
 
-    /// Runs the dispatcher until no delivery is pending or --wait has passed, then stops it
-    /// gracefully. Returns how many deliveries are still pending.
+    /// Starts the dispatcher on a thread of its own, so it delivers while this thread publishes.
+    void start_delivering();
+    /// Runs the dispatcher (or lets the one `start_delivering` started run) until no delivery is
+    /// pending or --wait has passed, then stops it gracefully. Returns how many deliveries are
+    /// still pending.
     std::size_t deliver_until_idle();
     /// Runs the io_context until `done` is set by a handler.
     void run_until(const bool& done);
@@ -46,6 +52,8 @@ class Context {
     std::shared_ptr<sqlite::Database> database_;
     boost::asio::io_context io_;
     std::unique_ptr<Engine> engine_;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+    std::thread runner_;  ///< runs io_ while the main thread publishes
 };
 
 /// The value of option `name` or a UsageError saying it is required.

@@ -236,6 +236,8 @@ int publish(Context& c) {
             throw Error(errc::invalid_argument, "file", "cannot read '" + path + "'");
     }
     std::istream& lines = path == "-" ? std::cin : file;
+    if (c.args.flag("deliver"))
+        c.start_delivering();
     std::vector<std::string> fired;
     std::size_t line_number = 0;
     for (std::string line; std::getline(lines, line);) {

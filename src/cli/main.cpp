@@ -125,7 +125,8 @@ const std::vector<Entry>& entries() {
         {{"publish", "[FILE]", 0, 1,
           "Publishes events, one JSON object per line in the event JSON format, from FILE or\n"
           "standard input. Each event's firings are durable when its line is printed.",
-          with_help({{"deliver", "", "then deliver what fired until idle (see --wait)"}})},
+          with_help({{"deliver", "",
+                      "deliver what fires while publishing, then until idle (see --wait)"}})},
          publish},
         {{"deliver", "", 0, 0,
           "Delivers what the outbox holds until nothing is pending or --wait has passed.",

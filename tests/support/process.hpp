@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
@@ -30,18 +31,43 @@ struct ProcessResult {
 /// A running child. The destructor kills (SIGKILL) and reaps it if it still runs.
 class ChildProcess {
   public:
+    /// How the child's standard input ends.
+    enum class Input {
+        file,       ///< `input`, then end of file
+        held_open,  ///< `input` through a pipe that stays open: the child waits for more
+    };
+
     /// Starts `argv` with `input` on its standard input; `dir` holds the capture files.
+    /// `held_open` input must fit in a pipe's buffer (64 KiB on Linux).
     ChildProcess(const std::vector<std::string>& argv, const std::string& input,
-                 const std::filesystem::path& dir)
+                 const std::filesystem::path& dir, Input mode = Input::file)
         : in_(dir / "stdin"), out_(dir / "stdout"), err_(dir / "stderr") {
         std::ofstream(in_, std::ios::trunc) << input;
+        int pipe_fds[2] = {-1, -1};
+        if (mode == Input::held_open && ::pipe(pipe_fds) != 0)
+            throw std::runtime_error("pipe failed");
         pid_ = ::fork();
         if (pid_ < 0)
             throw std::runtime_error("fork failed");
-        if (pid_ == 0)
-            exec_child(argv);
+        if (pid_ == 0) {
+            if (mode == Input::held_open) {
+                ::dup2(pipe_fds[0], STDIN_FILENO);
+                ::close(pipe_fds[0]);
+                ::close(pipe_fds[1]);
+            }
+            exec_child(argv, mode == Input::file);
+        }
+        if (mode == Input::held_open) {
+            ::close(pipe_fds[0]);
+            stdin_pipe_ = pipe_fds[1];
+            if (::write(stdin_pipe_, input.data(), input.size()) !=
+                static_cast<ssize_t>(input.size()))
+                throw std::runtime_error("writing the child's input failed");
+        }
     }
     ~ChildProcess() {
+        if (stdin_pipe_ >= 0)
+            ::close(stdin_pipe_);
         if (pid_ > 0) {
             ::kill(pid_, SIGKILL);
             int status = 0;
@@ -55,6 +81,8 @@ class ChildProcess {
 
     /// Waits for the child to end and returns what it did.
     ProcessResult wait() {
+        if (stdin_pipe_ >= 0)
+            ::close(std::exchange(stdin_pipe_, -1));
         int status = 0;
         ::waitpid(pid_, &status, 0);
         pid_ = -1;
@@ -74,8 +102,9 @@ class ChildProcess {
         return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     }
 
-    [[noreturn]] void exec_child(const std::vector<std::string>& argv) {
-        redirect(in_, O_RDONLY, STDIN_FILENO);
+    [[noreturn]] void exec_child(const std::vector<std::string>& argv, bool input_from_file) {
+        if (input_from_file)
+            redirect(in_, O_RDONLY, STDIN_FILENO);
         redirect(out_, O_WRONLY | O_CREAT | O_TRUNC, STDOUT_FILENO);
         redirect(err_, O_WRONLY | O_CREAT | O_TRUNC, STDERR_FILENO);
         std::vector<char*> args;
@@ -95,6 +124,7 @@ class ChildProcess {
 
     std::filesystem::path in_, out_, err_;
     pid_t pid_ = -1;
+    int stdin_pipe_ = -1;
 };
 
 /// Runs `argv` to completion.
