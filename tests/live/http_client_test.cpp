@@ -89,7 +89,7 @@ std::uint16_t unused_port() {
     return acceptor.local_endpoint().port();
 }
 
-TEST_CASE("a 200 response arrives with status, headers and body; the request is as sent",
+TEST_CASE("a 200 response arrives with status, headers and body, the request is as sent",
           "[live]") {
     TestServer server;
     Harness harness;

@@ -68,7 +68,7 @@ TEST_CASE("a metric firing carries the observation and the condition as its reas
     CHECK(f.engine->history().by_automation(a.id).front().metric == firing.metric);
 }
 
-TEST_CASE("run state firings go through the cooldown; their reason names the state", "[metrics]") {
+TEST_CASE("run state firings go through the cooldown, their reason names the state", "[metrics]") {
     Fixture f;
     f.add({.name = "failed",
            .scope = Scope::for_project("acme", "mnist"),
@@ -97,7 +97,7 @@ TEST_CASE("an automation created mid-run sees only values logged after it exists
     CHECK(fired[0].metric->metric_values == std::vector<double>{0});
 }
 
-TEST_CASE("updating an automation resets its state; deleting it drops it", "[metrics]") {
+TEST_CASE("updating an automation resets its state, deleting it drops it", "[metrics]") {
     Fixture f;
     const Automation a = f.add(loss_rule("rule", 1, 3));
     REQUIRE(f.log(0).size() == 1);

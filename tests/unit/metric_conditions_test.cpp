@@ -267,7 +267,7 @@ TEST_CASE("z-score compares the latest value with the window before it", "[metri
     CHECK(c.observe().metric_values == std::vector<double>{2, 3, 4.5, 100});
 }
 
-TEST_CASE("z-score: at least 2 prior values; directions", "[metrics]") {
+TEST_CASE("z-score: at least 2 prior values, directions", "[metrics]") {
     const auto z_fires = [](ZScoreDirection direction, double latest) {
         const trigger::MetricZScore s{
             .metric = "m", .window = 4, .direction = direction, .threshold = 3};

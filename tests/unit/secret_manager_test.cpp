@@ -102,7 +102,7 @@ TEST_CASE("rotation replaces the value and may keep the previous one for signing
           }).field() == "keep_previous");
 }
 
-TEST_CASE("a referenced secret is deleted only with force; the error lists the referrers",
+TEST_CASE("a referenced secret is deleted only with force, the error lists the referrers",
           "[secrets]") {
     Engine engine;
     engine.secrets().put(admin, "acme", "GH_TOKEN", "t");
