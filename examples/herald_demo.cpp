@@ -344,7 +344,9 @@ int main() {
         all_verified = all_verified && f.status == herald::FiringStatus::finished &&
                        verdict.find("INVALID") == std::string::npos &&
                        verdict.find("NOT") == std::string::npos;
-        rows.push_back({f.automation_name, f.id.substr(0, 8), f.integration,
+        // Delivery ids are time-ordered UUIDs: their leading digits are the time, the tail tells
+        // them apart.
+        rows.push_back({f.automation_name, f.id.substr(f.id.size() - 8), f.integration,
                         std::string(to_string(f.status)), std::to_string(f.attempts.size()),
                         f.attempts.empty() ? "-" : std::to_string(f.attempts.back().status_code),
                         verdict});
