@@ -8,8 +8,8 @@
 //     std::string line = herald::to_json(e);   // event_from_json(line) == e
 //
 // The README ("Event JSON format") documents every field. Unknown keys, wrong types and
-// missing fields throw herald::Error naming the field ("version.index", "metrics.loss") and the
-// reason.
+// missing fields throw herald::Error naming the field ("version.index", "metrics[1].value") and
+// the reason. It is also how herald stores the events of its firings.
 #pragma once
 
 #include <herald/event.hpp>
@@ -25,6 +25,8 @@ Event event_from_json(std::string_view text);
 Event event_from_json(const boost::json::value& value);
 
 boost::json::value to_json_value(const Event& event);
+/// The same document, allocated from `storage` (say, a `boost::json::monotonic_resource`).
+boost::json::value to_json_value(const Event& event, boost::json::storage_ptr storage);
 std::string to_json(const Event& event);
 
 /// The `type` of an event kind in the JSON format: "ARTIFACT_CREATED", "ALIAS_ADDED", ...

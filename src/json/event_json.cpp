@@ -7,6 +7,9 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -77,15 +80,61 @@ Run read_run(ObjectReader r) {
     return run;
 }
 
+/// A metric value: a number, or "NaN", "Infinity", "-Infinity" (JSON has no such numbers; a
+/// host may log them, and herald ignores them when evaluating). nullopt for anything else.
+std::optional<double> metric_value(const json::value& v) {
+    if (v.is_number())
+        return v.to_number<double>();
+    if (!v.is_string())
+        return std::nullopt;
+    const json::string& s = v.get_string();
+    if (s == "NaN")
+        return std::numeric_limits<double>::quiet_NaN();
+    if (s == "Infinity")
+        return std::numeric_limits<double>::infinity();
+    if (s == "-Infinity")
+        return -std::numeric_limits<double>::infinity();
+    return std::nullopt;
+}
+
+constexpr std::string_view not_a_metric_value =
+    "must be a number (or \"NaN\", \"Infinity\", \"-Infinity\")";
+
+json::value metric_value_json(double value, const json::storage_ptr& storage) {
+    if (std::isnan(value))
+        return json::string("NaN", storage);
+    if (std::isinf(value))
+        return json::string(value > 0 ? "Infinity" : "-Infinity", storage);
+    return json::value(value, storage);
+}
+
+/// `metrics` as an array of {"name", "value"} (what `to_json` writes: it keeps the order and
+/// repeats of one call) or as an object of metric name to number (shorter to write by hand).
 std::vector<MetricPoint> read_metrics(ObjectReader& parent) {
     const json::value& value = parent.value("metrics");
-    if (!value.is_object() || value.get_object().empty())
-        parent.fail("metrics", "must be a non-empty object of metric name to number");
     std::vector<MetricPoint> points;
-    for (const auto& [name, number] : value.get_object()) {
-        if (!number.is_number())
-            parent.fail("metrics." + std::string(name), "must be a number");
-        points.push_back({.name = std::string(name), .value = number.to_number<double>()});
+    if (value.is_array() && !value.get_array().empty()) {
+        const json::array& items = value.get_array();
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            ObjectReader point(items[i], parent.field("metrics") + "[" + std::to_string(i) + "]");
+            std::string name = point.string("name");
+            const std::optional<double> number = metric_value(point.value("value"));
+            if (!number)
+                point.fail("value", std::string(not_a_metric_value));
+            point.finish();
+            points.push_back({.name = std::move(name), .value = *number});
+        }
+        return points;
+    }
+    if (!value.is_object() || value.get_object().empty())
+        parent.fail("metrics",
+                    "must be a non-empty array of {\"name\", \"value\"} or object of metric name "
+                    "to number");
+    for (const auto& [name, v] : value.get_object()) {
+        const std::optional<double> number = metric_value(v);
+        if (!number)
+            parent.fail("metrics." + std::string(name), std::string(not_a_metric_value));
+        points.push_back({.name = std::string(name), .value = *number});
     }
     return points;
 }
@@ -128,42 +177,41 @@ void put_if_set(json::object& o, std::string_view key, const std::string& value)
         o[key] = value;
 }
 
-json::array string_array(const std::vector<std::string>& items) {
-    json::array a;
+void put_strings(json::object& o, std::string_view key, const std::vector<std::string>& items) {
+    if (items.empty())
+        return;
+    json::array& a = o[key].emplace_array();
+    a.reserve(items.size());
     for (const std::string& s : items)
         a.emplace_back(s);
-    return a;
 }
 
-json::object version_json(const ArtifactVersion& v) {
-    json::object o;
+void put_version(json::object& parent, const ArtifactVersion& v) {
+    json::object& o = parent["version"].emplace_object();
     o["collection"] = v.collection;
     put_if_set(o, "collection_type", v.collection_type);
     o["index"] = v.index;
     put_if_set(o, "id", v.id);
     put_if_set(o, "uri", v.uri);
-    if (!v.aliases.empty())
-        o["aliases"] = string_array(v.aliases);
-    if (!v.tags.empty())
-        o["tags"] = string_array(v.tags);
+    put_strings(o, "aliases", v.aliases);
+    put_strings(o, "tags", v.tags);
     if (!v.metadata.empty())
         o["metadata"] = v.metadata;
-    return o;
 }
 
-json::object source_json(const SourceVersion& s) {
-    return {{"entity", s.entity},
-            {"project", s.project},
-            {"collection", s.collection},
-            {"index", s.index}};
+void put_source(json::object& parent, const SourceVersion& s) {
+    json::object& o = parent["source"].emplace_object();
+    o["entity"] = s.entity;
+    o["project"] = s.project;
+    o["collection"] = s.collection;
+    o["index"] = s.index;
 }
 
-json::object run_json(const Run& run) {
-    json::object o;
+void put_run(json::object& parent, const Run& run) {
+    json::object& o = parent["run"].emplace_object();
     o["id"] = run.id;
     put_if_set(o, "name", run.name);
     put_if_set(o, "user", run.user);
-    return o;
 }
 
 void put_body(json::object& o, const EventBody& body) {
@@ -171,19 +219,22 @@ void put_body(json::object& o, const EventBody& body) {
         [&](const auto& b) {
             using T = std::decay_t<decltype(b)>;
             if constexpr (std::is_same_v<T, RunMetricsLogged>) {
-                o["run"] = run_json(b.run);
+                put_run(o, b.run);
                 o["step"] = b.step;
-                json::object metrics;
-                for (const MetricPoint& p : b.metrics)
-                    metrics[p.name] = p.value;
-                o["metrics"] = std::move(metrics);
+                json::array& metrics = o["metrics"].emplace_array();
+                metrics.reserve(b.metrics.size());
+                for (const MetricPoint& p : b.metrics) {
+                    json::object& point = metrics.emplace_back(json::object_kind).get_object();
+                    point["name"] = p.name;
+                    point["value"] = metric_value_json(p.value, o.storage());
+                }
             } else if constexpr (std::is_same_v<T, RunStateChanged>) {
-                o["run"] = run_json(b.run);
+                put_run(o, b.run);
                 o["state"] = name_of(run_state_names, b.state);
             } else {
-                o["version"] = version_json(b.version);
+                put_version(o, b.version);
                 if constexpr (requires { b.source; })
-                    o["source"] = source_json(b.source);
+                    put_source(o, b.source);
                 if constexpr (requires { b.alias; })
                     o["alias"] = b.alias;
                 if constexpr (requires { b.tag; })
@@ -219,7 +270,12 @@ Event event_from_json(std::string_view text) {
 }
 
 json::value to_json_value(const Event& e) {
-    json::object o;
+    return to_json_value(e, {});
+}
+
+json::value to_json_value(const Event& e, json::storage_ptr storage) {
+    json::value document(std::move(storage));
+    json::object& o = document.emplace_object();
     o["type"] = event_type_name(e.kind());
     put_if_set(o, "id", e.id);
     if (e.time != Timestamp{})
@@ -228,7 +284,7 @@ json::value to_json_value(const Event& e) {
     o["entity"] = e.entity;
     o["project"] = e.project;
     put_body(o, e.body);
-    return o;
+    return document;
 }
 
 std::string to_json(const Event& e) {

@@ -3,8 +3,12 @@
 
 #include <herald/error.hpp>
 
+#include <boost/json/value.hpp>
+
 #include <cmath>
 #include <string>
+#include <type_traits>
+#include <variant>
 
 namespace herald::detail {
 namespace {
@@ -128,6 +132,48 @@ void validate(const Automation& automation) {
                                  std::string(to_string(automation.scope.kind)) + " scope");
     validate_trigger(automation.trigger);
     validate_action(automation.action, kind);
+}
+
+namespace {
+
+/// JSON has no NaN or infinity: a metadata number must be finite.
+void require_finite(const boost::json::value& value, const std::string& field) {
+    if (value.is_double() && !std::isfinite(value.get_double()))
+        fail(field, "must be a finite number");
+    if (value.is_object())
+        for (const auto& [key, item] : value.get_object())
+            require_finite(item, field + "." + std::string(key));
+    if (value.is_array())
+        for (std::size_t i = 0; i < value.get_array().size(); ++i)
+            require_finite(value.get_array()[i], field + "[" + std::to_string(i) + "]");
+}
+
+void validate_version(const ArtifactVersion& version) {
+    if (version.index < 0)
+        fail("version.index", "must be >= 0");
+    for (const auto& [key, item] : version.metadata)
+        require_finite(item, "version.metadata." + std::string(key));
+}
+
+}  // namespace
+
+void validate(const Event& event) {
+    std::visit(
+        [](const auto& body) {
+            using T = std::decay_t<decltype(body)>;
+            if constexpr (std::is_same_v<T, RunMetricsLogged>) {
+                if (body.step < 0)
+                    fail("step", "must be >= 0");
+                if (body.metrics.empty())
+                    fail("metrics", "must not be empty");
+            } else if constexpr (!std::is_same_v<T, RunStateChanged>) {
+                validate_version(body.version);
+                if constexpr (requires { body.source; })
+                    if (body.source.index < 0)
+                        fail("source.index", "must be >= 0");
+            }
+        },
+        event.body);
 }
 
 }  // namespace herald::detail

@@ -1,11 +1,22 @@
 #include "util/ids.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <random>
 
 namespace herald::detail {
+namespace {
+
+/// Writes the `digits` low hex digits of `value` at `out`, most significant first.
+char* put_hex(char* out, std::uint64_t value, int digits) {
+    constexpr std::string_view hex = "0123456789abcdef";
+    for (int i = digits - 1; i >= 0; --i)
+        *out++ = hex[(value >> (4 * i)) & 0xf];
+    return out;
+}
+
+}  // namespace
 
 std::string new_uuid() {
     thread_local std::mt19937_64 rng{[] {
@@ -20,12 +31,17 @@ std::string new_uuid() {
     const std::uint64_t hi = (static_cast<std::uint64_t>(ms) << 16) | 0x7000 |  // version 7
                              (random & 0x0fff);
     const std::uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant
-    char buf[37];
-    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                  static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                  static_cast<unsigned>(lo >> 48),
-                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-    return buf;
+    std::array<char, 36> text;
+    char* out = put_hex(text.data(), hi >> 32, 8);
+    *out++ = '-';
+    out = put_hex(out, hi >> 16, 4);
+    *out++ = '-';
+    out = put_hex(out, hi, 4);
+    *out++ = '-';
+    out = put_hex(out, lo >> 48, 4);
+    *out++ = '-';
+    put_hex(out, lo, 12);
+    return std::string(text.data(), text.size());
 }
 
 }  // namespace herald::detail

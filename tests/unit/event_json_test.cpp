@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
+
 using namespace herald;
 
 namespace {
@@ -72,7 +75,16 @@ TEST_CASE("event JSON: errors name the field", "[event_json]") {
           "version.index: must be an integer >= 0");
     CHECK(field_of(R"({"type": "RUN_METRICS_LOGGED", "entity": "a", "project": "p", "step": 1,
                        "run": {"id": "r"}, "metrics": {"loss": "low"}})") ==
-          "metrics.loss: must be a number");
+          R"(metrics.loss: must be a number (or "NaN", "Infinity", "-Infinity"))");
+    CHECK(field_of(R"({"type": "RUN_METRICS_LOGGED", "entity": "a", "project": "p", "step": 1,
+                       "run": {"id": "r"}, "metrics": [{"name": "loss", "value": true}]})") ==
+          R"(metrics[0].value: must be a number (or "NaN", "Infinity", "-Infinity"))");
+    CHECK(field_of(R"({"type": "RUN_METRICS_LOGGED", "entity": "a", "project": "p", "step": 1,
+                       "run": {"id": "r"}, "metrics": [{"name": "loss", "value": 1, "x": 2}]})") ==
+          "metrics[0].x: unknown field");
+    CHECK(field_of(R"({"type": "RUN_METRICS_LOGGED", "entity": "a", "project": "p", "step": 1,
+                       "run": {"id": "r"}, "metrics": []})")
+              .starts_with("metrics: must be a non-empty array"));
     CHECK(field_of(R"({"type": "RUN_STATE_CHANGED", "entity": "a", "project": "p",
                        "run": {"id": "r"}, "state": "FAILED", "extra": 1})") ==
           "extra: unknown field");
@@ -81,4 +93,25 @@ TEST_CASE("event JSON: errors name the field", "[event_json]") {
               .starts_with("time: must be an RFC 3339 time"));
     CHECK(field_of("[1]") == "(document): must be a JSON object");
     CHECK_THROWS_AS(event_from_json(std::string_view("{")), Error);
+}
+
+TEST_CASE("event JSON: metrics keep their order, repeats and non-finite values", "[event_json]") {
+    const Run run{.id = "r1"};
+    const double inf = std::numeric_limits<double>::infinity();
+    const Event e{.id = "e1",
+                  .entity = "acme",
+                  .project = "mnist",
+                  .body = RunMetricsLogged{run, 3, {{"loss", 0.5}, {"acc", inf}, {"loss", -inf}}}};
+    const std::string text = to_json(e);
+    CHECK(text.find(R"("metrics":[{"name":"loss","value":5E-1},{"name":"acc","value":"Infinity"},)"
+                    R"({"name":"loss","value":"-Infinity"}])") != std::string::npos);
+    CHECK(event_from_json(text) == e);
+
+    const Event nan = event_from_json(std::string_view(R"({"type": "RUN_METRICS_LOGGED",
+        "entity": "a", "project": "p", "step": 1, "run": {"id": "r"},
+        "metrics": {"loss": "NaN", "acc": 1}})"));
+    const auto& points = std::get<RunMetricsLogged>(nan.body).metrics;
+    REQUIRE(points.size() == 2);
+    CHECK(std::isnan(points[0].value));
+    CHECK(points[1].value == 1);
 }
