@@ -21,6 +21,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include <condition_variable>
+#include <mutex>
+
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -69,28 +72,49 @@ Event alias_event(int thread, int i) {
                                .alias = "production"}};
 }
 
-void BM_DurablePublish(benchmark::State& state) {
-    const bool full_sync = state.range(0) == 1;
-    const auto max_batch = static_cast<std::size_t>(state.range(1));
-    const int threads = static_cast<int>(state.range(2));
-    const int automations = static_cast<int>(state.range(3));
-    const int events_per_thread = 4096 / automations / threads;
+/// A database and an engine whose every alias event fires `automations` webhook automations.
+/// Arguments 0, 1 and the last of a benchmark: full_sync, max_batch, automations.
+struct PublishRig {
+    explicit PublishRig(const benchmark::State& state)
+        : store(sqlite::open(scratch.file(),
+                             {.synchronous_full = state.range(0) == 1,
+                              .max_batch = static_cast<std::size_t>(state.range(1))})),
+          automations(static_cast<int>(state.range(3))) {
+        store->integrations().insert(WebhookIntegration{
+            .entity = "acme", .name = "deploy", .url = "https://ci.example.com"});
+        const Principal admin{.user = "admin", .roles = {Role::entity_admin("acme")}};
+        for (int a = 0; a < automations; ++a)
+            engine.automations().create(
+                admin,
+                Automation{.name = "deploy-" + std::to_string(a),
+                           .scope = Scope::for_registry("acme", "model-registry"),
+                           .trigger = trigger::AddArtifactAlias{.alias = Pattern{"production"}},
+                           .action = action::Webhook{.integration = "deploy",
+                                                     .payload = R"({"alias": "${alias}"})"}});
+        cpu_start = std::clock();
+    }
+    /// Firings per second, and the process's CPU time (all threads) per firing: the cost apart
+    /// from waiting for the disk.
+    void report(benchmark::State& state, std::size_t firings) const {
+        state.SetItemsProcessed(static_cast<std::int64_t>(firings));
+        state.counters["cpu_us_per_firing"] = 1e6 * static_cast<double>(std::clock() - cpu_start) /
+                                              CLOCKS_PER_SEC / static_cast<double>(firings);
+        state.counters["outbox"] = static_cast<double>(store->outbox().pending_count());
+    }
+
     Scratch scratch;
-    auto store =
-        sqlite::open(scratch.file(), {.synchronous_full = full_sync, .max_batch = max_batch});
-    store->integrations().insert(
-        WebhookIntegration{.entity = "acme", .name = "deploy", .url = "https://ci.example.com"});
+    std::shared_ptr<sqlite::Database> store;
+    // No executor: nothing is delivered (and async_publish completes on Asio's system executor).
     Engine engine{{.storage = store}};
-    const Principal admin{.user = "admin", .roles = {Role::entity_admin("acme")}};
-    for (int a = 0; a < automations; ++a)
-        engine.automations().create(
-            admin, Automation{.name = "deploy-" + std::to_string(a),
-                              .scope = Scope::for_registry("acme", "model-registry"),
-                              .trigger = trigger::AddArtifactAlias{.alias = Pattern{"production"}},
-                              .action = action::Webhook{.integration = "deploy",
-                                                        .payload = R"({"alias": "${alias}"})"}});
+    const int automations;
+    std::clock_t cpu_start{};
+};
+
+void BM_DurablePublish(benchmark::State& state) {
+    PublishRig rig(state);
+    const int threads = static_cast<int>(state.range(2));
+    const int events_per_thread = 4096 / rig.automations / threads;
     std::size_t firings = 0;
-    const std::clock_t cpu_start = std::clock();
     for (auto _ : state) {
         std::vector<std::thread> publishers;
         std::vector<std::size_t> fired(static_cast<std::size_t>(threads));
@@ -98,18 +122,14 @@ void BM_DurablePublish(benchmark::State& state) {
             publishers.emplace_back([&, t] {
                 for (int i = 0; i < events_per_thread; ++i)
                     fired[static_cast<std::size_t>(t)] +=
-                        engine.publish(alias_event(t, i)).firings.size();
+                        rig.engine.publish(alias_event(t, i)).firings.size();
             });
         for (auto& p : publishers)
             p.join();
         for (std::size_t f : fired)
             firings += f;
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(firings));
-    // Process CPU time (all threads) per firing: the cost apart from waiting for the disk.
-    state.counters["cpu_us_per_firing"] = 1e6 * static_cast<double>(std::clock() - cpu_start) /
-                                          CLOCKS_PER_SEC / static_cast<double>(firings);
-    state.counters["outbox"] = static_cast<double>(store->outbox().pending_count());
+    rig.report(state, firings);
 }
 BENCHMARK(BM_DurablePublish)
     ->ArgNames({"full_sync", "max_batch", "threads", "automations"})
@@ -117,6 +137,67 @@ BENCHMARK(BM_DurablePublish)
     ->ArgsProduct({{1}, {1024, 1}, {64}, {10}})
     ->Args({0, 1024, 256, 1})
     ->Args({0, 1024, 64, 10})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+/// Publishes from one thread through `Engine::async_publish`, keeping up to `in_flight`
+/// publishes outstanding: it waits when that many are, until half of them completed.
+class InFlightWindow {
+  public:
+    explicit InFlightWindow(std::size_t limit) : limit_(limit) {}
+    void acquire() {
+        std::unique_lock lock(mutex_);
+        room_.wait(lock, [&] { return outstanding_ < limit_; });
+        ++outstanding_;
+    }
+    void release(std::size_t firings, bool failed) {
+        std::lock_guard lock(mutex_);
+        --outstanding_;
+        firings_ += firings;
+        failures_ += failed ? 1 : 0;
+        if (outstanding_ == limit_ / 2 || outstanding_ == 0)
+            room_.notify_all();
+    }
+    /// Waits until nothing is outstanding; the firings recorded so far.
+    std::size_t drain() {
+        std::unique_lock lock(mutex_);
+        room_.wait(lock, [&] { return outstanding_ == 0; });
+        return firings_;
+    }
+    std::size_t failures() {
+        std::lock_guard lock(mutex_);
+        return failures_;
+    }
+
+  private:
+    const std::size_t limit_;
+    std::mutex mutex_;
+    std::condition_variable room_;
+    std::size_t outstanding_ = 0, firings_ = 0, failures_ = 0;
+};
+
+void BM_DurablePublishAsync(benchmark::State& state) {
+    PublishRig rig(state);
+    const int events = 4096 / rig.automations;
+    InFlightWindow window(static_cast<std::size_t>(state.range(2)));
+    for (auto _ : state) {
+        for (int i = 0; i < events; ++i) {
+            window.acquire();
+            rig.engine.async_publish(alias_event(0, i),
+                                     [&](boost::system::error_code ec, PublishReceipt receipt) {
+                                         window.release(receipt.firings.size(), ec.failed());
+                                     });
+        }
+        window.drain();
+    }
+    if (window.failures() > 0)
+        state.SkipWithError("a publish failed");
+    rig.report(state, window.drain());
+}
+BENCHMARK(BM_DurablePublishAsync)
+    ->ArgNames({"full_sync", "max_batch", "in_flight", "automations"})
+    ->ArgsProduct({{1}, {1024, 1}, {64, 1024}, {1}})
+    ->ArgsProduct({{1}, {1024, 1}, {1024}, {10}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -9,8 +9,8 @@
 // `publish` finds the enabled automations whose scope and trigger match the event through an
 // index keyed on event kind and scope (not a scan) — for run triggers, those whose metric window
 // condition holds and whose cooldown for the run has passed — records a `Firing` for each, and
-// returns once they are recorded. Thread safety: every member function may be called from any
-// thread.
+// returns once they are recorded; `async_publish` does the same without blocking the caller.
+// Thread safety: every member function may be called from any thread.
 #pragma once
 
 #include <herald/authorizer.hpp>
@@ -70,12 +70,35 @@ class Engine {
     /// Matches `event` and records its firings. Throws herald::Error (storage_failure) when the
     /// history cannot be written; then nothing of this event was recorded.
     PublishReceipt publish(Event event);
+
+    using PublishHandler =
+        boost::asio::any_completion_handler<void(boost::system::error_code, PublishReceipt)>;
+    /// Like `publish`, without blocking the calling thread while the firings are made durable:
+    /// matches `event` before it returns, then completes with `void(error_code, PublishReceipt)`
+    /// once every firing is recorded — durably on a persistent backend — or with
+    /// `errc::storage_failure` (and an empty receipt) when they could not be; then none was. A
+    /// thread with many publishes in flight shares commits among them, as many threads calling
+    /// `publish` do. The handler runs on its associated executor, else the engine's executor
+    /// (or `boost::asio::system_executor` for an engine built without one), never inline. Not
+    /// cancellable: once started, the firings are recorded whatever becomes of the handler.
+    template <class CompletionToken>
+    auto async_publish(Event event, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken,
+                                           void(boost::system::error_code, PublishReceipt)>(
+            [this](auto handler, Event e) {
+                start_publish(std::move(e), PublishHandler{std::move(handler)});
+            },
+            token, std::move(event));
+    }
     const HistoryStore& history() const noexcept;
     /// The dispatcher; throws herald::Error (unsupported) when the engine has no executor.
     Dispatcher& dispatcher();
 
   private:
+    void start_publish(Event event, PublishHandler handler);
+
     std::unique_ptr<detail::EngineState> state_;
+    boost::asio::any_io_executor executor_;  ///< what `async_publish` completes on
     AutomationManager automations_;
     std::unique_ptr<Dispatcher> dispatcher_;  ///< with an executor only
     SecretManager secrets_;

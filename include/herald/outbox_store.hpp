@@ -37,7 +37,10 @@ namespace herald {
 /// action as it was when the automation fired), so deleting or changing the automation does not
 /// change deliveries already made. Value type; thread-compatible.
 struct Delivery {
-    Firing firing;  ///< `firing.id` is the delivery id, stable across attempts and replays
+    /// The firing as it fired: `firing.id` is the delivery id, stable across attempts and
+    /// replays. Its status, payload and attempts are the history's (the dispatcher records them
+    /// there): a claimed delivery's firing is pending, with no payload and no attempts.
+    Firing firing;
     Action action;  ///< the automation's action when it fired
     TriggerKind trigger = TriggerKind::create_artifact;  ///< what fired (templates depend on it)
     int attempts = 0;  ///< attempts made so far (numbers the next one)

@@ -13,6 +13,8 @@
 #include <herald/trigger_state_store.hpp>
 
 #include <cstddef>
+#include <exception>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -98,6 +100,22 @@ class Storage {
         history().append(firings);
         if (!deliveries.empty())
             outbox().enqueue(deliveries);
+    }
+    /// Records like `record_firings`, without making the caller wait for it: calls
+    /// `done(error)` exactly once, from any thread, when they are recorded (`error` null) or
+    /// could not be (then none is). `firings` and `deliveries` stay valid until then; `done`
+    /// must not block. What `Engine::async_publish` calls. This default records them on the
+    /// calling thread before it returns; a backend that commits in the background overrides it.
+    virtual void record_firings_async(std::span<const Firing> firings,
+                                      std::span<const Delivery> deliveries,
+                                      std::function<void(std::exception_ptr)> done) {
+        std::exception_ptr error;
+        try {
+            record_firings(firings, deliveries);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        done(error);
     }
 };
 

@@ -1,12 +1,18 @@
 #include "dispatch/dispatcher_core.hpp"
 #include "engine/engine_state.hpp"
 #include "match/match.hpp"
+#include "model/validate.hpp"
 #include "util/ids.hpp"
 #include "util/lazy_now.hpp"
 
 #include <herald/engine.hpp>
 #include <herald/memory_storage.hpp>
 
+#include <boost/asio/append.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/system_executor.hpp>
+
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <type_traits>
@@ -122,6 +128,49 @@ std::vector<Match> matches_of(detail::EngineState& state, const Event& event,
     return matched;
 }
 
+/// What publishing an event produces before anything is recorded.
+struct Publication {
+    PublishReceipt receipt;
+    std::vector<Delivery> deliveries;  ///< one per firing with an action
+};
+
+/// Matches `event` and makes its firings and deliveries.
+Publication prepare(detail::EngineState& state, Event event) {
+    detail::validate(event);
+    if (event.id.empty())
+        event.id = detail::new_uuid();
+    detail::LazyNow time(*state.clock);
+    if (event.time == Timestamp{})
+        event.time = time.get();
+
+    const std::vector<Match> matched = matches_of(state, event, time);
+    // An event that fires nothing and came with its time does not read the clock.
+    const Timestamp now = matched.empty() ? Timestamp{} : time.get();
+    Publication p;
+    p.receipt.firings.reserve(matched.size());
+    for (const Match& match : matched) {
+        const auto& automation = match.automation;
+        p.receipt.firings.push_back(make_firing(match, event, now));
+        if (p.receipt.firings.back().status == FiringStatus::pending)
+            p.deliveries.push_back({.firing = p.receipt.firings.back(),
+                                    .action = automation->action,
+                                    .trigger = automation->trigger.kind(),
+                                    .due = now});
+    }
+    p.receipt.event_id = std::move(event.id);  // the firings hold their own copies
+    return p;
+}
+
+boost::system::error_code error_code_of(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const Error& e) {
+        return make_error_code(e.code());
+    } catch (...) {
+        return make_error_code(errc::storage_failure);
+    }
+}
+
 }  // namespace
 
 Engine::Engine(EngineConfig config)
@@ -131,6 +180,7 @@ Engine::Engine(EngineConfig config)
       integrations_(*state_) {}
 
 Engine::Engine(boost::asio::any_io_executor executor, EngineConfig config) : Engine(config) {
+    executor_ = executor;
     auto resolver =
         config.resolver ? std::move(config.resolver) : std::make_shared<SystemResolver>(executor);
     auto core = std::make_shared<detail::DispatcherCore>(
@@ -174,33 +224,51 @@ const HistoryStore& Engine::history() const noexcept {
 }
 
 PublishReceipt Engine::publish(Event event) {
-    if (event.id.empty())
-        event.id = detail::new_uuid();
-    detail::LazyNow time(*state_->clock);
-    if (event.time == Timestamp{})
-        event.time = time.get();
-
-    const std::vector<Match> matched = matches_of(*state_, event, time);
-    // An event that fires nothing and came with its time does not read the clock.
-    const Timestamp now = matched.empty() ? Timestamp{} : time.get();
-    PublishReceipt receipt;
-    receipt.firings.reserve(matched.size());
-    std::vector<Delivery> deliveries;
-    for (const Match& match : matched) {
-        const auto& automation = match.automation;
-        receipt.firings.push_back(make_firing(match, event, now));
-        if (receipt.firings.back().status == FiringStatus::pending)
-            deliveries.push_back({.firing = receipt.firings.back(),
-                                  .action = automation->action,
-                                  .trigger = automation->trigger.kind(),
-                                  .due = now});
-    }
-    if (!receipt.firings.empty())
-        state_->storage->record_firings(receipt.firings, deliveries);
-    if (dispatcher_ && !deliveries.empty())
+    Publication p = prepare(*state_, std::move(event));
+    if (!p.receipt.firings.empty())
+        state_->storage->record_firings(p.receipt.firings, p.deliveries);
+    if (dispatcher_ && !p.deliveries.empty())
         dispatcher_->wake();
-    receipt.event_id = std::move(event.id);  // the firings hold their own copies
-    return receipt;
+    return std::move(p.receipt);
+}
+
+void Engine::start_publish(Event event, PublishHandler handler) {
+    struct Pending {
+        Publication publication;
+        PublishHandler handler;
+        boost::asio::any_io_executor executor;
+        std::weak_ptr<detail::DispatcherCore> dispatcher;
+    };
+    auto pending = std::make_shared<Pending>(Pending{
+        .handler = std::move(handler),
+        .executor =
+            executor_ ? executor_ : boost::asio::any_io_executor(boost::asio::system_executor()),
+        .dispatcher = dispatcher_ ? dispatcher_->core_ : nullptr});
+    const auto complete = [pending](const std::exception_ptr& error) {
+        boost::system::error_code ec;
+        PublishReceipt receipt;
+        if (error) {
+            ec = error_code_of(error);
+        } else {
+            receipt = std::move(pending->publication.receipt);
+            if (const auto dispatcher = pending->dispatcher.lock();
+                dispatcher && !pending->publication.deliveries.empty())
+                dispatcher->wake();
+        }
+        boost::asio::post(pending->executor,
+                          boost::asio::append(std::move(pending->handler), ec, std::move(receipt)));
+    };
+    try {
+        pending->publication = prepare(*state_, std::move(event));
+    } catch (...) {
+        complete(std::current_exception());
+        return;
+    }
+    const Publication& p = pending->publication;
+    if (p.receipt.firings.empty())
+        complete(nullptr);
+    else
+        state_->storage->record_firings_async(p.receipt.firings, p.deliveries, complete);
 }
 
 }  // namespace herald

@@ -1,11 +1,15 @@
 #include "sqlite/codec.hpp"
+#include "model/validate.hpp"
 
 #include <herald/error.hpp>
+#include <herald/event_json.hpp>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 
@@ -42,27 +46,6 @@ Timestamp time_at(const json::object& o, std::string_view key) {
     return timestamp(int64(o, key));
 }
 
-json::array string_array(const std::vector<std::string>& items) {
-    json::array out;
-    for (const auto& s : items)
-        out.emplace_back(s);
-    return out;
-}
-
-std::vector<std::string> strings_at(const json::object& o, std::string_view key) {
-    std::vector<std::string> out;
-    for (const auto& v : o.at(key).as_array())
-        out.emplace_back(v.as_string());
-    return out;
-}
-
-json::array number_array(const std::vector<double>& items) {
-    json::array out;
-    for (double d : items)
-        out.emplace_back(d);
-    return out;
-}
-
 std::vector<double> numbers_at(const json::object& o, std::string_view key) {
     std::vector<double> out;
     for (const auto& v : o.at(key).as_array())
@@ -70,154 +53,16 @@ std::vector<double> numbers_at(const json::object& o, std::string_view key) {
     return out;
 }
 
-// ---- events ----
-
-json::object version_json(const ArtifactVersion& v) {
-    return {{"collection", v.collection},
-            {"collection_type", v.collection_type},
-            {"index", v.index},
-            {"id", v.id},
-            {"uri", v.uri},
-            {"aliases", string_array(v.aliases)},
-            {"tags", string_array(v.tags)},
-            {"metadata", v.metadata}};
-}
-
-ArtifactVersion version_from(const json::object& o) {
-    return {.collection = str(o, "collection"),
-            .collection_type = str(o, "collection_type"),
-            .index = int64(o, "index"),
-            .id = str(o, "id"),
-            .uri = str(o, "uri"),
-            .aliases = strings_at(o, "aliases"),
-            .tags = strings_at(o, "tags"),
-            .metadata = o.at("metadata").as_object()};
-}
-
-json::object source_json(const SourceVersion& s) {
-    return {{"entity", s.entity},
-            {"project", s.project},
-            {"collection", s.collection},
-            {"index", s.index}};
-}
-
-SourceVersion source_from(const json::object& o) {
-    return {.entity = str(o, "entity"),
-            .project = str(o, "project"),
-            .collection = str(o, "collection"),
-            .index = int64(o, "index")};
-}
-
-json::object run_json(const Run& r) {
-    return {{"id", r.id}, {"name", r.name}, {"user", r.user}};
-}
-
-Run run_from(const json::object& o) {
-    return {.id = str(o, "id"), .name = str(o, "name"), .user = str(o, "user")};
-}
-
-json::object body_json(const EventBody& body) {
-    json::object o;
-    std::visit(
-        [&](const auto& b) {
-            using T = std::decay_t<decltype(b)>;
-            if constexpr (std::is_same_v<T, RunMetricsLogged>) {
-                o["run"] = run_json(b.run);
-                o["step"] = b.step;
-                json::array metrics;
-                for (const MetricPoint& p : b.metrics)
-                    metrics.push_back(json::object{{"name", p.name}, {"value", p.value}});
-                o["metrics"] = std::move(metrics);
-            } else if constexpr (std::is_same_v<T, RunStateChanged>) {
-                o["run"] = run_json(b.run);
-                o["state"] = to_string(b.state);
-            } else {
-                o["version"] = version_json(b.version);
-                if constexpr (std::is_same_v<T, ArtifactLinked> ||
-                              std::is_same_v<T, ArtifactUnlinked>)
-                    o["source"] = source_json(b.source);
-                if constexpr (std::is_same_v<T, AliasAdded> || std::is_same_v<T, AliasRemoved>)
-                    o["alias"] = b.alias;
-                if constexpr (std::is_same_v<T, TagAdded> || std::is_same_v<T, TagRemoved>)
-                    o["tag"] = b.tag;
-            }
-        },
-        body);
-    return o;
-}
-
-template <class T>
-T versioned_body_from(const json::object& o) {
-    T b;
-    b.version = version_from(o.at("version").as_object());
-    if constexpr (std::is_same_v<T, ArtifactLinked> || std::is_same_v<T, ArtifactUnlinked>)
-        b.source = source_from(o.at("source").as_object());
-    if constexpr (std::is_same_v<T, AliasAdded> || std::is_same_v<T, AliasRemoved>)
-        b.alias = str(o, "alias");
-    if constexpr (std::is_same_v<T, TagAdded> || std::is_same_v<T, TagRemoved>)
-        b.tag = str(o, "tag");
-    return b;
-}
-
-EventBody body_from(EventKind kind, const json::object& o) {
-    switch (kind) {
-        case EventKind::artifact_created:
-            return versioned_body_from<ArtifactCreated>(o);
-        case EventKind::artifact_linked:
-            return versioned_body_from<ArtifactLinked>(o);
-        case EventKind::artifact_unlinked:
-            return versioned_body_from<ArtifactUnlinked>(o);
-        case EventKind::alias_added:
-            return versioned_body_from<AliasAdded>(o);
-        case EventKind::alias_removed:
-            return versioned_body_from<AliasRemoved>(o);
-        case EventKind::tag_added:
-            return versioned_body_from<TagAdded>(o);
-        case EventKind::tag_removed:
-            return versioned_body_from<TagRemoved>(o);
-        case EventKind::run_metrics_logged: {
-            RunMetricsLogged b{.run = run_from(o.at("run").as_object()), .step = int64(o, "step")};
-            for (const auto& m : o.at("metrics").as_array())
-                b.metrics.push_back({.name = str(m.as_object(), "name"),
-                                     .value = m.as_object().at("value").to_number<double>()});
-            return b;
-        }
-        case EventKind::run_state_changed:
-            return RunStateChanged{.run = run_from(o.at("run").as_object()),
-                                   .state = enum_at<RunState>(o, "state", 5)};
-    }
-    throw std::runtime_error("unknown event kind");
-}
-
-json::object event_json(const Event& e) {
-    return {{"id", e.id},
-            {"time", nanos(e.time)},
-            {"author", e.author},
-            {"entity", e.entity},
-            {"project", e.project},
-            {"kind", to_string(e.kind())},
-            {"body", body_json(e.body)}};
-}
-
-Event event_from(const json::object& o) {
-    const auto kind = enum_at<EventKind>(o, "kind", event_kind_count);
-    return {.id = str(o, "id"),
-            .time = time_at(o, "time"),
-            .author = str(o, "author"),
-            .entity = str(o, "entity"),
-            .project = str(o, "project"),
-            .body = body_from(kind, o.at("body").as_object())};
-}
-
 // ---- firings ----
 
-json::object attempt_json(const DeliveryAttempt& a) {
-    return {{"number", a.number},
-            {"time", nanos(a.time)},
-            {"status_code", a.status_code},
-            {"latency_ns", a.latency.count()},
-            {"error", a.error},
-            {"response_body", a.response_body}};
+void put_attempt(json::array& attempts, const DeliveryAttempt& a) {
+    json::object& o = attempts.emplace_back(json::object_kind).get_object();
+    o["number"] = a.number;
+    o["time"] = nanos(a.time);
+    o["status_code"] = a.status_code;
+    o["latency_ns"] = a.latency.count();
+    o["error"] = a.error;
+    o["response_body"] = a.response_body;
 }
 
 DeliveryAttempt attempt_from(const json::object& o) {
@@ -229,11 +74,15 @@ DeliveryAttempt attempt_from(const json::object& o) {
             .response_body = str(o, "response_body")};
 }
 
-json::object metric_json(const MetricObservation& m) {
-    return {{"metric_name", m.metric_name},
-            {"metric_value", m.metric_value},
-            {"metric_values", number_array(m.metric_values)},
-            {"metric_condition", m.metric_condition}};
+void put_metric(json::object& parent, const MetricObservation& m) {
+    json::object& o = parent["metric"].emplace_object();
+    o["metric_name"] = m.metric_name;
+    o["metric_value"] = m.metric_value;
+    json::array& values = o["metric_values"].emplace_array();
+    values.reserve(m.metric_values.size());
+    for (double v : m.metric_values)
+        values.emplace_back(v);
+    o["metric_condition"] = m.metric_condition;
 }
 
 MetricObservation metric_from(const json::object& o) {
@@ -243,44 +92,45 @@ MetricObservation metric_from(const json::object& o) {
             .metric_condition = str(o, "metric_condition")};
 }
 
-json::object firing_json(const Firing& f) {
-    json::array attempts;
-    for (const DeliveryAttempt& a : f.attempts)
-        attempts.push_back(attempt_json(a));
-    json::object o{{"id", f.id},
-                   {"automation_id", f.automation_id},
-                   {"automation_name", f.automation_name},
-                   {"action", to_string(f.action)},
-                   {"event", event_json(f.event)},
-                   {"time", nanos(f.time)},
-                   {"reason", f.reason},
-                   {"status", to_string(f.status)},
-                   {"integration", f.integration},
-                   {"payload", f.payload},
-                   {"attempts", std::move(attempts)}};
+/// Fills `o` with the document of `f`, allocating from `o`'s storage.
+void put_firing(json::object& o, const Firing& f) {
+    o["automation_name"] = f.automation_name;
+    o["action"] = to_string(f.action);
+    o["event"] = to_json_value(f.event, o.storage());
+    o["reason"] = f.reason;
     if (f.metric)
-        o["metric"] = metric_json(*f.metric);
-    return o;
+        put_metric(o, *f.metric);
+    o["status"] = to_string(f.status);
+    if (!f.payload.empty())
+        o["payload"] = f.payload;
+    if (!f.attempts.empty()) {
+        json::array& attempts = o["attempts"].emplace_array();
+        for (const DeliveryAttempt& a : f.attempts)
+            put_attempt(attempts, a);
+    }
 }
 
-Firing firing_from(const json::object& o) {
-    Firing f{.id = str(o, "id"),
-             .automation_id = str(o, "automation_id"),
-             .automation_name = str(o, "automation_name"),
-             .action = enum_at<ActionKind>(o, "action", 4),
-             .event = event_from(o.at("event").as_object()),
-             .time = time_at(o, "time"),
-             .reason = str(o, "reason"),
-             .metric = std::nullopt,
-             .status = enum_at<FiringStatus>(o, "status", 5),
-             .integration = str(o, "integration"),
-             .payload = str(o, "payload"),
-             .attempts = {}};
+void read_firing(const json::object& o, Firing& f, FiringFields fields) {
+    f.automation_name = str(o, "automation_name");
+    f.action = enum_at<ActionKind>(o, "action", 4);
+    f.event = event_from_json(o.at("event"));
+    f.reason = str(o, "reason");
+    f.metric.reset();
     if (const json::value* m = o.if_contains("metric"))
         f.metric = metric_from(m->as_object());
-    for (const auto& a : o.at("attempts").as_array())
-        f.attempts.push_back(attempt_from(a.as_object()));
-    return f;
+    f.payload.clear();
+    f.attempts.clear();
+    if (fields == FiringFields::as_fired) {
+        f.status = FiringStatus::pending;
+        return;
+    }
+    f.status = enum_at<FiringStatus>(o, "status", 5);
+    const json::value* payload = o.if_contains("payload");
+    if (payload)
+        f.payload = payload->as_string();
+    if (const json::value* attempts = o.if_contains("attempts"))
+        for (const auto& a : attempts->as_array())
+            f.attempts.push_back(attempt_from(a.as_object()));
 }
 
 // ---- actions ----
@@ -398,27 +248,38 @@ auto decode(std::string_view text, Decode decode_object) {
 
 }  // namespace
 
-std::string firing_to_json(const Firing& firing) {
-    return json::serialize(firing_json(firing));
+std::string firing_document(const Firing& firing) {
+    validate(firing.event);
+    // The document is built in one block of the stack (a typical firing fits), not in many
+    // small allocations: publishing encodes one document per firing.
+    alignas(std::max_align_t) unsigned char buffer[4096];
+    json::monotonic_resource resource(buffer, sizeof buffer);
+    json::object o(&resource);
+    o.reserve(8);
+    put_firing(o, firing);
+    return json::serialize(o);
 }
 
-Firing firing_from_json(std::string_view text) {
-    return decode(text, firing_from);
-}
-
-std::string delivery_to_json(const Delivery& delivery) {
-    return json::serialize(json::object{{"firing", firing_json(delivery.firing)},
-                                        {"action", action_json(delivery.action)},
-                                        {"trigger", to_string(delivery.trigger)}});
-}
-
-void delivery_from_json(std::string_view text, Delivery& delivery) {
+void read_firing_document(std::string_view text, Firing& firing, FiringFields fields) {
     decode(text, [&](const json::object& o) {
-        delivery.firing = firing_from(o.at("firing").as_object());
-        delivery.action = action_from(o.at("action").as_object());
-        delivery.trigger = enum_at<TriggerKind>(o, "trigger", trigger_kind_count);
+        read_firing(o, firing, fields);
         return 0;
     });
+}
+
+std::string action_to_json(const Action& action) {
+    return json::serialize(action_json(action));
+}
+
+Action action_from_json(std::string_view text) {
+    return decode(text, action_from);
+}
+
+TriggerKind trigger_named(std::string_view name) {
+    if (const auto kind = trigger_kind_from_string(name))
+        return *kind;
+    throw Error(errc::storage_failure, "",
+                "a stored record is malformed: unknown trigger '" + std::string(name) + "'");
 }
 
 std::string integration_to_json(const Integration& integration) {

@@ -1,12 +1,13 @@
 // How the SQLite backend keeps herald's values in TEXT columns: JSON documents whose enum values
 // are stored by name, so reordering an enum never changes what a stored record means. Columns
-// that queries filter on (ids, times, status) are kept beside the document.
+// that queries filter on (ids, times, status) are kept beside the document, not in it. Events
+// are stored in herald's event JSON format (event_json.hpp).
 #pragma once
 
 #include <herald/action.hpp>
 #include <herald/firing.hpp>
 #include <herald/integration.hpp>
-#include <herald/outbox_store.hpp>
+#include <herald/trigger.hpp>
 
 #include <cstdint>
 #include <string>
@@ -22,13 +23,24 @@ inline Timestamp timestamp(std::int64_t nanos) {
     return Timestamp{std::chrono::nanoseconds{nanos}};
 }
 
-std::string firing_to_json(const Firing& firing);
-Firing firing_from_json(std::string_view text);
+/// The document of a firing's history row: every field but its id, automation id, integration
+/// and time, which are columns of the row. Throws herald::Error (invalid_argument) for an
+/// event the event JSON format cannot hold (see detail::validate).
+std::string firing_document(const Firing& firing);
+/// Which fields of a firing are read back.
+enum class FiringFields {
+    all,
+    /// As it was when it fired: its status pending, without the payload and attempts that
+    /// delivering it records (what a delivery carries).
+    as_fired,
+};
+/// Fills the fields of `firing` that `firing_document` holds.
+void read_firing_document(std::string_view text, Firing& firing,
+                          FiringFields fields = FiringFields::all);
 
-/// The parts of a delivery that are not columns: its firing, action and trigger kind.
-std::string delivery_to_json(const Delivery& delivery);
-/// Fills the firing, action and trigger of `delivery` from `delivery_to_json` text.
-void delivery_from_json(std::string_view text, Delivery& delivery);
+std::string action_to_json(const Action& action);
+Action action_from_json(std::string_view text);
+TriggerKind trigger_named(std::string_view name);
 
 std::string integration_to_json(const Integration& integration);
 Integration integration_from_json(std::string_view text);

@@ -30,16 +30,15 @@ Statement& Statement::bind(int index, double value) {
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-    const int rc = sqlite3_bind_text64(statement_, index, text.data(), text.size(),
-                                       SQLITE_TRANSIENT, SQLITE_UTF8);
+    const int rc = sqlite3_bind_text64(statement_, index, text.data(), text.size(), SQLITE_STATIC,
+                                       SQLITE_UTF8);
     if (rc != SQLITE_OK)
         connection_.fail(rc, "binding a value");
     return *this;
 }
 
 Statement& Statement::bind(int index, std::span<const unsigned char> blob) {
-    const int rc =
-        sqlite3_bind_blob64(statement_, index, blob.data(), blob.size(), SQLITE_TRANSIENT);
+    const int rc = sqlite3_bind_blob64(statement_, index, blob.data(), blob.size(), SQLITE_STATIC);
     if (rc != SQLITE_OK)
         connection_.fail(rc, "binding a value");
     return *this;
@@ -114,7 +113,7 @@ void Connection::exec(std::string_view sql) {
 }
 
 Statement& Connection::prepare(std::string_view sql) {
-    auto it = statements_.find(std::string(sql));
+    auto it = statements_.find(sql);
     if (it == statements_.end())
         it = statements_.emplace(sql, std::make_unique<Statement>(*this, sql)).first;
     return *it->second;
@@ -129,6 +128,10 @@ std::int64_t Connection::scalar(std::string_view sql) {
 
 std::int64_t Connection::changes() const noexcept {
     return sqlite3_changes64(db_);
+}
+
+std::int64_t Connection::last_insert_rowid() const noexcept {
+    return sqlite3_last_insert_rowid(db_);
 }
 
 bool Connection::read_only() const noexcept {

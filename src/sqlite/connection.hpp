@@ -2,7 +2,9 @@
 // connection, and every failure turned into herald::Error (storage_failure) naming the file.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -18,7 +20,9 @@ namespace herald::detail::sqlite {
 class Connection;
 
 /// A prepared statement of a `Connection`. Bind parameters are numbered from 1, result columns
-/// from 0. Not thread-safe: used under its connection's owner's lock.
+/// from 0. Bound text and blobs are not copied: they must outlive the statement's use, until
+/// `reset` (which `Query` calls when it goes). Not thread-safe: used under its connection's
+/// owner's lock.
 class Statement {
   public:
     Statement(Connection& connection, std::string_view sql);
@@ -84,6 +88,8 @@ class Connection {
     /// The value of a pragma or query that returns one integer.
     std::int64_t scalar(std::string_view sql);
     std::int64_t changes() const noexcept;
+    /// The rowid of the row the last INSERT added.
+    std::int64_t last_insert_rowid() const noexcept;
     bool read_only() const noexcept;
     const std::string& path() const noexcept { return path_; }
     sqlite3* handle() const noexcept { return db_; }
@@ -94,7 +100,14 @@ class Connection {
   private:
     std::string path_;
     sqlite3* db_ = nullptr;
-    std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
+    struct SqlHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view sql) const noexcept {
+            return std::hash<std::string_view>{}(sql);
+        }
+    };
+    std::unordered_map<std::string, std::unique_ptr<Statement>, SqlHash, std::equal_to<>>
+        statements_;
 };
 
 /// A transaction on a connection: rolled back unless committed. BEGIN IMMEDIATE takes the write

@@ -18,10 +18,18 @@ constexpr int checkpoint_frames = 1000;
 /// What the WAL file is truncated to when it is reset (bytes).
 constexpr std::int64_t wal_size_limit = 64 << 20;
 
+/// Whether SQLite fsyncs the WAL in every commit itself: when every commit must be durable and
+/// commits are not grouped. Group commit syncs on a thread of its own (`WalFile`).
+bool sqlite_syncs_commits(const herald::sqlite::Options& options) {
+    return options.synchronous_full && options.max_batch <= 1;
+}
+
 void configure(Connection& connection, const herald::sqlite::Options& options) {
     connection.exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout.count()));
-    connection.exec(options.synchronous_full ? "PRAGMA synchronous = FULL"
-                                             : "PRAGMA synchronous = NORMAL");
+    // Savepoint journals stay in memory instead of temporary files.
+    connection.exec("PRAGMA temp_store = MEMORY");
+    connection.exec(sqlite_syncs_commits(options) ? "PRAGMA synchronous = FULL"
+                                                  : "PRAGMA synchronous = NORMAL");
 }
 
 std::string journal_mode(Connection& connection, std::string_view mode) {
@@ -70,16 +78,39 @@ LockFile::~LockFile() {
     ::close(fd_);  // releases the lock
 }
 
+WalFile::WalFile(const std::string& database_path) : path_(database_path + "-wal") {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0)
+        throw Error(errc::storage_failure, "",
+                    path_ + ": cannot open the WAL to sync it: " + std::strerror(errno));
+}
+
+WalFile::~WalFile() {
+    ::close(fd_);
+}
+
+void WalFile::sync() {
+    if (::fdatasync(fd_) != 0)
+        throw Error(errc::storage_failure, "",
+                    path_ + ": syncing the WAL to disk failed: " + std::strerror(errno) +
+                        "; writes are refused until the database is opened again");
+}
+
 Core::Core(std::string path, const herald::sqlite::Options& options)
     : path_(std::move(path)),
       lock_(path_),
       writer_(path_, /*create=*/true),
-      committer_(writer_, options.max_batch),
       reader_(path_, /*create=*/false) {
     set_up_writer(writer_, options);
     checkpointer_ = std::make_unique<Checkpointer>(writer_, path_, checkpoint_frames);
     configure(reader_, options);
     reader_.exec("PRAGMA query_only = ON");
+    std::function<void()> sync;
+    if (options.synchronous_full && !sqlite_syncs_commits(options)) {
+        wal_ = std::make_unique<WalFile>(path_);
+        sync = [wal = wal_.get()] { wal->sync(); };
+    }
+    committer_ = std::make_unique<GroupCommitter>(writer_, options.max_batch, std::move(sync));
 }
 
 }  // namespace herald::detail::sqlite

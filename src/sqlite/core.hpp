@@ -28,6 +28,23 @@ class LockFile {
     int fd_ = -1;
 };
 
+/// The WAL file of a database, open only to fsync it: SQLite writes it, and an fsync flushes
+/// the file whichever descriptor wrote to it.
+class WalFile {
+  public:
+    /// Opens `<database_path>-wal`, which SQLite has created by now.
+    explicit WalFile(const std::string& database_path);
+    ~WalFile();
+    WalFile(const WalFile&) = delete;
+    WalFile& operator=(const WalFile&) = delete;
+    /// Makes everything written to the WAL so far durable; throws herald::Error.
+    void sync();
+
+  private:
+    std::string path_;
+    int fd_ = -1;
+};
+
 class Core {
   public:
     Core(std::string path, const herald::sqlite::Options& options);
@@ -37,7 +54,13 @@ class Core {
     /// Runs `f(connection)` in a write transaction, committed (with others) before it returns.
     template <class F>
     void write(F&& f) {
-        committer_.run(std::forward<F>(f));
+        committer_->run(std::forward<F>(f));
+    }
+    /// Runs `f(connection)` in a write transaction and calls `done(error)` once it is
+    /// committed (see GroupCommitter::run_async).
+    template <class F>
+    void write_async(F f, std::function<void(std::exception_ptr)> done) {
+        committer_->run_async(std::move(f), std::move(done));
     }
     /// Runs `f(connection)` on the read connection; it sees every committed write.
     template <class F>
@@ -50,10 +73,11 @@ class Core {
     std::string path_;
     LockFile lock_;
     Connection writer_;
-    GroupCommitter committer_;
     mutable std::mutex read_mutex_;
     mutable Connection reader_;
     std::unique_ptr<Checkpointer> checkpointer_;  ///< once the file is in WAL mode
+    std::unique_ptr<WalFile> wal_;                ///< when the committer syncs commits itself
+    std::unique_ptr<GroupCommitter> committer_;   ///< last: it uses everything above
 };
 
 /// The encrypted secret store kept by `core` (secret_store.cpp). Throws herald::Error when

@@ -94,17 +94,22 @@ class SqliteAutomationStore final : public AutomationStore {
     Core& core_;
 };
 
+/// The columns a firing is read from, in this order (`firing_of`).
+constexpr std::string_view firing_columns = "f.id, f.automation_id, f.integration, f.time, f.body";
+
 class SqliteHistoryStore final : public HistoryStore {
   public:
     explicit SqliteHistoryStore(Core& core) : core_(core) {}
 
-    /// Inside a write transaction, with `bodies[i]` the document of `firings[i]` (encoded by
-    /// the caller, outside the transaction); shared with `Database::record_firings`.
-    static void insert(Connection& c, std::span<const Firing> firings,
-                       const std::vector<std::string>& bodies) {
+    /// Inside a write transaction, with `documents[i]` the document of `firings[i]` (encoded by
+    /// the caller, outside the transaction): appends the firings; their rows' seq, in order.
+    static std::vector<std::int64_t> insert(Connection& c, std::span<const Firing> firings,
+                                            const std::vector<std::string>& documents) {
         Query q(c,
                 "INSERT INTO firings (id, automation_id, entity, integration, time, body) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        std::vector<std::int64_t> seqs;
+        seqs.reserve(firings.size());
         for (std::size_t i = 0; i < firings.size(); ++i) {
             const Firing& f = firings[i];
             q->bind(1, f.id)
@@ -112,15 +117,25 @@ class SqliteHistoryStore final : public HistoryStore {
                 .bind(3, f.event.entity)
                 .bind(4, f.integration)
                 .bind(5, nanos(f.time))
-                .bind(6, bodies[i])
+                .bind(6, documents[i])
                 .run();
             q->reset();
+            seqs.push_back(c.last_insert_rowid());
         }
+        return seqs;
+    }
+    /// Inside a write transaction: the seq of `firing`'s row, appending it when the history
+    /// does not have it.
+    static std::int64_t row_of(Connection& c, const Firing& firing) {
+        Query q(c, "SELECT seq FROM firings WHERE id = ?1");
+        if (q->bind(1, firing.id).step())
+            return q->int64(0);
+        return insert(c, {&firing, 1}, {detail::sqlite::firing_document(firing)}).front();
     }
 
     void append(std::span<const Firing> firings) override {
-        const auto bodies = encode_all(firings, detail::sqlite::firing_to_json);
-        core_.write([&](Connection& c) { insert(c, firings, bodies); });
+        const auto documents = encode_all(firings, detail::sqlite::firing_document);
+        core_.write([&](Connection& c) { insert(c, firings, documents); });
     }
     void update(std::span<const FiringUpdate> updates) override {
         core_.write([&](Connection& c) {
@@ -135,7 +150,7 @@ class SqliteHistoryStore final : public HistoryStore {
                     f->payload = u.payload;
                 Query(c, "UPDATE firings SET body = ?2 WHERE id = ?1")
                     ->bind(1, u.firing_id)
-                    .bind(2, detail::sqlite::firing_to_json(*f))
+                    .bind(2, detail::sqlite::firing_document(*f))
                     .run();
             }
         });
@@ -145,7 +160,7 @@ class SqliteHistoryStore final : public HistoryStore {
     }
     std::vector<Firing> query(const HistoryQuery& q) const override {
         // One statement per combination of filters, so each can use its index.
-        std::string sql = "SELECT body FROM firings WHERE 1";
+        std::string sql = "SELECT " + std::string(firing_columns) + " FROM firings f WHERE 1";
         if (!q.automation_id.empty())
             sql += " AND automation_id = ?1";
         if (!q.integration.empty())  // `<> ''` lets SQLite use the partial index
@@ -168,20 +183,32 @@ class SqliteHistoryStore final : public HistoryStore {
             s->bind(6, static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)));
             std::vector<Firing> out;
             while (s->step())
-                out.push_back(decode(s->text(0)));
+                out.push_back(firing_of(core_, *s, 0));
             return out;
         });
     }
 
+    /// The firing in columns `first`, ... of `row`, selected as `firing_columns`.
+    static Firing firing_of(
+        const Core& core, const detail::sqlite::Statement& row, int first,
+        detail::sqlite::FiringFields fields = detail::sqlite::FiringFields::all) {
+        Firing f{.id = std::string(row.text(first)),
+                 .automation_id = std::string(row.text(first + 1)),
+                 .time = timestamp(row.int64(first + 3)),
+                 .integration = std::string(row.text(first + 2))};
+        decoded(core, [&] {
+            detail::sqlite::read_firing_document(row.text(first + 4), f, fields);
+            return 0;
+        });
+        return f;
+    }
+
   private:
     std::optional<Firing> find_in(Connection& c, std::string_view firing_id) const {
-        Query q(c, "SELECT body FROM firings WHERE id = ?1");
+        Query q(c, "SELECT " + std::string(firing_columns) + " FROM firings f WHERE id = ?1");
         if (!q->bind(1, firing_id).step())
             return std::nullopt;
-        return decode(q->text(0));
-    }
-    Firing decode(std::string_view body) const {
-        return decoded(core_, [&] { return detail::sqlite::firing_from_json(body); });
+        return firing_of(core_, *q, 0);
     }
     Core& core_;
 };
@@ -250,24 +277,29 @@ class SqliteIntegrationStore final : public IntegrationStore {
     Core& core_;
 };
 
+/// The row of a delivery, by the id of its firing (the delivery id).
+constexpr std::string_view delivery_row = "(SELECT seq FROM firings WHERE id = ?1)";
+
 class SqliteOutboxStore final : public OutboxStore {
   public:
     explicit SqliteOutboxStore(Core& core) : core_(core) {}
 
-    /// Inside a write transaction, with `bodies[i]` the document of `deliveries[i]`; shared
-    /// with `Database::record_firings`.
+    /// Inside a write transaction, with `actions[i]` the document of `deliveries[i].action`
+    /// and `seqs[i]` the history row of its firing: adds the deliveries.
     static void insert(Connection& c, std::span<const Delivery> deliveries,
-                       const std::vector<std::string>& bodies) {
+                       std::span<const std::int64_t> seqs,
+                       const std::vector<std::string>& actions) {
         Query q(c,
-                "INSERT OR IGNORE INTO outbox (id, ready_at, due, attempts, round_start, body) "
-                "VALUES (?1, ?2, ?2, ?3, ?4, ?5)");
+                "INSERT OR IGNORE INTO outbox (seq, ready_at, due, attempts, round_start, action, "
+                "trigger) VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)");
         for (std::size_t i = 0; i < deliveries.size(); ++i) {
             const Delivery& d = deliveries[i];
-            q->bind(1, d.firing.id)
+            q->bind(1, seqs[i])
                 .bind(2, nanos(d.due))
                 .bind(3, std::int64_t{d.attempts})
                 .bind(4, std::int64_t{d.round_start})
-                .bind(5, bodies[i])
+                .bind(5, actions[i])
+                .bind(6, to_string(d.trigger))
                 .run();
             q->reset();
             if (c.changes() == 0)
@@ -276,29 +308,39 @@ class SqliteOutboxStore final : public OutboxStore {
         }
     }
 
+    /// A delivery's firing is its history record, which it is appended to when missing.
     void enqueue(std::span<const Delivery> deliveries) override {
-        const auto bodies = encode_all(deliveries, detail::sqlite::delivery_to_json);
-        core_.write([&](Connection& c) { insert(c, deliveries, bodies); });
+        const auto actions = encode_all(deliveries, action_document);
+        core_.write([&](Connection& c) {
+            std::vector<std::int64_t> seqs;
+            seqs.reserve(deliveries.size());
+            for (const Delivery& d : deliveries)
+                seqs.push_back(SqliteHistoryStore::row_of(c, d.firing));
+            insert(c, deliveries, seqs, actions);
+        });
     }
     std::vector<Delivery> claim(Timestamp now, std::size_t limit, Timestamp lease_until) override {
-        std::vector<Delivery> out;
+        std::vector<std::pair<std::int64_t, Delivery>> due;
         core_.write([&](Connection& c) {
-            out.clear();
+            due.clear();
             {
-                Query q(c,
-                        "SELECT id, due, attempts, round_start, body FROM outbox "
-                        "WHERE dead_seq IS NULL AND ready_at <= ?1 ORDER BY ready_at, id "
-                        "LIMIT ?2");
+                Query q(c, select_deliveries +
+                               "WHERE o.dead_seq IS NULL AND o.ready_at <= ?1 "
+                               "ORDER BY o.ready_at, o.seq LIMIT ?2");
                 q->bind(1, nanos(now)).bind(2, static_cast<std::int64_t>(limit));
                 while (q->step())
-                    out.push_back(delivery_of(*q));
+                    due.emplace_back(q->int64(0), delivery_of(*q));
             }
-            Query lease(c, "UPDATE outbox SET ready_at = ?2 WHERE id = ?1");
-            for (const Delivery& d : out) {
-                lease->bind(1, d.firing.id).bind(2, nanos(lease_until)).run();
+            Query lease(c, "UPDATE outbox SET ready_at = ?2 WHERE seq = ?1");
+            for (const auto& [seq, delivery] : due) {
+                lease->bind(1, seq).bind(2, nanos(lease_until)).run();
                 lease->reset();
             }
         });
+        std::vector<Delivery> out;
+        out.reserve(due.size());
+        for (auto& [seq, delivery] : due)
+            out.push_back(std::move(delivery));
         return out;
     }
     void settle(std::span<const OutboxUpdate> updates) override {
@@ -312,7 +354,8 @@ class SqliteOutboxStore final : public OutboxStore {
         core_.write([&](Connection& c) {
             Query(c,
                   "UPDATE outbox SET dead_seq = NULL, ready_at = ?2, due = ?2, "
-                  "round_start = attempts WHERE id = ?1 AND dead_seq IS NOT NULL")
+                  "round_start = attempts WHERE seq = " +
+                      std::string(delivery_row) + " AND dead_seq IS NOT NULL")
                 ->bind(1, delivery_id)
                 .bind(2, nanos(due))
                 .run();
@@ -333,9 +376,8 @@ class SqliteOutboxStore final : public OutboxStore {
     std::vector<Delivery> dead_letters(std::size_t limit) const override {
         return core_.read([&](Connection& c) {
             std::vector<Delivery> out;
-            Query q(c,
-                    "SELECT id, due, attempts, round_start, body FROM outbox "
-                    "WHERE dead_seq IS NOT NULL ORDER BY dead_seq LIMIT ?1");
+            Query q(
+                c, select_deliveries + "WHERE o.dead_seq IS NOT NULL ORDER BY o.dead_seq LIMIT ?1");
             q->bind(1, static_cast<std::int64_t>(limit));
             while (q->step())
                 out.push_back(delivery_of(*q));
@@ -349,18 +391,27 @@ class SqliteOutboxStore final : public OutboxStore {
         });
     }
 
+    static std::string action_document(const Delivery& d) {
+        return detail::sqlite::action_to_json(d.action);
+    }
+
   private:
+    /// Deliveries with their firings; `delivery_of` reads the row.
+    inline static const std::string select_deliveries =
+        "SELECT o.seq, o.due, o.attempts, o.round_start, o.action, o.trigger, " +
+        std::string(firing_columns) + " FROM outbox o JOIN firings f ON f.seq = o.seq ";
+
     static void settle_one(Connection& c, const OutboxUpdate& u) {
+        const std::string row(delivery_row);
         switch (u.kind) {
             case OutboxUpdate::Kind::complete:
-                Query(c, "DELETE FROM outbox WHERE id = ?1 AND dead_seq IS NULL")
+                Query(c, "DELETE FROM outbox WHERE seq = " + row + " AND dead_seq IS NULL")
                     ->bind(1, u.delivery_id)
                     .run();
                 break;
             case OutboxUpdate::Kind::reschedule:
-                Query(c,
-                      "UPDATE outbox SET ready_at = ?2, due = ?2, attempts = ?3 "
-                      "WHERE id = ?1 AND dead_seq IS NULL")
+                Query(c, "UPDATE outbox SET ready_at = ?2, due = ?2, attempts = ?3 WHERE seq = " +
+                             row + " AND dead_seq IS NULL")
                     ->bind(1, u.delivery_id)
                     .bind(2, nanos(u.due))
                     .bind(3, std::int64_t{u.attempts})
@@ -370,8 +421,8 @@ class SqliteOutboxStore final : public OutboxStore {
                 Query(c,
                       "UPDATE outbox SET attempts = ?2, dead_seq = "
                       "(SELECT coalesce(max(dead_seq), 0) + 1 FROM outbox WHERE dead_seq IS NOT "
-                      "NULL) "
-                      "WHERE id = ?1 AND dead_seq IS NULL")
+                      "NULL) WHERE seq = " +
+                          row + " AND dead_seq IS NULL")
                     ->bind(1, u.delivery_id)
                     .bind(2, std::int64_t{u.attempts})
                     .run();
@@ -379,14 +430,14 @@ class SqliteOutboxStore final : public OutboxStore {
         }
     }
     Delivery delivery_of(const detail::sqlite::Statement& row) const {
-        Delivery d;
-        decoded(core_, [&] {
-            detail::sqlite::delivery_from_json(row.text(4), d);
-            return 0;
-        });
-        d.due = timestamp(row.int64(1));
-        d.attempts = static_cast<int>(row.int64(2));
-        d.round_start = static_cast<int>(row.int64(3));
+        Delivery d{
+            .firing = SqliteHistoryStore::firing_of(core_, row, 6,
+                                                    detail::sqlite::FiringFields::as_fired),
+            .action = decoded(core_, [&] { return detail::sqlite::action_from_json(row.text(4)); }),
+            .trigger = decoded(core_, [&] { return detail::sqlite::trigger_named(row.text(5)); }),
+            .attempts = static_cast<int>(row.int64(2)),
+            .round_start = static_cast<int>(row.int64(3)),
+            .due = timestamp(row.int64(1))};
         return d;
     }
     Core& core_;
@@ -481,6 +532,38 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
     Core& core_;
 };
 
+/// The write that records `firings` and enqueues `deliveries`, with their documents encoded
+/// beforehand so the transaction only inserts.
+class RecordFirings {
+  public:
+    RecordFirings(std::span<const Firing> firings, std::span<const Delivery> deliveries)
+        : firings_(firings),
+          deliveries_(deliveries),
+          documents_(encode_all(firings, detail::sqlite::firing_document)),
+          actions_(encode_all(deliveries, SqliteOutboxStore::action_document)) {}
+
+    void operator()(Connection& c) const {
+        const std::vector<std::int64_t> rows = SqliteHistoryStore::insert(c, firings_, documents_);
+        // Each delivery's firing is among the firings, in the same order (Engine::publish).
+        std::vector<std::int64_t> seqs;
+        seqs.reserve(deliveries_.size());
+        std::size_t next = 0;
+        for (const Delivery& d : deliveries_) {
+            while (next < firings_.size() && firings_[next].id != d.firing.id)
+                ++next;
+            seqs.push_back(next < firings_.size() ? rows[next++]
+                                                  : SqliteHistoryStore::row_of(c, d.firing));
+        }
+        SqliteOutboxStore::insert(c, deliveries_, seqs, actions_);
+    }
+
+  private:
+    std::span<const Firing> firings_;
+    std::span<const Delivery> deliveries_;
+    std::vector<std::string> documents_;
+    std::vector<std::string> actions_;
+};
+
 }  // namespace
 
 struct Database::State {
@@ -517,12 +600,20 @@ TriggerStateStore& Database::trigger_state() {
 
 void Database::record_firings(std::span<const Firing> firings,
                               std::span<const Delivery> deliveries) {
-    const auto firing_bodies = encode_all(firings, detail::sqlite::firing_to_json);
-    const auto delivery_bodies = encode_all(deliveries, detail::sqlite::delivery_to_json);
-    state_->core->write([&](Connection& c) {
-        SqliteHistoryStore::insert(c, firings, firing_bodies);
-        SqliteOutboxStore::insert(c, deliveries, delivery_bodies);
-    });
+    state_->core->write(RecordFirings(firings, deliveries));
+}
+
+void Database::record_firings_async(std::span<const Firing> firings,
+                                    std::span<const Delivery> deliveries,
+                                    std::function<void(std::exception_ptr)> done) {
+    std::optional<RecordFirings> write;
+    try {
+        write.emplace(firings, deliveries);
+    } catch (...) {
+        done(std::current_exception());
+        return;
+    }
+    state_->core->write_async(std::move(*write), std::move(done));
 }
 
 std::shared_ptr<EncryptedSecretStore> Database::secrets(std::shared_ptr<const KeyProvider> keys) {

@@ -4,72 +4,163 @@
 
 namespace herald::detail::sqlite {
 
-GroupCommitter::GroupCommitter(Connection& connection, std::size_t max_batch)
-    : connection_(connection), max_batch_(std::max<std::size_t>(max_batch, 1)) {}
+GroupCommitter::GroupCommitter(Connection& connection, std::size_t max_batch,
+                               std::function<void()> sync)
+    : connection_(connection),
+      max_batch_(std::max<std::size_t>(max_batch, 1)),
+      sync_(std::move(sync)) {
+    if (sync_)
+        syncer_ = std::jthread([this](std::stop_token stop) { sync_batches(stop); });
+    committer_ = std::jthread([this](std::stop_token stop) { commit_batches(stop); });
+}
 
-void GroupCommitter::submit(Job& job) {
-    std::unique_lock lock(mutex_);
-    queue_.push_back(&job);
-    if (leading_)
-        job.wake.wait(lock, [&] { return job.done || job.leads; });
-    else
-        leading_ = true;
-    if (!job.done)
-        lead(job, lock);
+GroupCommitter::~GroupCommitter() {
+    // The committer first, so what it commits last still reaches the syncer.
+    committer_.request_stop();
+    committer_.join();
+    if (syncer_.joinable()) {
+        syncer_.request_stop();
+        syncer_.join();
+    }
+}
+
+std::shared_ptr<GroupCommitter::Batch> GroupCommitter::enqueue(Job& job) {
+    std::shared_ptr<Batch> batch;
+    {
+        std::lock_guard lock(mutex_);
+        if (queue_.empty() || queue_.back()->jobs.size() >= max_batch_)
+            queue_.push_back(std::make_shared<Batch>());
+        batch = queue_.back();
+        batch->jobs.push_back(&job);
+    }
+    work_.notify_one();
+    return batch;
+}
+
+void GroupCommitter::wait(const std::shared_ptr<Batch>& batch, const Job& job) {
+    {
+        std::unique_lock lock(batch->mutex);
+        batch->wake.wait(lock, [&] { return batch->done; });
+    }
     if (job.error)
         std::rethrow_exception(job.error);
 }
 
-/// Commits batches, oldest writes first, until `own` is committed; then hands the lead to the
-/// oldest waiting writer, or gives it up when none waits. Called with the lock held.
-void GroupCommitter::lead(Job& own, std::unique_lock<std::mutex>& lock) {
-    while (!own.done) {
-        const std::size_t take = std::min(queue_.size(), max_batch_);
-        std::vector<Job*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
-        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+/// The committer's thread: commits the oldest batch while any is queued, and hands it to the
+/// syncer (or wakes its writers when commits are durable by themselves); stops once asked to
+/// and nothing is left.
+void GroupCommitter::commit_batches(std::stop_token stop) {
+    std::unique_lock lock(mutex_);
+    while (work_.wait(lock, stop, [&] { return !queue_.empty(); })) {
+        std::shared_ptr<Batch> batch = std::move(queue_.front());
+        queue_.pop_front();
         lock.unlock();
-        commit(batch);
-        lock.lock();
-        for (Job* j : batch) {
-            j->done = true;
-            if (j != &own)
-                j->wake.notify_one();
+        if (!sync_) {
+            commit(*batch);
+            finish(*batch);
+        } else {
+            std::unique_lock sync_lock(sync_mutex_);
+            const std::exception_ptr failure = sync_failure_;
+            sync_lock.unlock();
+            if (failure)
+                fail(*batch, failure);
+            else
+                commit(*batch);
+            sync_lock.lock();
+            unsynced_.push_back(std::move(batch));
+            sync_lock.unlock();
+            committed_.notify_one();
         }
-    }
-    if (queue_.empty()) {
-        leading_ = false;
-    } else {
-        queue_.front()->leads = true;
-        queue_.front()->wake.notify_one();
+        lock.lock();
     }
 }
 
-void GroupCommitter::commit(const std::vector<Job*>& batch) {
+/// The syncer's thread: makes every batch committed so far durable with one sync, then wakes
+/// their writers; stops once asked to and nothing is left.
+void GroupCommitter::sync_batches(std::stop_token stop) {
+    std::unique_lock lock(sync_mutex_);
+    while (committed_.wait(lock, stop, [&] { return !unsynced_.empty(); })) {
+        std::vector<std::shared_ptr<Batch>> batches;
+        batches.swap(unsynced_);
+        std::exception_ptr failure = sync_failure_;
+        lock.unlock();
+        if (!failure) {
+            try {
+                sync_();
+            } catch (...) {
+                failure = std::current_exception();
+            }
+        }
+        for (const auto& batch : batches) {
+            if (failure)
+                fail(*batch, failure);
+            finish(*batch);
+        }
+        lock.lock();
+        if (failure)
+            sync_failure_ = failure;
+    }
+}
+
+void GroupCommitter::commit(Batch& batch) {
     try {
         Transaction transaction(connection_);
-        if (batch.size() == 1)
-            batch.front()->call(batch.front()->write, connection_);
-        else
-            for (Job* job : batch)
-                run_in_savepoint(*job);
+        for (Job* job : batch.jobs)
+            job->call(job->write, connection_);
+        transaction.commit();
+        return;
+    } catch (...) {
+        if (batch.jobs.size() == 1) {
+            batch.jobs.front()->error = std::current_exception();
+            return;
+        }
+    }
+    // A write of the batch failed, or the commit did: find out which writes fail on their own.
+    commit_isolated(batch);
+}
+
+/// Runs every write of `batch` in its own savepoint of one transaction, so a write that fails
+/// is undone alone and keeps its error; the rest commit.
+void GroupCommitter::commit_isolated(Batch& batch) {
+    try {
+        Transaction transaction(connection_);
+        for (Job* job : batch.jobs) {
+            Query(connection_, "SAVEPOINT write")->run();
+            try {
+                job->call(job->write, connection_);
+            } catch (...) {
+                job->error = std::current_exception();
+                Query(connection_, "ROLLBACK TO write")->run();
+            }
+            Query(connection_, "RELEASE write")->run();
+        }
         transaction.commit();
     } catch (...) {
-        // The transaction is rolled back: every write of the batch is lost, so each fails.
-        for (Job* job : batch)
-            if (!job->error)
-                job->error = std::current_exception();
+        // The transaction is rolled back: every write of the batch is lost.
+        fail(batch, std::current_exception());
     }
 }
 
-void GroupCommitter::run_in_savepoint(Job& job) {
-    Query(connection_, "SAVEPOINT write")->run();
-    try {
-        job.call(job.write, connection_);
-    } catch (...) {
-        job.error = std::current_exception();
-        Query(connection_, "ROLLBACK TO write")->run();
+/// Every write of `batch` that has no error of its own fails with `error`.
+void GroupCommitter::fail(Batch& batch, const std::exception_ptr& error) {
+    for (Job* job : batch.jobs)
+        if (!job->error)
+            job->error = error;
+}
+
+/// Tells the writers of `batch` it is done: calls the `on_done` of those that do not wait (each
+/// may delete its job), then wakes the others.
+void GroupCommitter::finish(Batch& batch) {
+    for (Job* job : batch.jobs)
+        if (job->on_done) {
+            const std::function<void()> done = std::move(job->on_done);
+            done();
+        }
+    {
+        std::lock_guard lock(batch.mutex);
+        batch.done = true;
     }
-    Query(connection_, "RELEASE write")->run();
+    batch.wake.notify_all();
 }
 
 }  // namespace herald::detail::sqlite

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 using namespace herald;
@@ -269,7 +271,8 @@ TEST_CASE("concurrent writers are committed in groups, each failure reported to 
         w.join();
     CHECK(refused == threads * per_thread / 10);
     const std::size_t written = threads * per_thread - refused;
-    CHECK(store->history().query({.limit = 100'000}).size() == written);
+    // The history holds every firing written, and "taken", whose delivery was enqueued.
+    CHECK(store->history().query({.limit = 100'000}).size() == written + 1);
     CHECK(store->outbox().pending_count() == written + 1);
 }
 
@@ -287,4 +290,36 @@ TEST_CASE("the WAL is copied back into the database file while the engine writes
            std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(10ms);
     CHECK(std::filesystem::file_size(file) >= 4'000'000);
+}
+
+TEST_CASE("publishes in flight from one thread share commits and each completes", "[sqlite]") {
+    TempDir dir;
+    auto store = sqlite::open(dir / "herald.db");
+    Engine engine{{.storage = store}};  // completes on Asio's system executor
+    engine.automations().create(
+        admin_of("acme"),
+        Automation{.name = "production",
+                   .scope = Scope::for_project("acme", "mnist"),
+                   .trigger = trigger::AddArtifactAlias{.alias = Pattern{"production"}}});
+    constexpr int events = 500;
+    std::mutex mutex;
+    std::condition_variable done;
+    int completed = 0, failed = 0;
+    std::vector<std::string> ids;
+    for (int i = 0; i < events; ++i)
+        engine.async_publish(test::alias_added("acme", "mnist", "clf", "production"),
+                             [&](boost::system::error_code ec, PublishReceipt receipt) {
+                                 std::lock_guard lock(mutex);
+                                 failed += ec ? 1 : 0;
+                                 for (const Firing& f : receipt.firings)
+                                     ids.push_back(f.id);
+                                 if (++completed == events)
+                                     done.notify_all();
+                             });
+    std::unique_lock lock(mutex);
+    REQUIRE(done.wait_for(lock, 60s, [&] { return completed == events; }));
+    CHECK(failed == 0);
+    REQUIRE(ids.size() == events);
+    for (const std::string& id : ids)
+        CHECK(store->history().find(id));
 }

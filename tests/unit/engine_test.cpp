@@ -1,12 +1,19 @@
 #include "support/event_builders.hpp"
 
 #include <herald/engine.hpp>
+#include <herald/error.hpp>
 #include <herald/memory_storage.hpp>
+
+#include <boost/asio/io_context.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cmath>
+#include <limits>
+#include <span>
 #include <thread>
+#include <vector>
 
 using namespace herald;
 using namespace std::chrono_literals;
@@ -143,4 +150,90 @@ TEST_CASE("publish is safe from many threads while automations change", "[engine
     // The stable automation fired on every event; churned ones sometimes did too.
     CHECK(engine.history().by_automation(stable.id, 1'000'000).size() == 4 * events_per_thread);
     CHECK(fired >= 4 * events_per_thread);
+}
+
+TEST_CASE("publish refuses an event the event format cannot hold, naming the field", "[engine]") {
+    Engine engine;
+    const auto field_of = [&](EventBody body) {
+        try {
+            engine.publish(Event{.entity = "acme", .project = "mnist", .body = std::move(body)});
+        } catch (const Error& e) {
+            CHECK(e.code() == errc::invalid_argument);
+            return e.field();
+        }
+        return std::string("published");
+    };
+    const Run run{.id = "r1"};
+    CHECK(field_of(RunMetricsLogged{run, -1, {{"loss", 0.5}}}) == "step");
+    CHECK(field_of(RunMetricsLogged{run, 1, {}}) == "metrics");
+    CHECK(field_of(AliasAdded{.version = {.collection = "clf", .index = -2}, .alias = "x"}) ==
+          "version.index");
+    CHECK(field_of(ArtifactLinked{.version = {.collection = "clf"}, .source = {.index = -1}}) ==
+          "source.index");
+    ArtifactVersion bad{.collection = "clf"};
+    bad.metadata["scores"] = boost::json::array{1.0, std::numeric_limits<double>::infinity()};
+    CHECK(field_of(ArtifactCreated{bad}) == "version.metadata.scores[1]");
+    CHECK(field_of(RunMetricsLogged{run, 0, {{"loss", std::nan("")}}}) == "published");
+}
+
+namespace {
+
+/// Memory storage whose recording of firings fails once `broken` is set.
+class BreakableStorage final : public Storage {
+  public:
+    bool broken = false;
+    AutomationStore& automations() override { return memory_.automations(); }
+    HistoryStore& history() override { return memory_.history(); }
+    IntegrationStore& integrations() override { return memory_.integrations(); }
+    OutboxStore& outbox() override { return memory_.outbox(); }
+    TriggerStateStore& trigger_state() override { return memory_.trigger_state(); }
+    void record_firings(std::span<const Firing> firings,
+                        std::span<const Delivery> deliveries) override {
+        if (broken)
+            throw Error(errc::storage_failure, "", "disk on fire");
+        memory_.record_firings(firings, deliveries);
+    }
+
+  private:
+    MemoryStorage memory_;
+};
+
+}  // namespace
+
+TEST_CASE("async_publish completes on the engine's executor once the firings are recorded",
+          "[engine]") {
+    boost::asio::io_context io;
+    auto storage = std::make_shared<BreakableStorage>();
+    Engine engine{io.get_executor(), {.storage = storage}};
+    engine.automations().create(admin_of("acme"), alias_rule("deploy"));
+
+    std::vector<PublishReceipt> receipts;
+    std::vector<boost::system::error_code> errors;
+    const auto record = [&](boost::system::error_code ec, PublishReceipt receipt) {
+        errors.push_back(ec);
+        receipts.push_back(std::move(receipt));
+    };
+    engine.async_publish(production(), record);
+    engine.async_publish(alias_added("acme", "mnist", "clf", "staging"), record);
+    CHECK(receipts.empty());  // never inline
+    io.run_for(1s);
+    REQUIRE(receipts.size() == 2);
+    CHECK_FALSE(errors[0]);
+    REQUIRE(receipts[0].firings.size() == 1);
+    CHECK(engine.history().find(receipts[0].firings[0].id));
+    CHECK_FALSE(errors[1]);
+    CHECK(receipts[1].firings.empty());
+    CHECK_FALSE(receipts[1].event_id.empty());
+
+    storage->broken = true;
+    engine.async_publish(production(), record);
+    Event invalid = production();
+    std::get<AliasAdded>(invalid.body).version.index = -1;
+    engine.async_publish(invalid, record);
+    io.restart();
+    io.run_for(1s);
+    REQUIRE(errors.size() == 4);
+    CHECK(errors[2] == errc::storage_failure);
+    CHECK(receipts[2].firings.empty());
+    CHECK(errors[3] == errc::invalid_argument);
 }

@@ -5,7 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <string>
+#include <variant>
 
 using namespace std::chrono_literals;
 
@@ -120,10 +123,23 @@ TEST_CASE("history keeps every field of a firing", "[history]") {
     herald::Firing run = firing("2", "b", "", t0);
     run.event.body = herald::RunMetricsLogged{
         .run = {.id = "r1", .name = "fast-run", .user = "grace"},
-        .step = -4,
-        .metrics = {{.name = "loss", .value = 0.1}, {.name = "acc", .value = 1e-300}}};
+        .step = 4,
+        .metrics = {{.name = "loss", .value = 0.1},
+                    {.name = "acc", .value = 1e-300},
+                    {.name = "loss", .value = -std::numeric_limits<double>::infinity()}}};
     storage->history().append({&run, 1});
     CHECK(storage->history().find("2") == run);
+
+    // A host may log NaN (a diverged loss) next to the metric that fired.
+    herald::Firing diverged = firing("3", "b", "", t0);
+    diverged.event.body = herald::RunMetricsLogged{
+        .run = {.id = "r1"},
+        .step = 5,
+        .metrics = {{.name = "loss", .value = std::numeric_limits<double>::quiet_NaN()}}};
+    storage->history().append({&diverged, 1});
+    const auto found = storage->history().find("3");
+    REQUIRE(found);
+    CHECK(std::isnan(std::get<herald::RunMetricsLogged>(found->event.body).metrics.at(0).value));
 }
 
 TEST_CASE("the automation store keeps automations by id", "[storage]") {
@@ -172,7 +188,8 @@ TEST_CASE("record_firings writes history and outbox together, all or none", "[st
     CHECK(storage->history().find("2"));
     CHECK(storage->outbox().pending_count() == 1);
 
-    // The dispatcher's history updates do not change the delivery's firing.
+    // The dispatcher's history updates do not change the delivery's firing: it is the firing as
+    // it fired (status pending, no payload, no attempts).
     const herald::FiringUpdate tried{.firing_id = "1",
                                      .status = herald::FiringStatus::failed,
                                      .attempt = herald::DeliveryAttempt{.number = 1},

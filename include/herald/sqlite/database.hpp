@@ -34,7 +34,7 @@
 namespace herald::sqlite {
 
 /// The schema version this build writes; `open` refuses files with a newer one.
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 /// How a database is opened. Plain configuration; the defaults suit a server.
 struct Options {
@@ -69,6 +69,10 @@ class Database final : public Storage {
     /// Appends the firings and enqueues the deliveries in one transaction.
     void record_firings(std::span<const Firing> firings,
                         std::span<const Delivery> deliveries) override;
+    /// Queues that transaction for the next group commit and returns; `done` runs on the
+    /// committer's or the syncer's thread.
+    void record_firings_async(std::span<const Firing> firings, std::span<const Delivery> deliveries,
+                              std::function<void(std::exception_ptr)> done) override;
 
     /// The encrypted secret store of this database, reading keys from `keys`. Throws
     /// herald::Error (storage_failure, field "key") when stored secrets are encrypted under a
