@@ -10,26 +10,47 @@ Timestamp SystemClock::now() const {
     return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
 }
 
+namespace {
+
+/// Writes `value` as `digits` decimal digits, zero-padded, at `out`.
+char* put_digits(char* out, long long value, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+        out[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    }
+    return out + digits;
+}
+
+}  // namespace
+
 std::string format_rfc3339(Timestamp t) {
     using namespace std::chrono;
-    const auto seconds = floor<std::chrono::seconds>(t);
-    const auto nanos = (t - seconds).count();
-    const std::time_t tt = system_clock::to_time_t(seconds);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[48];
-    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (nanos != 0) {
-        char frac[16];
-        std::snprintf(frac, sizeof frac, ".%09lld", static_cast<long long>(nanos));
-        std::size_t len = 10;
-        while (frac[len - 1] == '0')
-            --len;
-        for (std::size_t i = 0; i < len; ++i)
-            buf[n++] = frac[i];
+    const auto days = floor<std::chrono::days>(t);
+    const year_month_day date{days};
+    const hh_mm_ss time{floor<nanoseconds>(t - days)};
+    char buf[40];
+    char* out = put_digits(buf, static_cast<int>(date.year()), 4);
+    *out++ = '-';
+    out = put_digits(out, static_cast<unsigned>(date.month()), 2);
+    *out++ = '-';
+    out = put_digits(out, static_cast<unsigned>(date.day()), 2);
+    *out++ = 'T';
+    out = put_digits(out, time.hours().count(), 2);
+    *out++ = ':';
+    out = put_digits(out, time.minutes().count(), 2);
+    *out++ = ':';
+    out = put_digits(out, time.seconds().count(), 2);
+    if (long long nanos = time.subseconds().count(); nanos != 0) {
+        int digits = 9;
+        while (nanos % 10 == 0) {
+            nanos /= 10;
+            --digits;
+        }
+        *out++ = '.';
+        out = put_digits(out, nanos, digits);
     }
-    buf[n++] = 'Z';
-    return std::string(buf, n);
+    *out++ = 'Z';
+    return std::string(buf, out);
 }
 
 }  // namespace herald

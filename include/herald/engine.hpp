@@ -79,8 +79,9 @@ class Engine {
     /// `errc::storage_failure` (and an empty receipt) when they could not be; then none was. A
     /// thread with many publishes in flight shares commits among them, as many threads calling
     /// `publish` do. The handler runs on its associated executor, else the engine's executor
-    /// (or `boost::asio::system_executor` for an engine built without one), never inline. Not
-    /// cancellable: once started, the firings are recorded whatever becomes of the handler.
+    /// (or `boost::asio::system_executor` for an engine built without one), never inline; that
+    /// executor counts the publish as outstanding work until then. Not cancellable: once
+    /// started, the firings are recorded whatever becomes of the handler.
     template <class CompletionToken>
     auto async_publish(Event event, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken,

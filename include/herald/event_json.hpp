@@ -25,8 +25,6 @@ Event event_from_json(std::string_view text);
 Event event_from_json(const boost::json::value& value);
 
 boost::json::value to_json_value(const Event& event);
-/// The same document, allocated from `storage` (say, a `boost::json::monotonic_resource`).
-boost::json::value to_json_value(const Event& event, boost::json::storage_ptr storage);
 std::string to_json(const Event& event);
 
 /// The `type` of an event kind in the JSON format: "ARTIFACT_CREATED", "ALIAS_ADDED", ...

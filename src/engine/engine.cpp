@@ -8,7 +8,10 @@
 #include <herald/engine.hpp>
 #include <herald/memory_storage.hpp>
 
+#include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/append.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/system_executor.hpp>
 
@@ -237,13 +240,19 @@ void Engine::start_publish(Event event, PublishHandler handler) {
         Publication publication;
         PublishHandler handler;
         boost::asio::any_io_executor executor;
+        /// Keeps the handler's executor busy (io_context::run does not return) until then.
+        boost::asio::any_completion_executor work;
         std::weak_ptr<detail::DispatcherCore> dispatcher;
     };
-    auto pending = std::make_shared<Pending>(Pending{
-        .handler = std::move(handler),
-        .executor =
-            executor_ ? executor_ : boost::asio::any_io_executor(boost::asio::system_executor()),
-        .dispatcher = dispatcher_ ? dispatcher_->core_ : nullptr});
+    const boost::asio::any_io_executor executor =
+        executor_ ? executor_ : boost::asio::any_io_executor(boost::asio::system_executor());
+    auto work = boost::asio::prefer(boost::asio::get_associated_executor(handler, executor),
+                                    boost::asio::execution::outstanding_work.tracked);
+    auto pending = std::make_shared<Pending>(
+        Pending{.handler = std::move(handler),
+                .executor = executor,
+                .work = std::move(work),
+                .dispatcher = dispatcher_ ? dispatcher_->core_ : nullptr});
     const auto complete = [pending](const std::exception_ptr& error) {
         boost::system::error_code ec;
         PublishReceipt receipt;

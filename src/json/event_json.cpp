@@ -1,10 +1,12 @@
 #include "json/enum_names.hpp"
 #include "json/json_reader.hpp"
+#include "json/json_text.hpp"
+#include "json/write_event.hpp"
 
 #include <herald/error.hpp>
 #include <herald/event_json.hpp>
 
-#include <boost/json/serialize.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include <cmath>
@@ -16,6 +18,7 @@
 namespace herald {
 namespace json = boost::json;
 using detail::enum_of;
+using detail::JsonWriter;
 using detail::name_of;
 using detail::NameTable;
 using detail::ObjectReader;
@@ -100,14 +103,6 @@ std::optional<double> metric_value(const json::value& v) {
 constexpr std::string_view not_a_metric_value =
     "must be a number (or \"NaN\", \"Infinity\", \"-Infinity\")";
 
-json::value metric_value_json(double value, const json::storage_ptr& storage) {
-    if (std::isnan(value))
-        return json::string("NaN", storage);
-    if (std::isinf(value))
-        return json::string(value > 0 ? "Infinity" : "-Infinity", storage);
-    return json::value(value, storage);
-}
-
 /// `metrics` as an array of {"name", "value"} (what `to_json` writes: it keeps the order and
 /// repeats of one call) or as an object of metric name to number (shorter to write by hand).
 std::vector<MetricPoint> read_metrics(ObjectReader& parent) {
@@ -172,73 +167,86 @@ EventBody read_body(EventKind kind, ObjectReader& r) {
 
 // ---- export ----
 
-void put_if_set(json::object& o, std::string_view key, const std::string& value) {
+void put_if_set(JsonWriter& w, std::string_view key, const std::string& value) {
     if (!value.empty())
-        o[key] = value;
+        w.key(key).string(value);
 }
 
-void put_strings(json::object& o, std::string_view key, const std::vector<std::string>& items) {
+void put_strings(JsonWriter& w, std::string_view key, const std::vector<std::string>& items) {
     if (items.empty())
         return;
-    json::array& a = o[key].emplace_array();
-    a.reserve(items.size());
-    for (const std::string& s : items)
-        a.emplace_back(s);
+    w.key(key).begin_array();
+    for (const std::string& item : items)
+        w.string(item);
+    w.end_array();
 }
 
-void put_version(json::object& parent, const ArtifactVersion& v) {
-    json::object& o = parent["version"].emplace_object();
-    o["collection"] = v.collection;
-    put_if_set(o, "collection_type", v.collection_type);
-    o["index"] = v.index;
-    put_if_set(o, "id", v.id);
-    put_if_set(o, "uri", v.uri);
-    put_strings(o, "aliases", v.aliases);
-    put_strings(o, "tags", v.tags);
+void put_version(JsonWriter& w, const ArtifactVersion& v) {
+    w.key("version").begin_object();
+    w.key("collection").string(v.collection);
+    put_if_set(w, "collection_type", v.collection_type);
+    w.key("index").integer(v.index);
+    put_if_set(w, "id", v.id);
+    put_if_set(w, "uri", v.uri);
+    put_strings(w, "aliases", v.aliases);
+    put_strings(w, "tags", v.tags);
     if (!v.metadata.empty())
-        o["metadata"] = v.metadata;
+        w.key("metadata").value(v.metadata);
+    w.end_object();
 }
 
-void put_source(json::object& parent, const SourceVersion& s) {
-    json::object& o = parent["source"].emplace_object();
-    o["entity"] = s.entity;
-    o["project"] = s.project;
-    o["collection"] = s.collection;
-    o["index"] = s.index;
+void put_source(JsonWriter& w, const SourceVersion& s) {
+    w.key("source").begin_object();
+    w.key("entity").string(s.entity);
+    w.key("project").string(s.project);
+    w.key("collection").string(s.collection);
+    w.key("index").integer(s.index);
+    w.end_object();
 }
 
-void put_run(json::object& parent, const Run& run) {
-    json::object& o = parent["run"].emplace_object();
-    o["id"] = run.id;
-    put_if_set(o, "name", run.name);
-    put_if_set(o, "user", run.user);
+void put_run(JsonWriter& w, const Run& run) {
+    w.key("run").begin_object();
+    w.key("id").string(run.id);
+    put_if_set(w, "name", run.name);
+    put_if_set(w, "user", run.user);
+    w.end_object();
 }
 
-void put_body(json::object& o, const EventBody& body) {
+/// JSON has no NaN or infinity: such a metric value is written as a string.
+void put_metric_value(JsonWriter& w, double value) {
+    if (std::isnan(value))
+        w.string("NaN");
+    else if (std::isinf(value))
+        w.string(value > 0 ? "Infinity" : "-Infinity");
+    else
+        w.number(value);
+}
+
+void put_body(JsonWriter& w, const EventBody& body) {
     std::visit(
         [&](const auto& b) {
             using T = std::decay_t<decltype(b)>;
             if constexpr (std::is_same_v<T, RunMetricsLogged>) {
-                put_run(o, b.run);
-                o["step"] = b.step;
-                json::array& metrics = o["metrics"].emplace_array();
-                metrics.reserve(b.metrics.size());
+                put_run(w, b.run);
+                w.key("step").integer(b.step);
+                w.key("metrics").begin_array();
                 for (const MetricPoint& p : b.metrics) {
-                    json::object& point = metrics.emplace_back(json::object_kind).get_object();
-                    point["name"] = p.name;
-                    point["value"] = metric_value_json(p.value, o.storage());
+                    w.begin_object().key("name").string(p.name).key("value");
+                    put_metric_value(w, p.value);
+                    w.end_object();
                 }
+                w.end_array();
             } else if constexpr (std::is_same_v<T, RunStateChanged>) {
-                put_run(o, b.run);
-                o["state"] = name_of(run_state_names, b.state);
+                put_run(w, b.run);
+                w.key("state").string(name_of(run_state_names, b.state));
             } else {
-                put_version(o, b.version);
+                put_version(w, b.version);
                 if constexpr (requires { b.source; })
-                    put_source(o, b.source);
+                    put_source(w, b.source);
                 if constexpr (requires { b.alias; })
-                    o["alias"] = b.alias;
+                    w.key("alias").string(b.alias);
                 if constexpr (requires { b.tag; })
-                    o["tag"] = b.tag;
+                    w.key("tag").string(b.tag);
             }
         },
         body);
@@ -269,26 +277,32 @@ Event event_from_json(std::string_view text) {
     return event_from_json(detail::parse_json(text));
 }
 
-json::value to_json_value(const Event& e) {
-    return to_json_value(e, {});
+namespace detail {
+
+void write_event(JsonWriter& w, const Event& e) {
+    w.begin_object();
+    w.key("type").string(event_type_name(e.kind()));
+    put_if_set(w, "id", e.id);
+    if (e.time != Timestamp{})
+        w.key("time").string(format_rfc3339(e.time));
+    put_if_set(w, "author", e.author);
+    w.key("entity").string(e.entity);
+    w.key("project").string(e.project);
+    put_body(w, e.body);
+    w.end_object();
 }
 
-json::value to_json_value(const Event& e, json::storage_ptr storage) {
-    json::value document(std::move(storage));
-    json::object& o = document.emplace_object();
-    o["type"] = event_type_name(e.kind());
-    put_if_set(o, "id", e.id);
-    if (e.time != Timestamp{})
-        o["time"] = format_rfc3339(e.time);
-    put_if_set(o, "author", e.author);
-    o["entity"] = e.entity;
-    o["project"] = e.project;
-    put_body(o, e.body);
-    return document;
+}  // namespace detail
+
+json::value to_json_value(const Event& e) {
+    return json::parse(to_json(e));
 }
 
 std::string to_json(const Event& e) {
-    return json::serialize(to_json_value(e));
+    std::string out;
+    detail::JsonWriter w(out);
+    detail::write_event(w, e);
+    return out;
 }
 
 }  // namespace herald

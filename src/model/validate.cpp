@@ -1,4 +1,5 @@
 #include "model/validate.hpp"
+#include "json/json_text.hpp"
 #include "template/action_templates.hpp"
 
 #include <herald/error.hpp>
@@ -136,41 +137,95 @@ void validate(const Automation& automation) {
 
 namespace {
 
-/// JSON has no NaN or infinity: a metadata number must be finite.
-void require_finite(const boost::json::value& value, const std::string& field) {
-    if (value.is_double() && !std::isfinite(value.get_double()))
-        fail(field, "must be a finite number");
-    if (value.is_object())
-        for (const auto& [key, item] : value.get_object())
-            require_finite(item, field + "." + std::string(key));
-    if (value.is_array())
-        for (std::size_t i = 0; i < value.get_array().size(); ++i)
-            require_finite(value.get_array()[i], field + "[" + std::to_string(i) + "]");
+void require_utf8(std::string_view value, const std::string& field) {
+    for (std::size_t i = 0; i < value.size();) {
+        std::size_t skip = 0;
+        if (static_cast<unsigned char>(value[i]) < 0x80)
+            ++i;
+        else if (const std::size_t n = utf8_sequence(value, i, &skip))
+            i += n;
+        else
+            fail(field, "must be valid UTF-8");
+    }
 }
 
-void validate_version(const ArtifactVersion& version) {
-    if (version.index < 0)
+/// What JSON can hold: valid UTF-8 strings and finite numbers.
+void require_json_text(const boost::json::value& value, const std::string& field) {
+    if (value.is_double() && !std::isfinite(value.get_double()))
+        fail(field, "must be a finite number");
+    if (value.is_string())
+        require_utf8(value.get_string(), field);
+    if (value.is_object())
+        for (const auto& [key, item] : value.get_object()) {
+            const std::string member = field + "." + std::string(key);
+            require_utf8(key, member);
+            require_json_text(item, member);
+        }
+    if (value.is_array())
+        for (std::size_t i = 0; i < value.get_array().size(); ++i)
+            require_json_text(value.get_array()[i], field + "[" + std::to_string(i) + "]");
+}
+
+void require_utf8_all(const std::vector<std::string>& values, const std::string& field) {
+    for (std::size_t i = 0; i < values.size(); ++i)
+        require_utf8(values[i], field + "[" + std::to_string(i) + "]");
+}
+
+void validate_version(const ArtifactVersion& v) {
+    require_utf8(v.collection, "version.collection");
+    require_utf8(v.collection_type, "version.collection_type");
+    if (v.index < 0)
         fail("version.index", "must be >= 0");
-    for (const auto& [key, item] : version.metadata)
-        require_finite(item, "version.metadata." + std::string(key));
+    require_utf8(v.id, "version.id");
+    require_utf8(v.uri, "version.uri");
+    require_utf8_all(v.aliases, "version.aliases");
+    require_utf8_all(v.tags, "version.tags");
+    for (const auto& [key, item] : v.metadata) {
+        const std::string field = "version.metadata." + std::string(key);
+        require_utf8(key, field);
+        require_json_text(item, field);
+    }
+}
+
+void validate_run(const Run& run) {
+    require_utf8(run.id, "run.id");
+    require_utf8(run.name, "run.name");
+    require_utf8(run.user, "run.user");
 }
 
 }  // namespace
 
 void validate(const Event& event) {
+    require_utf8(event.id, "id");
+    require_utf8(event.author, "author");
+    require_utf8(event.entity, "entity");
+    require_utf8(event.project, "project");
     std::visit(
         [](const auto& body) {
             using T = std::decay_t<decltype(body)>;
             if constexpr (std::is_same_v<T, RunMetricsLogged>) {
+                validate_run(body.run);
                 if (body.step < 0)
                     fail("step", "must be >= 0");
                 if (body.metrics.empty())
                     fail("metrics", "must not be empty");
-            } else if constexpr (!std::is_same_v<T, RunStateChanged>) {
+                for (std::size_t i = 0; i < body.metrics.size(); ++i)
+                    require_utf8(body.metrics[i].name, "metrics[" + std::to_string(i) + "].name");
+            } else if constexpr (std::is_same_v<T, RunStateChanged>) {
+                validate_run(body.run);
+            } else {
                 validate_version(body.version);
-                if constexpr (requires { body.source; })
+                if constexpr (requires { body.source; }) {
+                    require_utf8(body.source.entity, "source.entity");
+                    require_utf8(body.source.project, "source.project");
+                    require_utf8(body.source.collection, "source.collection");
                     if (body.source.index < 0)
                         fail("source.index", "must be >= 0");
+                }
+                if constexpr (requires { body.alias; })
+                    require_utf8(body.alias, "alias");
+                if constexpr (requires { body.tag; })
+                    require_utf8(body.tag, "tag");
             }
         },
         event.body);

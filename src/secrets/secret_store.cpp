@@ -1,4 +1,4 @@
-#include "template/json_text.hpp"
+#include "json/json_text.hpp"
 
 #include <herald/error.hpp>
 #include <herald/secret_store.hpp>

@@ -1,20 +1,21 @@
 #include "sqlite/codec.hpp"
+#include "json/json_text.hpp"
+#include "json/write_event.hpp"
 #include "model/validate.hpp"
 
 #include <herald/error.hpp>
 #include <herald/event_json.hpp>
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 
 namespace herald::detail::sqlite {
 namespace json = boost::json;
+using detail::JsonWriter;
 namespace {
 
 // ---- enums by name ----
@@ -55,14 +56,15 @@ std::vector<double> numbers_at(const json::object& o, std::string_view key) {
 
 // ---- firings ----
 
-void put_attempt(json::array& attempts, const DeliveryAttempt& a) {
-    json::object& o = attempts.emplace_back(json::object_kind).get_object();
-    o["number"] = a.number;
-    o["time"] = nanos(a.time);
-    o["status_code"] = a.status_code;
-    o["latency_ns"] = a.latency.count();
-    o["error"] = a.error;
-    o["response_body"] = a.response_body;
+void put_attempt(JsonWriter& w, const DeliveryAttempt& a) {
+    w.begin_object();
+    w.key("number").integer(a.number);
+    w.key("time").integer(nanos(a.time));
+    w.key("status_code").integer(a.status_code);
+    w.key("latency_ns").integer(a.latency.count());
+    w.key("error").string(a.error);
+    w.key("response_body").string(a.response_body);
+    w.end_object();
 }
 
 DeliveryAttempt attempt_from(const json::object& o) {
@@ -74,15 +76,16 @@ DeliveryAttempt attempt_from(const json::object& o) {
             .response_body = str(o, "response_body")};
 }
 
-void put_metric(json::object& parent, const MetricObservation& m) {
-    json::object& o = parent["metric"].emplace_object();
-    o["metric_name"] = m.metric_name;
-    o["metric_value"] = m.metric_value;
-    json::array& values = o["metric_values"].emplace_array();
-    values.reserve(m.metric_values.size());
+void put_metric(JsonWriter& w, const MetricObservation& m) {
+    w.key("metric").begin_object();
+    w.key("metric_name").string(m.metric_name);
+    w.key("metric_value").number(m.metric_value);
+    w.key("metric_values").begin_array();
     for (double v : m.metric_values)
-        values.emplace_back(v);
-    o["metric_condition"] = m.metric_condition;
+        w.number(v);
+    w.end_array();
+    w.key("metric_condition").string(m.metric_condition);
+    w.end_object();
 }
 
 MetricObservation metric_from(const json::object& o) {
@@ -92,22 +95,25 @@ MetricObservation metric_from(const json::object& o) {
             .metric_condition = str(o, "metric_condition")};
 }
 
-/// Fills `o` with the document of `f`, allocating from `o`'s storage.
-void put_firing(json::object& o, const Firing& f) {
-    o["automation_name"] = f.automation_name;
-    o["action"] = to_string(f.action);
-    o["event"] = to_json_value(f.event, o.storage());
-    o["reason"] = f.reason;
+void put_firing(JsonWriter& w, const Firing& f) {
+    w.begin_object();
+    w.key("automation_name").string(f.automation_name);
+    w.key("action").string(to_string(f.action));
+    w.key("event");
+    write_event(w, f.event);
+    w.key("reason").string(f.reason);
     if (f.metric)
-        put_metric(o, *f.metric);
-    o["status"] = to_string(f.status);
+        put_metric(w, *f.metric);
+    w.key("status").string(to_string(f.status));
     if (!f.payload.empty())
-        o["payload"] = f.payload;
+        w.key("payload").string(f.payload);
     if (!f.attempts.empty()) {
-        json::array& attempts = o["attempts"].emplace_array();
+        w.key("attempts").begin_array();
         for (const DeliveryAttempt& a : f.attempts)
-            put_attempt(attempts, a);
+            put_attempt(w, a);
+        w.end_array();
     }
+    w.end_object();
 }
 
 void read_firing(const json::object& o, Firing& f, FiringFields fields) {
@@ -135,29 +141,30 @@ void read_firing(const json::object& o, Firing& f, FiringFields fields) {
 
 // ---- actions ----
 
-json::object action_json(const Action& action) {
-    json::object o{{"type", to_string(action.kind())}};
+void put_action(JsonWriter& w, const Action& action) {
+    w.begin_object();
+    w.key("type").string(to_string(action.kind()));
     std::visit(
         [&](const auto& spec) {
             using T = std::decay_t<decltype(spec)>;
             if constexpr (std::is_same_v<T, action::Webhook>) {
-                o["integration"] = spec.integration;
-                o["payload"] = spec.payload;
+                w.key("integration").string(spec.integration);
+                w.key("payload").string(spec.payload);
             } else if constexpr (std::is_same_v<T, action::SlackNotification>) {
-                o["integration"] = spec.integration;
-                o["title"] = spec.title;
-                o["message"] = spec.message;
-                o["severity"] = to_string(spec.severity);
+                w.key("integration").string(spec.integration);
+                w.key("title").string(spec.title);
+                w.key("message").string(spec.message);
+                w.key("severity").string(to_string(spec.severity));
             } else if constexpr (std::is_same_v<T, action::LaunchJob>) {
-                o["queue"] = spec.queue;
-                o["job"] = spec.job;
-                o["job_version"] = spec.job_version;
-                o["project"] = spec.project;
-                o["override"] = spec.override;
+                w.key("queue").string(spec.queue);
+                w.key("job").string(spec.job);
+                w.key("job_version").string(spec.job_version);
+                w.key("project").string(spec.project);
+                w.key("override").string(spec.override);
             }
         },
         action.spec());
-    return o;
+    w.end_object();
 }
 
 Action action_from(const json::object& o) {
@@ -250,14 +257,11 @@ auto decode(std::string_view text, Decode decode_object) {
 
 std::string firing_document(const Firing& firing) {
     validate(firing.event);
-    // The document is built in one block of the stack (a typical firing fits), not in many
-    // small allocations: publishing encodes one document per firing.
-    alignas(std::max_align_t) unsigned char buffer[4096];
-    json::monotonic_resource resource(buffer, sizeof buffer);
-    json::object o(&resource);
-    o.reserve(8);
-    put_firing(o, firing);
-    return json::serialize(o);
+    std::string out;
+    out.reserve(512);
+    JsonWriter w(out);
+    put_firing(w, firing);
+    return out;
 }
 
 void read_firing_document(std::string_view text, Firing& firing, FiringFields fields) {
@@ -268,7 +272,10 @@ void read_firing_document(std::string_view text, Firing& firing, FiringFields fi
 }
 
 std::string action_to_json(const Action& action) {
-    return json::serialize(action_json(action));
+    std::string out;
+    JsonWriter w(out);
+    put_action(w, action);
+    return out;
 }
 
 Action action_from_json(std::string_view text) {

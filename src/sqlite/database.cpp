@@ -94,6 +94,16 @@ class SqliteAutomationStore final : public AutomationStore {
     Core& core_;
 };
 
+/// A firing to append to the history and, when it has one, the delivery enqueued with it: such
+/// a delivery is kept in the firing's row until the dispatcher takes it (see
+/// SqliteOutboxStore).
+struct NewFiring {
+    const Firing* firing;
+    const std::string* document;          ///< firing_document(*firing)
+    const Delivery* delivery = nullptr;   ///< not yet attempted
+    const std::string* action = nullptr;  ///< action_to_json(delivery->action)
+};
+
 /// The columns a firing is read from, in this order (`firing_of`).
 constexpr std::string_view firing_columns = "f.id, f.automation_id, f.integration, f.time, f.body";
 
@@ -101,24 +111,26 @@ class SqliteHistoryStore final : public HistoryStore {
   public:
     explicit SqliteHistoryStore(Core& core) : core_(core) {}
 
-    /// Inside a write transaction, with `documents[i]` the document of `firings[i]` (encoded by
-    /// the caller, outside the transaction): appends the firings; their rows' seq, in order.
-    static std::vector<std::int64_t> insert(Connection& c, std::span<const Firing> firings,
-                                            const std::vector<std::string>& documents) {
+    /// Inside a write transaction: appends the firings; their rows' seq, in order.
+    static std::vector<std::int64_t> insert(Connection& c, std::span<const NewFiring> rows) {
         Query q(c,
-                "INSERT INTO firings (id, automation_id, entity, integration, time, body) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                "INSERT INTO firings (id, automation_id, entity, integration, time, body, action, "
+                "trigger, due) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
         std::vector<std::int64_t> seqs;
-        seqs.reserve(firings.size());
-        for (std::size_t i = 0; i < firings.size(); ++i) {
-            const Firing& f = firings[i];
+        seqs.reserve(rows.size());
+        for (const NewFiring& row : rows) {
+            const Firing& f = *row.firing;
             q->bind(1, f.id)
                 .bind(2, f.automation_id)
                 .bind(3, f.event.entity)
                 .bind(4, f.integration)
                 .bind(5, nanos(f.time))
-                .bind(6, documents[i])
-                .run();
+                .bind(6, *row.document);
+            if (row.delivery)
+                q->bind(7, *row.action)
+                    .bind(8, to_string(row.delivery->trigger))
+                    .bind(9, nanos(row.delivery->due));
+            q->run();
             q->reset();
             seqs.push_back(c.last_insert_rowid());
         }
@@ -130,12 +142,18 @@ class SqliteHistoryStore final : public HistoryStore {
         Query q(c, "SELECT seq FROM firings WHERE id = ?1");
         if (q->bind(1, firing.id).step())
             return q->int64(0);
-        return insert(c, {&firing, 1}, {detail::sqlite::firing_document(firing)}).front();
+        const std::string document = detail::sqlite::firing_document(firing);
+        const NewFiring row{.firing = &firing, .document = &document};
+        return insert(c, {&row, 1}).front();
     }
 
     void append(std::span<const Firing> firings) override {
         const auto documents = encode_all(firings, detail::sqlite::firing_document);
-        core_.write([&](Connection& c) { insert(c, firings, documents); });
+        std::vector<NewFiring> rows;
+        rows.reserve(firings.size());
+        for (std::size_t i = 0; i < firings.size(); ++i)
+            rows.push_back({.firing = &firings[i], .document = &documents[i]});
+        core_.write([&](Connection& c) { insert(c, rows); });
     }
     void update(std::span<const FiringUpdate> updates) override {
         core_.write([&](Connection& c) {
@@ -280,29 +298,42 @@ class SqliteIntegrationStore final : public IntegrationStore {
 /// The row of a delivery, by the id of its firing (the delivery id).
 constexpr std::string_view delivery_row = "(SELECT seq FROM firings WHERE id = ?1)";
 
+/// The outbox has two parts. A delivery enqueued with its firing (`record_firings`, what
+/// publishing does) is kept in the firing's history row: publishing appends one row and
+/// touches no outbox index. The rows past `outbox_cursor` that carry an action are those
+/// deliveries, due in the order they were recorded. Claiming takes them into the `outbox`
+/// table (leased) and moves the cursor past them; every later state of a delivery — leased,
+/// rescheduled, dead, replayed — and a delivery enqueued on its own live in that table, ordered
+/// by `ready_at`.
 class SqliteOutboxStore final : public OutboxStore {
   public:
     explicit SqliteOutboxStore(Core& core) : core_(core) {}
 
     /// Inside a write transaction, with `actions[i]` the document of `deliveries[i].action`
-    /// and `seqs[i]` the history row of its firing: adds the deliveries.
+    /// and `seqs[i]` the history row of its firing: adds the deliveries to the outbox table.
     static void insert(Connection& c, std::span<const Delivery> deliveries,
                        std::span<const std::int64_t> seqs,
                        const std::vector<std::string>& actions) {
+        Query queued(c,
+                     "SELECT 1 FROM firings WHERE seq = ?1 AND action IS NOT NULL AND seq > "
+                     "(SELECT seq FROM outbox_cursor)");
         Query q(c,
                 "INSERT OR IGNORE INTO outbox (seq, ready_at, due, attempts, round_start, action, "
                 "trigger) VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)");
         for (std::size_t i = 0; i < deliveries.size(); ++i) {
             const Delivery& d = deliveries[i];
-            q->bind(1, seqs[i])
-                .bind(2, nanos(d.due))
-                .bind(3, std::int64_t{d.attempts})
-                .bind(4, std::int64_t{d.round_start})
-                .bind(5, actions[i])
-                .bind(6, to_string(d.trigger))
-                .run();
+            const bool recorded = queued->bind(1, seqs[i]).step();
+            queued->reset();
+            if (!recorded)
+                q->bind(1, seqs[i])
+                    .bind(2, nanos(d.due))
+                    .bind(3, std::int64_t{d.attempts})
+                    .bind(4, std::int64_t{d.round_start})
+                    .bind(5, actions[i])
+                    .bind(6, to_string(d.trigger))
+                    .run();
             q->reset();
-            if (c.changes() == 0)
+            if (recorded || c.changes() == 0)
                 throw Error(errc::already_exists, "delivery_id",
                             "delivery '" + d.firing.id + "' is already in the outbox");
         }
@@ -320,27 +351,44 @@ class SqliteOutboxStore final : public OutboxStore {
         });
     }
     std::vector<Delivery> claim(Timestamp now, std::size_t limit, Timestamp lease_until) override {
-        std::vector<std::pair<std::int64_t, Delivery>> due;
-        core_.write([&](Connection& c) {
-            due.clear();
-            {
-                Query q(c, select_deliveries +
-                               "WHERE o.dead_seq IS NULL AND o.ready_at <= ?1 "
-                               "ORDER BY o.ready_at, o.seq LIMIT ?2");
-                q->bind(1, nanos(now)).bind(2, static_cast<std::int64_t>(limit));
-                while (q->step())
-                    due.emplace_back(q->int64(0), delivery_of(*q));
-            }
-            Query lease(c, "UPDATE outbox SET ready_at = ?2 WHERE seq = ?1");
-            for (const auto& [seq, delivery] : due) {
-                lease->bind(1, seq).bind(2, nanos(lease_until)).run();
-                lease->reset();
-            }
-        });
         std::vector<Delivery> out;
-        out.reserve(due.size());
-        for (auto& [seq, delivery] : due)
-            out.push_back(std::move(delivery));
+        core_.write([&](Connection& c) {
+            out.clear();
+            const auto n = static_cast<std::int64_t>(limit);
+            const std::int64_t cursor = c.scalar("SELECT seq FROM outbox_cursor");
+            std::vector<Due> leased = due_rows(c, select_deliveries + R"sql(
+                WHERE o.dead_seq IS NULL AND o.ready_at <= ?1 ORDER BY o.ready_at, o.seq LIMIT ?2)sql",
+                                               nanos(now), n);
+            std::vector<Due> recorded = due_rows(c, select_recorded + R"sql(
+                WHERE f.seq > ?1 AND f.action IS NOT NULL ORDER BY f.seq LIMIT ?2)sql",
+                                                 cursor, n);
+            // Oldest first from both parts; the recorded ones in their order, as long as due.
+            std::size_t l = 0, r = 0;
+            while (out.size() < limit) {
+                const bool take_recorded =
+                    r < recorded.size() && recorded[r].ready_at <= nanos(now) &&
+                    (l == leased.size() || recorded[r].ready_at < leased[l].ready_at);
+                if (take_recorded) {
+                    take_into_outbox(c, recorded[r], nanos(lease_until));
+                    out.push_back(std::move(recorded[r++].delivery));
+                } else if (l < leased.size()) {
+                    Query(c, "UPDATE outbox SET ready_at = ?2 WHERE seq = ?1")
+                        ->bind(1, leased[l].seq)
+                        .bind(2, nanos(lease_until))
+                        .run();
+                    out.push_back(std::move(leased[l++].delivery));
+                } else {
+                    break;
+                }
+            }
+            // Past what was taken, or, when every recorded one was, past the whole history:
+            // later claims do not look at firings without a delivery again.
+            const std::int64_t next = r == recorded.size() && recorded.size() < limit
+                                          ? c.scalar("SELECT coalesce(max(seq), 0) FROM firings")
+                                          : (r > 0 ? recorded[r - 1].seq : cursor);
+            if (next != cursor)
+                Query(c, "UPDATE outbox_cursor SET seq = ?1")->bind(1, next).run();
+        });
         return out;
     }
     void settle(std::span<const OutboxUpdate> updates) override {
@@ -365,10 +413,15 @@ class SqliteOutboxStore final : public OutboxStore {
     }
     std::optional<Timestamp> next_due() const override {
         return core_.read([&](Connection& c) -> std::optional<Timestamp> {
-            Query q(c,
-                    "SELECT ready_at FROM outbox WHERE dead_seq IS NULL "
-                    "ORDER BY ready_at LIMIT 1");
-            if (!q->step())
+            Query q(c, R"sql(
+                SELECT min(t) FROM (
+                    SELECT ready_at AS t FROM (SELECT ready_at FROM outbox WHERE dead_seq IS NULL
+                                               ORDER BY ready_at LIMIT 1)
+                    UNION ALL
+                    SELECT due FROM (SELECT due FROM firings
+                                     WHERE seq > (SELECT seq FROM outbox_cursor)
+                                       AND action IS NOT NULL ORDER BY seq LIMIT 1)))sql");
+            if (!q->step() || q->is_null(0))
                 return std::nullopt;
             return timestamp(q->int64(0));
         });
@@ -386,8 +439,10 @@ class SqliteOutboxStore final : public OutboxStore {
     }
     std::size_t pending_count() const override {
         return core_.read([&](Connection& c) {
-            return static_cast<std::size_t>(
-                c.scalar("SELECT count(*) FROM outbox WHERE dead_seq IS NULL"));
+            return static_cast<std::size_t>(c.scalar(R"sql(
+                SELECT (SELECT count(*) FROM outbox WHERE dead_seq IS NULL)
+                     + (SELECT count(*) FROM firings WHERE seq > (SELECT seq FROM outbox_cursor)
+                                                       AND action IS NOT NULL))sql"));
         });
     }
 
@@ -396,11 +451,46 @@ class SqliteOutboxStore final : public OutboxStore {
     }
 
   private:
-    /// Deliveries with their firings; `delivery_of` reads the row.
-    inline static const std::string select_deliveries =
-        "SELECT o.seq, o.due, o.attempts, o.round_start, o.action, o.trigger, " +
-        std::string(firing_columns) + " FROM outbox o JOIN firings f ON f.seq = o.seq ";
+    /// A delivery a claim may take, with what taking it needs.
+    struct Due {
+        std::int64_t seq, ready_at;
+        std::string action, trigger;
+        Delivery delivery;
+    };
 
+    // Deliveries with their firings, as `delivery_of` reads them: seq, ready_at, due, attempts,
+    // round_start, action, trigger, then the firing's columns.
+    inline static const std::string select_deliveries =
+        "SELECT o.seq, o.ready_at, o.due, o.attempts, o.round_start, o.action, o.trigger, " +
+        std::string(firing_columns) + " FROM outbox o JOIN firings f ON f.seq = o.seq ";
+    inline static const std::string select_recorded =
+        "SELECT f.seq, f.due, f.due, 0, 0, f.action, f.trigger, " + std::string(firing_columns) +
+        " FROM firings f ";
+
+    std::vector<Due> due_rows(Connection& c, const std::string& sql, std::int64_t first,
+                              std::int64_t limit) const {
+        std::vector<Due> out;
+        Query q(c, sql);
+        q->bind(1, first).bind(2, limit);
+        while (q->step())
+            out.push_back({.seq = q->int64(0),
+                           .ready_at = q->int64(1),
+                           .action = std::string(q->text(5)),
+                           .trigger = std::string(q->text(6)),
+                           .delivery = delivery_of(*q)});
+        return out;
+    }
+    static void take_into_outbox(Connection& c, const Due& due, std::int64_t lease_until) {
+        Query(c,
+              "INSERT INTO outbox (seq, ready_at, due, attempts, round_start, action, trigger) "
+              "VALUES (?1, ?2, ?3, 0, 0, ?4, ?5)")
+            ->bind(1, due.seq)
+            .bind(2, lease_until)
+            .bind(3, nanos(due.delivery.due))
+            .bind(4, due.action)
+            .bind(5, due.trigger)
+            .run();
+    }
     static void settle_one(Connection& c, const OutboxUpdate& u) {
         const std::string row(delivery_row);
         switch (u.kind) {
@@ -430,15 +520,14 @@ class SqliteOutboxStore final : public OutboxStore {
         }
     }
     Delivery delivery_of(const detail::sqlite::Statement& row) const {
-        Delivery d{
-            .firing = SqliteHistoryStore::firing_of(core_, row, 6,
+        return Delivery{
+            .firing = SqliteHistoryStore::firing_of(core_, row, 7,
                                                     detail::sqlite::FiringFields::as_fired),
-            .action = decoded(core_, [&] { return detail::sqlite::action_from_json(row.text(4)); }),
-            .trigger = decoded(core_, [&] { return detail::sqlite::trigger_named(row.text(5)); }),
-            .attempts = static_cast<int>(row.int64(2)),
-            .round_start = static_cast<int>(row.int64(3)),
-            .due = timestamp(row.int64(1))};
-        return d;
+            .action = decoded(core_, [&] { return detail::sqlite::action_from_json(row.text(5)); }),
+            .trigger = decoded(core_, [&] { return detail::sqlite::trigger_named(row.text(6)); }),
+            .attempts = static_cast<int>(row.int64(3)),
+            .round_start = static_cast<int>(row.int64(4)),
+            .due = timestamp(row.int64(2))};
     }
     Core& core_;
 };
@@ -533,35 +622,49 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
 };
 
 /// The write that records `firings` and enqueues `deliveries`, with their documents encoded
-/// beforehand so the transaction only inserts.
+/// beforehand so the transaction only inserts. A delivery goes into its firing's row (see
+/// SqliteOutboxStore); one whose firing is not among `firings`, or that was attempted before,
+/// into the outbox table.
 class RecordFirings {
   public:
     RecordFirings(std::span<const Firing> firings, std::span<const Delivery> deliveries)
-        : firings_(firings),
-          deliveries_(deliveries),
-          documents_(encode_all(firings, detail::sqlite::firing_document)),
-          actions_(encode_all(deliveries, SqliteOutboxStore::action_document)) {}
+        : documents_(encode_all(firings, detail::sqlite::firing_document)),
+          actions_(encode_all(deliveries, SqliteOutboxStore::action_document)) {
+        rows_.reserve(firings.size());
+        for (std::size_t i = 0; i < firings.size(); ++i)
+            rows_.push_back({.firing = &firings[i], .document = &documents_[i]});
+        // Each delivery's firing is among the firings, in the same order (Engine::publish).
+        std::size_t next = 0;
+        for (std::size_t d = 0; d < deliveries.size(); ++d) {
+            const Delivery& delivery = deliveries[d];
+            while (next < firings.size() && firings[next].id != delivery.firing.id)
+                ++next;
+            if (next < firings.size() && delivery.attempts == 0 && delivery.round_start == 0) {
+                rows_[next].delivery = &delivery;
+                rows_[next++].action = &actions_[d];
+            } else {
+                others_.push_back(delivery);
+                other_actions_.push_back(actions_[d]);
+            }
+        }
+    }
 
     void operator()(Connection& c) const {
-        const std::vector<std::int64_t> rows = SqliteHistoryStore::insert(c, firings_, documents_);
-        // Each delivery's firing is among the firings, in the same order (Engine::publish).
+        SqliteHistoryStore::insert(c, rows_);
+        if (others_.empty())
+            return;
         std::vector<std::int64_t> seqs;
-        seqs.reserve(deliveries_.size());
-        std::size_t next = 0;
-        for (const Delivery& d : deliveries_) {
-            while (next < firings_.size() && firings_[next].id != d.firing.id)
-                ++next;
-            seqs.push_back(next < firings_.size() ? rows[next++]
-                                                  : SqliteHistoryStore::row_of(c, d.firing));
-        }
-        SqliteOutboxStore::insert(c, deliveries_, seqs, actions_);
+        for (const Delivery& d : others_)
+            seqs.push_back(SqliteHistoryStore::row_of(c, d.firing));
+        SqliteOutboxStore::insert(c, others_, seqs, other_actions_);
     }
 
   private:
-    std::span<const Firing> firings_;
-    std::span<const Delivery> deliveries_;
     std::vector<std::string> documents_;
     std::vector<std::string> actions_;
+    std::vector<NewFiring> rows_;
+    std::vector<Delivery> others_;
+    std::vector<std::string> other_actions_;
 };
 
 }  // namespace

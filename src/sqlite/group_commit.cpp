@@ -52,6 +52,17 @@ void GroupCommitter::wait(const std::shared_ptr<Batch>& batch, const Job& job) {
 void GroupCommitter::commit_batches(std::stop_token stop) {
     std::unique_lock lock(mutex_);
     while (work_.wait(lock, stop, [&] { return !queue_.empty(); })) {
+        if (sync_) {
+            // Commit the next batch once the syncer took the last one: a sync covers every
+            // commit made before it starts, so committing sooner would not make anything
+            // durable sooner, only split what arrives meanwhile into smaller transactions.
+            lock.unlock();
+            {
+                std::unique_lock sync_lock(sync_mutex_);
+                taken_.wait(sync_lock, [&] { return unsynced_.empty(); });
+            }
+            lock.lock();
+        }
         std::shared_ptr<Batch> batch = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();
@@ -84,6 +95,7 @@ void GroupCommitter::sync_batches(std::stop_token stop) {
         batches.swap(unsynced_);
         std::exception_ptr failure = sync_failure_;
         lock.unlock();
+        taken_.notify_one();
         if (!failure) {
             try {
                 sync_();

@@ -8,8 +8,8 @@
 // and reports its error to its own caller while the others commit.
 //
 // With a `sync` step (an fsync of the WAL), commits are made durable on a second thread: while
-// one batch's sync waits for the disk, the committer already commits the next batch, and one
-// sync covers every batch committed before it began. A batch's writers are woken once a sync
+// one batch's sync waits for the disk, the committer commits the next batch (everything that
+// arrived meanwhile), which the next sync covers. A batch's writers are woken once a sync
 // that began after its commit has finished, so a write never returns before it is durable.
 // The writes of one transaction run on the committer's thread, and everything that reaches the
 // caller passes through a sync first; a reader on another connection may see a commit before
@@ -109,6 +109,7 @@ class GroupCommitter {
 
     std::mutex sync_mutex_;
     std::condition_variable_any committed_;
+    std::condition_variable taken_;  ///< the syncer took what was committed
     std::vector<std::shared_ptr<Batch>> unsynced_;  ///< committed, oldest first
     std::exception_ptr sync_failure_;               ///< once set, every write fails with it
 

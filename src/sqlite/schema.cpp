@@ -192,10 +192,16 @@ CREATE TABLE secrets (
     PRIMARY KEY (entity, name)
 ) WITHOUT ROWID;
 )sql"},
-    // Version 2: an outbox row no longer repeats its firing, which the history holds; it refers
-    // to the firing's row and keeps the action and trigger kind. A delivery that was enqueued
-    // without a history record gets one first.
+    // Version 2: a firing is stored once. A delivery enqueued with its firing stays in the
+    // firing's row (action, trigger, due) until the dispatcher takes it into the outbox table,
+    // whose rows refer to the firing and keep the action, trigger kind and delivery state;
+    // outbox_cursor is the last firing looked at for deliveries (database.cpp,
+    // SqliteOutboxStore). A delivery that was enqueued without a history record gets one.
     Migration{R"sql(
+ALTER TABLE firings ADD COLUMN action TEXT;     -- a delivery recorded with the firing: its action
+ALTER TABLE firings ADD COLUMN trigger TEXT;    -- the automation's trigger kind
+ALTER TABLE firings ADD COLUMN due INTEGER;     -- when it is due
+
 INSERT INTO firings (id, automation_id, entity, integration, time, body)
 SELECT o.id, json_extract(o.body, '$.firing.automation_id'),
        json_extract(o.body, '$.firing.event.entity'), json_extract(o.body, '$.firing.integration'),
@@ -220,6 +226,9 @@ DROP TABLE outbox;
 ALTER TABLE deliveries RENAME TO outbox;
 CREATE INDEX outbox_waiting ON outbox (ready_at) WHERE dead_seq IS NULL;
 CREATE INDEX outbox_dead ON outbox (dead_seq) WHERE dead_seq IS NOT NULL;
+
+CREATE TABLE outbox_cursor (seq INTEGER NOT NULL);
+INSERT INTO outbox_cursor SELECT coalesce(max(seq), 0) FROM firings;
 )sql",
               upgrade_firing_documents_v1},
 };

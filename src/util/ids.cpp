@@ -16,14 +16,30 @@ char* put_hex(char* out, std::uint64_t value, int digits) {
     return out;
 }
 
+/// SplitMix64 (Steele, Lea, Flood 2014): a 64-bit state, every output well mixed, cheap to seed
+/// (a thread's first id costs no more than the next). Seeded per thread from the system's
+/// entropy.
+class SplitMix64 {
+  public:
+    SplitMix64() {
+        std::random_device entropy;
+        state_ = (std::uint64_t{entropy()} << 32) ^ entropy();
+    }
+    std::uint64_t operator()() noexcept {
+        std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+
+  private:
+    std::uint64_t state_;
+};
+
 }  // namespace
 
 std::string new_uuid() {
-    thread_local std::mt19937_64 rng{[] {
-        std::random_device rd;
-        std::seed_seq seq{rd(), rd(), rd(), rd()};
-        return std::mt19937_64{seq};
-    }()};
+    thread_local SplitMix64 rng;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();

@@ -8,6 +8,9 @@
 #include <herald/engine.hpp>
 #include <herald/sqlite/database.hpp>
 
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -295,31 +298,121 @@ TEST_CASE("the WAL is copied back into the database file while the engine writes
 TEST_CASE("publishes in flight from one thread share commits and each completes", "[sqlite]") {
     TempDir dir;
     auto store = sqlite::open(dir / "herald.db");
-    Engine engine{{.storage = store}};  // completes on Asio's system executor
+    Engine engine{{.storage = store}};
     engine.automations().create(
         admin_of("acme"),
         Automation{.name = "production",
                    .scope = Scope::for_project("acme", "mnist"),
                    .trigger = trigger::AddArtifactAlias{.alias = Pattern{"production"}}});
     constexpr int events = 500;
-    std::mutex mutex;
-    std::condition_variable done;
-    int completed = 0, failed = 0;
+    boost::asio::io_context io;  // where the handlers run
+    int failed = 0;
     std::vector<std::string> ids;
     for (int i = 0; i < events; ++i)
         engine.async_publish(test::alias_added("acme", "mnist", "clf", "production"),
-                             [&](boost::system::error_code ec, PublishReceipt receipt) {
-                                 std::lock_guard lock(mutex);
-                                 failed += ec ? 1 : 0;
-                                 for (const Firing& f : receipt.firings)
-                                     ids.push_back(f.id);
-                                 if (++completed == events)
-                                     done.notify_all();
-                             });
-    std::unique_lock lock(mutex);
-    REQUIRE(done.wait_for(lock, 60s, [&] { return completed == events; }));
+                             boost::asio::bind_executor(
+                                 io, [&](boost::system::error_code ec, PublishReceipt receipt) {
+                                     failed += ec ? 1 : 0;
+                                     for (const Firing& f : receipt.firings)
+                                         ids.push_back(f.id);
+                                 }));
+    // Each publish is outstanding work of the handler's executor until it completes.
+    io.run();
     CHECK(failed == 0);
     REQUIRE(ids.size() == events);
     for (const std::string& id : ids)
         CHECK(store->history().find(id));
+}
+
+TEST_CASE("deliveries recorded with their firings are claimed in order, once, across a restart",
+          "[sqlite]") {
+    TempDir dir;
+    const auto file = dir / "herald.db";
+    std::vector<Firing> firings;
+    std::vector<Delivery> deliveries;
+    for (int i = 0; i < 10; ++i) {
+        firings.push_back(firing("f" + std::to_string(i)));
+        // f2, f5 and f8 have no delivery; the rest are due i seconds after t0.
+        if (i % 3 != 2)
+            deliveries.push_back([&] {
+                Delivery d = delivery(firings.back().id, t0 + std::chrono::seconds{i});
+                d.firing = firings.back();
+                return d;
+            }());
+    }
+    {
+        auto store = sqlite::open(file);
+        store->record_firings(firings, deliveries);
+        const Delivery alone = delivery("alone", t0 + 2500ms);
+        store->outbox().enqueue({&alone, 1});
+        CHECK(error_of([&] {
+                  store->outbox().enqueue({&deliveries[0], 1});
+              }).code() == errc::already_exists);
+        CHECK(store->outbox().pending_count() == 8);
+        CHECK(store->outbox().next_due() == t0);
+
+        // Due up to t0 + 3s: f0, f1, "alone" (2.5 s), f3, in due order.
+        std::vector<std::string> ids;
+        for (const Delivery& d : store->outbox().claim(t0 + 3s, 10, t0 + 1h))
+            ids.push_back(d.firing.id);
+        CHECK(ids == std::vector<std::string>{"f0", "f1", "alone", "f3"});
+        CHECK(store->outbox().claim(t0 + 3s, 10, t0 + 1h).empty());
+        CHECK(store->outbox().pending_count() == 8);  // 4 leased, 4 still recorded
+        CHECK(store->outbox().next_due() == t0 + 4s);
+    }
+    auto store = sqlite::open(file);
+    const auto rest = store->outbox().claim(t0 + 30s, 3, t0 + 1h);
+    REQUIRE(rest.size() == 3);
+    CHECK(rest[0].firing.id == "f4");
+    CHECK(rest[0].due == t0 + 4s);
+    CHECK(rest[0].action == deliveries[3].action);
+    CHECK(rest[0].trigger == TriggerKind::add_artifact_alias);
+    CHECK(rest[2].firing.id == "f7");
+    const OutboxUpdate done{.delivery_id = "f4", .kind = OutboxUpdate::Kind::complete};
+    store->outbox().settle({&done, 1});
+    CHECK(store->outbox().pending_count() == 7);
+    // f9 is due since 9 s; the leases of the others run out at 1 h, and they are taken again
+    // in the order of their rows ("alone" was recorded after the ten).
+    std::vector<std::string> ids;
+    for (const Delivery& d : store->outbox().claim(t0 + 2h, 10, t0 + 3h))
+        ids.push_back(d.firing.id);
+    CHECK(ids == std::vector<std::string>{"f9", "f0", "f1", "f3", "f6", "f7", "alone"});
+}
+
+TEST_CASE("a claim moves past firings without deliveries", "[sqlite]") {
+    TempDir dir;
+    auto store = sqlite::open(dir / "herald.db");
+    std::vector<Firing> quiet;
+    for (int i = 0; i < 1000; ++i)
+        quiet.push_back(firing("q" + std::to_string(i)));
+    store->history().append(quiet);
+    CHECK(store->outbox().claim(t0, 64, t0 + 1h).empty());
+    CHECK_FALSE(store->outbox().next_due());
+    const Firing f = firing("late");
+    const Delivery d = [&] {
+        Delivery late = delivery("late", t0);
+        late.firing = f;
+        return late;
+    }();
+    store->record_firings({&f, 1}, {&d, 1});
+    CHECK(store->outbox().next_due() == t0);
+    const auto claimed = store->outbox().claim(t0, 64, t0 + 1h);
+    REQUIRE(claimed.size() == 1);
+    CHECK(claimed[0].firing.id == "late");
+}
+
+TEST_CASE("a response body that is not UTF-8 is recorded readably, with U+FFFD", "[sqlite]") {
+    TempDir dir;
+    auto store = sqlite::open(dir / "herald.db");
+    const Firing f = firing("f1");
+    store->history().append({&f, 1});
+    const FiringUpdate tried{.firing_id = "f1",
+                             .status = FiringStatus::failed,
+                             .attempt = DeliveryAttempt{
+                                 .number = 1, .status_code = 500, .response_body = "\x89PNG\xff"}};
+    store->history().update({&tried, 1});
+    const auto found = store->history().find("f1");
+    REQUIRE(found);
+    REQUIRE(found->attempts.size() == 1);
+    CHECK(found->attempts[0].response_body == "\xef\xbf\xbdPNG\xef\xbf\xbd");
 }

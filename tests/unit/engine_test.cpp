@@ -173,6 +173,17 @@ TEST_CASE("publish refuses an event the event format cannot hold, naming the fie
     ArtifactVersion bad{.collection = "clf"};
     bad.metadata["scores"] = boost::json::array{1.0, std::numeric_limits<double>::infinity()};
     CHECK(field_of(ArtifactCreated{bad}) == "version.metadata.scores[1]");
+    // JSON text is UTF-8; a byte sequence that is not, anywhere in the event, is refused.
+    const std::string broken = "prod\xff";
+    CHECK(field_of(AliasAdded{.version = {.collection = "clf"}, .alias = broken}) == "alias");
+    CHECK(field_of(RunStateChanged{.run = {.id = "r", .name = broken}}) == "run.name");
+    ArtifactVersion tagged{.collection = "clf", .tags = {"ok", broken}};
+    CHECK(field_of(ArtifactCreated{tagged}) == "version.tags[1]");
+    ArtifactVersion described{.collection = "clf"};
+    described.metadata["notes"] = boost::json::array{"fine", broken};
+    CHECK(field_of(ArtifactCreated{described}) == "version.metadata.notes[1]");
+    CHECK(field_of(ArtifactCreated{ArtifactVersion{.collection = "d\xc3\xa9j\xc3\xa0 vu"}}) ==
+          "published");
     CHECK(field_of(RunMetricsLogged{run, 0, {{"loss", std::nan("")}}}) == "published");
 }
 
@@ -216,7 +227,8 @@ TEST_CASE("async_publish completes on the engine's executor once the firings are
     engine.async_publish(production(), record);
     engine.async_publish(alias_added("acme", "mnist", "clf", "staging"), record);
     CHECK(receipts.empty());  // never inline
-    io.run_for(1s);
+    while (receipts.size() < 2)
+        io.run_one_for(1s);
     REQUIRE(receipts.size() == 2);
     CHECK_FALSE(errors[0]);
     REQUIRE(receipts[0].firings.size() == 1);

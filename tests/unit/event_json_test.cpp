@@ -103,7 +103,7 @@ TEST_CASE("event JSON: metrics keep their order, repeats and non-finite values",
                   .project = "mnist",
                   .body = RunMetricsLogged{run, 3, {{"loss", 0.5}, {"acc", inf}, {"loss", -inf}}}};
     const std::string text = to_json(e);
-    CHECK(text.find(R"("metrics":[{"name":"loss","value":5E-1},{"name":"acc","value":"Infinity"},)"
+    CHECK(text.find(R"("metrics":[{"name":"loss","value":0.5},{"name":"acc","value":"Infinity"},)"
                     R"({"name":"loss","value":"-Infinity"}])") != std::string::npos);
     CHECK(event_from_json(text) == e);
 

@@ -1,4 +1,6 @@
-#include "template/json_text.hpp"
+#include "json/json_text.hpp"
+
+#include <boost/json/serialize.hpp>
 
 #include <array>
 #include <charconv>
@@ -219,6 +221,80 @@ void append_json(std::string& out, const boost::json::value& value) {
             return;
         }
     }
+}
+
+void JsonWriter::separate() {
+    if (after_key_)
+        after_key_ = false;
+    else if (!first_)
+        out_ += ',';
+    first_ = false;
+}
+
+JsonWriter& JsonWriter::begin_object() {
+    separate();
+    out_ += '{';
+    first_ = true;
+    return *this;
+}
+
+JsonWriter& JsonWriter::end_object() {
+    out_ += '}';
+    first_ = false;
+    return *this;
+}
+
+JsonWriter& JsonWriter::begin_array() {
+    separate();
+    out_ += '[';
+    first_ = true;
+    return *this;
+}
+
+JsonWriter& JsonWriter::end_array() {
+    out_ += ']';
+    first_ = false;
+    return *this;
+}
+
+JsonWriter& JsonWriter::key(std::string_view name) {
+    string(name);
+    out_ += ':';
+    after_key_ = true;
+    return *this;
+}
+
+JsonWriter& JsonWriter::string(std::string_view value) {
+    separate();
+    out_ += '"';
+    append_json_escaped(out_, value);
+    out_ += '"';
+    return *this;
+}
+
+JsonWriter& JsonWriter::integer(std::int64_t value) {
+    separate();
+    char buffer[24];
+    out_.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+    return *this;
+}
+
+JsonWriter& JsonWriter::number(double value) {
+    separate();
+    append_number(out_, value);
+    return *this;
+}
+
+JsonWriter& JsonWriter::boolean(bool value) {
+    separate();
+    out_ += value ? "true" : "false";
+    return *this;
+}
+
+JsonWriter& JsonWriter::value(const boost::json::value& value) {
+    separate();
+    out_ += boost::json::serialize(value);
+    return *this;
 }
 
 }  // namespace herald::detail

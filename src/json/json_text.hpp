@@ -1,9 +1,11 @@
 // Writing text into JSON safely: string escaping with invalid UTF-8 replaced, and compact JSON
-// values. Used by template rendering, where every byte of event data is untrusted.
+// values. Used by template rendering, where every byte of event data is untrusted, and by the
+// writers of herald's JSON documents.
 #pragma once
 
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,5 +33,33 @@ void append_json(std::string& out, std::span<const double> numbers);
 /// Appends the shortest text that reads back as `value` ("0.25", "3", "1e-07"); "nan", "inf"
 /// and "-inf" for non-finite values.
 void append_number(std::string& out, double value);
+
+/// Writes a compact JSON document into a string, one element after the other, without building
+/// a tree first: strings as `append_json_escaped` writes them. The caller balances objects and
+/// arrays and puts a `key` before each member of an object. Not thread-safe.
+class JsonWriter {
+  public:
+    explicit JsonWriter(std::string& out) noexcept : out_(out) {}
+
+    JsonWriter& begin_object();
+    JsonWriter& end_object();
+    JsonWriter& begin_array();
+    JsonWriter& end_array();
+    JsonWriter& key(std::string_view name);
+    JsonWriter& string(std::string_view value);
+    JsonWriter& integer(std::int64_t value);
+    /// A finite number, in the shortest text that reads back exactly.
+    JsonWriter& number(double value);
+    JsonWriter& boolean(bool value);
+    /// A value as boost::json serializes it (a double stays a double when read back).
+    JsonWriter& value(const boost::json::value& value);
+
+  private:
+    void separate();
+
+    std::string& out_;
+    bool first_ = true;       ///< nothing written yet in the innermost object or array
+    bool after_key_ = false;  ///< a key was written; its value comes next
+};
 
 }  // namespace herald::detail
