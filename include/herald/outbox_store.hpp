@@ -41,7 +41,7 @@ struct Delivery {
     /// replays. Its status, payload and attempts are the history's (the dispatcher records them
     /// there): a claimed delivery's firing is pending, with no payload and no attempts.
     Firing firing;
-    Action action;  ///< the automation's action when it fired
+    Action action;                                       ///< the automation's action when it fired
     TriggerKind trigger = TriggerKind::create_artifact;  ///< what fired (templates depend on it)
     int attempts = 0;  ///< attempts made so far (numbers the next one)
     /// Attempts made before the last replay: the retry schedule starts over from here.
@@ -49,6 +49,17 @@ struct Delivery {
     Timestamp due{};  ///< not to be attempted before this time
 
     friend bool operator==(const Delivery&, const Delivery&) = default;
+};
+
+/// A delivery enqueued when its firing is recorded (`Storage::record_firings`, what publishing
+/// does): not attempted yet, its firing one of those recorded with it. Value type.
+struct NewDelivery {
+    std::size_t firing = 0;  ///< the index of its firing among the firings recorded with it
+    Action action;           ///< the automation's action when it fired
+    TriggerKind trigger = TriggerKind::create_artifact;
+    Timestamp due{};
+
+    friend bool operator==(const NewDelivery&, const NewDelivery&) = default;
 };
 
 /// How a claimed delivery is settled.

@@ -96,10 +96,18 @@ class Storage {
     /// `Engine::publish` calls. This default writes the history first, then the outbox; a
     /// persistent backend overrides it to write both in one transaction.
     virtual void record_firings(std::span<const Firing> firings,
-                                std::span<const Delivery> deliveries) {
+                                std::span<const NewDelivery> deliveries) {
         history().append(firings);
-        if (!deliveries.empty())
-            outbox().enqueue(deliveries);
+        if (deliveries.empty())
+            return;
+        std::vector<Delivery> queued;
+        queued.reserve(deliveries.size());
+        for (const NewDelivery& d : deliveries)
+            queued.push_back({.firing = firings[d.firing],
+                              .action = d.action,
+                              .trigger = d.trigger,
+                              .due = d.due});
+        outbox().enqueue(queued);
     }
     /// Records like `record_firings`, without making the caller wait for it: calls
     /// `done(error)` exactly once, from any thread, when they are recorded (`error` null) or
@@ -107,7 +115,7 @@ class Storage {
     /// must not block. What `Engine::async_publish` calls. This default records them on the
     /// calling thread before it returns; a backend that commits in the background overrides it.
     virtual void record_firings_async(std::span<const Firing> firings,
-                                      std::span<const Delivery> deliveries,
+                                      std::span<const NewDelivery> deliveries,
                                       std::function<void(std::exception_ptr)> done) {
         std::exception_ptr error;
         try {

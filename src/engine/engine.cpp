@@ -134,7 +134,7 @@ std::vector<Match> matches_of(detail::EngineState& state, const Event& event,
 /// What publishing an event produces before anything is recorded.
 struct Publication {
     PublishReceipt receipt;
-    std::vector<Delivery> deliveries;  ///< one per firing with an action
+    std::vector<NewDelivery> deliveries;  ///< one per firing with an action
 };
 
 /// Matches `event` and makes its firings and deliveries.
@@ -155,7 +155,7 @@ Publication prepare(detail::EngineState& state, Event event) {
         const auto& automation = match.automation;
         p.receipt.firings.push_back(make_firing(match, event, now));
         if (p.receipt.firings.back().status == FiringStatus::pending)
-            p.deliveries.push_back({.firing = p.receipt.firings.back(),
+            p.deliveries.push_back({.firing = p.receipt.firings.size() - 1,
                                     .action = automation->action,
                                     .trigger = automation->trigger.kind(),
                                     .due = now});

@@ -137,7 +137,7 @@ void validate(const Automation& automation) {
 
 namespace {
 
-void require_utf8(std::string_view value, const std::string& field) {
+bool valid_utf8(std::string_view value) noexcept {
     for (std::size_t i = 0; i < value.size();) {
         std::size_t skip = 0;
         if (static_cast<unsigned char>(value[i]) < 0x80)
@@ -145,30 +145,53 @@ void require_utf8(std::string_view value, const std::string& field) {
         else if (const std::size_t n = utf8_sequence(value, i, &skip))
             i += n;
         else
-            fail(field, "must be valid UTF-8");
+            return false;
     }
+    return true;
 }
 
-/// What JSON can hold: valid UTF-8 strings and finite numbers.
-void require_json_text(const boost::json::value& value, const std::string& field) {
-    if (value.is_double() && !std::isfinite(value.get_double()))
-        fail(field, "must be a finite number");
-    if (value.is_string())
-        require_utf8(value.get_string(), field);
-    if (value.is_object())
-        for (const auto& [key, item] : value.get_object()) {
-            const std::string member = field + "." + std::string(key);
-            require_utf8(key, member);
-            require_json_text(item, member);
+constexpr const char* not_utf8 = "must be valid UTF-8";
+
+void require_utf8(std::string_view value, std::string_view field) {
+    if (!valid_utf8(value))
+        fail(std::string(field), not_utf8);
+}
+
+void require_utf8_all(const std::vector<std::string>& values, std::string_view field) {
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (!valid_utf8(values[i]))
+            fail(std::string(field) + "[" + std::to_string(i) + "]", not_utf8);
+}
+
+const char* json_text_problem(const boost::json::value& value, std::string& path);
+
+/// What JSON text can hold: valid UTF-8 and finite numbers. When `object` holds something
+/// else, puts the path to it (".key", "[i]") in `path` and returns why; nullptr otherwise.
+const char* json_text_problem(const boost::json::object& object, std::string& path) {
+    for (const auto& [key, item] : object) {
+        const char* problem = valid_utf8(key) ? json_text_problem(item, path) : not_utf8;
+        if (problem) {
+            path.insert(0, "." + std::string(key));
+            return problem;
         }
+    }
+    return nullptr;
+}
+
+const char* json_text_problem(const boost::json::value& value, std::string& path) {
+    if (value.is_double() && !std::isfinite(value.get_double()))
+        return "must be a finite number";
+    if (value.is_string() && !valid_utf8(value.get_string()))
+        return not_utf8;
+    if (value.is_object())
+        return json_text_problem(value.get_object(), path);
     if (value.is_array())
         for (std::size_t i = 0; i < value.get_array().size(); ++i)
-            require_json_text(value.get_array()[i], field + "[" + std::to_string(i) + "]");
-}
-
-void require_utf8_all(const std::vector<std::string>& values, const std::string& field) {
-    for (std::size_t i = 0; i < values.size(); ++i)
-        require_utf8(values[i], field + "[" + std::to_string(i) + "]");
+            if (const char* problem = json_text_problem(value.get_array()[i], path)) {
+                path.insert(0, "[" + std::to_string(i) + "]");
+                return problem;
+            }
+    return nullptr;
 }
 
 void validate_version(const ArtifactVersion& v) {
@@ -180,11 +203,9 @@ void validate_version(const ArtifactVersion& v) {
     require_utf8(v.uri, "version.uri");
     require_utf8_all(v.aliases, "version.aliases");
     require_utf8_all(v.tags, "version.tags");
-    for (const auto& [key, item] : v.metadata) {
-        const std::string field = "version.metadata." + std::string(key);
-        require_utf8(key, field);
-        require_json_text(item, field);
-    }
+    std::string path;
+    if (const char* problem = json_text_problem(v.metadata, path))
+        fail("version.metadata" + path, problem);
 }
 
 void validate_run(const Run& run) {
@@ -210,7 +231,8 @@ void validate(const Event& event) {
                 if (body.metrics.empty())
                     fail("metrics", "must not be empty");
                 for (std::size_t i = 0; i < body.metrics.size(); ++i)
-                    require_utf8(body.metrics[i].name, "metrics[" + std::to_string(i) + "].name");
+                    if (!valid_utf8(body.metrics[i].name))
+                        fail("metrics[" + std::to_string(i) + "].name", not_utf8);
             } else if constexpr (std::is_same_v<T, RunStateChanged>) {
                 validate_run(body.run);
             } else {

@@ -99,8 +99,8 @@ class SqliteAutomationStore final : public AutomationStore {
 /// SqliteOutboxStore).
 struct NewFiring {
     const Firing* firing;
-    const std::string* document;          ///< firing_document(*firing)
-    const Delivery* delivery = nullptr;   ///< not yet attempted
+    const std::string* document;  ///< firing_document(*firing)
+    const NewDelivery* delivery = nullptr;
     const std::string* action = nullptr;  ///< action_to_json(delivery->action)
 };
 
@@ -114,8 +114,8 @@ class SqliteHistoryStore final : public HistoryStore {
     /// Inside a write transaction: appends the firings; their rows' seq, in order.
     static std::vector<std::int64_t> insert(Connection& c, std::span<const NewFiring> rows) {
         Query q(c,
-                "INSERT INTO firings (id, automation_id, entity, integration, time, body, action, "
-                "trigger, due) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                "INSERT OR IGNORE INTO firings (id, automation_id, entity, integration, time, "
+                "body, action, trigger, due) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
         std::vector<std::int64_t> seqs;
         seqs.reserve(rows.size());
         for (const NewFiring& row : rows) {
@@ -132,6 +132,9 @@ class SqliteHistoryStore final : public HistoryStore {
                     .bind(9, nanos(row.delivery->due));
             q->run();
             q->reset();
+            if (c.changes() == 0)
+                throw Error(errc::already_exists, "id",
+                            "firing '" + f.id + "' is already in the history");
             seqs.push_back(c.last_insert_rowid());
         }
         return seqs;
@@ -623,48 +626,38 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
 
 /// The write that records `firings` and enqueues `deliveries`, with their documents encoded
 /// beforehand so the transaction only inserts. A delivery goes into its firing's row (see
-/// SqliteOutboxStore); one whose firing is not among `firings`, or that was attempted before,
-/// into the outbox table.
+/// SqliteOutboxStore).
 class RecordFirings {
   public:
-    RecordFirings(std::span<const Firing> firings, std::span<const Delivery> deliveries)
+    RecordFirings(std::span<const Firing> firings, std::span<const NewDelivery> deliveries)
         : documents_(encode_all(firings, detail::sqlite::firing_document)),
-          actions_(encode_all(deliveries, SqliteOutboxStore::action_document)) {
+          actions_(encode_all(deliveries, [](const NewDelivery& d) {
+              return detail::sqlite::action_to_json(d.action);
+          })) {
         rows_.reserve(firings.size());
         for (std::size_t i = 0; i < firings.size(); ++i)
             rows_.push_back({.firing = &firings[i], .document = &documents_[i]});
-        // Each delivery's firing is among the firings, in the same order (Engine::publish).
-        std::size_t next = 0;
         for (std::size_t d = 0; d < deliveries.size(); ++d) {
-            const Delivery& delivery = deliveries[d];
-            while (next < firings.size() && firings[next].id != delivery.firing.id)
-                ++next;
-            if (next < firings.size() && delivery.attempts == 0 && delivery.round_start == 0) {
-                rows_[next].delivery = &delivery;
-                rows_[next++].action = &actions_[d];
-            } else {
-                others_.push_back(delivery);
-                other_actions_.push_back(actions_[d]);
-            }
+            if (deliveries[d].firing >= rows_.size())
+                throw Error(errc::invalid_argument, "deliveries",
+                            "delivery " + std::to_string(d) + " names firing " +
+                                std::to_string(deliveries[d].firing) + " of " +
+                                std::to_string(rows_.size()));
+            NewFiring& row = rows_[deliveries[d].firing];
+            if (row.delivery)
+                throw Error(errc::invalid_argument, "deliveries",
+                            "firing '" + row.firing->id + "' has two deliveries");
+            row.delivery = &deliveries[d];
+            row.action = &actions_[d];
         }
     }
 
-    void operator()(Connection& c) const {
-        SqliteHistoryStore::insert(c, rows_);
-        if (others_.empty())
-            return;
-        std::vector<std::int64_t> seqs;
-        for (const Delivery& d : others_)
-            seqs.push_back(SqliteHistoryStore::row_of(c, d.firing));
-        SqliteOutboxStore::insert(c, others_, seqs, other_actions_);
-    }
+    void operator()(Connection& c) const { SqliteHistoryStore::insert(c, rows_); }
 
   private:
     std::vector<std::string> documents_;
     std::vector<std::string> actions_;
     std::vector<NewFiring> rows_;
-    std::vector<Delivery> others_;
-    std::vector<std::string> other_actions_;
 };
 
 }  // namespace
@@ -702,12 +695,12 @@ TriggerStateStore& Database::trigger_state() {
 }
 
 void Database::record_firings(std::span<const Firing> firings,
-                              std::span<const Delivery> deliveries) {
+                              std::span<const NewDelivery> deliveries) {
     state_->core->write(RecordFirings(firings, deliveries));
 }
 
 void Database::record_firings_async(std::span<const Firing> firings,
-                                    std::span<const Delivery> deliveries,
+                                    std::span<const NewDelivery> deliveries,
                                     std::function<void(std::exception_ptr)> done) {
     std::optional<RecordFirings> write;
     try {

@@ -10,7 +10,9 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace herald {
 namespace {
@@ -59,6 +61,11 @@ class MemoryHistoryStore final : public HistoryStore {
   public:
     void append(std::span<const Firing> firings) override {
         std::unique_lock lock(mutex_);
+        std::unordered_set<std::string_view> ids;
+        for (const Firing& f : firings)
+            if (by_id_.contains(f.id) || !ids.insert(f.id).second)
+                throw Error(errc::already_exists, "id",
+                            "firing '" + f.id + "' is already in the history");
         for (const Firing& f : firings) {
             const std::size_t position = firings_.size();
             firings_.push_back(f);

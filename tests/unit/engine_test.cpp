@@ -199,7 +199,7 @@ class BreakableStorage final : public Storage {
     OutboxStore& outbox() override { return memory_.outbox(); }
     TriggerStateStore& trigger_state() override { return memory_.trigger_state(); }
     void record_firings(std::span<const Firing> firings,
-                        std::span<const Delivery> deliveries) override {
+                        std::span<const NewDelivery> deliveries) override {
         if (broken)
             throw Error(errc::storage_failure, "", "disk on fire");
         memory_.record_firings(firings, deliveries);

@@ -1,3 +1,4 @@
+#include "support/error_of.hpp"
 #include "support/test_storage.hpp"
 
 #include <herald/error.hpp>
@@ -183,7 +184,10 @@ TEST_CASE("the automation store keeps automations by id", "[storage]") {
 TEST_CASE("record_firings writes history and outbox together, all or none", "[storage]") {
     auto storage = herald::test::make_storage();
     const herald::Firing fs[] = {firing("1", "a", "deploy", t0), firing("2", "a", "deploy", t0)};
-    herald::Delivery d{.firing = fs[0], .action = herald::action::None{}, .due = t0};
+    const herald::NewDelivery d{.firing = 0,
+                                .action = herald::action::None{},
+                                .trigger = herald::TriggerKind::add_artifact_alias,
+                                .due = t0};
     storage->record_firings(fs, {&d, 1});
     CHECK(storage->history().find("2"));
     CHECK(storage->outbox().pending_count() == 1);
@@ -197,9 +201,13 @@ TEST_CASE("record_firings writes history and outbox together, all or none", "[st
     storage->history().update({&tried, 1});
     const auto claimed = storage->outbox().claim(t0, 1, t0 + 1min);
     REQUIRE(claimed.size() == 1);
-    CHECK(claimed[0] == d);
+    CHECK(claimed[0] ==
+          herald::Delivery{.firing = fs[0], .action = d.action, .trigger = d.trigger, .due = t0});
 
-    const herald::Firing more[] = {firing("3", "a", "deploy", t0)};
-    CHECK_THROWS_AS(storage->record_firings(more, {&d, 1}), herald::Error);  // "1" is queued
+    // A firing already in the history: neither it nor the new one nor the delivery is recorded.
+    const herald::Firing more[] = {firing("3", "a", "deploy", t0), firing("1", "a", "deploy", t0)};
+    CHECK(herald::test::error_of([&] { storage->record_firings(more, {&d, 1}); }).code() ==
+          herald::errc::already_exists);
+    CHECK_FALSE(storage->history().find("3"));
     CHECK(storage->outbox().pending_count() == 1);
 }

@@ -68,10 +68,10 @@ class Database final : public Storage {
     TriggerStateStore& trigger_state() override;
     /// Appends the firings and enqueues the deliveries in one transaction.
     void record_firings(std::span<const Firing> firings,
-                        std::span<const Delivery> deliveries) override;
+                        std::span<const NewDelivery> deliveries) override;
     /// Queues that transaction for the next group commit and returns; `done` runs on the
     /// committer's or the syncer's thread.
-    void record_firings_async(std::span<const Firing> firings, std::span<const Delivery> deliveries,
+    void record_firings_async(std::span<const Firing> firings, std::span<const NewDelivery> deliveries,
                               std::function<void(std::exception_ptr)> done) override;
 
     /// The encrypted secret store of this database, reading keys from `keys`. Throws
