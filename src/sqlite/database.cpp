@@ -356,30 +356,36 @@ class SqliteOutboxStore final : public OutboxStore {
     std::vector<Delivery> claim(Timestamp now, std::size_t limit, Timestamp lease_until) override {
         std::vector<Delivery> out;
         core_.write([&](Connection& c) {
-            out.clear();
             const auto n = static_cast<std::int64_t>(limit);
             const std::int64_t cursor = c.scalar("SELECT seq FROM outbox_cursor");
-            std::vector<Due> leased = due_rows(c, select_deliveries + R"sql(
-                WHERE o.dead_seq IS NULL AND o.ready_at <= ?1 ORDER BY o.ready_at, o.seq LIMIT ?2)sql",
-                                               nanos(now), n);
-            std::vector<Due> recorded = due_rows(c, select_recorded + R"sql(
-                WHERE f.seq > ?1 AND f.action IS NOT NULL ORDER BY f.seq LIMIT ?2)sql",
-                                                 cursor, n);
-            // Oldest first from both parts; the recorded ones in their order, as long as due.
-            std::size_t l = 0, r = 0;
-            while (out.size() < limit) {
-                const bool take_recorded =
-                    r < recorded.size() && recorded[r].ready_at <= nanos(now) &&
-                    (l == leased.size() || recorded[r].ready_at < leased[l].ready_at);
-                if (take_recorded) {
-                    take_into_outbox(c, recorded[r], nanos(lease_until));
-                    out.push_back(std::move(recorded[r++].delivery));
-                } else if (l < leased.size()) {
-                    Query(c, "UPDATE outbox SET ready_at = ?2 WHERE seq = ?1")
-                        ->bind(1, leased[l].seq)
+            const std::vector<Due> waiting = due_rows(c, R"sql(
+                SELECT seq, ready_at FROM outbox WHERE dead_seq IS NULL AND ready_at <= ?1
+                ORDER BY ready_at, seq LIMIT ?2)sql",
+                                                      nanos(now), n);
+            const std::vector<Due> recorded = due_rows(c, R"sql(
+                SELECT seq, due FROM firings WHERE seq > ?1 AND action IS NOT NULL
+                ORDER BY seq LIMIT ?2)sql",
+                                                       cursor, n);
+            // Earliest first from both parts; the recorded ones in their order, while due. Each
+            // one taken is leased in the outbox table, where the next query reads them all.
+            std::vector<std::int64_t> taken;
+            std::size_t w = 0, r = 0;
+            while (taken.size() < limit) {
+                if (r < recorded.size() && recorded[r].ready_at <= nanos(now) &&
+                    (w == waiting.size() || recorded[r].ready_at < waiting[w].ready_at)) {
+                    Query(c, R"sql(
+                        INSERT INTO outbox (seq, ready_at, due, attempts, round_start, action, trigger)
+                        SELECT seq, ?2, due, 0, 0, action, trigger FROM firings WHERE seq = ?1)sql")
+                        ->bind(1, recorded[r].seq)
                         .bind(2, nanos(lease_until))
                         .run();
-                    out.push_back(std::move(leased[l++].delivery));
+                    taken.push_back(recorded[r++].seq);
+                } else if (w < waiting.size()) {
+                    Query(c, "UPDATE outbox SET ready_at = ?2 WHERE seq = ?1")
+                        ->bind(1, waiting[w].seq)
+                        .bind(2, nanos(lease_until))
+                        .run();
+                    taken.push_back(waiting[w++].seq);
                 } else {
                     break;
                 }
@@ -391,6 +397,13 @@ class SqliteOutboxStore final : public OutboxStore {
                                           : (r > 0 ? recorded[r - 1].seq : cursor);
             if (next != cursor)
                 Query(c, "UPDATE outbox_cursor SET seq = ?1")->bind(1, next).run();
+            out.clear();
+            Query q(c, select_deliveries + "WHERE o.seq = ?1");
+            for (std::int64_t seq : taken) {
+                if (q->bind(1, seq).step())
+                    out.push_back(delivery_of(*q));
+                q->reset();
+            }
         });
         return out;
     }
@@ -454,11 +467,9 @@ class SqliteOutboxStore final : public OutboxStore {
     }
 
   private:
-    /// A delivery a claim may take, with what taking it needs.
+    /// A delivery a claim may take: its row and when it is due (or its lease ends).
     struct Due {
         std::int64_t seq, ready_at;
-        std::string action, trigger;
-        Delivery delivery;
     };
 
     // Deliveries with their firings, as `delivery_of` reads them: seq, ready_at, due, attempts,
@@ -466,33 +477,16 @@ class SqliteOutboxStore final : public OutboxStore {
     inline static const std::string select_deliveries =
         "SELECT o.seq, o.ready_at, o.due, o.attempts, o.round_start, o.action, o.trigger, " +
         std::string(firing_columns) + " FROM outbox o JOIN firings f ON f.seq = o.seq ";
-    inline static const std::string select_recorded =
-        "SELECT f.seq, f.due, f.due, 0, 0, f.action, f.trigger, " + std::string(firing_columns) +
-        " FROM firings f ";
 
-    std::vector<Due> due_rows(Connection& c, const std::string& sql, std::int64_t first,
-                              std::int64_t limit) const {
+    /// The rows of `sql`, whose two parameters are `first` and `limit`.
+    static std::vector<Due> due_rows(Connection& c, std::string_view sql, std::int64_t first,
+                                     std::int64_t limit) {
         std::vector<Due> out;
         Query q(c, sql);
         q->bind(1, first).bind(2, limit);
         while (q->step())
-            out.push_back({.seq = q->int64(0),
-                           .ready_at = q->int64(1),
-                           .action = std::string(q->text(5)),
-                           .trigger = std::string(q->text(6)),
-                           .delivery = delivery_of(*q)});
+            out.push_back({.seq = q->int64(0), .ready_at = q->int64(1)});
         return out;
-    }
-    static void take_into_outbox(Connection& c, const Due& due, std::int64_t lease_until) {
-        Query(c,
-              "INSERT INTO outbox (seq, ready_at, due, attempts, round_start, action, trigger) "
-              "VALUES (?1, ?2, ?3, 0, 0, ?4, ?5)")
-            ->bind(1, due.seq)
-            .bind(2, lease_until)
-            .bind(3, nanos(due.delivery.due))
-            .bind(4, due.action)
-            .bind(5, due.trigger)
-            .run();
     }
     static void settle_one(Connection& c, const OutboxUpdate& u) {
         const std::string row(delivery_row);
