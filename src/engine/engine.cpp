@@ -117,6 +117,9 @@ std::vector<Match> matches_of(detail::EngineState& state, const Event& event,
         if (detail::filters_match(automation->trigger, event))
             candidates.push_back(&automation);
     });
+    // What may fire must be storable; an event nothing watches costs no validation.
+    if (!candidates.empty())
+        detail::validate(event);
     if (!event.run()) {
         for (auto candidate : candidates)
             matched.push_back({*candidate, std::nullopt});
@@ -139,7 +142,6 @@ struct Publication {
 
 /// Matches `event` and makes its firings and deliveries.
 Publication prepare(detail::EngineState& state, Event event) {
-    detail::validate(event);
     if (event.id.empty())
         event.id = detail::new_uuid();
     detail::LazyNow time(*state.clock);
