@@ -117,9 +117,6 @@ std::vector<Match> matches_of(detail::EngineState& state, const Event& event,
         if (detail::filters_match(automation->trigger, event))
             candidates.push_back(&automation);
     });
-    // What may fire must be storable; an event nothing watches costs no validation.
-    if (!candidates.empty())
-        detail::validate(event);
     if (!event.run()) {
         for (auto candidate : candidates)
             matched.push_back({*candidate, std::nullopt});
@@ -140,8 +137,10 @@ struct Publication {
     std::vector<NewDelivery> deliveries;  ///< one per firing with an action
 };
 
-/// Matches `event` and makes its firings and deliveries.
-Publication prepare(detail::EngineState& state, Event event) {
+/// Matches `event` (giving it an id and a time when it has none) and makes its firings and
+/// deliveries; the receipt takes the event's id.
+Publication prepare(detail::EngineState& state, Event& event) {
+    detail::validate(event);
     if (event.id.empty())
         event.id = detail::new_uuid();
     detail::LazyNow time(*state.clock);
@@ -229,7 +228,7 @@ const HistoryStore& Engine::history() const noexcept {
 }
 
 PublishReceipt Engine::publish(Event event) {
-    Publication p = prepare(*state_, std::move(event));
+    Publication p = prepare(*state_, event);
     if (!p.receipt.firings.empty())
         state_->storage->record_firings(p.receipt.firings, p.deliveries);
     if (dispatcher_ && !p.deliveries.empty())
@@ -270,7 +269,7 @@ void Engine::start_publish(Event event, PublishHandler handler) {
                           boost::asio::append(std::move(pending->handler), ec, std::move(receipt)));
     };
     try {
-        pending->publication = prepare(*state_, std::move(event));
+        pending->publication = prepare(*state_, event);
     } catch (...) {
         complete(std::current_exception());
         return;

@@ -291,9 +291,81 @@ JsonWriter& JsonWriter::boolean(bool value) {
     return *this;
 }
 
+namespace {
+
+bool valid_utf8(std::string_view text) noexcept {
+    for (std::size_t i = 0, skip = 0; i < text.size();) {
+        if (static_cast<unsigned char>(text[i]) < 0x80)
+            ++i;
+        else if (const std::size_t n = utf8_sequence(text, i, &skip))
+            i += n;
+        else
+            return false;
+    }
+    return true;
+}
+
+/// Whether JSON text holds `value` as it is: its text UTF-8, its numbers finite.
+bool fits_json(const boost::json::value& value) {
+    switch (value.kind()) {
+        case boost::json::kind::double_:
+            return std::isfinite(value.get_double());
+        case boost::json::kind::string:
+            return valid_utf8(value.get_string());
+        case boost::json::kind::array:
+            for (const auto& item : value.get_array())
+                if (!fits_json(item))
+                    return false;
+            return true;
+        case boost::json::kind::object:
+            for (const auto& [key, item] : value.get_object())
+                if (!valid_utf8(key) || !fits_json(item))
+                    return false;
+            return true;
+        default:
+            return true;
+    }
+}
+
+std::string repaired_text(std::string_view text) {
+    std::string out;
+    append_valid_utf8(out, text);
+    return out;
+}
+
+/// `value` with what does not fit JSON text replaced: U+FFFD for what is not UTF-8, null for
+/// a non-finite number.
+boost::json::value repaired(const boost::json::value& value) {
+    switch (value.kind()) {
+        case boost::json::kind::double_:
+            return std::isfinite(value.get_double()) ? value : boost::json::value(nullptr);
+        case boost::json::kind::string:
+            return boost::json::value(repaired_text(value.get_string()));
+        case boost::json::kind::array: {
+            boost::json::array out;
+            for (const auto& item : value.get_array())
+                out.push_back(repaired(item));
+            return out;
+        }
+        case boost::json::kind::object: {
+            boost::json::object out;
+            for (const auto& [key, item] : value.get_object())
+                out[repaired_text(key)] = repaired(item);
+            return out;
+        }
+        default:
+            return value;
+    }
+}
+
+}  // namespace
+
 JsonWriter& JsonWriter::value(const boost::json::value& value) {
     separate();
-    out_ += boost::json::serialize(value);
+    if (fits_json(value))
+        out_ += boost::json::serialize(value);
+    else
+        out_ += boost::json::serialize(repaired(value));
     return *this;
 }
 

@@ -35,8 +35,10 @@ void append_json(std::string& out, std::span<const double> numbers);
 void append_number(std::string& out, double value);
 
 /// Writes a compact JSON document into a string, one element after the other, without building
-/// a tree first: strings as `append_json_escaped` writes them. The caller balances objects and
-/// arrays and puts a `key` before each member of an object. Not thread-safe.
+/// a tree first. What JSON text cannot hold is written as it can: byte sequences that are not
+/// UTF-8 as U+FFFD (`append_json_escaped`), non-finite numbers inside a `value` as null. The
+/// caller balances objects and arrays and puts a `key` before each member of an object. Not
+/// thread-safe.
 class JsonWriter {
   public:
     explicit JsonWriter(std::string& out) noexcept : out_(out) {}

@@ -1,14 +1,9 @@
 #include "model/validate.hpp"
-#include "json/json_text.hpp"
 #include "template/action_templates.hpp"
 
 #include <herald/error.hpp>
 
-#include <boost/json/value.hpp>
-
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -137,126 +132,21 @@ void validate(const Automation& automation) {
     validate_action(automation.action, kind);
 }
 
-namespace {
-
-bool valid_utf8(std::string_view value) noexcept {
-    std::size_t i = 0;
-    // Most text is ASCII: eight bytes at a time while no byte has its high bit set.
-    for (std::uint64_t word; i + sizeof word <= value.size(); i += sizeof word) {
-        std::memcpy(&word, value.data() + i, sizeof word);
-        if (word & 0x8080808080808080ULL)
-            break;
-    }
-    while (i < value.size()) {
-        std::size_t skip = 0;
-        if (static_cast<unsigned char>(value[i]) < 0x80)
-            ++i;
-        else if (const std::size_t n = utf8_sequence(value, i, &skip))
-            i += n;
-        else
-            return false;
-    }
-    return true;
-}
-
-constexpr const char* not_utf8 = "must be valid UTF-8";
-
-void require_utf8(std::string_view value, std::string_view field) {
-    if (!valid_utf8(value))
-        fail(std::string(field), not_utf8);
-}
-
-void require_utf8_all(const std::vector<std::string>& values, std::string_view field) {
-    for (std::size_t i = 0; i < values.size(); ++i)
-        if (!valid_utf8(values[i]))
-            fail(std::string(field) + "[" + std::to_string(i) + "]", not_utf8);
-}
-
-const char* json_text_problem(const boost::json::value& value, std::string& path);
-
-/// What JSON text can hold: valid UTF-8 and finite numbers. When `object` holds something
-/// else, puts the path to it (".key", "[i]") in `path` and returns why; nullptr otherwise.
-const char* json_text_problem(const boost::json::object& object, std::string& path) {
-    for (const auto& [key, item] : object) {
-        const char* problem = valid_utf8(key) ? json_text_problem(item, path) : not_utf8;
-        if (problem) {
-            path.insert(0, "." + std::string(key));
-            return problem;
-        }
-    }
-    return nullptr;
-}
-
-const char* json_text_problem(const boost::json::value& value, std::string& path) {
-    if (value.is_double() && !std::isfinite(value.get_double()))
-        return "must be a finite number";
-    if (value.is_string() && !valid_utf8(value.get_string()))
-        return not_utf8;
-    if (value.is_object())
-        return json_text_problem(value.get_object(), path);
-    if (value.is_array())
-        for (std::size_t i = 0; i < value.get_array().size(); ++i)
-            if (const char* problem = json_text_problem(value.get_array()[i], path)) {
-                path.insert(0, "[" + std::to_string(i) + "]");
-                return problem;
-            }
-    return nullptr;
-}
-
-void validate_version(const ArtifactVersion& v) {
-    require_utf8(v.collection, "version.collection");
-    require_utf8(v.collection_type, "version.collection_type");
-    if (v.index < 0)
-        fail("version.index", "must be >= 0");
-    require_utf8(v.id, "version.id");
-    require_utf8(v.uri, "version.uri");
-    require_utf8_all(v.aliases, "version.aliases");
-    require_utf8_all(v.tags, "version.tags");
-    std::string path;
-    if (const char* problem = json_text_problem(v.metadata, path))
-        fail("version.metadata" + path, problem);
-}
-
-void validate_run(const Run& run) {
-    require_utf8(run.id, "run.id");
-    require_utf8(run.name, "run.name");
-    require_utf8(run.user, "run.user");
-}
-
-}  // namespace
-
 void validate(const Event& event) {
-    require_utf8(event.id, "id");
-    require_utf8(event.author, "author");
-    require_utf8(event.entity, "entity");
-    require_utf8(event.project, "project");
     std::visit(
         [](const auto& body) {
             using T = std::decay_t<decltype(body)>;
             if constexpr (std::is_same_v<T, RunMetricsLogged>) {
-                validate_run(body.run);
                 if (body.step < 0)
                     fail("step", "must be >= 0");
                 if (body.metrics.empty())
                     fail("metrics", "must not be empty");
-                for (std::size_t i = 0; i < body.metrics.size(); ++i)
-                    if (!valid_utf8(body.metrics[i].name))
-                        fail("metrics[" + std::to_string(i) + "].name", not_utf8);
-            } else if constexpr (std::is_same_v<T, RunStateChanged>) {
-                validate_run(body.run);
-            } else {
-                validate_version(body.version);
-                if constexpr (requires { body.source; }) {
-                    require_utf8(body.source.entity, "source.entity");
-                    require_utf8(body.source.project, "source.project");
-                    require_utf8(body.source.collection, "source.collection");
+            } else if constexpr (!std::is_same_v<T, RunStateChanged>) {
+                if (body.version.index < 0)
+                    fail("version.index", "must be >= 0");
+                if constexpr (requires { body.source; })
                     if (body.source.index < 0)
                         fail("source.index", "must be >= 0");
-                }
-                if constexpr (requires { body.alias; })
-                    require_utf8(body.alias, "alias");
-                if constexpr (requires { body.tag; })
-                    require_utf8(body.tag, "tag");
             }
         },
         event.body);

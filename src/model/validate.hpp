@@ -9,9 +9,10 @@ namespace herald::detail {
 /// Throws herald::Error (invalid_argument) naming the first field that is wrong and why.
 void validate(const Automation& automation);
 
-/// Refuses an event that herald's event JSON format (how firings are stored) cannot hold: text
-/// that is not valid UTF-8, a negative step or version index, a metrics event without metrics,
-/// a non-finite number in metadata. Throws herald::Error (invalid_argument) naming the field.
+/// Refuses an event that herald's event JSON format (how firings are stored) cannot hold: a
+/// negative step or version index, a metrics event without metrics. (What JSON text cannot
+/// hold, the format writes as it can: see JsonWriter.) Throws herald::Error (invalid_argument)
+/// naming the field.
 void validate(const Event& event);
 
 }  // namespace herald::detail

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -412,4 +413,24 @@ TEST_CASE("a response body that is not UTF-8 is recorded readably, with U+FFFD",
     REQUIRE(found);
     REQUIRE(found->attempts.size() == 1);
     CHECK(found->attempts[0].response_body == "\xef\xbf\xbdPNG\xef\xbf\xbd");
+}
+
+TEST_CASE("what JSON text cannot hold is stored as it can: U+FFFD, null", "[sqlite]") {
+    TempDir dir;
+    auto store = sqlite::open(dir / "herald.db");
+    Firing f = firing("f1");
+    ArtifactVersion version{.collection = "clf\xff", .index = 1};
+    version.metadata["score"] = std::numeric_limits<double>::infinity();
+    version.metadata["notes"] = boost::json::array{"fine", "bad\xc3"};
+    version.metadata["epochs"] = 3.0;
+    f.event.body = AliasAdded{.version = version, .alias = "prod\xe2\x82"};
+    store->history().append({&f, 1});
+    const auto found = store->history().find("f1");
+    REQUIRE(found);
+    const auto& added = std::get<AliasAdded>(found->event.body);
+    CHECK(added.alias == "prod\xef\xbf\xbd");
+    CHECK(added.version.collection == "clf\xef\xbf\xbd");
+    CHECK(added.version.metadata.at("score").is_null());
+    CHECK(added.version.metadata.at("notes").at(1) == "bad\xef\xbf\xbd");
+    CHECK(added.version.metadata.at("epochs").is_double());
 }
