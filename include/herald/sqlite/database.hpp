@@ -10,9 +10,11 @@
 //                            .secrets = store->secrets(herald::sqlite::key_from_environment())}};
 //
 // Durability: every write is committed before the call returns (WAL journal; with the default
-// `synchronous_full` each commit is fsynced, so it survives power loss as well as `kill -9`).
-// Writes that arrive while a commit is in progress are committed together in the next
-// transaction (group commit), so concurrent publishers share fsyncs.
+// `synchronous_full` each commit is fsynced first, so it survives power loss as well as
+// `kill -9`). Writes that arrive while a commit is in progress are committed together in the
+// next transaction (group commit), so concurrent publishers share transactions and fsyncs; the
+// fsync of one batch runs while the next batch commits. `Engine::async_publish` lets one thread
+// have many writes in flight.
 //
 // One process owns a database file: `open` takes an exclusive lock on `<path>.lock` and refuses
 // a second opener (in this process or another) with a clear error; the lock goes with the
@@ -45,7 +47,8 @@ struct Options {
     /// false (NORMAL): commits survive a crash of the process but the last ones may be lost
     /// when the machine loses power.
     bool synchronous_full = true;
-    /// The most writes one group-commit transaction takes; 1 commits every write on its own.
+    /// The most writes one group-commit transaction takes; 1 commits every write on its own,
+    /// with its own fsync (no group commit).
     std::size_t max_batch = 1024;
     /// Bounds the file to this many pages (PRAGMA max_page_count; 4 KiB pages); writes beyond
     /// it fail with storage_failure ("database or disk is full"). 0: SQLite's default.
