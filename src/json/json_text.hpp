@@ -43,10 +43,10 @@ class JsonWriter {
   public:
     explicit JsonWriter(std::string& out) noexcept : out_(out) {}
 
-    JsonWriter& begin_object();
-    JsonWriter& end_object();
-    JsonWriter& begin_array();
-    JsonWriter& end_array();
+    JsonWriter& begin_object() { return open('{'); }
+    JsonWriter& end_object() { return close('}'); }
+    JsonWriter& begin_array() { return open('['); }
+    JsonWriter& end_array() { return close(']'); }
     JsonWriter& key(std::string_view name);
     JsonWriter& string(std::string_view value);
     JsonWriter& integer(std::int64_t value);
@@ -58,6 +58,8 @@ class JsonWriter {
 
   private:
     void separate();
+    JsonWriter& open(char bracket);
+    JsonWriter& close(char bracket);
 
     std::string& out_;
     bool first_ = true;       ///< nothing written yet in the innermost object or array

@@ -225,8 +225,11 @@ class SqliteHistoryStore final : public HistoryStore {
     }
 
   private:
+    inline static const std::string select_by_id =
+        "SELECT " + std::string(firing_columns) + " FROM firings f WHERE id = ?1";
+
     std::optional<Firing> find_in(Connection& c, std::string_view firing_id) const {
-        Query q(c, "SELECT " + std::string(firing_columns) + " FROM firings f WHERE id = ?1");
+        Query q(c, select_by_id);
         if (!q->bind(1, firing_id).step())
             return std::nullopt;
         return firing_of(core_, *q, 0);
@@ -297,9 +300,6 @@ class SqliteIntegrationStore final : public IntegrationStore {
     }
     Core& core_;
 };
-
-/// The row of a delivery, by the id of its firing (the delivery id).
-constexpr std::string_view delivery_row = "(SELECT seq FROM firings WHERE id = ?1)";
 
 /// The outbox has two parts. A delivery enqueued with its firing (`record_firings`, what
 /// publishing does) is kept in the firing's history row: publishing appends one row and
@@ -416,10 +416,9 @@ class SqliteOutboxStore final : public OutboxStore {
     bool replay(std::string_view delivery_id, Timestamp due) override {
         bool replayed = false;
         core_.write([&](Connection& c) {
-            Query(c,
-                  "UPDATE outbox SET dead_seq = NULL, ready_at = ?2, due = ?2, "
-                  "round_start = attempts WHERE seq = " +
-                      std::string(delivery_row) + " AND dead_seq IS NOT NULL")
+            Query(c, R"sql(
+                UPDATE outbox SET dead_seq = NULL, ready_at = ?2, due = ?2, round_start = attempts
+                WHERE seq = (SELECT seq FROM firings WHERE id = ?1) AND dead_seq IS NOT NULL)sql")
                 ->bind(1, delivery_id)
                 .bind(2, nanos(due))
                 .run();
@@ -488,28 +487,31 @@ class SqliteOutboxStore final : public OutboxStore {
             out.push_back({.seq = q->int64(0), .ready_at = q->int64(1)});
         return out;
     }
+    /// Settles the delivery whose firing has id ?1 (the delivery id), while it waits.
     static void settle_one(Connection& c, const OutboxUpdate& u) {
-        const std::string row(delivery_row);
         switch (u.kind) {
             case OutboxUpdate::Kind::complete:
-                Query(c, "DELETE FROM outbox WHERE seq = " + row + " AND dead_seq IS NULL")
+                Query(c, R"sql(
+                    DELETE FROM outbox WHERE seq = (SELECT seq FROM firings WHERE id = ?1)
+                    AND dead_seq IS NULL)sql")
                     ->bind(1, u.delivery_id)
                     .run();
                 break;
             case OutboxUpdate::Kind::reschedule:
-                Query(c, "UPDATE outbox SET ready_at = ?2, due = ?2, attempts = ?3 WHERE seq = " +
-                             row + " AND dead_seq IS NULL")
+                Query(c, R"sql(
+                    UPDATE outbox SET ready_at = ?2, due = ?2, attempts = ?3
+                    WHERE seq = (SELECT seq FROM firings WHERE id = ?1) AND dead_seq IS NULL)sql")
                     ->bind(1, u.delivery_id)
                     .bind(2, nanos(u.due))
                     .bind(3, std::int64_t{u.attempts})
                     .run();
                 break;
             case OutboxUpdate::Kind::dead_letter:
-                Query(c,
-                      "UPDATE outbox SET attempts = ?2, dead_seq = "
-                      "(SELECT coalesce(max(dead_seq), 0) + 1 FROM outbox WHERE dead_seq IS NOT "
-                      "NULL) WHERE seq = " +
-                          row + " AND dead_seq IS NULL")
+                Query(c, R"sql(
+                    UPDATE outbox SET attempts = ?2,
+                        dead_seq = (SELECT coalesce(max(dead_seq), 0) + 1 FROM outbox
+                                    WHERE dead_seq IS NOT NULL)
+                    WHERE seq = (SELECT seq FROM firings WHERE id = ?1) AND dead_seq IS NULL)sql")
                     ->bind(1, u.delivery_id)
                     .bind(2, std::int64_t{u.attempts})
                     .run();

@@ -109,7 +109,7 @@ class GroupCommitter {
 
     std::mutex sync_mutex_;
     std::condition_variable_any committed_;
-    std::condition_variable taken_;  ///< the syncer took what was committed
+    std::condition_variable taken_;                 ///< the syncer took what was committed
     std::vector<std::shared_ptr<Batch>> unsynced_;  ///< committed, oldest first
     std::exception_ptr sync_failure_;               ///< once set, every write fails with it
 

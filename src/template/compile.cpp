@@ -1,7 +1,7 @@
 // Template compilation: a strict JSON parser that keeps source offsets, so every error names
 // its spot, and emits compact JSON literals with substitutions between them.
-#include "template/compiled_template.hpp"
 #include "json/json_text.hpp"
+#include "template/compiled_template.hpp"
 
 #include <herald/error.hpp>
 #include <herald/template.hpp>

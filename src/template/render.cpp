@@ -1,7 +1,7 @@
 // Template rendering: one pass over the compiled pieces, values written straight from the
 // firing into the output (no intermediate strings for the common variables).
-#include "template/compiled_template.hpp"
 #include "json/json_text.hpp"
+#include "template/compiled_template.hpp"
 
 #include <herald/template.hpp>
 

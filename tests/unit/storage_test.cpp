@@ -206,8 +206,9 @@ TEST_CASE("record_firings writes history and outbox together, all or none", "[st
 
     // A firing already in the history: neither it nor the new one nor the delivery is recorded.
     const herald::Firing more[] = {firing("3", "a", "deploy", t0), firing("1", "a", "deploy", t0)};
-    CHECK(herald::test::error_of([&] { storage->record_firings(more, {&d, 1}); }).code() ==
-          herald::errc::already_exists);
+    CHECK(herald::test::error_of([&] {
+              storage->record_firings(more, {&d, 1});
+          }).code() == herald::errc::already_exists);
     CHECK_FALSE(storage->history().find("3"));
     CHECK(storage->outbox().pending_count() == 1);
 }

@@ -74,7 +74,8 @@ class Database final : public Storage {
                         std::span<const NewDelivery> deliveries) override;
     /// Queues that transaction for the next group commit and returns; `done` runs on the
     /// committer's or the syncer's thread.
-    void record_firings_async(std::span<const Firing> firings, std::span<const NewDelivery> deliveries,
+    void record_firings_async(std::span<const Firing> firings,
+                              std::span<const NewDelivery> deliveries,
                               std::function<void(std::exception_ptr)> done) override;
 
     /// The encrypted secret store of this database, reading keys from `keys`. Throws
