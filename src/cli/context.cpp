@@ -21,6 +21,11 @@ DispatcherConfig dispatcher_config(const Arguments& args) {
     DispatcherConfig config;
     config.http.ssrf.allowed_hosts = args.values("allow-host");
     config.http.ssrf.allowed_subnets = args.values("allow-subnet");
+    if (auto ca_file = args.value("ca-file")) {
+        if (!std::ifstream(*ca_file))
+            throw Error(errc::invalid_argument, "--ca-file", "cannot read '" + *ca_file + "'");
+        config.http.ca_file = *ca_file;
+    }
     if (auto lease = args.value("lease"))
         config.lease = parse_duration(*lease, "lease");
     if (auto retries = args.value("retries")) {
@@ -51,15 +56,22 @@ sqlite::Database& Context::database() {
     return *database_;
 }
 
+EngineConfig Context::engine_config() {
+    database();
+    return {.storage = database_,
+            .dispatch = dispatcher_config(args),
+            .secrets = database_->secrets(sqlite::key_from_environment())};
+}
+
 Engine& Context::engine() {
-    if (!engine_) {
-        database();
-        engine_ = std::make_unique<Engine>(
-            io_.get_executor(),
-            EngineConfig{.storage = database_,
-                         .dispatch = dispatcher_config(args),
-                         .secrets = database_->secrets(sqlite::key_from_environment())});
-    }
+    if (!engine_)
+        engine_ = std::make_unique<Engine>(io_.get_executor(), engine_config());
+    return *engine_;
+}
+
+Engine& Context::recorder() {
+    if (!engine_)
+        engine_ = std::make_unique<Engine>(engine_config());
     return *engine_;
 }
 

@@ -33,6 +33,11 @@ class Context {
     sqlite::Database& database();
     /// The engine, with the encrypted secret store (needs the key, see key_provider.hpp).
     Engine& engine();
+    /// An engine without a dispatcher, for commands that record firings and never deliver:
+    /// its `async_publish` completes on the system executor, so nothing need run this context.
+    /// One context holds one engine: whichever of `engine` and `recorder` is called first
+    /// decides which it is.
+    Engine& recorder();
     /// The operator: an entity admin of `entity`, named by --user.
     Principal operator_of(std::string_view entity) const;
 
@@ -49,6 +54,8 @@ class Context {
     void run_until(const bool& done);
 
   private:
+    EngineConfig engine_config();
+
     std::shared_ptr<sqlite::Database> database_;
     boost::asio::io_context io_;
     std::unique_ptr<Engine> engine_;

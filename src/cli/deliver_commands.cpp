@@ -1,5 +1,6 @@
 // Commands that publish events, deliver, replay, test webhooks and read the history.
 #include "cli/context.hpp"
+#include "cli/publish_pipeline.hpp"
 
 #include <herald/error.hpp>
 #include <herald/event_json.hpp>
@@ -7,6 +8,7 @@
 #include <boost/json/array.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <iostream>
 
@@ -126,6 +128,31 @@ void report_delivery(Context& c, const std::vector<std::string>& ids) {
         c.out << pending << " deliveries still pending (retried by the next 'herald deliver')\n";
 }
 
+// --window: how many lines may be in flight at once.
+std::size_t window_option(const Context& c) {
+    constexpr std::size_t most = 1'000'000;
+    const std::string text = c.args.value("window").value_or("1024");
+    std::size_t window = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), window);
+    if (ec != std::errc() || end != text.data() + text.size() || window == 0 || window > most)
+        throw UsageError{
+            "publish",
+            "--window: expected a number of lines from 1 to 1000000, got '" + text + "'"};
+    return window;
+}
+
+// Prints a published line's receipt and notes its firings for --deliver.
+void report_receipt(Context& c, const LineOutcome& o, std::vector<std::string>& fired) {
+    json::array firings;
+    for (const Firing& f : o.receipt.firings) {
+        fired.push_back(f.id);
+        firings.push_back({{"id", f.id}, {"automation", f.automation_name}});
+    }
+    c.report("published " + o.receipt.event_id + ": " + std::to_string(o.receipt.firings.size()) +
+                 " firing(s)",
+             {{"line", o.line}, {"event_id", o.receipt.event_id}, {"firings", std::move(firings)}});
+}
+
 }  // namespace
 
 int webhook_test(Context& c) {
@@ -228,7 +255,6 @@ int replay(Context& c) {
 
 int publish(Context& c) {
     const std::string path = c.args.positionals().empty() ? "-" : c.args.positionals().front();
-    // Lines are published as they arrive, so a host may stream events through a pipe.
     std::ifstream file;
     if (path != "-") {
         file.open(path);
@@ -236,38 +262,50 @@ int publish(Context& c) {
             throw Error(errc::invalid_argument, "file", "cannot read '" + path + "'");
     }
     std::istream& lines = path == "-" ? std::cin : file;
-    if (c.args.flag("deliver"))
+    const std::size_t window = window_option(c);
+    const bool deliver = c.args.flag("deliver");
+    const bool stop_on_error = c.args.flag("stop-on-error");
+    if (deliver)
         c.start_delivering();
+    Engine& engine = deliver ? c.engine() : c.recorder();
+
     std::vector<std::string> fired;
+    std::size_t published = 0;
+    std::size_t first_refused = 0;  // the line number of the first refused line; 0: none
+    PublishPipeline pipeline(engine, window, [&](std::span<const LineOutcome> batch) {
+        for (const LineOutcome& o : batch) {
+            if (!o.error.empty()) {
+                first_refused = first_refused == 0 ? o.line : first_refused;
+                c.out.flush();  // receipts of earlier lines come first
+                std::cerr << "herald: line " << o.line << ": " << o.error << '\n';
+                continue;
+            }
+            ++published;
+            report_receipt(c, o, fired);
+        }
+        // Scripts (and the crash test) see each receipt as soon as it is durable.
+        c.out.flush();
+    });
+    // Lines are published as they arrive, so a host may stream events through a pipe.
     std::size_t line_number = 0;
-    for (std::string line; std::getline(lines, line);) {
+    for (std::string line; !(stop_on_error && pipeline.refused()) && std::getline(lines, line);) {
         ++line_number;
         if (line.find_first_not_of(" \t\r") == std::string::npos)
             continue;
-        Event event;
         try {
-            event = event_from_json(line);
+            pipeline.publish(line_number, event_from_json(line));
         } catch (const Error& e) {
-            throw Error(
-                e.code(),
-                "line " + std::to_string(line_number) + (e.field().empty() ? "" : ": " + e.field()),
-                e.reason());
+            pipeline.refuse(line_number, (e.field().empty() ? "" : e.field() + ": ") + e.reason());
         }
-        const PublishReceipt receipt = c.engine().publish(std::move(event));
-        json::array firings;
-        for (const Firing& f : receipt.firings) {
-            fired.push_back(f.id);
-            firings.push_back({{"id", f.id}, {"automation", f.automation_name}});
-        }
-        c.report("published " + receipt.event_id + ": " + std::to_string(receipt.firings.size()) +
-                     " firing(s)",
-                 {{"event_id", receipt.event_id}, {"firings", std::move(firings)}});
-        // Scripts (and the crash test) see each receipt as soon as it is durable.
-        c.out.flush();
     }
-    if (c.args.flag("deliver"))
+    pipeline.finish();
+    if (stop_on_error && first_refused != 0)
+        std::cerr << "herald: stopped at line " << first_refused
+                  << " (--stop-on-error): " << published
+                  << " line(s) published, the rest of the input not read\n";
+    if (deliver)
         report_delivery(c, fired);
-    return 0;
+    return first_refused == 0 ? 0 : 1;
 }
 
 int deliver(Context& c) {

@@ -20,6 +20,9 @@ const std::vector<OptionSpec> global_options{
     {"user", "NAME", "who the operator is in records (default herald-cli)"},
     {"allow-host", "HOST", "deliver to this host despite the SSRF rules", true},
     {"allow-subnet", "CIDR", "deliver to addresses in this subnet despite the SSRF rules", true},
+    {"ca-file", "FILE",
+     "PEM file of CA certificates trusted for https in place of the system's (deliver, publish "
+     "--deliver, webhook test, replay)"},
     {"lease", "DURATION",
      "how long a claimed delivery is held before it is claimed again "
      "(default 5m)"},
@@ -124,9 +127,17 @@ const std::vector<Entry>& entries() {
          replay},
         {{"publish", "[FILE]", 0, 1,
           "Publishes events, one JSON object per line in the event JSON format, from FILE or\n"
-          "standard input. Each event's firings are durable when its line is printed.",
-          with_help({{"deliver", "",
-                      "deliver what fires while publishing, then until idle (see --wait)"}})},
+          "standard input, as the lines arrive. Up to --window lines are in flight at once, so\n"
+          "the database commits many together; each line's receipt is printed in input order\n"
+          "once its firings are durable. A refused line (invalid JSON, a field the event format\n"
+          "refuses, a failed publish) is reported on standard error with its line number and\n"
+          "the reason, and the lines after it are still published; the exit status is then 1.\n"
+          "Blank lines are skipped.",
+          with_help(
+              {{"deliver", "", "deliver what fires while publishing, then until idle (see --wait)"},
+               {"window", "N", "lines in flight at once, 1 to 1000000 (default 1024)"},
+               {"stop-on-error", "",
+                "stop reading at the first refused line (what was published stays)"}})},
          publish},
         {{"deliver", "", 0, 0,
           "Delivers what the outbox holds until nothing is pending or --wait has passed.",

@@ -11,10 +11,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -30,10 +32,14 @@ struct Cli {
                  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 1);
     }
 
-    ProcessResult run(std::vector<std::string> args, const std::string& input = "") {
+    // The tool's command line for `args` on this database.
+    std::vector<std::string> argv(std::vector<std::string> args) const {
         args.insert(args.begin(), {HERALD_CLI, "--db", (dir / "herald.db").string(),
                                    "--allow-subnet", "127.0.0.0/8"});
-        ProcessResult r = herald::test::run_process(args, input, dir.path());
+        return args;
+    }
+    ProcessResult run(std::vector<std::string> args, const std::string& input = "") {
+        ProcessResult r = herald::test::run_process(argv(std::move(args)), input, dir.path());
         printed += r.out + r.err;
         return r;
     }
@@ -77,6 +83,22 @@ struct Cli {
 const std::string alias_event =
     R"({"type": "ALIAS_ADDED", "author": "alice", "entity": "acme", "project": "model-registry",)"
     R"( "alias": "production", "version": {"collection": "classifier", "index": 4}})";
+
+// An alias event with its own id, so a receipt names the line it came from.
+std::string alias_event_with_id(const std::string& id) {
+    return R"({"type": "ALIAS_ADDED", "id": ")" + id +
+           R"(", "entity": "acme", "project": "model-registry", "alias": "production",)"
+           R"( "version": {"collection": "classifier", "index": 4}})";
+}
+
+// Each line of `text` parsed as JSON.
+std::vector<boost::json::value> json_lines(const std::string& text) {
+    std::vector<boost::json::value> out;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+        out.push_back(boost::json::parse(line));
+    return out;
+}
 
 }  // namespace
 
@@ -335,4 +357,113 @@ TEST_CASE("herald: dead deliveries are listed and replayed with the same id", "[
     CHECK(cli.json({"history", "--status", "finished"}).as_array().size() == 1);
     CHECK(cli.run({"replay", "no-such-delivery"}).err.find("delivery: no delivery") !=
           std::string::npos);
+}
+
+TEST_CASE("herald: publish keeps many lines in flight and prints receipts in input order",
+          "[cli][publish]") {
+    Cli cli;
+    cli.set_up_webhook("https://ci.example.com/hook");
+    constexpr int count = 300;
+    std::string input;
+    for (int i = 1; i <= count; ++i)
+        input += alias_event_with_id("ev-" + std::to_string(i)) + "\n";
+    const std::vector<boost::json::value> receipts =
+        json_lines(cli.ok({"publish", "--json", "--window", "16"}, input).out);
+    REQUIRE(receipts.size() == count);
+    for (int i = 1; i <= count; ++i) {
+        INFO(i);
+        CHECK(receipts[i - 1].at("line") == i);
+        CHECK(receipts[i - 1].at("event_id").as_string() == "ev-" + std::to_string(i));
+        CHECK(receipts[i - 1].at("firings").as_array().size() == 1);
+    }
+    CHECK(cli.json({"history", "--limit", "1000"}).as_array().size() == count);
+
+    const std::string text =
+        cli.ok({"publish", "--window", "3"},
+               alias_event_with_id("a") + "\n" + alias_event_with_id("b") + "\n" +
+                   alias_event_with_id("c") + "\n" + alias_event_with_id("d") + "\n")
+            .out;
+    CHECK(text ==
+          "published a: 1 firing(s)\npublished b: 1 firing(s)\npublished c: 1 firing(s)\n"
+          "published d: 1 firing(s)\n");
+
+    for (const char* bad : {"0", "-1", "many", "1000001"}) {
+        const ProcessResult r = cli.run({"publish", "--window", bad}, alias_event + "\n");
+        INFO(bad);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("--window: expected a number of lines from 1 to 1000000") !=
+              std::string::npos);
+    }
+}
+
+TEST_CASE("herald: publish prints each receipt as its line arrives, before end of input",
+          "[cli][publish]") {
+    Cli cli;
+    cli.set_up_webhook("https://ci.example.com/hook");
+    herald::test::ChildProcess child(
+        cli.argv({"publish"}),
+        alias_event_with_id("early-1") + "\n" + alias_event_with_id("early-2") + "\n",
+        cli.dir.path(), herald::test::ChildProcess::Input::held_open);
+    // Standard input stays open and the window (1024) is far from full: both receipts must
+    // still come.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};
+    std::string out;
+    while (std::count(out.begin(), out.end(), '\n') < 2 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{20});
+        std::ifstream in(cli.dir / "stdout");
+        out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    CHECK(out == "published early-1: 1 firing(s)\npublished early-2: 1 firing(s)\n");
+    const ProcessResult r = child.wait();
+    CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("herald: a refused line is reported with its number and the stream goes on",
+          "[cli][publish]") {
+    Cli cli;
+    cli.set_up_webhook("https://ci.example.com/hook");
+    const std::vector<std::string> lines{
+        alias_event_with_id("one"),
+        R"({"type": "ALIAS_ADDED", "entity": )",  // 2: cut short
+        alias_event_with_id("three"),
+        R"({"type": "ALIAS_ADDED", "entity": "acme", "project": "p", "alias": "a",)"
+        R"( "version": {"collection": "c", "index": -1}})",  // 4: a negative index
+        "   ",                                               // 5: blank
+        R"({"type": "ALIAS_ADDED", "entity": "acme", "project": "p", "alias": "a",)"
+        R"( "version": {"collection": "c", "index": 1}, "colour": "red"})",  // 6: unknown field
+        alias_event_with_id("seven")};
+    std::string input;
+    for (const std::string& line : lines)
+        input += line + "\n";
+
+    SECTION("every good line is published, exit status 1") {
+        const ProcessResult r = cli.run({"publish", "--json", "--window", "4"}, input);
+        CHECK(r.exit_code == 1);
+        const std::vector<boost::json::value> receipts = json_lines(r.out);
+        REQUIRE(receipts.size() == 3);
+        CHECK(receipts[0].at("line") == 1);
+        CHECK(receipts[1].at("line") == 3);
+        CHECK(receipts[1].at("event_id") == "three");
+        CHECK(receipts[2].at("line") == 7);
+        CHECK(r.err.find("herald: line 2: ") != std::string::npos);
+        CHECK(r.err.find("herald: line 4: version.index: must be an integer >= 0") !=
+              std::string::npos);
+        CHECK(r.err.find("herald: line 6: colour: unknown field") != std::string::npos);
+        CHECK(r.err.find("line 5") == std::string::npos);
+        // In input order.
+        CHECK(r.err.find("line 2:") < r.err.find("line 4:"));
+        CHECK(r.err.find("line 4:") < r.err.find("line 6:"));
+        CHECK(cli.json({"history"}).as_array().size() == 3);
+    }
+    SECTION("--stop-on-error stops at the first refused line, what was published stays") {
+        const ProcessResult r = cli.run({"publish", "--stop-on-error"}, input);
+        CHECK(r.exit_code == 1);
+        CHECK(r.out == "published one: 1 firing(s)\n");
+        CHECK(r.err.find("herald: line 2: ") != std::string::npos);
+        CHECK(r.err.find("stopped at line 2 (--stop-on-error): 1 line(s) published") !=
+              std::string::npos);
+        CHECK(r.err.find("line 4") == std::string::npos);
+        CHECK(cli.json({"history"}).as_array().size() == 1);
+    }
 }
