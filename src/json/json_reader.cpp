@@ -1,9 +1,10 @@
 #include "json/json_reader.hpp"
+#include "json/json_syntax.hpp"
 
 #include <herald/error.hpp>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/stream_parser.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -32,11 +33,16 @@ std::string join(const std::string& path, std::string_view key) {
 }  // namespace
 
 json::value parse_json(std::string_view text) {
+    json::stream_parser parser;
     boost::system::error_code ec;
-    json::value value = json::parse(text, ec);
+    const std::size_t parsed = parser.write_some(text.data(), text.size(), ec);
+    if (!ec && parsed < text.size())
+        ec = json::error::extra_data;
+    if (!ec)
+        parser.finish(ec);
     if (ec)
-        throw Error(errc::invalid_json, "", ec.message());
-    return value;
+        throw json_syntax_error(text, ec == json::error::incomplete ? text.size() : parsed, ec);
+    return parser.release();
 }
 
 ObjectReader::ObjectReader(const json::value& value, std::string path)

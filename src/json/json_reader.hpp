@@ -15,7 +15,8 @@
 
 namespace herald::detail {
 
-/// Parses JSON text; throws herald::Error (invalid_json) with the parser's reason.
+/// Parses JSON text; throws herald::Error (invalid_json) saying what is wrong and where, with
+/// the path of the field it is in (see json_syntax.hpp).
 boost::json::value parse_json(std::string_view text);
 
 class ObjectReader {

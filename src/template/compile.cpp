@@ -1,5 +1,6 @@
 // Template compilation: a strict JSON parser that keeps source offsets, so every error names
 // its spot, and emits compact JSON literals with substitutions between them.
+#include "json/json_syntax.hpp"
 #include "json/json_text.hpp"
 #include "template/compiled_template.hpp"
 
@@ -61,19 +62,9 @@ class Compiler {
   private:
     // --- errors -------------------------------------------------------------------------
 
-    std::string place(std::size_t offset) const {
-        const std::string_view before = source_.substr(0, offset);
-        const std::size_t line = 1 + std::count(before.begin(), before.end(), '\n');
-        const std::size_t line_start = before.rfind('\n');
-        const std::size_t column =
-            offset - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
-        return "line " + std::to_string(line) + ", column " + std::to_string(column) + " (offset " +
-               std::to_string(offset) + ")";
-    }
-
     [[noreturn]] void fail(errc code, std::size_t offset, std::string_view what) const {
         std::string reason = code == errc::invalid_json ? "invalid JSON at " : "at ";
-        reason += place(offset);
+        reason += text_place(source_, offset);
         reason += ": ";
         reason += what;
         throw Error(code, rules_.field, std::move(reason));

@@ -432,7 +432,9 @@ TEST_CASE("herald: a refused line is reported with its number and the stream goe
         "   ",                                               // 5: blank
         R"({"type": "ALIAS_ADDED", "entity": "acme", "project": "p", "alias": "a",)"
         R"( "version": {"collection": "c", "index": 1}, "colour": "red"})",  // 6: unknown field
-        alias_event_with_id("seven")};
+        alias_event_with_id("seven"),
+        R"({"type": "ALIAS_ADDED", "entity": "acme", "project": "p", "alias": "a",)"
+        R"( "version": {"collection": "\ud800", "index": 1}})"};  // 8: a lone surrogate
     std::string input;
     for (const std::string& line : lines)
         input += line + "\n";
@@ -446,7 +448,10 @@ TEST_CASE("herald: a refused line is reported with its number and the stream goe
         CHECK(receipts[1].at("line") == 3);
         CHECK(receipts[1].at("event_id") == "three");
         CHECK(receipts[2].at("line") == 7);
-        CHECK(r.err.find("herald: line 2: ") != std::string::npos);
+        CHECK(r.err.find("herald: line 2: invalid JSON at column 35: the text ends before the "
+                         "JSON value does") != std::string::npos);
+        CHECK(r.err.find("herald: line 8: version.collection: invalid JSON at column 100: a high "
+                         "surrogate \\ud800 without its low surrogate") != std::string::npos);
         CHECK(r.err.find("herald: line 4: version.index: must be an integer >= 0") !=
               std::string::npos);
         CHECK(r.err.find("herald: line 6: colour: unknown field") != std::string::npos);

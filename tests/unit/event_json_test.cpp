@@ -1,4 +1,6 @@
 
+#include "support/error_of.hpp"
+
 #include <herald/error.hpp>
 #include <herald/event_json.hpp>
 
@@ -6,6 +8,8 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 using namespace herald;
 
@@ -93,6 +97,59 @@ TEST_CASE("event JSON: errors name the field", "[event_json]") {
               .starts_with("time: must be an RFC 3339 time"));
     CHECK(field_of("[1]") == "(document): must be a JSON object");
     CHECK_THROWS_AS(event_from_json(std::string_view("{")), Error);
+}
+
+TEST_CASE("event JSON: text that is not JSON is refused saying what is wrong and where",
+          "[event_json]") {
+    struct Case {
+        std::string text;
+        std::string field;
+        std::string reason;
+    };
+    const std::string head = R"({"type": "ALIAS_ADDED", "entity": "a", "project": "p", )";
+    const std::vector<Case> cases{
+        {head + R"("version": {"collection": "\ud800"}})", "version.collection",
+         "invalid JSON at column 83: a high surrogate \\ud800 without its low surrogate "
+         "(\\udc00-\\udfff) after it"},
+        {head + R"("alias": "x\ud83d\u0041"})", "alias",
+         "invalid JSON at column 67: a high surrogate \\ud83d without its low surrogate"},
+        {head + R"("alias": "\udc00"})", "alias",
+         "invalid JSON at column 66: a lone low surrogate \\udc00 (it must follow a high "
+         "surrogate \\ud800-\\udbff)"},
+        {head + R"("alias": "\u12x4"})", "alias",
+         "invalid JSON at column 66: \\u needs four hex digits"},
+        {head + R"("alias": "\q"})", "alias",
+         "invalid JSON at column 66: invalid escape \\q (valid: "},
+        {head + "\"alias\": \"a\tb\"}", "alias",
+         "invalid JSON at column 67: a control character (0x09) in a string must be escaped"},
+        {head + "\"alias\": \"\xff\"}", "alias",
+         "invalid JSON at column 66: invalid UTF-8 (byte 0xFF) in a string"},
+        {head + R"("alias": "open)", "",
+         "invalid JSON at column 65: the string starting here is not closed"},
+        {head + R"("alias": tru})", "alias",
+         "invalid JSON at column 65: not a number, true, false or null: 'tru'"},
+        {head + R"("version": {"index": -})", "version.index",
+         "invalid JSON at column 77: not a number, true, false or null: '-'"},
+        {head + R"("alias": })", "alias", "invalid JSON at column 65: expected a value"},
+        {head + R"("alias" "x"})", "", "invalid JSON at column 64: expected ':' after the key"},
+        {head + R"("alias": "x",})", "", "invalid JSON at column 69: expected a string key"},
+        {head + R"("version": {"aliases": ["a" "b"]}})", "version.aliases",
+         "invalid JSON at column 84: expected ',' or ']'"},
+        {head + R"("alias": "x" "y"})", "", "invalid JSON at column 69: expected ',' or '}'"},
+        {head + R"("alias": "x"} [])", "", "invalid JSON at column 70: unexpected text after"},
+        {head + R"("alias": ["x")", "", "the text ends before the JSON value does"},
+        {"  ", "", "invalid JSON at column 3: the text is empty"},
+        {"{\n  \"alias\": \"\\ud800\"\n}", "alias",
+         "invalid JSON at line 2, column 13 (offset 14): a high surrogate"},
+        {std::string(40, '[') + std::string(40, ']'), "", "nested deeper than 32"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.text);
+        const Error e = herald::test::error_of([&] { event_from_json(std::string_view(c.text)); });
+        CHECK(e.code() == errc::invalid_json);
+        CHECK(e.field() == c.field);
+        CHECK_THAT(e.reason(), Catch::Matchers::Contains(c.reason));
+    }
 }
 
 TEST_CASE("event JSON: metrics keep their order, repeats and non-finite values", "[event_json]") {
