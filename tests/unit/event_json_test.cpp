@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -149,6 +150,43 @@ TEST_CASE("event JSON: text that is not JSON is refused saying what is wrong and
         CHECK(e.code() == errc::invalid_json);
         CHECK(e.field() == c.field);
         CHECK_THAT(e.reason(), Catch::Matchers::Contains(c.reason));
+    }
+}
+
+TEST_CASE("event JSON: any damaged text is an event or a clear error", "[event_json]") {
+    // Bytes replaced, cut short or doubled anywhere in a valid event: the diagnosis of what the
+    // parser refused must hold for every place the parser can stop.
+    const std::string valid =
+        R"({"type": "ALIAS_ADDED", "id": "e\u00e9\ud83d\ude00", "entity": "a", "project": "p",)"
+        R"( "alias": "x", "version": {"collection": "c", "index": 1, "aliases": ["a", "b"],)"
+        R"( "metadata": {"k": [1, -2.5e3, true, null, {"n": "\"q\""}]}}})";
+    REQUIRE_NOTHROW(event_from_json(std::string_view(valid)));
+    constexpr std::string_view replacements = "{}[]\":,\\ u0dD8x\xff\t-e.";
+    std::uint32_t seed = 12345;
+    const auto next = [&] {
+        seed = seed * 1664525u + 1013904223u;
+        return seed >> 8;
+    };
+    for (int i = 0; i < 20000; ++i) {
+        std::string text = valid;
+        const std::size_t at = next() % text.size();
+        switch (next() % 3) {
+            case 0:
+                text[at] = replacements[next() % replacements.size()];
+                break;
+            case 1:
+                text.resize(at);
+                break;
+            default:
+                text.insert(at, 1, text[at]);
+        }
+        INFO(text);
+        try {
+            event_from_json(std::string_view(text));
+        } catch (const Error& e) {
+            CHECK((e.code() == errc::invalid_json || e.code() == errc::invalid_argument));
+            CHECK(!e.reason().empty());
+        }
     }
 }
 
