@@ -472,3 +472,43 @@ TEST_CASE("herald: a refused line is reported with its number and the stream goe
         CHECK(cli.json({"history"}).as_array().size() == 1);
     }
 }
+
+TEST_CASE("herald: --ca-file trusts a private CA for every command that sends", "[cli][tls]") {
+    Cli cli;
+    // The server's certificate is made when it starts (openssl, subjectAltName IP:127.0.0.1)
+    // and is its own CA: no system trust store knows it.
+    herald::test::TestServer server{{.tls = true}};
+    cli.set_up_webhook(server.url());
+    const std::vector<std::string> test_webhook{"webhook", "test",          "--entity",
+                                                "acme",    "--integration", "deploy"};
+    const ProcessResult untrusted = cli.run(test_webhook);
+    CHECK(untrusted.exit_code == 1);
+    CHECK(untrusted.out.find("HTTP 200") == std::string::npos);
+    CHECK(server.requests().empty());
+
+    std::vector<std::string> trusted = test_webhook;
+    trusted.insert(trusted.begin(), {"--ca-file", server.ca_file()});
+    CHECK(cli.ok(trusted).out.find("HTTP 200") != std::string::npos);
+    REQUIRE(server.requests().size() == 1);
+
+    const ProcessResult published = cli.ok(
+        {"--ca-file", server.ca_file(), "publish", "--deliver", "--json"}, alias_event + "\n");
+    const boost::json::value delivered = json_lines(published.out).back();
+    CHECK(delivered.at("pending") == 0);
+    CHECK(delivered.at("delivered").as_array()[0].at("status") == "Finished");
+
+    cli.ok({"publish"}, alias_event + "\n");
+    CHECK(cli.json({"--ca-file", server.ca_file(), "deliver"}).at("pending") == 0);
+    REQUIRE(server.wait_for_requests(3));
+
+    const std::string id(cli.json({"history", "--limit", "1"}).as_array()[0].at("id").as_string());
+    cli.ok({"--ca-file", server.ca_file(), "replay", id});
+    REQUIRE(server.wait_for_requests(4));
+    CHECK(server.requests().back().header("X-Herald-Delivery") == id);
+
+    const ProcessResult missing =
+        cli.run({"--ca-file", (cli.dir / "no-such-ca.pem").string(), "deliver"});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("--ca-file: cannot read") != std::string::npos);
+    CHECK(cli.printed.find(canary) == std::string::npos);
+}
