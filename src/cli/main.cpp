@@ -193,6 +193,11 @@ int run(std::span<const std::string_view> argv) {
 }  // namespace herald::cli
 
 int main(int argc, char** argv) {
+    // The tool reads and writes through iostreams only: unsynchronised with stdio, standard
+    // input is read a buffer at a time (what a pipe holds) rather than a character at a time.
+    // Reading does not flush standard output either: `publish` prints from another thread.
+    std::ios::sync_with_stdio(false);
+    std::cin.tie(nullptr);
     const std::vector<std::string_view> args(argv + 1, argv + argc);
     return herald::cli::run(args);
 }
