@@ -141,16 +141,22 @@ std::size_t window_option(const Context& c) {
     return window;
 }
 
-// Prints a published line's receipt and notes its firings for --deliver.
-void report_receipt(Context& c, const LineOutcome& o, std::vector<std::string>& fired) {
-    json::array firings;
-    for (const Firing& f : o.receipt.firings) {
-        fired.push_back(f.id);
-        firings.push_back({{"id", f.id}, {"automation", f.automation_name}});
+// Prints a published line's receipt; notes its firings in `fired` unless that is null.
+void report_receipt(Context& c, const LineOutcome& o, std::vector<std::string>* fired) {
+    if (fired)
+        for (const Firing& f : o.receipt.firings)
+            fired->push_back(f.id);
+    if (!c.json) {  // the common case of a long stream: no JSON built to be thrown away
+        c.out << "published " << o.receipt.event_id << ": " << o.receipt.firings.size()
+              << " firing(s)\n";
+        return;
     }
-    c.report("published " + o.receipt.event_id + ": " + std::to_string(o.receipt.firings.size()) +
-                 " firing(s)",
-             {{"line", o.line}, {"event_id", o.receipt.event_id}, {"firings", std::move(firings)}});
+    json::array firings;
+    for (const Firing& f : o.receipt.firings)
+        firings.push_back({{"id", f.id}, {"automation", f.automation_name}});
+    print_json(
+        c.out,
+        {{"line", o.line}, {"event_id", o.receipt.event_id}, {"firings", std::move(firings)}});
 }
 
 }  // namespace
@@ -269,7 +275,7 @@ int publish(Context& c) {
         c.start_delivering();
     Engine& engine = deliver ? c.engine() : c.recorder();
 
-    std::vector<std::string> fired;
+    std::vector<std::string> fired;  // with --deliver, what to report on at the end
     std::size_t published = 0;
     std::size_t first_refused = 0;  // the line number of the first refused line; 0: none
     PublishPipeline pipeline(engine, window, [&](std::span<const LineOutcome> batch) {
@@ -281,7 +287,7 @@ int publish(Context& c) {
                 continue;
             }
             ++published;
-            report_receipt(c, o, fired);
+            report_receipt(c, o, deliver ? &fired : nullptr);
         }
         // Scripts (and the crash test) see each receipt as soon as it is durable.
         c.out.flush();
