@@ -283,7 +283,7 @@ int publish(Context& c) {
             if (!o.error.empty()) {
                 first_refused = first_refused == 0 ? o.line : first_refused;
                 c.out.flush();  // receipts of earlier lines come first
-                std::cerr << "herald: line " << o.line << ": " << o.error << '\n';
+                std::cerr << "herald: error: line " << o.line << ": " << o.error << '\n';
                 continue;
             }
             ++published;

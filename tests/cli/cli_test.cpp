@@ -448,13 +448,15 @@ TEST_CASE("herald: a refused line is reported with its number and the stream goe
         CHECK(receipts[1].at("line") == 3);
         CHECK(receipts[1].at("event_id") == "three");
         CHECK(receipts[2].at("line") == 7);
-        CHECK(r.err.find("herald: line 2: invalid JSON at column 35: the text ends before the "
-                         "JSON value does") != std::string::npos);
-        CHECK(r.err.find("herald: line 8: version.collection: invalid JSON at column 100: a high "
-                         "surrogate \\ud800 without its low surrogate") != std::string::npos);
-        CHECK(r.err.find("herald: line 4: version.index: must be an integer >= 0") !=
+        CHECK(
+            r.err.find("herald: error: line 2: invalid JSON at column 35: the text ends before the "
+                       "JSON value does") != std::string::npos);
+        CHECK(r.err.find(
+                  "herald: error: line 8: version.collection: invalid JSON at column 100: a high "
+                  "surrogate \\ud800 without its low surrogate") != std::string::npos);
+        CHECK(r.err.find("herald: error: line 4: version.index: must be an integer >= 0") !=
               std::string::npos);
-        CHECK(r.err.find("herald: line 6: colour: unknown field") != std::string::npos);
+        CHECK(r.err.find("herald: error: line 6: colour: unknown field") != std::string::npos);
         CHECK(r.err.find("line 5") == std::string::npos);
         // In input order.
         CHECK(r.err.find("line 2:") < r.err.find("line 4:"));
@@ -465,7 +467,7 @@ TEST_CASE("herald: a refused line is reported with its number and the stream goe
         const ProcessResult r = cli.run({"publish", "--stop-on-error"}, input);
         CHECK(r.exit_code == 1);
         CHECK(r.out == "published one: 1 firing(s)\n");
-        CHECK(r.err.find("herald: line 2: ") != std::string::npos);
+        CHECK(r.err.find("herald: error: line 2: ") != std::string::npos);
         CHECK(r.err.find("stopped at line 2 (--stop-on-error): 1 line(s) published") !=
               std::string::npos);
         CHECK(r.err.find("line 4") == std::string::npos);
