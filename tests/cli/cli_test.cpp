@@ -362,7 +362,8 @@ TEST_CASE("herald: dead deliveries are listed and replayed with the same id", "[
 TEST_CASE("herald: publish keeps many lines in flight and prints receipts in input order",
           "[cli][publish]") {
     Cli cli;
-    cli.set_up_webhook("https://ci.example.com/hook");
+    herald::test::TestServer server;
+    cli.set_up_webhook(server.url());
     constexpr int count = 300;
     std::string input;
     for (int i = 1; i <= count; ++i)
@@ -377,6 +378,10 @@ TEST_CASE("herald: publish keeps many lines in flight and prints receipts in inp
         CHECK(receipts[i - 1].at("firings").as_array().size() == 1);
     }
     CHECK(cli.json({"history", "--limit", "1000"}).as_array().size() == count);
+    // Without --deliver the firings wait in the outbox.
+    CHECK(cli.json({"history", "--status", "pending", "--limit", "1000"}).as_array().size() ==
+          count);
+    CHECK(server.requests().empty());
 
     const std::string text =
         cli.ok({"publish", "--window", "3"},
