@@ -1,5 +1,6 @@
 #include "cli/publish_pipeline.hpp"
 
+#include <exception>
 #include <utility>
 #include <vector>
 
@@ -25,10 +26,15 @@ void PublishPipeline::publish(std::size_t line, Event event) {
     std::unique_lock lock(mutex_);
     const std::size_t sequence = admit(line, lock);
     lock.unlock();
-    engine_.async_publish(
-        std::move(event), [this, sequence](boost::system::error_code ec, PublishReceipt receipt) {
+    try {
+        engine_.async_publish(std::move(event), [this, sequence](boost::system::error_code ec,
+                                                                 PublishReceipt receipt) {
             settle(sequence, ec ? ec.message() : std::string(), std::move(receipt));
         });
+    } catch (const std::exception& e) {
+        // Nothing was started (memory ran out, say), so no handler will settle the line.
+        settle(sequence, e.what(), {});
+    }
 }
 
 void PublishPipeline::refuse(std::size_t line, std::string reason) {
@@ -40,6 +46,8 @@ void PublishPipeline::refuse(std::size_t line, std::string reason) {
 
 void PublishPipeline::settle(std::size_t sequence, std::string error, PublishReceipt receipt) {
     std::lock_guard lock(mutex_);
+    if (sequence < first_sequence_ || slots_[sequence - first_sequence_].settled)
+        return;  // settled already: a handler that came after all, once the call had thrown
     Slot& slot = slots_[sequence - first_sequence_];
     any_refused_ = any_refused_ || !error.empty();
     slot.outcome.error = std::move(error);
