@@ -1,4 +1,5 @@
 #include "support/event_builders.hpp"
+#include "support/forwarding_storage.hpp"
 
 #include <herald/engine.hpp>
 #include <herald/error.hpp>
@@ -176,23 +177,15 @@ TEST_CASE("publish refuses an event the event format cannot hold, naming the fie
 namespace {
 
 /// Memory storage whose recording of firings fails once `broken` is set.
-class BreakableStorage final : public Storage {
+class BreakableStorage final : public test::ForwardingStorage {
   public:
     bool broken = false;
-    AutomationStore& automations() override { return memory_.automations(); }
-    HistoryStore& history() override { return memory_.history(); }
-    IntegrationStore& integrations() override { return memory_.integrations(); }
-    OutboxStore& outbox() override { return memory_.outbox(); }
-    TriggerStateStore& trigger_state() override { return memory_.trigger_state(); }
     void record_firings(std::span<const Firing> firings,
                         std::span<const NewDelivery> deliveries) override {
         if (broken)
             throw Error(errc::storage_failure, "", "disk on fire");
         memory_.record_firings(firings, deliveries);
     }
-
-  private:
-    MemoryStorage memory_;
 };
 
 }  // namespace
