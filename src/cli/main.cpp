@@ -20,9 +20,7 @@ const std::vector<OptionSpec> global_options{
     {"user", "NAME", "who the operator is in records (default herald-cli)"},
     {"allow-host", "HOST", "deliver to this host despite the SSRF rules", true},
     {"allow-subnet", "CIDR", "deliver to addresses in this subnet despite the SSRF rules", true},
-    {"ca-file", "FILE",
-     "PEM file of CA certificates trusted for https in place of the system's (deliver, publish "
-     "--deliver, webhook test, replay)"},
+    {"ca-file", "FILE", "trust the CA certificates in FILE (PEM) for https, not the system's"},
     {"lease", "DURATION",
      "how long a claimed delivery is held before it is claimed again "
      "(default 5m)"},
