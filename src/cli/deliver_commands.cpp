@@ -308,7 +308,7 @@ int publish(Context& c) {
     if (stop_on_error && first_refused != 0)
         std::cerr << "herald: stopped at line " << first_refused
                   << " (--stop-on-error): " << published
-                  << " line(s) published, the rest of the input not read\n";
+                  << " line(s) published, no line read after line " << line_number << '\n';
     if (deliver)
         report_delivery(c, fired);
     return first_refused == 0 ? 0 : 1;

@@ -473,8 +473,8 @@ TEST_CASE("herald: a refused line is reported with its number and the stream goe
         CHECK(r.exit_code == 1);
         CHECK(r.out == "published one: 1 firing(s)\n");
         CHECK(r.err.find("herald: error: line 2: ") != std::string::npos);
-        CHECK(r.err.find("stopped at line 2 (--stop-on-error): 1 line(s) published") !=
-              std::string::npos);
+        CHECK(r.err.find("stopped at line 2 (--stop-on-error): 1 line(s) published, no line "
+                         "read after line 2\n") != std::string::npos);
         CHECK(r.err.find("line 4") == std::string::npos);
         CHECK(cli.json({"history"}).as_array().size() == 1);
     }
