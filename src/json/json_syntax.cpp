@@ -1,6 +1,7 @@
 #include "json/json_syntax.hpp"
 
 #include <boost/json/error.hpp>
+#include <boost/json/parse_options.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -73,7 +74,9 @@ class Scan {
                                                  boost::system::error_code ec) const {
         namespace json = boost::json;
         if (ec == json::error::too_deep)
-            return {"nested deeper than 32 arrays and objects", offset};
+            return {"nested deeper than " + std::to_string(json::parse_options{}.max_depth) +
+                        " arrays and objects",
+                    offset};
         if (in_string_)
             return diagnose_in_string(offset, ec);
         if (offset >= text_.size()) {
