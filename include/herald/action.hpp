@@ -5,7 +5,7 @@
 //         .payload = R"({"event_type": "${event_type}", "version":
 //         "${artifact_version_string}"})"};
 //
-// Payloads, Slack titles and messages and launch-job overrides are templates (see SPEC §5).
+// Payloads, Slack titles and messages and launch-job overrides are templates (template.hpp).
 #pragma once
 
 #include <string>

@@ -7,7 +7,7 @@
 //         "action": {"type": "NO_ACTION"}})");
 //     std::string text = herald::to_json(a);
 //
-// The README documents every field. Unknown keys, wrong types and invalid values throw
+// doc/formats.md documents every field. Unknown keys, wrong types and invalid values throw
 // herald::Error naming the field ("trigger.window") and the reason.
 #pragma once
 

@@ -17,7 +17,7 @@
 
 namespace herald {
 
-/// Server-side request forgery protection (SPEC §7). On by default: only `http`/`https`
+/// Server-side request forgery protection. On by default: only `http`/`https`
 /// URLs; IP-literal hosts (in every spelling: `2130706433`, `0x7f000001`, `0177.0.0.1`,
 /// `127.1`, `[::1]`, `[::ffff:127.0.0.1]`) and `localhost` are refused; every address a
 /// name resolves to must be globally routable (no loopback, private, link-local, CGNAT,

@@ -17,7 +17,7 @@
 // attempt), the integration's signature headers (fresh per attempt), `Authorization: Bearer`
 // when the integration has an access token, and the integration's extra headers.
 //
-// Outcomes (SPEC §7): 2xx finishes; 3xx fails (redirects are not followed); 408, 425, 429, 5xx
+// Outcomes: 2xx finishes; 3xx fails (redirects are not followed); 408, 425, 429, 5xx
 // and network errors are retried on `RetryPolicy::schedule` (±jitter; `Retry-After` honoured up
 // to a bound); 410 fails and disables the integration; other 4xx fail; a refused destination
 // (SSRF rules, malformed URL) fails. When the schedule is exhausted the delivery is dead. An

@@ -7,7 +7,7 @@
 //         "version": {"collection": "classifier", "collection_type": "model", "index": 4}})");
 //     std::string line = herald::to_json(e);   // event_from_json(line) == e
 //
-// The README ("Event JSON format") documents every field. Unknown keys, wrong types and
+// doc/formats.md ("Event JSON format") documents every field. Unknown keys, wrong types and
 // missing fields throw herald::Error naming the field ("version.index", "metrics[1].value") and
 // the reason. It is also how herald stores the events of its firings.
 #pragma once

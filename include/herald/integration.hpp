@@ -29,7 +29,7 @@ namespace herald {
 
 enum class IntegrationKind { webhook, slack };
 
-/// How a webhook request is signed (SPEC §7).
+/// How a webhook request is signed.
 enum class SignatureScheme {
     wandb,     ///< X-Wandb-Signature: base64(HMAC-SHA256(body, secret))
     standard,  ///< Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature

@@ -6,7 +6,7 @@
 //         "signature": "GITHUB", "signing_secret": "SIGNING_KEY"})");
 //     std::string text = herald::to_json(i);   // integration_from_json(text) == i
 //
-// An integration holds secret names, never values. The README ("Integration JSON format")
+// An integration holds secret names, never values. doc/formats.md ("Integration JSON format")
 // documents every field. Unknown keys, wrong types and invalid values throw herald::Error
 // naming the field ("url", "headers.X-Env") and the reason.
 #pragma once

@@ -1,4 +1,4 @@
-// herald/template.hpp — payload templates (SPEC §5): compiled once, rendered per firing.
+// herald/template.hpp — payload templates: compiled once, rendered per firing.
 //
 // A JSON template is a JSON document whose strings may contain `${name}`. Rendering replaces
 // each with the value escaped for a JSON string, so no event data can break the document or add

@@ -1,4 +1,4 @@
-// delivery/address_policy.hpp — the SSRF rules of SPEC §7 as pure functions over host names and
+// delivery/address_policy.hpp — the SSRF rules as pure functions over host names and
 // addresses (no sockets, no DNS), so every rule is unit-tested on its own.
 //
 //     AddressPolicy policy{config.ssrf};

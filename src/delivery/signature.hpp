@@ -1,4 +1,4 @@
-// delivery/signature.hpp — the webhook signature schemes of SPEC §7, as pure functions.
+// delivery/signature.hpp — the webhook signature schemes (wandb, standard, github), as pure functions.
 //
 //     auto sig = wandb_signature(body, secret);                 // X-Wandb-Signature value
 //     auto gh  = github_signature(body, secret);                // X-Hub-Signature-256 value

@@ -1,4 +1,4 @@
-// Payload templates (SPEC §5): variables on every trigger kind, escaping, structured values,
+// Payload templates: variables on every trigger kind, escaping, structured values,
 // compile errors with their position, secrets, and the seeds' example payloads.
 #include "support/seed_payloads.hpp"
 
