@@ -4,10 +4,12 @@
 // Every field has a safe default; a host typically only sets a CA bundle or, in tests and
 // private deployments, allow-lists the receivers it trusts:
 //
+// clang-format off
 //     herald::DeliveryConfig config;
 //     config.total_timeout = std::chrono::seconds{10};
 //     config.ssrf.allowed_subnets = {"127.0.0.0/8"};   // a receiver on loopback (tests)
 //     config.ssrf.allowed_hosts = {"hooks.internal.example"};
+// clang-format on
 #pragma once
 
 #include <chrono>

@@ -5,12 +5,14 @@
 // keep-alive connection pools, records every attempt in the history and settles the delivery —
 // done, retried on the schedule, failed or dead-lettered:
 //
+// clang-format off
 //     asio::io_context io;
 //     herald::Engine engine{io.get_executor(), {.storage = storage, .secrets = secrets}};
 //     engine.publish(event);                   // from any thread; the dispatcher is woken
 //     engine.dispatcher().replay(admin, id);   // a dead or finished delivery, same id
 //     engine.dispatcher().async_stop(std::chrono::seconds{10}, [](boost::system::error_code) {});
 //     io.run();
+// clang-format on
 //
 // Every HTTP attempt carries `Content-Type: application/json`, `X-Herald-Delivery` (the stable
 // delivery id), `X-Herald-Attempt` (1, 2, ...), `X-Herald-Timestamp` (Unix seconds, fresh per

@@ -3,9 +3,11 @@
 // A `Trigger` holds one trigger kind's parameters; each kind is its own struct in
 // `herald::trigger` with its documented defaults:
 //
+// clang-format off
 //     herald::Trigger t = herald::trigger::AddArtifactAlias{.alias = herald::Pattern{"^prod.*$"}};
 //     herald::Trigger m = herald::trigger::MetricThreshold{
 //         .metric = "loss", .comparison = herald::Comparison::less, .threshold = 0.25};
+// clang-format on
 //
 // Which scopes a kind allows is checked when the automation is created (see `allowed_in`).
 #pragma once
