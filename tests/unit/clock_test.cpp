@@ -21,7 +21,8 @@ TEST_CASE("malformed RFC 3339 text is refused", "[clock]") {
         CHECK_FALSE(herald::parse_rfc3339(bad).has_value());
 }
 
-TEST_CASE("RFC 3339 times a Timestamp cannot hold are refused rather than wrapped around", "[clock]") {
+TEST_CASE("RFC 3339 times a Timestamp cannot hold are refused rather than wrapped around",
+          "[clock]") {
     for (const char* far : {"0026-11-22T10:00:00Z", "1677-09-21T00:00:00Z", "2262-04-12T00:00:00Z",
                             "9999-12-31T23:59:59Z"})
         CHECK_FALSE(herald::parse_rfc3339(far).has_value());
