@@ -1,4 +1,4 @@
-// Rendering payload templates (SPEC §5): the seeds' GitHub repository_dispatch payload for a
+// Rendering payload templates: the seeds' GitHub repository_dispatch payload for a
 // LINK_ARTIFACT firing, compiled once and rendered into a reused buffer, as the dispatcher does.
 #include "support/seed_payloads.hpp"
 

@@ -1,4 +1,4 @@
-# Every dependency herald needs comes from Debian 12's packages (see scripts/setup).
+# Every dependency herald needs comes from Debian 12's packages (scripts/install-deps installs them).
 find_package(Threads REQUIRED)
 find_package(Boost 1.81 REQUIRED COMPONENTS json url)
 find_package(OpenSSL 3 REQUIRED)

@@ -120,9 +120,14 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s) {
     }
     if (!s.empty())
         return std::nullopt;
-    const auto t = sys_days{date} + hours{h} + minutes{mi} + seconds{sec} -
-                   minutes{offset_minutes} + nanoseconds{frac_ns};
-    return Timestamp{duration_cast<nanoseconds>(t.time_since_epoch())};
+    // A Timestamp counts nanoseconds in 64 bits (about 1678 to 2262): a time outside that range,
+    // less a day so that formatting it (which rounds to days) stays inside, is refused rather
+    // than wrapped around.
+    const auto t = sys_days{date} + hours{h} + minutes{mi} + seconds{sec} - minutes{offset_minutes};
+    constexpr auto limit = duration_cast<seconds>(Timestamp::duration::max()) - days{1};
+    if (t.time_since_epoch() > limit || t.time_since_epoch() < -limit)
+        return std::nullopt;
+    return Timestamp{duration_cast<nanoseconds>(t.time_since_epoch()) + nanoseconds{frac_ns}};
 }
 
 }  // namespace herald

@@ -1,11 +1,13 @@
 // herald/action.hpp — what an automation does when it fires.
 //
+// clang-format off
 //     herald::Action a = herald::action::Webhook{
 //         .integration = "deploy",
-//         .payload = R"({"event_type": "${event_type}", "version":
-//         "${artifact_version_string}"})"};
+//         .payload = R"({"event_type": "${event_type}",
+//                        "version": "${artifact_version_string}"})"};
+// clang-format on
 //
-// Payloads, Slack titles and messages and launch-job overrides are templates (see SPEC §5).
+// Payloads, Slack titles and messages and launch-job overrides are templates (template.hpp).
 #pragma once
 
 #include <string>

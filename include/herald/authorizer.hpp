@@ -5,8 +5,10 @@
 // in the entity (automations, integrations, secrets); a project writer manages the automations
 // whose scope lies inside that project; any member of an entity may view its automations.
 //
-//     herald::Principal alice{.user = "alice", .roles = {herald::Role::project_writer("acme",
-//     "mnist")}};
+// clang-format off
+//     herald::Principal alice{.user = "alice",
+//                             .roles = {herald::Role::project_writer("acme", "mnist")}};
+// clang-format on
 #pragma once
 
 #include <herald/scope.hpp>

@@ -1,10 +1,12 @@
 // herald/automation.hpp — an automation: scope + trigger + action.
 //
+// clang-format off
 //     herald::Automation a{
 //         .name = "deploy-production",
 //         .scope = herald::Scope::for_registry("acme", "model-registry"),
 //         .trigger = herald::trigger::AddArtifactAlias{.alias = herald::Pattern{"production"}},
 //         .action = herald::action::Webhook{.integration = "deploy", .payload = "{}"}};
+// clang-format on
 //
 // `id`, `creator` and the timestamps are set by `AutomationManager::create`.
 #pragma once

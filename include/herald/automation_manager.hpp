@@ -4,8 +4,10 @@
 // `Authorizer`, validates its input completely before writing anything, and is visible to the
 // next `publish`:
 //
+// clang-format off
 //     herald::Automation created = engine.automations().create(alice, automation);
 //     engine.automations().set_enabled(alice, created.id, false);
+// clang-format on
 //
 // Failures throw herald::Error: permission_denied, not_found, already_exists (a name is unique
 // within its scope), invalid_argument (with the field). Thread-safe.

@@ -3,8 +3,10 @@
 // Everything time-dependent (cooldowns, retry schedules, timestamps in records) asks a `Clock`,
 // so tests drive time exactly with `ManualClock`:
 //
+// clang-format off
 //     herald::ManualClock clock{herald::Timestamp{std::chrono::hours{1}}};
 //     clock.advance(std::chrono::hours{24});
+// clang-format on
 #pragma once
 
 #include <atomic>

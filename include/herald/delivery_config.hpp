@@ -4,10 +4,12 @@
 // Every field has a safe default; a host typically only sets a CA bundle or, in tests and
 // private deployments, allow-lists the receivers it trusts:
 //
+// clang-format off
 //     herald::DeliveryConfig config;
 //     config.total_timeout = std::chrono::seconds{10};
 //     config.ssrf.allowed_subnets = {"127.0.0.0/8"};   // a receiver on loopback (tests)
 //     config.ssrf.allowed_hosts = {"hooks.internal.example"};
+// clang-format on
 #pragma once
 
 #include <chrono>
@@ -17,7 +19,7 @@
 
 namespace herald {
 
-/// Server-side request forgery protection (SPEC §7). On by default: only `http`/`https`
+/// Server-side request forgery protection. On by default: only `http`/`https`
 /// URLs; IP-literal hosts (in every spelling: `2130706433`, `0x7f000001`, `0177.0.0.1`,
 /// `127.1`, `[::1]`, `[::ffff:127.0.0.1]`) and `localhost` are refused; every address a
 /// name resolves to must be globally routable (no loopback, private, link-local, CGNAT,

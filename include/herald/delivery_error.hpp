@@ -5,8 +5,10 @@
 // "herald.delivery" category; the attempt's diagnostic text says more (which SSRF rule, which
 // address, what the TLS library reported):
 //
+// clang-format off
 //     if (ec == herald::delivery_errc::ssrf_refused)
 //         log(response.diagnostic);   // "ssrf: 10.0.0.1 is in a private range (10.0.0.0/8)"
+// clang-format on
 //
 // Cancellation is reported as `boost::asio::error::operation_aborted`, as in Asio.
 #pragma once

@@ -5,19 +5,21 @@
 // keep-alive connection pools, records every attempt in the history and settles the delivery —
 // done, retried on the schedule, failed or dead-lettered:
 //
+// clang-format off
 //     asio::io_context io;
 //     herald::Engine engine{io.get_executor(), {.storage = storage, .secrets = secrets}};
 //     engine.publish(event);                   // from any thread; the dispatcher is woken
 //     engine.dispatcher().replay(admin, id);   // a dead or finished delivery, same id
 //     engine.dispatcher().async_stop(std::chrono::seconds{10}, [](boost::system::error_code) {});
 //     io.run();
+// clang-format on
 //
 // Every HTTP attempt carries `Content-Type: application/json`, `X-Herald-Delivery` (the stable
 // delivery id), `X-Herald-Attempt` (1, 2, ...), `X-Herald-Timestamp` (Unix seconds, fresh per
 // attempt), the integration's signature headers (fresh per attempt), `Authorization: Bearer`
 // when the integration has an access token, and the integration's extra headers.
 //
-// Outcomes (SPEC §7): 2xx finishes; 3xx fails (redirects are not followed); 408, 425, 429, 5xx
+// Outcomes: 2xx finishes; 3xx fails (redirects are not followed); 408, 425, 429, 5xx
 // and network errors are retried on `RetryPolicy::schedule` (±jitter; `Retry-After` honoured up
 // to a bound); 410 fails and disables the integration; other 4xx fail; a refused destination
 // (SSRF rules, malformed URL) fails. When the schedule is exhausted the delivery is dead. An

@@ -1,10 +1,13 @@
 // herald/engine.hpp — the façade a host links in.
 //
+// clang-format off
 //     herald::Engine engine{{.storage = std::make_shared<herald::MemoryStorage>()}};
 //     engine.automations().create(admin, automation);
-//     herald::PublishReceipt r = engine.publish(event);     // from any thread
-//     for (const herald::Firing& f :
-//     engine.history().by_automation(r.firings.front().automation_id)) ...
+//     herald::PublishReceipt r = engine.publish(event);  // from any thread
+//     const std::string& id = r.firings.front().automation_id;
+//     for (const herald::Firing& f : engine.history().by_automation(id))
+//         std::cout << f.reason << '\n';
+// clang-format on
 //
 // `publish` finds the enabled automations whose scope and trigger match the event through an
 // index keyed on event kind and scope (not a scan) — for run triggers, those whose metric window

@@ -4,11 +4,13 @@
 // `boost::system::error_code` (and so as `std::error_code`). Synchronous management calls
 // throw `herald::Error`, which carries the code, the offending field and a reason:
 //
+// clang-format off
 //     try {
 //         engine.automations().create(admin, automation);
 //     } catch (const herald::Error& e) {
 //         std::cerr << e.field() << ": " << e.reason() << '\n';   // "trigger.alias: pattern ..."
 //     }
+// clang-format on
 //
 // Messages never contain secret values.
 #pragma once

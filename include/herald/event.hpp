@@ -3,9 +3,11 @@
 // An `Event` is a value: the common header (id, time, author, entity, project) and a body whose
 // type names the event kind. The host fills it in and hands it to `Engine::publish`:
 //
+// clang-format off
 //     herald::Event e{.author = "alice", .entity = "acme", .project = "model-registry",
 //                     .body = herald::AliasAdded{.version = v3, .alias = "production"}};
 //     engine.publish(std::move(e));
+// clang-format on
 //
 // An empty `id` is replaced by a generated unique id, a zero `time` by the engine clock's now.
 #pragma once

@@ -4,8 +4,10 @@
 // queryable per automation, per integration and by time; the dispatcher adds every delivery
 // attempt and the final status:
 //
+// clang-format off
 //     for (const herald::Firing& f : engine.history().by_automation(id))
 //         std::cout << f.reason << ' ' << to_string(f.status) << ' ' << f.attempts.size() << '\n';
+// clang-format on
 #pragma once
 
 #include <herald/action.hpp>

@@ -4,6 +4,7 @@
 // entity refer to it by name. It holds no secret values, only the names of the entity's secrets
 // (see secret_store.hpp):
 //
+// clang-format off
 //     herald::WebhookIntegration deploy{.entity = "acme", .name = "deploy",
 //                                       .url = "https://api.github.com/repos/acme/ml/dispatches",
 //                                       .access_token = "GH_TOKEN",
@@ -13,6 +14,7 @@
 //
 //     herald::SlackIntegration alerts{.entity = "acme", .name = "ml alerts",
 //                                     .bot_token = "SLACK_BOT_TOKEN", .channel = "#ml-alerts"};
+// clang-format on
 //
 // `IntegrationManager` (integration_manager.hpp) checks every field; the rules are documented
 // on the fields.
@@ -29,7 +31,7 @@ namespace herald {
 
 enum class IntegrationKind { webhook, slack };
 
-/// How a webhook request is signed (SPEC §7).
+/// How a webhook request is signed.
 enum class SignatureScheme {
     wandb,     ///< X-Wandb-Signature: base64(HMAC-SHA256(body, secret))
     standard,  ///< Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature

@@ -4,10 +4,12 @@
 // on the entity) may call it. Every field is checked before anything is written (see
 // integration.hpp); the secrets an integration names must exist in its entity.
 //
+// clang-format off
 //     engine.integrations().create(admin, herald::WebhookIntegration{
 //         .entity = "acme", .name = "deploy", .url = "https://ci.example.com/hooks/herald",
 //         .signing_secret = "SIGNING_KEY"});
 //     engine.integrations().remove(admin, "acme", "deploy");   // refused while automations use it
+// clang-format on
 //
 // Failures throw herald::Error: permission_denied, invalid_argument (with the field, e.g.
 // "integration.url"), already_exists, not_found, in_use (the reason lists the automations).

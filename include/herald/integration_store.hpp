@@ -4,9 +4,11 @@
 // fields and authorization before it writes; the store only keeps integrations by
 // (entity, name):
 //
+// clang-format off
 //     herald::IntegrationStore& store = storage->integrations();
 //     if (auto found = store.find("acme", "deploy"))
 //         std::cout << to_string(found->kind()) << '\n';
+// clang-format on
 #pragma once
 
 #include <herald/integration.hpp>

@@ -4,6 +4,7 @@
 // hands a `JobRequest` to the host's `JobQueue`, with the same retry and history rules as a
 // webhook. The host answers through the handler, from any thread:
 //
+// clang-format off
 //     class LaunchQueue final : public herald::JobQueue {
 //         void async_submit(herald::JobRequest job, Handler handler) override {
 //             launcher.enqueue(job.queue, job.job, job.override_json,
@@ -14,6 +15,7 @@
 //                              });
 //         }
 //     };
+// clang-format on
 //
 // `MemoryJobQueue` keeps the jobs it accepts, for tests.
 #pragma once

@@ -1,7 +1,9 @@
 // herald/memory_storage.hpp — storage that lives in memory, for tests and experiments.
 //
+// clang-format off
 //     auto storage = std::make_shared<herald::MemoryStorage>();
 //     herald::Engine engine{{.storage = storage}};
+// clang-format on
 //
 // Nothing survives the process. Thread-safe.
 #pragma once

@@ -4,6 +4,7 @@
 // records the firing, before it returns; the dispatcher claims due deliveries, carries them out
 // and settles each one (complete, reschedule, dead-letter):
 //
+// clang-format off
 //     herald::OutboxStore& outbox = storage->outbox();
 //     for (herald::Delivery& d : outbox.claim(now, 64, now + std::chrono::minutes{5})) {
 //         // ... send ...
@@ -11,6 +12,7 @@
 //                                   .kind = herald::OutboxUpdate::Kind::complete};
 //         outbox.settle({&done, 1});
 //     }
+// clang-format on
 //
 // A claim is a lease: a claimed delivery that is not settled before its lease ends becomes due
 // again, so the work of a claimer that crashed returns. Backends keep one ordered index on the

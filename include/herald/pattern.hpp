@@ -5,8 +5,10 @@
 // expression matches when it is found anywhere in the name (anchor it with ^...$ to match whole
 // names):
 //
+// clang-format off
 //     herald::Pattern exact{"production"};   // matches "production" only
 //     herald::Pattern re{"^prod.*$"};        // matches "production", "prod-eu", ...
+// clang-format on
 //
 // Construction throws herald::Error (errc::invalid_argument) when the expression does not compile.
 #pragma once

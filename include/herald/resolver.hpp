@@ -3,9 +3,12 @@
 // Every outgoing request resolves its host through a `Resolver`, so the SSRF rules check
 // exactly the addresses herald then connects to, and tests can point names anywhere:
 //
-//     auto dns = std::make_shared<herald::StaticResolver>(io.get_executor(),
-//         herald::StaticResolver::Table{{"hooks.example",
-//         {boost::asio::ip::make_address("127.0.0.1")}}});
+// clang-format off
+//     auto dns = std::make_shared<herald::StaticResolver>(
+//         io.get_executor(),
+//         herald::StaticResolver::Table{
+//             {"hooks.example", {boost::asio::ip::make_address("127.0.0.1")}}});
+// clang-format on
 //
 // Hosts with their own DNS policy (a split-horizon resolver, a cache) implement the interface.
 #pragma once

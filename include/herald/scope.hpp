@@ -1,8 +1,11 @@
 // herald/scope.hpp — where an automation listens.
 //
-//     auto s = herald::Scope::project("acme", "mnist");
-//     auto r = herald::Scope::registry("acme", "model-registry");
-//     auto c = herald::Scope::collection("acme", "model-registry", "classifier");
+// clang-format off
+//     auto e = herald::Scope::for_entity("acme");
+//     auto s = herald::Scope::for_project("acme", "mnist");
+//     auto r = herald::Scope::for_registry("acme", "model-registry");
+//     auto c = herald::Scope::for_collection("acme", "model-registry", "classifier");
+// clang-format on
 //
 // An entity scope covers all the entity's projects and registries, including ones created later;
 // a project or registry scope covers all its collections, including later ones; a collection

@@ -4,9 +4,11 @@
 // entity) may call it. A value goes in and can never come out: there is no getter, and no
 // message, log, history record or exception ever holds one.
 //
+// clang-format off
 //     engine.secrets().put(admin, "acme", "GH_TOKEN", token);
 //     engine.secrets().rotate(admin, "acme", "SIGNING_KEY", new_key, std::chrono::hours{24});
 //     engine.secrets().remove(admin, "acme", "OLD_TOKEN");   // refused while referenced
+// clang-format on
 //
 // Failures throw herald::Error: permission_denied, invalid_argument (field "name" or "value"),
 // already_exists, not_found, in_use (the reason lists the integrations and automations that

@@ -8,13 +8,15 @@
 // A host may implement `SecretStore` over its own secret manager; herald ships the in-memory
 // `MemorySecretStore` (a persistent store that encrypts at rest comes with the SQLite backend):
 //
+// clang-format off
 //     auto secrets = std::make_shared<herald::MemorySecretStore>();
 //     herald::Engine engine{{.secrets = secrets}};
 //     engine.secrets().put(admin, "acme", "GH_TOKEN", token);
 //
 //     // at send time (the dispatcher):
 //     herald::SecretResolver resolve{*secrets, "acme", clock.now(), "GH_TOKEN"};
-//     std::string_view token = resolve.value("ACCESS_TOKEN").reveal();
+//     std::string_view access_token = resolve.value("ACCESS_TOKEN").reveal();
+// clang-format on
 #pragma once
 
 #include <herald/clock.hpp>

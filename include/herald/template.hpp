@@ -1,4 +1,4 @@
-// herald/template.hpp — payload templates (SPEC §5): compiled once, rendered per firing.
+// herald/template.hpp — payload templates: compiled once, rendered per firing.
 //
 // A JSON template is a JSON document whose strings may contain `${name}`. Rendering replaces
 // each with the value escaped for a JSON string, so no event data can break the document or add
@@ -6,12 +6,14 @@
 // `${artifact_metadata}` or `${metric_values}`) becomes that JSON value. A text template (Slack
 // title and message) is plain text with the same variables.
 //
+// clang-format off
 //     herald::Template t = herald::Template::compile(
 //         R"({"event": "${event_type}", "by": "${event_author}", "token": "${GH_TOKEN}"})",
 //         {.trigger = herald::TriggerKind::add_artifact_alias, .field = "action.payload"});
 //     herald::SecretResolver secrets{store, "acme", clock.now()};
 //     std::string body = t.render(firing, secrets);      // what is sent
 //     std::string shown = t.render_masked(firing);       // secrets as "********", for history
+// clang-format on
 //
 // Variables: event_type (the trigger kind the template was compiled for), event_author,
 // entity_name, project_name, automation_name, event_id, event_time (RFC 3339); on artifact triggers

@@ -1,11 +1,13 @@
 // herald/trigger.hpp — what an automation listens for.
 //
 // A `Trigger` holds one trigger kind's parameters; each kind is its own struct in
-// `herald::trigger` with the SPEC's defaults:
+// `herald::trigger` with its documented defaults:
 //
+// clang-format off
 //     herald::Trigger t = herald::trigger::AddArtifactAlias{.alias = herald::Pattern{"^prod.*$"}};
 //     herald::Trigger m = herald::trigger::MetricThreshold{
 //         .metric = "loss", .comparison = herald::Comparison::less, .threshold = 0.25};
+// clang-format on
 //
 // Which scopes a kind allows is checked when the automation is created (see `allowed_in`).
 #pragma once
@@ -169,7 +171,7 @@ class Trigger {
 
 std::string_view to_string(TriggerKind kind) noexcept;
 std::optional<TriggerKind> trigger_kind_from_string(std::string_view name) noexcept;
-/// Whether a trigger kind may be used with a scope kind (SPEC §3's table).
+/// Whether a trigger kind may be used with a scope kind (the table in doc/triggers.md).
 bool allowed_in(TriggerKind trigger, ScopeKind scope) noexcept;
 /// The event kind a trigger kind listens to.
 EventKind listens_to(TriggerKind kind) noexcept;

@@ -5,12 +5,14 @@
 // from memory and writes every change through this interface, in small increments, so that a
 // persistent backend survives a restart without rewriting whole windows:
 //
+// clang-format off
 //     herald::TriggerStateStore& store = storage->trigger_state();
 //     const double points[] = {0.31, 0.29};
 //     store.append_values({.automation_id = id, .run_id = "run-1"}, points, /*step=*/42,
 //                         /*keep=*/5);
 //     store.record_firing({.automation_id = id, .run_id = "run-1"}, clock.now());
 //     std::optional<herald::RunTriggerState> s = store.load({id, "run-1"});  // after a restart
+// clang-format on
 //
 // The engine reads a (automation, run) state at most once per process (the first time the
 // run is seen), so `load` need not be fast; `append_values` and `record_firing` are on the

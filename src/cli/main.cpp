@@ -1,6 +1,5 @@
-// `herald`: the command-line tool for operators and for hosts not written in C++ (README "The
-// herald command-line tool"). It acts as an operator: an entity admin of the entity each
-// command touches, named by --user.
+// `herald`: the command-line tool for operators and for hosts not written in C++ (doc/cli.md).
+// It acts as an operator: an entity admin of the entity each command touches, named by --user.
 #include "cli/context.hpp"
 
 #include <herald/error.hpp>

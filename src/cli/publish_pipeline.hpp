@@ -2,10 +2,12 @@
 // window of unsettled ones, and what became of each is reported in input order once it and every
 // line before it are settled (durable, or refused), so the store can commit many at once.
 //
-//     PublishPipeline pipeline(engine, 1024, [](std::span<const LineOutcome> batch) { ... });
+// clang-format off
+//     PublishPipeline pipeline(engine, 1024, [&](std::span<const LineOutcome> batch) { print(batch); });
 //     pipeline.publish(1, event);          // blocks while 1024 lines are unsettled
 //     pipeline.refuse(2, "entity: is required");
 //     pipeline.finish();                   // every line reported
+// clang-format on
 #pragma once
 
 #include <herald/engine.hpp>

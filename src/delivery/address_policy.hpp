@@ -1,10 +1,12 @@
-// delivery/address_policy.hpp — the SSRF rules of SPEC §7 as pure functions over host names and
+// delivery/address_policy.hpp — the SSRF rules as pure functions over host names and
 // addresses (no sockets, no DNS), so every rule is unit-tested on its own.
 //
+// clang-format off
 //     AddressPolicy policy{config.ssrf};
-//     auto host = policy.check_host("0x7f000001");   // host.refusal: "ssrf: host 0x7f000001 is
-//     ..." auto why = policy.check_address(ip::make_address("10.0.0.1"));
+//     auto host = policy.check_host("0x7f000001");  // host.refusal: "ssrf: host 0x7f000001 is ..."
+//     auto why = policy.check_address(ip::make_address("10.0.0.1"));
 //     // *why == "10.0.0.1 is in a private range (10.0.0.0/8)"
+// clang-format on
 #pragma once
 
 #include <herald/delivery_config.hpp>

@@ -4,14 +4,19 @@
 // SSRF rules, timeouts and bounds of `DeliveryConfig`. Redirects are never followed: a 3xx is
 // a response like any other.
 //
+// clang-format off
 //     HttpClient client{io.get_executor(), config,
-//     std::make_shared<SystemResolver>(io.get_executor())}; HttpRequest request{.url =
-//     boost::urls::url{"https://hooks.example/x"},
+//                       std::make_shared<SystemResolver>(io.get_executor())};
+//     HttpRequest request{.url = boost::urls::url{"https://hooks.example/x"},
 //                         .headers = {{"Content-Type", "application/json"}},
 //                         .body = payload};
 //     auto [ec, response] = co_await client.async_send(std::move(request),
 //                                                      asio::as_tuple(asio::use_awaitable));
-//     if (ec) log(ec.message(), response.diagnostic); else log(response.status);
+//     if (ec)
+//         log(ec.message(), response.diagnostic);
+//     else
+//         log(response.status);
+// clang-format on
 //
 // Beast and the coroutines that drive it live in http_client.cpp only.
 #pragma once

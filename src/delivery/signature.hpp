@@ -1,9 +1,11 @@
-// delivery/signature.hpp — the webhook signature schemes of SPEC §7, as pure functions.
+// delivery/signature.hpp — the wandb, standard and github webhook signatures, as pure functions.
 //
+// clang-format off
 //     auto sig = wandb_signature(body, secret);                 // X-Wandb-Signature value
 //     auto gh  = github_signature(body, secret);                // X-Hub-Signature-256 value
 //     auto key = decode_standard_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-//     auto std = standard_signature(delivery_id, unix_seconds, body, {*key});  // webhook-signature
+//     auto sw  = standard_signature(delivery_id, unix_seconds, body, {*key});  // webhook-signature
+// clang-format on
 //
 // The functions never log or copy secrets anywhere but the returned signature.
 #pragma once

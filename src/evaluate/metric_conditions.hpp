@@ -5,9 +5,11 @@
 // the automation actually fires, so the per-point path builds no strings). Every push is O(1)
 // amortized, independent of the window sizes. Not synchronised; no clock, no storage.
 //
+// clang-format off
 //     ThresholdCondition c{spec};          // spec: avg over 5 < 0.25
 //     for (double v : values)
 //         if (c.push(v)) fire(c.observe());
+// clang-format on
 #pragma once
 
 #include "evaluate/windows.hpp"

@@ -7,7 +7,7 @@
 // process has not seen yet is loaded from it on first use, so a restart with a persistent store
 // resumes where it left off.
 //
-// Semantics decided here (documented in README "Run triggers"):
+// Semantics decided here (documented in doc/triggers.md):
 // - non-finite values are ignored; a value whose step is lower than the latest accepted step of
 //   that (automation, run) is ignored (as W&B ignores history logged to an earlier step); values
 //   at the same step are taken in arrival order;

@@ -7,6 +7,8 @@
 #include <herald/error.hpp>
 #include <herald/template.hpp>
 
+#include <boost/json/parse.hpp>
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -456,7 +458,14 @@ class Compiler {
                 ++pos_;
             digits();
         }
-        pending_ += source_.substr(start, pos_ - start);
+        const std::string_view literal = source_.substr(start, pos_ - start);
+        // The grammar allows any exponent; boost::json (and so herald's own readers) refuses
+        // one too large for it, and the template must not send what herald cannot read.
+        boost::system::error_code ec;
+        boost::json::parse(literal, ec);
+        if (ec)
+            fail(errc::invalid_json, start, "number out of range");
+        pending_ += literal;
     }
 
     std::string_view source_;

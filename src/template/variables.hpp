@@ -1,4 +1,4 @@
-// The catalogue of template variables (SPEC §5): names, and which trigger kinds they apply to.
+// The catalogue of template variables: names, and which trigger kinds they apply to.
 #pragma once
 
 #include <herald/trigger.hpp>

@@ -29,9 +29,9 @@ std::string error_field(std::string_view text) {
     return "no error";
 }
 
-/// The ```json blocks of the README's automation-format section.
-std::vector<std::string> readme_examples() {
-    std::ifstream in(HERALD_SOURCE_DIR "/README.md");
+/// The ```json blocks of the automation format's reference (doc/formats.md).
+std::vector<std::string> documented_examples() {
+    std::ifstream in(HERALD_SOURCE_DIR "/doc/formats.md");
     std::stringstream ss;
     ss << in.rdbuf();
     const std::string text = ss.str();
@@ -166,8 +166,8 @@ TEST_CASE("invalid JSON input names the field and the reason", "[automation_json
     CHECK_THAT(error_field("[]"), Catch::StartsWith("(document) | must be a JSON object"));
 }
 
-TEST_CASE("the README's JSON examples are valid automations", "[automation_json]") {
-    const auto examples = readme_examples();
+TEST_CASE("the documented JSON examples are valid automations", "[automation_json]") {
+    const auto examples = documented_examples();
     CHECK(examples.size() >= 10);
     std::set<TriggerKind> kinds;
     for (const std::string& text : examples) {

@@ -21,6 +21,18 @@ TEST_CASE("malformed RFC 3339 text is refused", "[clock]") {
         CHECK_FALSE(herald::parse_rfc3339(bad).has_value());
 }
 
+TEST_CASE("RFC 3339 times a Timestamp cannot hold are refused rather than wrapped around",
+          "[clock]") {
+    for (const char* far : {"0026-11-22T10:00:00Z", "1677-09-21T00:00:00Z", "2262-04-12T00:00:00Z",
+                            "9999-12-31T23:59:59Z"})
+        CHECK_FALSE(herald::parse_rfc3339(far).has_value());
+    for (const char* edge : {"1677-09-23T00:00:00Z", "2262-04-10T23:00:00.999999999Z"}) {
+        const auto t = herald::parse_rfc3339(edge);
+        REQUIRE(t.has_value());
+        CHECK(herald::format_rfc3339(*t) == edge);
+    }
+}
+
 TEST_CASE("a manual clock moves only when told", "[clock]") {
     herald::ManualClock clock{Timestamp{1h}};
     CHECK(clock.now() == Timestamp{1h});

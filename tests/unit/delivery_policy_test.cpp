@@ -14,7 +14,7 @@ namespace {
 const herald::Timestamp t0{std::chrono::hours{1000}};
 }
 
-TEST_CASE("HTTP statuses map to the SPEC's verdicts", "[dispatch]") {
+TEST_CASE("HTTP statuses map to finish, retry, fail and disable verdicts", "[dispatch]") {
     using herald::detail::classify_status;
     CHECK(classify_status(200) == Verdict::success);
     CHECK(classify_status(204) == Verdict::success);

@@ -96,7 +96,8 @@ TEST_CASE("Slack goes to the incoming webhook or to chat.postMessage", "[dispatc
     CHECK(header(api, "Authorization") == "Bearer t0ken");
 }
 
-TEST_CASE("the Block Kit message shows what the SPEC lists, escaped", "[dispatch]") {
+TEST_CASE("the Block Kit message shows title, severity, scope, user, event and link, escaped",
+          "[dispatch]") {
     herald::Firing f;
     f.automation_name = "deploy-prod";
     f.reason = "alias 'production' added";

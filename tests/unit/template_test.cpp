@@ -1,4 +1,4 @@
-// Payload templates (SPEC §5): variables on every trigger kind, escaping, structured values,
+// Payload templates: variables on every trigger kind, escaping, structured values,
 // compile errors with their position, secrets, and the seeds' example payloads.
 #include "support/seed_payloads.hpp"
 
@@ -458,6 +458,8 @@ TEST_CASE("the compiler accepts exactly the JSON objects boost::json accepts", "
         R"({"a":"\/"})",
         R"({"a":-})",
         R"({"a":1E5,"b":2})",
+        R"({"a":1e400})",
+        R"({"a":4.5e388888888888})",
         R"({"a":"\uDBFF\uDFFF"})",
         "{\"a\":\"\xf4\x90\x80\x80\"}",
         "{\"a\":\"\xe0\x80\x80\"}",

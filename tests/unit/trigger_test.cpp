@@ -234,7 +234,9 @@ TEST_CASE("which scopes each trigger kind allows", "[trigger]") {
     }
 }
 
-TEST_CASE("trigger kind names round-trip and defaults follow the SPEC", "[trigger]") {
+TEST_CASE(
+    "trigger kind names round-trip and windows, thresholds and cooldowns default as documented",
+    "[trigger]") {
     for (std::size_t i = 0; i < trigger_kind_count; ++i) {
         const auto kind = static_cast<TriggerKind>(i);
         CHECK(trigger_kind_from_string(to_string(kind)) == kind);

@@ -4,10 +4,12 @@
 // outbox, the history and run trigger state in one file, and hands out the persistent secret
 // store that encrypts values at rest:
 //
+// clang-format off
 //     auto store = herald::sqlite::open("herald.db");
 //     herald::Engine engine{io.get_executor(),
 //                           {.storage = store,
 //                            .secrets = store->secrets(herald::sqlite::key_from_environment())}};
+// clang-format on
 //
 // Durability: every write is committed before the call returns (WAL journal; with the default
 // `synchronous_full` each commit is fsynced first, so it survives power loss as well as

@@ -5,10 +5,12 @@
 // reads it from the environment or a file; a missing or malformed key is an error at start,
 // never a silently generated key:
 //
+// clang-format off
 //     // HERALD_SECRET_KEY=<64 hex digits or base64 of 32 bytes>, or
 //     // HERALD_SECRET_KEY_FILE=/etc/herald/secret.key (current key first, retired keys after)
 //     std::shared_ptr<herald::sqlite::KeyProvider> keys = herald::sqlite::key_from_environment();
 //     auto secrets = store->secrets(keys);
+// clang-format on
 //
 // To rotate, make the new key current and keep the old one as retired until
 // `EncryptedSecretStore::rotate_key` has re-encrypted every value.

@@ -5,9 +5,11 @@
 // moved to another row does not decrypt). The key's id is stored beside each value; plaintext
 // never reaches the file. Obtained from `Database::secrets`:
 //
+// clang-format off
 //     auto secrets = store->secrets(herald::sqlite::key_from_file("/etc/herald/secret.key"));
 //     // after putting a new key first in the file (the old one on the next line):
 //     secrets->rotate_key();   // every value re-encrypted under the new key, in one transaction
+// clang-format on
 #pragma once
 
 #include <herald/secret_store.hpp>

@@ -1,0 +1,65 @@
+// Fuzzes the JSON formats read from files and pipes (`herald automations apply`, `integrations
+// apply`, `publish`): the first byte picks the format, the rest is the document. Invariants:
+// reading never crashes and refuses bad input only with herald::Error; what was read writes back
+// to text that reads again — equal for automations and integrations (export, then apply, changes
+// nothing), and without error for events (a stored firing always reads back).
+#include <herald/automation_json.hpp>
+#include <herald/error.hpp>
+#include <herald/event_json.hpp>
+#include <herald/integration_json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace {
+
+template <class Read>
+void round_trip(std::string_view text, Read read) {
+    decltype(read(text)) value;
+    try {
+        value = read(text);
+    } catch (const herald::Error&) {
+        return;
+    }
+    try {
+        if (!(read(herald::to_json(value)) == value))
+            __builtin_trap();  // what was written reads back as something else
+    } catch (const herald::Error&) {
+        __builtin_trap();  // what herald accepted is written as text it refuses
+    }
+}
+
+void events(std::string_view text) {
+    herald::Event event;
+    try {
+        event = herald::event_from_json(text);
+    } catch (const herald::Error&) {
+        return;
+    }
+    try {
+        (void)herald::event_from_json(herald::to_json(event));
+    } catch (const herald::Error&) {
+        __builtin_trap();  // an event herald accepted is written as text it refuses
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0)
+        return 0;
+    const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+    switch (data[0] % 3) {
+        case 0:
+            events(text);
+            break;
+        case 1:
+            round_trip(text, [](std::string_view t) { return herald::automation_from_json(t); });
+            break;
+        default:
+            round_trip(text, [](std::string_view t) { return herald::integration_from_json(t); });
+            break;
+    }
+    return 0;
+}

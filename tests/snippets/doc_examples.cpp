@@ -1,0 +1,36 @@
+// The C++ examples of doc/, compiled inside functions whose parameters are the names each
+// example takes for granted (the host's own job queue, link builder and alerting). Taken from
+// the documents at build time (see CMakeLists.txt); compiled and linked, not run.
+#include <herald/herald.hpp>
+#include <herald/sqlite/database.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace snippets {
+
+std::string my_url_for(const herald::Event& event) {
+    return "https://tracker.example/" + event.id;
+}
+void alert(const std::string&) {}
+
+void dispatcher_doc_example(std::shared_ptr<herald::Storage> storage,
+                            std::shared_ptr<herald::SecretStore> secrets,
+                            std::shared_ptr<herald::JobQueue> my_job_queue,
+                            const herald::Event& event) {
+    namespace asio = boost::asio;
+#include "doc/delivery.md.dispatcher.inc"
+}
+
+void delivery_config_doc_example() {
+#include "doc/delivery.md.delivery-config.inc"
+}
+
+void sqlite_open_doc_example(boost::asio::io_context& io) {
+#include "doc/storage.md.open.inc"
+}
+
+}  // namespace snippets
