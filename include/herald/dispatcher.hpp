@@ -106,7 +106,7 @@ struct DispatcherConfig {
     /// at its recent latency (at most `poll_interval` later), and claiming pauses until then
     /// or until the queue is half empty, so a backlog waits in the outbox, not in memory.
     std::size_t max_waiting_per_endpoint = 1024;
-    std::size_t claim_batch = 64;  ///< deliveries claimed from the outbox per call
+    std::size_t claim_batch = 256;  ///< deliveries claimed from the outbox per call
     /// A claimed delivery not settled within this time is claimed again (a crashed process);
     /// longer than any attempt can take.
     std::chrono::milliseconds lease = std::chrono::minutes{5};
