@@ -149,7 +149,12 @@ void run_signed_delivery(benchmark::State& state, int stalled) {
 void BM_SignedDelivery(benchmark::State& state) {
     run_signed_delivery(state, 0);
 }
-BENCHMARK(BM_SignedDelivery)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SignedDelivery)
+    ->Arg(8)
+    ->Arg(16)
+    ->Arg(64)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // The same with 100 endpoints that never answer, 200 requests stuck on them (isolation).
 void BM_SignedDeliveryBeside100Stalled(benchmark::State& state) {

@@ -8,6 +8,8 @@
 // request (a signed wandb webhook; one automation fires per event), per delivery; p50 and p99
 // over every delivery of the run. The publishing thread, the engine's io_context thread and the
 // sink's thread share the machine.
+#include "webhook_automation.hpp"
+
 #include <herald/engine.hpp>
 #include <herald/memory_storage.hpp>
 
@@ -36,7 +38,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-const herald::Principal admin{.user = "admin", .roles = {herald::Role::entity_admin("acme")}};
+using herald::bench::add_webhook_automation;
 
 /// A keep-alive HTTP/1.1 sink that answers 200 "ok" and notes when each delivery arrived.
 class Sink {
@@ -113,23 +115,6 @@ herald::Event alias_event() {
             .project = "reg",
             .body = herald::AliasAdded{.version = {.collection = "clf", .index = 3},
                                        .alias = "production"}};
-}
-
-void add_webhook_automation(herald::Engine& engine, const std::string& url) {
-    engine.secrets().put(admin, "acme", "SIGNING_KEY", "bench-signing-key");
-    engine.integrations().create(
-        admin, herald::WebhookIntegration{
-                   .entity = "acme", .name = "sink", .url = url, .signing_secret = "SIGNING_KEY"});
-    engine.automations().create(
-        admin,
-        herald::Automation{
-            .name = "deploy",
-            .scope = herald::Scope::for_project("acme", "reg"),
-            .trigger = herald::trigger::AddArtifactAlias{.alias = herald::Pattern{"production"}},
-            .action = herald::action::Webhook{
-                .integration = "sink",
-                .payload = R"({"event_type": "${event_type}", "author": "${event_author}",
-                               "version": "${artifact_version_string}", "alias": "${alias}"})"}});
 }
 
 double percentile(std::vector<double>& values, double p) {

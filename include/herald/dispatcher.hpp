@@ -85,6 +85,14 @@ struct IntegrationDisabled {
     Timestamp time{};
 };
 
+/// What the host is told when a store fails under the dispatcher. Value type.
+struct StorageFailure {
+    std::string operation;  ///< "claim" or "settle"
+    std::string reason;     ///< the store's error message
+    Timestamp time{};
+    std::chrono::milliseconds retry_in{};  ///< when the dispatcher tries again
+};
+
 /// Plain configuration; every member has a default.
 struct DispatcherConfig {
     DeliveryConfig http;  ///< timeouts, body bounds, TLS trust, SSRF rules, in-flight bounds
@@ -96,9 +104,11 @@ struct DispatcherConfig {
     std::size_t max_in_flight = 1024;  ///< deliveries carried out at once
     /// Deliveries that wait in memory for a busy endpoint's slot (see
     /// `DeliveryConfig::max_in_flight_per_endpoint`) without counting against `max_in_flight`;
-    /// beyond this they wait in the outbox for `poll_interval`.
+    /// beyond this they go back to the outbox, due when the endpoint's queue will have drained
+    /// at its recent latency (at most `poll_interval` later), and claiming pauses until then
+    /// or until the queue is half empty, so a backlog waits in the outbox, not in memory.
     std::size_t max_waiting_per_endpoint = 1024;
-    std::size_t claim_batch = 64;  ///< deliveries claimed from the outbox per call
+    std::size_t claim_batch = 256;  ///< deliveries claimed from the outbox per call
     /// A claimed delivery not settled within this time is claimed again (a crashed process);
     /// longer than any attempt can take.
     std::chrono::milliseconds lease = std::chrono::minutes{5};
@@ -113,6 +123,12 @@ struct DispatcherConfig {
     /// Told when an integration is disabled; called on the dispatcher's executor, must not
     /// block.
     std::function<void(const IntegrationDisabled&)> on_integration_disabled;
+    /// Told when a store fails under the dispatcher (a claim, or writing what attempts came
+    /// to); called on the dispatcher's executor, must not block. The dispatcher retries by
+    /// itself, waiting 10 ms, then twice as long each time up to `poll_interval`: claimed
+    /// deliveries stay held meanwhile, and nothing is lost (a delivery whose outcome could not
+    /// be written is sent again once its lease ends).
+    std::function<void(const StorageFailure&)> on_storage_error;
 };
 
 /// What a test request got back. Value type; thread-compatible.

@@ -81,6 +81,13 @@ class HistoryStore {
     }
 };
 
+/// What `Storage::claim_async` took: the deliveries leased, and the earliest time something
+/// more may become claimable after them (`OutboxStore::next_due`), read in the same step.
+struct ClaimResult {
+    std::vector<Delivery> deliveries;
+    std::optional<Timestamp> next_due;
+};
+
 /// A storage backend: the stores herald keeps its state in. Thread-safe.
 class Storage {
   public:
@@ -117,13 +124,55 @@ class Storage {
     virtual void record_firings_async(std::span<const Firing> firings,
                                       std::span<const NewDelivery> deliveries,
                                       std::function<void(std::exception_ptr)> done) {
-        std::exception_ptr error;
+        done(failure_of([&] { record_firings(firings, deliveries); }));
+    }
+
+    /// Settles what the dispatcher learned about claimed deliveries: applies the history's
+    /// updates, then the outbox's, all or none. This default writes the history first, then
+    /// the outbox; a persistent backend overrides it to write both in one transaction.
+    virtual void settle(std::span<const FiringUpdate> history,
+                        std::span<const OutboxUpdate> outbox) {
+        if (!history.empty())
+            this->history().update(history);
+        if (!outbox.empty())
+            this->outbox().settle(outbox);
+    }
+    /// Settles like `settle`, without making the caller wait: calls `done(error)` exactly once,
+    /// from any thread, when the settlement is recorded (`error` null) or could not be (then
+    /// none of it is). The spans stay valid until then; `done` must not block. What the
+    /// dispatcher calls, with every settlement that arrived while the previous one was being
+    /// written, so a backend that commits in the background writes them in one transaction.
+    /// This default settles on the calling thread before it returns.
+    virtual void settle_async(std::span<const FiringUpdate> history,
+                              std::span<const OutboxUpdate> outbox,
+                              std::function<void(std::exception_ptr)> done) {
+        done(failure_of([&] { settle(history, outbox); }));
+    }
+    /// Claims like `OutboxStore::claim` and reads `next_due` after it, without making the
+    /// caller wait: calls `done(error, result)` exactly once, from any thread (`result` empty
+    /// when `error` is set; nothing was claimed then). `done` must not block. What the
+    /// dispatcher's claim loop calls. This default claims on the calling thread before it
+    /// returns; a backend whose claims are durable writes overrides it.
+    virtual void claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,
+                             std::function<void(std::exception_ptr, ClaimResult)> done) {
+        ClaimResult result;
+        const std::exception_ptr error = failure_of([&] {
+            result.deliveries = outbox().claim(now, limit, lease_until);
+            result.next_due = outbox().next_due();
+        });
+        done(error, error ? ClaimResult{} : std::move(result));
+    }
+
+  protected:
+    /// Runs `f`; what it threw, or null.
+    template <class F>
+    static std::exception_ptr failure_of(F&& f) noexcept {
         try {
-            record_firings(firings, deliveries);
+            f();
+            return nullptr;
         } catch (...) {
-            error = std::current_exception();
+            return std::current_exception();
         }
-        done(error);
     }
 };
 

@@ -9,7 +9,9 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -23,9 +25,13 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 
-/// One delivery being carried out: the signal that aborts it when the dispatcher stops.
+/// One delivery held by the dispatcher: the signal that aborts it when the dispatcher stops.
 struct DispatcherCore::Flight {
     asio::cancellation_signal abort;
+    bool settling = false;  ///< its outcome is being written
+    /// Claimed again while its outcome was being written (due again at once): started when
+    /// that write is done.
+    std::optional<Delivery> next;
 };
 
 /// A delivery ready to go: the request (or job) and what the history shows of it.
@@ -119,6 +125,28 @@ const MemorySecretStore& no_secrets() {
     return empty;
 }
 
+/// `executor`, counting as outstanding work while a copy lives: what a store's callback posts
+/// through, so `run()` does not return while the store still has to answer.
+template <class Executor>
+auto tracked(const Executor& executor) {
+    return asio::prefer(executor, asio::execution::outstanding_work.tracked);
+}
+
+template <class T>
+void append(std::vector<T>& to, std::vector<T>&& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+}
+
+std::string message_of(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "unknown error";
+    }
+}
+
 }  // namespace
 
 DispatcherCore::DispatcherCore(asio::any_io_executor executor, DispatcherServices services,
@@ -128,7 +156,9 @@ DispatcherCore::DispatcherCore(asio::any_io_executor executor, DispatcherService
       strand_(asio::make_strand(executor)),
       http_(executor, config_.http, services_.resolver),
       wake_timer_(strand_),
-      stop_timer_(strand_) {}
+      stop_timer_(strand_),
+      claim_timer_(strand_),
+      settle_timer_(strand_) {}
 
 void DispatcherCore::start() {
     asio::co_spawn(strand_, run(), asio::detached);
@@ -146,40 +176,88 @@ awaitable<void> DispatcherCore::run() {
     while (!stopping_) {
         woken_ = false;
         const Timestamp now = services_.clock->now();
+        const bool paused = now < claims_paused_until_;
         const std::size_t room =
-            config_.max_in_flight > active() ? config_.max_in_flight - active() : 0;
-        std::vector<Delivery> claimed;
-        std::optional<Timestamp> next;
-        try {
-            if (room > 0)
-                claimed = services_.storage->outbox().claim(
-                    now, std::min(room, config_.claim_batch), now + config_.lease);
-            next = services_.storage->outbox().next_due();
-        } catch (const std::exception&) {
-            // The store failed; what was claimed stays leased and returns. Try again later.
-            claimed.clear();
-        }
-        for (Delivery& d : claimed) {
-            // Held already (it waited for a slot longer than its lease): claiming renewed the
-            // lease, and the one delivery under way carries on.
-            auto [it, fresh] = flights_.try_emplace(d.firing.id, std::make_shared<Flight>());
-            if (fresh)
-                asio::co_spawn(strand_, deliver(std::move(d), it->second), asio::detached);
-        }
-        if (claimed.size() == std::min(room, config_.claim_batch) && room > 0) {
-            // There may be more due: let the new deliveries start, then claim again.
-            co_await asio::post(strand_, use_awaitable);
-            continue;
-        }
-        if (woken_)
-            continue;
+            !paused && config_.max_in_flight > active() ? config_.max_in_flight - active() : 0;
+        const std::size_t limit = std::min(room, config_.claim_batch);
         std::chrono::nanoseconds wait = config_.poll_interval;
-        if (next && room > 0)
-            wait = std::clamp<std::chrono::nanoseconds>(*next - now, std::chrono::nanoseconds{0},
-                                                        config_.poll_interval);
+        if (paused) {
+            wait = claims_paused_until_ - now;
+        } else if (limit > 0) {
+            ClaimResult claimed;
+            std::exception_ptr error;
+            try {
+                claimed = co_await claim(now, limit);
+            } catch (...) {
+                // What was claimed stays leased and returns.
+                error = std::current_exception();
+            }
+            if (error) {
+                wait = storage_failed("claim", error, claim_backoff_);
+            } else {
+                claim_backoff_ = {};
+                for (Delivery& d : claimed.deliveries)
+                    hold(std::move(d));
+                if (claimed.deliveries.size() == limit) {
+                    // There may be more due: let the new deliveries start, then claim again.
+                    co_await asio::post(strand_, use_awaitable);
+                    continue;
+                }
+                if (woken_)
+                    continue;
+                if (claimed.next_due)
+                    wait = std::clamp<std::chrono::nanoseconds>(*claimed.next_due - now,
+                                                                std::chrono::nanoseconds{0},
+                                                                config_.poll_interval);
+            }
+        } else if (woken_) {
+            continue;
+        }
         wake_timer_.expires_after(wait);
         co_await wake_timer_.async_wait(asio::as_tuple(use_awaitable));
     }
+    complete_stop_if_idle();  // it waited for the claim under way
+}
+
+awaitable<ClaimResult> DispatcherCore::claim(Timestamp now, std::size_t limit) {
+    // The store answers from its own thread; the answer reaches the strand through a post,
+    // and the store holds no reference to the dispatcher (it may outlive it).
+    struct Answer {
+        std::exception_ptr error;
+        ClaimResult result;
+        bool done = false;
+    };
+    auto answer = std::make_shared<Answer>();
+    claiming_ = true;
+    services_.storage->claim_async(now, limit, now + config_.lease,
+                                   [weak = weak_from_this(), answer, work = tracked(strand_)](
+                                       std::exception_ptr error, ClaimResult result) {
+                                       answer->error = error;
+                                       answer->result = std::move(result);
+                                       if (auto self = weak.lock())
+                                           asio::post(work, [self, answer] {
+                                               answer->done = true;
+                                               self->claim_timer_.cancel();
+                                           });
+                                   });
+    while (!answer->done) {
+        claim_timer_.expires_at(asio::steady_timer::time_point::max());
+        co_await claim_timer_.async_wait(asio::as_tuple(use_awaitable));
+    }
+    claiming_ = false;
+    if (answer->error)
+        std::rethrow_exception(answer->error);
+    co_return std::move(answer->result);
+}
+
+void DispatcherCore::hold(Delivery delivery) {
+    auto [it, fresh] = flights_.try_emplace(delivery.firing.id, std::make_shared<Flight>());
+    if (fresh)
+        asio::co_spawn(strand_, deliver(std::move(delivery), it->second), asio::detached);
+    else if (it->second->settling)
+        it->second->next = std::move(delivery);
+    // Otherwise it is under way (it waited for a slot longer than its lease): claiming renewed
+    // the lease, and the one delivery under way carries on.
 }
 
 const Template& DispatcherCore::compiled(std::string_view source, TriggerKind trigger,
@@ -291,13 +369,20 @@ awaitable<std::optional<Timestamp>> DispatcherCore::take_slot(Endpoint& e) {
         if (stopping_)
             co_return now;
         if (e.in_flight < config_.http.max_in_flight_per_endpoint) {
-            if (!e.breaker.allow(now))
+            if (e.breaker.allow(now)) {
+                ++e.in_flight;
+                co_return std::nullopt;
+            }
+            // Open: come back when it lets a probe through. Half-open: wait here for what
+            // the probe finds.
+            if (e.breaker.state() != CircuitBreaker::State::half_open)
                 co_return e.breaker.open_until();
-            ++e.in_flight;
-            co_return std::nullopt;
         }
-        if (e.waiting >= config_.max_waiting_per_endpoint)
-            co_return now + config_.poll_interval;
+        if (e.waiting >= config_.max_waiting_per_endpoint) {
+            const std::chrono::nanoseconds drain = drain_time(e);
+            claims_paused_until_ = std::max(claims_paused_until_, now + drain);
+            co_return now + drain;
+        }
         // Waiting deliveries leave the dispatcher's room to other endpoints.
         ++e.waiting;
         ++waiting_;
@@ -305,12 +390,31 @@ awaitable<std::optional<Timestamp>> DispatcherCore::take_slot(Endpoint& e) {
         co_await e.slot_freed->async_wait(asio::as_tuple(use_awaitable));
         --e.waiting;
         --waiting_;
+        if (e.waiting == config_.max_waiting_per_endpoint / 2 &&
+            claims_paused_until_ != Timestamp{}) {
+            claims_paused_until_ = {};
+            wake_timer_.cancel();
+        }
     }
 }
 
-void DispatcherCore::release_slot(Endpoint& e) {
+void DispatcherCore::release_slot(Endpoint& e, std::chrono::nanoseconds latency, bool probe) {
     --e.in_flight;
-    e.slot_freed->cancel_one();
+    e.latency = e.latency == std::chrono::nanoseconds{} ? latency : (7 * e.latency + latency) / 8;
+    if (probe)
+        e.slot_freed->cancel();
+    else
+        e.slot_freed->cancel_one();
+}
+
+std::chrono::nanoseconds DispatcherCore::drain_time(const Endpoint& e) const {
+    if (e.latency == std::chrono::nanoseconds{})
+        return config_.poll_interval;  // nothing has come back from it yet
+    const auto slots = static_cast<std::int64_t>(
+        std::max<std::size_t>(config_.http.max_in_flight_per_endpoint, 1));
+    return std::clamp<std::chrono::nanoseconds>(
+        e.latency * static_cast<std::int64_t>(e.waiting + 1) / slots, std::chrono::milliseconds{1},
+        config_.poll_interval);
 }
 
 void DispatcherCore::wake_waiters() {
@@ -322,50 +426,51 @@ awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Fligh
     auto self = shared_from_this();
     const Timestamp start = services_.clock->now();
     const int number = delivery.attempts + 1;
-    try {
-        if (stopping_) {
-            return_to_outbox(delivery, start);
-            finish_flight(delivery.firing.id);
-            co_return;
-        }
-        Prepared prepared;
-        try {
-            prepared = prepare(delivery, number, start);
-        } catch (const Error& e) {
-            record_unsent(delivery, number, start, e);
-            finish_flight(delivery.firing.id);
-            co_return;
-        }
-        Endpoint& endpoint = this->endpoint(prepared.endpoint);
-        const std::optional<Timestamp> later = co_await take_slot(endpoint);
-        if (later) {
-            return_to_outbox(delivery, *later);
-            finish_flight(delivery.firing.id);
-            co_return;
-        }
-        // (No co_await inside ?: — GCC 12 mishandles its temporaries.)
-        Outcome outcome;
-        if (prepared.http)
-            outcome = co_await send_http(prepared, *flight);
-        else
-            outcome = co_await submit_job(prepared, *flight);
-        release_slot(endpoint);
-        outcome.attempt.number = number;
-        outcome.attempt.time = start;
-        if (outcome.aborted) {
-            endpoint.breaker.on_abandoned();
-            return_to_outbox(delivery, services_.clock->now());
-        } else {
-            if (outcome.verdict == Verdict::retry)
-                endpoint.breaker.on_failure(services_.clock->now());
-            else
-                endpoint.breaker.on_success();
-            record(delivery, prepared, std::move(outcome));
-        }
-    } catch (const std::exception&) {
-        // The store failed while settling: the lease ends and the delivery is tried again.
+    if (stopping_) {
+        return_to_outbox(delivery, start);
+        co_return;
     }
-    finish_flight(delivery.firing.id);
+    Prepared prepared;
+    try {
+        prepared = prepare(delivery, number, start);
+    } catch (const Error& e) {
+        if (e.code() == errc::storage_failure) {
+            // Reading the integration or a secret failed: nothing is wrong with the delivery.
+            const auto wait = storage_failed("prepare", std::current_exception(), prepare_backoff_);
+            return_to_outbox(delivery, start + wait);
+        } else {
+            prepare_backoff_ = {};
+            record_unsent(delivery, number, start, e);
+        }
+        co_return;
+    }
+    prepare_backoff_ = {};
+    Endpoint& endpoint = this->endpoint(prepared.endpoint);
+    const std::optional<Timestamp> later = co_await take_slot(endpoint);
+    if (later) {
+        return_to_outbox(delivery, *later);
+        co_return;
+    }
+    const bool probe = endpoint.breaker.state() == CircuitBreaker::State::half_open;
+    // (No co_await inside ?: — GCC 12 mishandles its temporaries.)
+    Outcome outcome;
+    if (prepared.http)
+        outcome = co_await send_http(prepared, *flight);
+    else
+        outcome = co_await submit_job(prepared, *flight);
+    release_slot(endpoint, outcome.attempt.latency, probe);
+    outcome.attempt.number = number;
+    outcome.attempt.time = start;
+    if (outcome.aborted) {
+        endpoint.breaker.on_abandoned();
+        return_to_outbox(delivery, services_.clock->now());
+        co_return;
+    }
+    if (outcome.verdict == Verdict::retry)
+        endpoint.breaker.on_failure(services_.clock->now());
+    else
+        endpoint.breaker.on_success();
+    record(delivery, prepared, std::move(outcome));
 }
 
 awaitable<DispatcherCore::Outcome> DispatcherCore::send_http(Prepared& prepared, Flight& flight) {
@@ -462,12 +567,12 @@ void DispatcherCore::record(const Delivery& delivery, const Prepared& prepared, 
             status = FiringStatus::failed;
             break;
     }
-    const FiringUpdate history{.firing_id = delivery.firing.id,
-                               .status = status,
-                               .attempt = std::move(outcome.attempt),
-                               .payload = prepared.masked_payload};
-    services_.storage->history().update({&history, 1});
-    services_.storage->outbox().settle({&update, 1});
+    settle(delivery.firing.id,
+           FiringUpdate{.firing_id = delivery.firing.id,
+                        .status = status,
+                        .attempt = std::move(outcome.attempt),
+                        .payload = prepared.masked_payload},
+           std::move(update));
     if (!prepared.integration.empty())
         track_integration(prepared.entity, prepared.integration, s.kind, now);
 }
@@ -476,13 +581,13 @@ void DispatcherCore::record_unsent(const Delivery& delivery, int number, Timesta
                                    const Error& why) {
     // Nothing was sent; the reason is kept as the attempt's error. A disabled integration
     // skips its firings, anything else (missing integration or secret) fails them.
-    const FiringUpdate history{
-        .firing_id = delivery.firing.id,
-        .status = why.code() == errc::unsupported ? FiringStatus::skipped : FiringStatus::failed,
-        .attempt = DeliveryAttempt{.number = number, .time = now, .error = why.reason()}};
-    const OutboxUpdate done{.delivery_id = delivery.firing.id};
-    services_.storage->history().update({&history, 1});
-    services_.storage->outbox().settle({&done, 1});
+    settle(delivery.firing.id,
+           FiringUpdate{
+               .firing_id = delivery.firing.id,
+               .status =
+                   why.code() == errc::unsupported ? FiringStatus::skipped : FiringStatus::failed,
+               .attempt = DeliveryAttempt{.number = number, .time = now, .error = why.reason()}},
+           OutboxUpdate{.delivery_id = delivery.firing.id});
 }
 
 void DispatcherCore::track_integration(const std::string& entity, const std::string& name,
@@ -523,15 +628,90 @@ void DispatcherCore::disable_integration(std::string_view entity, std::string_vi
 }
 
 void DispatcherCore::return_to_outbox(const Delivery& delivery, Timestamp due) {
-    const OutboxUpdate update{.delivery_id = delivery.firing.id,
-                              .kind = OutboxUpdate::Kind::reschedule,
-                              .due = due,
-                              .attempts = delivery.attempts};
-    services_.storage->outbox().settle({&update, 1});
+    settle(delivery.firing.id, std::nullopt,
+           OutboxUpdate{.delivery_id = delivery.firing.id,
+                        .kind = OutboxUpdate::Kind::reschedule,
+                        .due = due,
+                        .attempts = delivery.attempts});
+}
+
+void DispatcherCore::settle(const std::string& delivery_id, std::optional<FiringUpdate> history,
+                            OutboxUpdate outbox) {
+    if (auto it = flights_.find(delivery_id); it != flights_.end())
+        it->second->settling = true;
+    if (history)
+        settlements_.history.push_back(std::move(*history));
+    settlements_.outbox.push_back(std::move(outbox));
+    settlements_.settled.push_back(delivery_id);
+    write_settlements();
+}
+
+void DispatcherCore::write_settlements() {
+    if (writing_settlements_ || settlements_.settled.empty())
+        return;
+    writing_settlements_ = true;
+    auto batch = std::make_shared<Settlements>(std::exchange(settlements_, {}));
+    services_.storage->settle_async(
+        batch->history, batch->outbox,
+        [weak = weak_from_this(), batch, work = tracked(strand_)](std::exception_ptr error) {
+            if (auto self = weak.lock())
+                asio::post(work, [self, batch, error] { self->settled(batch, error); });
+        });
+}
+
+void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_ptr error) {
+    if (error && !aborting_) {
+        // Written again, before what arrived since, once the store has had a moment; the
+        // deliveries stay held meanwhile.
+        const std::chrono::nanoseconds wait = storage_failed("settle", error, settle_backoff_);
+        append(batch->history, std::move(settlements_.history));
+        append(batch->outbox, std::move(settlements_.outbox));
+        append(batch->settled, std::move(settlements_.settled));
+        settlements_ = std::move(*batch);
+        settle_timer_.expires_after(wait);
+        settle_timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
+            self->writing_settlements_ = false;
+            self->write_settlements();
+        });
+        return;
+    }
+    // Written, or the dispatcher is going away: a delivery whose outcome was not written is
+    // claimed again once its lease ends.
+    settle_backoff_ = {};
+    writing_settlements_ = false;
+    for (const std::string& id : batch->settled)
+        finish_flight(id);
+    write_settlements();
+}
+
+std::chrono::nanoseconds DispatcherCore::storage_failed(std::string_view operation,
+                                                        std::exception_ptr error,
+                                                        std::chrono::nanoseconds& backoff) {
+    backoff = backoff == std::chrono::nanoseconds{}
+                  ? std::chrono::nanoseconds{std::chrono::milliseconds{10}}
+                  : std::min<std::chrono::nanoseconds>(2 * backoff, config_.poll_interval);
+    if (config_.on_storage_error)
+        config_.on_storage_error(
+            {.operation = std::string(operation),
+             .reason = message_of(error),
+             .time = services_.clock->now(),
+             .retry_in = std::chrono::ceil<std::chrono::milliseconds>(backoff)});
+    return backoff;
 }
 
 void DispatcherCore::finish_flight(const std::string& delivery_id) {
-    flights_.erase(delivery_id);
+    auto it = flights_.find(delivery_id);
+    if (it == flights_.end())
+        return;
+    if (it->second->next && !stopping_) {
+        // Claimed again while its outcome was written: carried out again from the outbox's
+        // copy, under a new flight.
+        Delivery next = std::move(*it->second->next);
+        it->second = std::make_shared<Flight>();
+        asio::co_spawn(strand_, deliver(std::move(next), it->second), asio::detached);
+        return;
+    }
+    flights_.erase(it);
     room_freed();
     complete_stop_if_idle();
 }
@@ -552,6 +732,7 @@ void DispatcherCore::stop(std::chrono::milliseconds deadline, Dispatcher::StopHa
                    self->stop_timer_.async_wait([self](boost::system::error_code ec) {
                        if (ec)
                            return;
+                       self->aborting_ = true;
                        for (const auto& [id, flight] : self->flights_)
                            flight->abort.emit(asio::cancellation_type::terminal);
                    });
@@ -562,6 +743,7 @@ void DispatcherCore::stop(std::chrono::milliseconds deadline, Dispatcher::StopHa
 void DispatcherCore::shutdown() {
     asio::post(strand_, [self = shared_from_this()] {
         self->stopping_ = true;
+        self->aborting_ = true;
         self->wake_timer_.cancel();
         self->wake_waiters();
         for (const auto& [id, flight] : self->flights_)
@@ -570,7 +752,7 @@ void DispatcherCore::shutdown() {
 }
 
 void DispatcherCore::complete_stop_if_idle() {
-    if (!stopping_ || !flights_.empty())
+    if (!stopping_ || !flights_.empty() || claiming_)
         return;
     stop_timer_.cancel();
     for (auto& handler : stop_handlers_)

@@ -18,7 +18,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <exception>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -61,11 +63,24 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
         CircuitBreaker breaker;
         std::size_t in_flight = 0;  ///< attempts under way
         std::size_t waiting = 0;    ///< deliveries waiting here for a slot
+        /// A moving average of its attempts' latency: how fast its waiting deliveries drain.
+        std::chrono::nanoseconds latency{};
         /// Never expires: waiters wait on it, a freed slot wakes one (cancel_one).
         std::unique_ptr<boost::asio::steady_timer> slot_freed;
     };
+    /// Settlements gathered while the previous ones are being written, written together; the
+    /// deliveries in `settled` leave the dispatcher once they are.
+    struct Settlements {
+        std::vector<FiringUpdate> history;
+        std::vector<OutboxUpdate> outbox;
+        std::vector<std::string> settled;
+    };
 
     boost::asio::awaitable<void> run();
+    /// Claims through `Storage::claim_async`, resuming on the strand; throws what it threw.
+    boost::asio::awaitable<ClaimResult> claim(Timestamp now, std::size_t limit);
+    /// Starts a claimed delivery unless this dispatcher holds it already.
+    void hold(Delivery delivery);
     boost::asio::awaitable<void> deliver(Delivery delivery, std::shared_ptr<Flight> flight);
     boost::asio::awaitable<Outcome> send_http(Prepared& prepared, Flight& flight);
     boost::asio::awaitable<Outcome> submit_job(Prepared& prepared, Flight& flight);
@@ -81,7 +96,12 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     /// is open, too many wait, or the dispatcher is stopping). So a slow endpoint holds few of the
     /// dispatcher's `max_in_flight`, and the rest of its deliveries wait in the outbox.
     boost::asio::awaitable<std::optional<Timestamp>> take_slot(Endpoint& endpoint);
-    void release_slot(Endpoint& endpoint);
+    /// Frees the slot of an attempt that took `latency`; wakes a waiter, or every waiter when
+    /// the attempt was the breaker's probe (they may all go, or must all go back).
+    void release_slot(Endpoint& endpoint, std::chrono::nanoseconds latency, bool probe);
+    /// How long until a delivery turned away from a full endpoint may find room there: the
+    /// time its waiting deliveries take at its recent latency, within [1 ms, poll_interval].
+    std::chrono::nanoseconds drain_time(const Endpoint& endpoint) const;
     /// Wakes every delivery waiting for a slot (they see `stopping_`).
     void wake_waiters();
     void record(const Delivery& delivery, const Prepared& prepared, Outcome outcome);
@@ -91,6 +111,17 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
                            Settlement::Kind outcome, Timestamp now);
     void disable_integration(std::string_view entity, std::string_view name, std::string reason);
     void return_to_outbox(const Delivery& delivery, Timestamp due);
+    /// Queues a settlement of the delivery (and its history update, when there is one) for
+    /// the next write; the delivery stays held until it is written.
+    void settle(const std::string& delivery_id, std::optional<FiringUpdate> history,
+                OutboxUpdate outbox);
+    /// Writes what is queued unless a write is under way; `settled` continues from there.
+    void write_settlements();
+    void settled(std::shared_ptr<Settlements> batch, std::exception_ptr error);
+    /// Tells the host a store failed (`DispatcherConfig::on_storage_error`) and returns how
+    /// long to wait before trying again: doubling from 10 ms up to `poll_interval`.
+    std::chrono::nanoseconds storage_failed(std::string_view operation, std::exception_ptr error,
+                                            std::chrono::nanoseconds& backoff);
     void finish_flight(const std::string& delivery_id);
     /// Deliveries that count against `max_in_flight`: held, and not waiting for a slot.
     std::size_t active() const noexcept { return flights_.size() - waiting_; }
@@ -104,10 +135,24 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     HttpClient http_;
     boost::asio::steady_timer wake_timer_;
     boost::asio::steady_timer stop_timer_;
+    boost::asio::steady_timer claim_timer_;   ///< the claim loop waits on it for the store
+    boost::asio::steady_timer settle_timer_;  ///< the wait before a failed write is retried
 
     // Everything below is touched on `strand_` only.
     bool woken_ = false;
     bool stopping_ = false;
+    bool aborting_ = false;
+    bool claiming_ = false;  ///< a claim is under way (stopping waits for it)  ///< stopping, and
+                             ///< past the deadline: unwritten settlements dropped
+    /// Claims pause until then after an endpoint turned deliveries away, so its backlog waits
+    /// in the outbox rather than cycling through claims; an endpoint whose queue drains to
+    /// half ends the pause.
+    Timestamp claims_paused_until_{};
+    std::chrono::nanoseconds claim_backoff_{};
+    std::chrono::nanoseconds prepare_backoff_{};
+    Settlements settlements_;  ///< queued for the next write
+    bool writing_settlements_ = false;
+    std::chrono::nanoseconds settle_backoff_{};
     /// Every delivery this dispatcher holds (sending or waiting for a slot), by id.
     std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
     std::size_t waiting_ = 0;  ///< of them, waiting for an endpoint's slot

@@ -158,26 +158,28 @@ class SqliteHistoryStore final : public HistoryStore {
             rows.push_back({.firing = &firings[i], .document = &documents[i]});
         core_.write([&](Connection& c) { insert(c, rows); });
     }
+    /// Inside a write transaction: applies `updates` in order.
+    static void update_in(const Core& core, Connection& c, std::span<const FiringUpdate> updates) {
+        for (const FiringUpdate& u : updates) {
+            std::optional<Firing> f = find_in(core, c, u.firing_id);
+            if (!f)
+                continue;
+            f->status = u.status;
+            if (u.attempt)
+                f->attempts.push_back(*u.attempt);
+            if (!u.payload.empty())
+                f->payload = u.payload;
+            Query(c, "UPDATE firings SET body = ?2 WHERE id = ?1")
+                ->bind(1, u.firing_id)
+                .bind(2, detail::sqlite::firing_document(*f))
+                .run();
+        }
+    }
     void update(std::span<const FiringUpdate> updates) override {
-        core_.write([&](Connection& c) {
-            for (const FiringUpdate& u : updates) {
-                std::optional<Firing> f = find_in(c, u.firing_id);
-                if (!f)
-                    continue;
-                f->status = u.status;
-                if (u.attempt)
-                    f->attempts.push_back(*u.attempt);
-                if (!u.payload.empty())
-                    f->payload = u.payload;
-                Query(c, "UPDATE firings SET body = ?2 WHERE id = ?1")
-                    ->bind(1, u.firing_id)
-                    .bind(2, detail::sqlite::firing_document(*f))
-                    .run();
-            }
-        });
+        core_.write([&](Connection& c) { update_in(core_, c, updates); });
     }
     std::optional<Firing> find(std::string_view firing_id) const override {
-        return core_.read([&](Connection& c) { return find_in(c, firing_id); });
+        return core_.read([&](Connection& c) { return find_in(core_, c, firing_id); });
     }
     std::vector<Firing> query(const HistoryQuery& q) const override {
         // One statement per combination of filters, so each can use its index.
@@ -228,11 +230,12 @@ class SqliteHistoryStore final : public HistoryStore {
     inline static const std::string select_by_id =
         "SELECT " + std::string(firing_columns) + " FROM firings f WHERE id = ?1";
 
-    std::optional<Firing> find_in(Connection& c, std::string_view firing_id) const {
+    static std::optional<Firing> find_in(const Core& core, Connection& c,
+                                         std::string_view firing_id) {
         Query q(c, select_by_id);
         if (!q->bind(1, firing_id).step())
             return std::nullopt;
-        return firing_of(core_, *q, 0);
+        return firing_of(core, *q, 0);
     }
     Core& core_;
 };
@@ -355,7 +358,15 @@ class SqliteOutboxStore final : public OutboxStore {
     }
     std::vector<Delivery> claim(Timestamp now, std::size_t limit, Timestamp lease_until) override {
         std::vector<Delivery> out;
-        core_.write([&](Connection& c) {
+        core_.write([&](Connection& c) { out = claim_in(core_, c, now, limit, lease_until); });
+        return out;
+    }
+    /// Inside a write transaction: what `claim` does. Sets its result rather than adding to
+    /// one, so a group commit may run it again.
+    static std::vector<Delivery> claim_in(const Core& core, Connection& c, Timestamp now,
+                                          std::size_t limit, Timestamp lease_until) {
+        std::vector<Delivery> out;
+        {
             const auto n = static_cast<std::int64_t>(limit);
             const std::int64_t cursor = c.scalar("SELECT seq FROM outbox_cursor");
             const std::vector<Due> waiting = due_rows(c, R"sql(
@@ -397,21 +408,22 @@ class SqliteOutboxStore final : public OutboxStore {
                                           : (r > 0 ? recorded[r - 1].seq : cursor);
             if (next != cursor)
                 Query(c, "UPDATE outbox_cursor SET seq = ?1")->bind(1, next).run();
-            out.clear();
             Query q(c, select_deliveries + "WHERE o.seq = ?1");
             for (std::int64_t seq : taken) {
                 if (q->bind(1, seq).step())
-                    out.push_back(delivery_of(*q));
+                    out.push_back(delivery_of(core, *q));
                 q->reset();
             }
-        });
+        }
         return out;
     }
     void settle(std::span<const OutboxUpdate> updates) override {
-        core_.write([&](Connection& c) {
-            for (const OutboxUpdate& u : updates)
-                settle_one(c, u);
-        });
+        core_.write([&](Connection& c) { settle_in(c, updates); });
+    }
+    /// Inside a write transaction: what `settle` does.
+    static void settle_in(Connection& c, std::span<const OutboxUpdate> updates) {
+        for (const OutboxUpdate& u : updates)
+            settle_one(c, u);
     }
     bool replay(std::string_view delivery_id, Timestamp due) override {
         bool replayed = false;
@@ -427,7 +439,11 @@ class SqliteOutboxStore final : public OutboxStore {
         return replayed;
     }
     std::optional<Timestamp> next_due() const override {
-        return core_.read([&](Connection& c) -> std::optional<Timestamp> {
+        return core_.read([&](Connection& c) { return next_due_in(c); });
+    }
+    /// What `next_due` reads, on `c`.
+    static std::optional<Timestamp> next_due_in(Connection& c) {
+        {
             Query q(c, R"sql(
                 SELECT min(t) FROM (
                     SELECT ready_at AS t FROM (SELECT ready_at FROM outbox WHERE dead_seq IS NULL
@@ -439,7 +455,7 @@ class SqliteOutboxStore final : public OutboxStore {
             if (!q->step() || q->is_null(0))
                 return std::nullopt;
             return timestamp(q->int64(0));
-        });
+        }
     }
     std::vector<Delivery> dead_letters(std::size_t limit) const override {
         return core_.read([&](Connection& c) {
@@ -448,7 +464,7 @@ class SqliteOutboxStore final : public OutboxStore {
                 c, select_deliveries + "WHERE o.dead_seq IS NOT NULL ORDER BY o.dead_seq LIMIT ?1");
             q->bind(1, static_cast<std::int64_t>(limit));
             while (q->step())
-                out.push_back(delivery_of(*q));
+                out.push_back(delivery_of(core_, *q));
             return out;
         });
     }
@@ -518,12 +534,12 @@ class SqliteOutboxStore final : public OutboxStore {
                 break;
         }
     }
-    Delivery delivery_of(const detail::sqlite::Statement& row) const {
+    static Delivery delivery_of(const Core& core, const detail::sqlite::Statement& row) {
         return Delivery{
-            .firing = SqliteHistoryStore::firing_of(core_, row, 7,
-                                                    detail::sqlite::FiringFields::as_fired),
-            .action = decoded(core_, [&] { return detail::sqlite::action_from_json(row.text(5)); }),
-            .trigger = decoded(core_, [&] { return detail::sqlite::trigger_named(row.text(6)); }),
+            .firing =
+                SqliteHistoryStore::firing_of(core, row, 7, detail::sqlite::FiringFields::as_fired),
+            .action = decoded(core, [&] { return detail::sqlite::action_from_json(row.text(5)); }),
+            .trigger = decoded(core, [&] { return detail::sqlite::trigger_named(row.text(6)); }),
             .attempts = static_cast<int>(row.int64(3)),
             .round_start = static_cast<int>(row.int64(4)),
             .due = timestamp(row.int64(2))};
@@ -706,6 +722,63 @@ void Database::record_firings_async(std::span<const Firing> firings,
         return;
     }
     state_->core->write_async(std::move(*write), std::move(done));
+}
+
+namespace {
+
+/// The write that settles: history updates, then outbox updates, copied so it may outlive the
+/// caller's spans.
+class Settle {
+  public:
+    Settle(const Core& core, std::span<const FiringUpdate> history,
+           std::span<const OutboxUpdate> outbox)
+        : core_(&core),
+          history_(history.begin(), history.end()),
+          outbox_(outbox.begin(), outbox.end()) {}
+
+    void operator()(Connection& c) const {
+        SqliteHistoryStore::update_in(*core_, c, history_);
+        SqliteOutboxStore::settle_in(c, outbox_);
+    }
+
+  private:
+    const Core* core_;
+    std::vector<FiringUpdate> history_;
+    std::vector<OutboxUpdate> outbox_;
+};
+
+}  // namespace
+
+void Database::settle(std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox) {
+    state_->core->write([&](Connection& c) {
+        SqliteHistoryStore::update_in(*state_->core, c, history);
+        SqliteOutboxStore::settle_in(c, outbox);
+    });
+}
+
+void Database::settle_async(std::span<const FiringUpdate> history,
+                            std::span<const OutboxUpdate> outbox,
+                            std::function<void(std::exception_ptr)> done) {
+    state_->core->write_async(Settle(*state_->core, history, outbox), std::move(done));
+}
+
+void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,
+                           std::function<void(std::exception_ptr, ClaimResult)> done) {
+    // The claim runs on the committer's thread and may run twice (group commit); its result
+    // is handed over once the lease is durable.
+    auto result = std::make_shared<ClaimResult>();
+    const Core* core = state_->core.get();
+    state_->core->write_async(
+        [core, result, now, limit, lease_until](Connection& c) {
+            result->deliveries = SqliteOutboxStore::claim_in(*core, c, now, limit, lease_until);
+            result->next_due = SqliteOutboxStore::next_due_in(c);
+        },
+        [result, done = std::move(done)](std::exception_ptr error) {
+            if (error)
+                done(error, ClaimResult{});
+            else
+                done(nullptr, std::move(*result));
+        });
 }
 
 std::shared_ptr<EncryptedSecretStore> Database::secrets(std::shared_ptr<const KeyProvider> keys) {

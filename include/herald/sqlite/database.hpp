@@ -79,6 +79,18 @@ class Database final : public Storage {
     void record_firings_async(std::span<const Firing> firings,
                               std::span<const NewDelivery> deliveries,
                               std::function<void(std::exception_ptr)> done) override;
+    /// Updates the history and settles the outbox in one transaction.
+    void settle(std::span<const FiringUpdate> history,
+                std::span<const OutboxUpdate> outbox) override;
+    /// Queues that transaction for the next group commit and returns; `done` runs on the
+    /// committer's or the syncer's thread.
+    void settle_async(std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
+                      std::function<void(std::exception_ptr)> done) override;
+    /// Queues the claim (a write: it leases) and its `next_due` read for the next group commit
+    /// and returns; `done` runs on the committer's or the syncer's thread once the lease is
+    /// durable.
+    void claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,
+                     std::function<void(std::exception_ptr, ClaimResult)> done) override;
 
     /// The encrypted secret store of this database, reading keys from `keys`. Throws
     /// herald::Error (storage_failure, field "key") when stored secrets are encrypted under a

@@ -1,0 +1,235 @@
+// The whole durable path, publish → delivered, as a host feels it: events published through
+// `Engine::async_publish` (each fires one signed webhook), recorded on the chosen storage, then
+// claimed, sent to an HTTP sink and settled by the dispatcher. Run by bench/run_pipeline_bench.sh
+// next to wrk on the same sink; usable alone:
+//
+//   bench_pipeline --url http://127.0.0.1:8080/hook --storage sqlite --connections 64
+//                  --events 50000 --mode stream
+//
+// --storage sqlite  a fresh database file in a temporary folder, default options (synchronous
+//                   FULL: every acknowledged write is fsynced, through group commit)
+// --storage memory  MemoryStorage
+// --mode stream     publishing and delivering at once; the clock runs from the first publish to
+//                   the moment the outbox is empty with every delivery settled
+// --mode backlog    everything is published first (not timed), then the dispatcher starts: the
+//                   clock runs from its start until the outbox is empty
+// --https           the URL is https: verify against --ca-file
+//
+// Prints one line of `key=value` pairs: deliveries/s and the herald process's CPU time per
+// delivery (all its threads: publisher, dispatcher, storage), plus what was delivered.
+#include "webhook_automation.hpp"
+
+#include <herald/engine.hpp>
+#include <herald/memory_storage.hpp>
+#include <herald/sqlite/database.hpp>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+using herald::bench::add_webhook_automation;
+
+struct Options {
+    std::string url;
+    std::string storage = "sqlite";
+    std::string mode = "stream";
+    std::string ca_file;
+    std::size_t connections = 64;
+    std::size_t events = 50'000;
+    std::size_t window = 4096;  ///< async_publish calls in flight at once
+};
+
+[[noreturn]] void usage(const std::string& why) {
+    std::cerr << "bench_pipeline: " << why
+              << "\nusage: bench_pipeline --url URL [--storage sqlite|memory] [--mode "
+                 "stream|backlog] [--connections N] [--events N] [--ca-file PATH]\n";
+    std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string flag = argv[i];
+        if (i + 1 >= argc)
+            usage(flag + " needs a value");
+        const std::string value = argv[++i];
+        if (flag == "--url")
+            o.url = value;
+        else if (flag == "--storage")
+            o.storage = value;
+        else if (flag == "--mode")
+            o.mode = value;
+        else if (flag == "--ca-file")
+            o.ca_file = value;
+        else if (flag == "--connections")
+            o.connections = std::stoul(value);
+        else if (flag == "--events")
+            o.events = std::stoul(value);
+        else
+            usage("unknown flag " + flag);
+    }
+    if (o.url.empty())
+        usage("--url is required");
+    if (o.storage != "sqlite" && o.storage != "memory")
+        usage("--storage: sqlite or memory");
+    if (o.mode != "stream" && o.mode != "backlog")
+        usage("--mode: stream or backlog");
+    return o;
+}
+
+double cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+herald::Event alias_event(std::size_t i) {
+    return {.author = "grace",
+            .entity = "acme",
+            .project = "reg",
+            .body = herald::AliasAdded{
+                .version = {.collection = "clf", .index = static_cast<std::int64_t>(i)},
+                .alias = "production"}};
+}
+
+/// Publishes `count` events through `async_publish`, at most `window` unanswered at once, and
+/// returns once every one is durable; exits on the first refusal.
+void publish_all(herald::Engine& engine, std::size_t count, std::size_t window) {
+    std::mutex mutex;
+    std::condition_variable answered;
+    std::size_t unanswered = 0;
+    asio::io_context io;  // runs the completion handlers
+    std::thread handlers([&] {
+        auto work = asio::make_work_guard(io);
+        io.run();
+    });
+    for (std::size_t i = 0; i < count; ++i) {
+        {
+            std::unique_lock lock(mutex);
+            answered.wait(lock, [&] { return unanswered < window; });
+            ++unanswered;
+        }
+        engine.async_publish(alias_event(i),
+                             asio::bind_executor(io, [&](boost::system::error_code ec,
+                                                         const herald::PublishReceipt&) {
+                                 if (ec) {
+                                     std::cerr << "publish: " << ec.message() << '\n';
+                                     std::exit(1);
+                                 }
+                                 std::lock_guard lock(mutex);
+                                 --unanswered;
+                                 answered.notify_one();
+                             }));
+    }
+    {
+        std::unique_lock lock(mutex);
+        answered.wait(lock, [&] { return unanswered == 0; });
+    }
+    io.stop();
+    handlers.join();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options options = parse(argc, argv);
+    const boost::urls::url url = boost::urls::parse_uri(options.url).value();
+    const std::string host(url.host());
+
+    std::filesystem::path folder;
+    std::shared_ptr<herald::Storage> storage;
+    if (options.storage == "sqlite") {
+        char name[] = "/tmp/herald-pipeline-XXXXXX";
+        folder = ::mkdtemp(name);
+        storage = herald::sqlite::open(folder / "herald.db");
+    } else {
+        storage = std::make_shared<herald::MemoryStorage>();
+    }
+
+    asio::io_context io;
+    herald::EngineConfig config;
+    config.storage = storage;
+    config.secrets = std::make_shared<herald::MemorySecretStore>();
+    config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.1/32"};
+    config.dispatch.http.max_in_flight_per_endpoint = options.connections;
+    if (!options.ca_file.empty())
+        config.dispatch.http.ca_file = options.ca_file;
+    config.resolver = std::make_shared<herald::StaticResolver>(
+        io.get_executor(),
+        herald::StaticResolver::Table{{"sink.test", {asio::ip::make_address(host)}}});
+    boost::urls::url target = url;
+    target.set_host("sink.test");
+    {
+        herald::Engine setup{config};
+        add_webhook_automation(setup, std::string(target.buffer()));
+    }
+
+    if (options.mode == "backlog") {
+        // Recorded by an engine that does not deliver, then carried out by one that does.
+        herald::Engine publisher{config};
+        publish_all(publisher, options.events, options.window);
+    }
+    auto engine = std::make_unique<herald::Engine>(io.get_executor(), config);
+
+    const auto started = std::chrono::steady_clock::now();
+    const double cpu_before = cpu_seconds();
+    std::thread runner([&] {
+        auto work = asio::make_work_guard(io);
+        io.run();
+    });
+    if (options.mode == "stream")
+        publish_all(*engine, options.events, options.window);
+    while (storage->outbox().pending_count() > 0)
+        std::this_thread::sleep_for(20ms);  // counting reads the database: not too often
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    const double cpu = cpu_seconds() - cpu_before;
+
+    std::atomic<bool> stopped = false;
+    engine->dispatcher().async_stop(5s, [&](boost::system::error_code) { stopped = true; });
+    while (!stopped)
+        std::this_thread::sleep_for(1ms);
+    io.stop();
+    runner.join();
+
+    herald::HistoryQuery all;
+    all.limit = options.events + 1;
+    std::size_t finished = 0;
+    for (const herald::Firing& f : storage->history().query(all))
+        finished += f.status == herald::FiringStatus::finished ? 1 : 0;
+    engine.reset();
+    storage.reset();
+    if (!folder.empty())
+        std::filesystem::remove_all(folder);
+
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    std::printf(
+        "storage=%s mode=%s connections=%zu events=%zu finished=%zu seconds=%.3f "
+        "deliveries_per_s=%.0f cpu_us_per_delivery=%.1f\n",
+        options.storage.c_str(), options.mode.c_str(), options.connections, options.events,
+        finished, seconds, static_cast<double>(options.events) / seconds,
+        cpu * 1e6 / static_cast<double>(options.events));
+    return finished == options.events ? 0 : 1;
+}

@@ -1,0 +1,29 @@
+// What the delivery benchmarks deliver: one signed webhook automation, firing on alias
+// `production` in acme/reg, whose integration points at a sink's URL.
+#pragma once
+
+#include <herald/engine.hpp>
+
+#include <string>
+
+namespace herald::bench {
+
+inline const Principal admin{.user = "admin", .roles = {Role::entity_admin("acme")}};
+
+inline void add_webhook_automation(Engine& engine, const std::string& url) {
+    engine.secrets().put(admin, "acme", "SIGNING_KEY", "bench-signing-key");
+    engine.integrations().create(
+        admin, WebhookIntegration{
+                   .entity = "acme", .name = "sink", .url = url, .signing_secret = "SIGNING_KEY"});
+    engine.automations().create(
+        admin,
+        Automation{.name = "deploy",
+                   .scope = Scope::for_project("acme", "reg"),
+                   .trigger = trigger::AddArtifactAlias{.alias = Pattern{"production"}},
+                   .action = action::Webhook{
+                       .integration = "sink",
+                       .payload = R"({"event_type": "${event_type}", "author": "${event_author}",
+                               "version": "${artifact_version_string}", "alias": "${alias}"})"}});
+}
+
+}  // namespace herald::bench
