@@ -54,6 +54,37 @@ enum class ChangeMode { relative, absolute };
 enum class ChangeDirection { increase, decrease, either };
 enum class ZScoreDirection { above, below, either };
 
+/// Where a metric trigger stands for one run, as Prometheus and Grafana alerts do:
+/// - `normal`: the condition does not hold;
+/// - `pending`: it holds, but not yet for the pending period;
+/// - `firing`: it held for the pending period and still holds;
+/// - `recovering`: it no longer holds, but the value has not crossed the recovery threshold.
+enum class ConditionState { normal, pending, firing, recovering };
+
+/// A metric trigger's pending period and hysteresis. The defaults fire on the first
+/// evaluation at which the condition holds and count it cleared as soon as it does not, with no
+/// resolved firing: the plain trigger.
+struct Hysteresis {
+    /// How many consecutive evaluations (accepted values) the condition must hold before the
+    /// automation fires; 1 fires on the first.
+    std::size_t pending_evaluations = 1;
+    /// How long the condition must have held, by the engine's clock, before it fires; checked
+    /// at each evaluation.
+    std::chrono::seconds pending_for{0};
+    /// The bound the trigger's statistic must cross back before the automation can fire again
+    /// (the threshold of a threshold or z-score trigger, the amount of a change trigger): a
+    /// value between it and the threshold keeps the state `recovering`. With it, an automation
+    /// fires once per episode (from leaving `normal` to returning to it); without it, it fires
+    /// again while the condition keeps holding each time the cooldown has passed.
+    std::optional<double> recovery;
+    /// Also fire when an episode that fired returns to `normal` (`metric_state` "RESOLVED").
+    bool notify_resolved = false;
+
+    friend bool operator==(const Hysteresis&, const Hysteresis&) = default;
+};
+/// The longest pending streak an automation may ask for.
+inline constexpr std::size_t max_pending_evaluations = 1'000'000;
+
 /// How often a run trigger may fire for one run.
 inline constexpr std::chrono::seconds default_cooldown = std::chrono::hours{24};
 /// The largest window a run metric trigger may ask for: it bounds the memory each tracked
@@ -102,6 +133,7 @@ struct MetricThreshold {
     double threshold = 0;
     RunFilter runs;
     std::chrono::seconds cooldown = default_cooldown;
+    Hysteresis hysteresis;
     friend bool operator==(const MetricThreshold&, const MetricThreshold&) = default;
 };
 /// avg(current window) versus avg(the disjoint prior window before it). Scope: project.
@@ -114,6 +146,7 @@ struct MetricChange {
     double amount = 0;  ///< > 0; a fraction for relative changes (0.25 = 25 %)
     RunFilter runs;
     std::chrono::seconds cooldown = default_cooldown;
+    Hysteresis hysteresis;
     friend bool operator==(const MetricChange&, const MetricChange&) = default;
 };
 /// z = (latest - mean(window before it)) / stddev(window before it). Scope: project.
@@ -124,6 +157,7 @@ struct MetricZScore {
     double threshold = 3.0;
     RunFilter runs;
     std::chrono::seconds cooldown = default_cooldown;
+    Hysteresis hysteresis;
     friend bool operator==(const MetricZScore&, const MetricZScore&) = default;
 };
 /// A run enters one of `states` (Running, Finished, Failed; Crashed counts as Failed; Killed
@@ -160,6 +194,8 @@ class Trigger {
     /// The run filter and cooldown of run triggers; nullptr / nullopt for artifact triggers.
     const RunFilter* run_filter() const noexcept;
     std::optional<std::chrono::seconds> cooldown() const noexcept;
+    /// The pending period and hysteresis of metric triggers; nullptr for other triggers.
+    const Hysteresis* hysteresis() const noexcept;
 
     friend bool operator==(const Trigger&, const Trigger&) = default;
 
@@ -174,6 +210,8 @@ bool allowed_in(TriggerKind trigger, ScopeKind scope) noexcept;
 /// The event kind a trigger kind listens to.
 EventKind listens_to(TriggerKind kind) noexcept;
 
+std::string_view to_string(ConditionState s) noexcept;  ///< "normal", "pending", ...
+std::optional<ConditionState> condition_state_from_string(std::string_view name) noexcept;
 std::string_view to_string(Aggregate a) noexcept;   ///< "avg", "min", "max"
 std::string_view to_string(Comparison c) noexcept;  ///< ">", ">=", ...
 bool compare(double lhs, Comparison c, double rhs) noexcept;

@@ -1,8 +1,10 @@
 // The run metric conditions as state machines over one run's values of one metric.
 //
 // Each condition is fed the run's finite values in order with `push`, which answers whether
-// the condition holds after that value; `observe` then describes what it saw (only called when
-// the automation actually fires, so the per-point path builds no strings). Every push is O(1)
+// the condition holds after that value; `holds_at(bound)` whether it would with another
+// threshold (amount) in place of the configured one, for the recovery bound; `observe` then
+// describes what it saw, and `observe_resolved(bound)` that it cleared (only called when the
+// automation actually fires, so the per-point path builds no strings). Every push is O(1)
 // amortized, independent of the window sizes. Not synchronised; no clock, no storage.
 //
 //     ThresholdCondition c{spec};          // spec: avg over 5 < 0.25
@@ -29,7 +31,9 @@ class ThresholdCondition {
     explicit ThresholdCondition(const trigger::MetricThreshold& spec);
 
     bool push(double value) noexcept;
+    bool holds_at(double bound) const noexcept;
     MetricObservation observe() const;
+    MetricObservation observe_resolved(double bound) const;
     const std::string& metric() const noexcept { return spec_->metric; }
     /// How many of the latest values restore this state after a restart.
     std::size_t keep() const noexcept { return ring_.capacity(); }
@@ -37,6 +41,7 @@ class ThresholdCondition {
 
   private:
     double aggregate() const noexcept;
+    MetricObservation observation(std::string condition, bool resolved) const;
 
     const trigger::MetricThreshold* spec_;
     ValueRing ring_;
@@ -52,7 +57,9 @@ class ChangeCondition {
     explicit ChangeCondition(const trigger::MetricChange& spec);
 
     bool push(double value) noexcept;
+    bool holds_at(double bound) const noexcept;
     MetricObservation observe() const;
+    MetricObservation observe_resolved(double bound) const;
     const std::string& metric() const noexcept { return spec_->metric; }
     std::size_t keep() const noexcept { return ring_.capacity(); }
     std::size_t heap_bytes() const noexcept { return ring_.heap_bytes(); }
@@ -64,6 +71,8 @@ class ChangeCondition {
     /// (current - prior) / |prior| or current - prior; nullopt when not defined.
     std::optional<double> change() const noexcept;
     void refresh_sums() noexcept;
+    std::string amount_text(double amount) const;
+    MetricObservation observation(std::string outcome, bool resolved) const;
 
     const trigger::MetricChange* spec_;
     ValueRing ring_;  ///< prior window then current window
@@ -78,12 +87,17 @@ class ZScoreCondition {
     explicit ZScoreCondition(const trigger::MetricZScore& spec);
 
     bool push(double value) noexcept;
+    bool holds_at(double bound) const noexcept;
     MetricObservation observe() const;
+    MetricObservation observe_resolved(double bound) const;
     const std::string& metric() const noexcept { return spec_->metric; }
     std::size_t keep() const noexcept { return ring_.capacity(); }
     std::size_t heap_bytes() const noexcept { return ring_.heap_bytes(); }
 
   private:
+    std::string bound_text(double bound) const;
+    MetricObservation observation(std::string outcome, bool resolved) const;
+
     const trigger::MetricZScore* spec_;
     ValueRing ring_;  ///< the values before the latest
     RunningMoments moments_;
@@ -93,6 +107,8 @@ class ZScoreCondition {
     double stddev_ = 0;
     double evicted_ = 0;  ///< the value that left the window when the latest entered
     std::size_t prior_count_ = 0;
+    bool defined_ = false;  ///< whether z was defined (2 prior values, a stddev above 0)
+    double z_ = 0;
 };
 
 /// One metric trigger's condition.

@@ -1,4 +1,5 @@
 #include "evaluate/trigger_evaluator.hpp"
+#include "evaluate/condition_machine.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -30,8 +31,33 @@ bool push_value(MetricCondition& condition, double value) noexcept {
     return std::visit([&](auto& c) { return c.push(value); }, condition);
 }
 
+bool holds_at(const MetricCondition& condition, double bound) noexcept {
+    return std::visit([&](const auto& c) { return c.holds_at(bound); }, condition);
+}
+
 MetricObservation observe(const MetricCondition& condition) {
     return std::visit([](const auto& c) { return c.observe(); }, condition);
+}
+
+MetricObservation observe_resolved(const MetricCondition& condition, double bound) {
+    return std::visit([&](const auto& c) { return c.observe_resolved(bound); }, condition);
+}
+
+/// The bound a resolved firing reports: the recovery bound, or the trigger's own.
+double clearing_bound(const Trigger& trigger) {
+    const Hysteresis& h = *trigger.hysteresis();
+    if (h.recovery)
+        return *h.recovery;
+    return std::visit(
+        [](const auto& spec) -> double {
+            if constexpr (requires { spec.amount; })
+                return spec.amount;
+            else if constexpr (requires { spec.threshold; })
+                return spec.threshold;
+            else
+                return 0;
+        },
+        trigger.spec());
 }
 
 }  // namespace
@@ -105,6 +131,7 @@ TriggerEvaluator::TrackedTrigger& TriggerEvaluator::track(
                 push_value(*trigger.condition, value);
         trigger.last_step = saved->last_step;
         trigger.last_fired = saved->last_fired;
+        trigger.progress = saved->condition;
     }
     return trigger;
 }
@@ -116,7 +143,9 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
     if (trigger.last_step && body.step < *trigger.last_step)
         return std::nullopt;
     MetricCondition& condition = *trigger.condition;
+    const Hysteresis& hysteresis = *trigger.automation->trigger.hysteresis();
     const std::string& metric = watched_metric(condition);
+    const ConditionProgress before = trigger.progress;
     thread_local std::vector<double> accepted;
     accepted.clear();
     std::optional<MetricObservation> observation;
@@ -124,13 +153,39 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
         if (point.name != metric || !std::isfinite(point.value))
             continue;
         accepted.push_back(point.value);
-        if (push_value(condition, point.value) && !observation && try_fire(trigger, run, now))
-            observation = observe(condition);
+        const bool holds = push_value(condition, point.value);
+        const Transition transition = advance(
+            trigger.progress, hysteresis, holds,
+            [&] { return !holds_at(condition, *hysteresis.recovery); }, now);
+        if (observation)
+            continue;
+        switch (transition) {
+            case Transition::activated:
+            case Transition::held:
+                // Without a recovery bound the cooldown is also the repeat interval of a
+                // condition that keeps holding; with one, an episode fires once.
+                if ((transition == Transition::activated || !hysteresis.recovery) &&
+                    try_fire(trigger, run, now)) {
+                    trigger.progress.fired = true;
+                    observation = observe(condition);
+                }
+                break;
+            case Transition::resolved:
+                if (hysteresis.notify_resolved)
+                    observation =
+                        observe_resolved(condition, clearing_bound(trigger.automation->trigger));
+                break;
+            case Transition::none:
+            case Transition::resolved_silent:
+                break;
+        }
     }
     if (!accepted.empty()) {
         trigger.last_step = body.step;
-        store_.append_values(key_of(trigger.automation, run.run_id), accepted, body.step,
-                             values_to_keep(condition));
+        const TriggerStateKey key = key_of(trigger.automation, run.run_id);
+        store_.append_values(key, accepted, body.step, values_to_keep(condition));
+        if (trigger.progress != before)
+            store_.save_condition(key, trigger.progress);
     }
     return observation;
 }

@@ -7,12 +7,19 @@
 // process has not seen yet is loaded from it on first use, so a restart with a persistent store
 // resumes where it left off.
 //
-// Semantics decided here (documented in README "Run triggers"):
+// Semantics decided here (documented in README "Run triggers" and doc/triggers.md):
 // - non-finite values are ignored; a value whose step is lower than the latest accepted step of
 //   that (automation, run) is ignored (as W&B ignores history logged to an earlier step); values
 //   at the same step are taken in arrival order;
-// - an automation fires at most once per event, and at most once per run per cooldown: it fires
-//   at `now` only if it never fired for the run or `now - last_fired >= cooldown`;
+// - each accepted value is one evaluation of a metric trigger's state machine (normal, pending,
+//   firing, recovering; condition_machine.hpp): it fires when the state enters firing and, without
+//   a recovery bound, again while it stays firing; a resolved firing when an episode that fired
+//   returns to normal, if asked for;
+// - an automation fires at most once per event (the first firing of its values), and at most
+//   once per run per cooldown: it fires at `now` only if it never fired for the run or
+//   `now - last_fired >= cooldown`. The state machine runs regardless: an activation inside the
+//   cooldown enters firing without a firing. Resolved firings neither wait for nor start a
+//   cooldown;
 // - a run that reaches a terminal state (Finished, Failed, Crashed, Killed) is released — its
 //   state dropped from memory and store — once every automation's cooldown has passed since the
 //   later of the run's end and its last firing; a run that enters Running again before that
@@ -78,6 +85,7 @@ class TriggerEvaluator {
         std::optional<MetricCondition> condition;      ///< nullopt for RUN_STATE
         std::optional<std::int64_t> last_step;
         std::optional<Timestamp> last_fired;
+        ConditionProgress progress;  ///< metric triggers: pending, firing, recovering
     };
     struct TrackedRun {
         std::string run_id;

@@ -76,6 +76,21 @@ std::chrono::seconds read_cooldown(ObjectReader& r) {
     return std::chrono::seconds{r.non_negative_integer("cooldown_seconds")};
 }
 
+/// The optional pending period and hysteresis of a metric trigger; `recovery_key` names its
+/// recovery bound ("recovery_threshold", or "recovery_amount" for a change trigger).
+Hysteresis read_hysteresis(ObjectReader& r, std::string_view recovery_key) {
+    Hysteresis h;
+    if (r.has("pending_evaluations"))
+        h.pending_evaluations = static_cast<std::size_t>(r.positive_integer("pending_evaluations"));
+    if (r.has("pending_seconds"))
+        h.pending_for = std::chrono::seconds{r.non_negative_integer("pending_seconds")};
+    if (r.has(recovery_key))
+        h.recovery = r.number(recovery_key);
+    if (r.has("notify_resolved"))
+        h.notify_resolved = r.boolean("notify_resolved");
+    return h;
+}
+
 std::size_t window_or(ObjectReader& r, std::string_view key, std::size_t fallback) {
     if (!r.has(key))
         return fallback;
@@ -122,6 +137,7 @@ Trigger read_trigger(ObjectReader r) {
             t.threshold = r.number("threshold");
             t.runs = read_run_filter(r);
             t.cooldown = read_cooldown(r);
+            t.hysteresis = read_hysteresis(r, "recovery_threshold");
             trigger = std::move(t);
             break;
         }
@@ -135,6 +151,7 @@ Trigger read_trigger(ObjectReader r) {
             t.amount = r.number("amount");
             t.runs = read_run_filter(r);
             t.cooldown = read_cooldown(r);
+            t.hysteresis = read_hysteresis(r, "recovery_amount");
             trigger = std::move(t);
             break;
         }
@@ -147,6 +164,8 @@ Trigger read_trigger(ObjectReader r) {
                 t.threshold = r.number("threshold");
             t.runs = read_run_filter(r);
             t.cooldown = read_cooldown(r);
+            t.hysteresis = read_hysteresis(r, "recovery_threshold");
+            t.hysteresis = read_hysteresis(r, "recovery_threshold");
             trigger = std::move(t);
             break;
         }
@@ -245,6 +264,18 @@ void put_run_fields(json::object& o, const Spec& spec) {
     o["cooldown_seconds"] = spec.cooldown.count();
 }
 
+/// Writes only what differs from the plain trigger, so such a trigger's JSON is unchanged.
+void put_hysteresis(json::object& o, const Hysteresis& h, std::string_view recovery_key) {
+    if (h.pending_evaluations != Hysteresis{}.pending_evaluations)
+        o["pending_evaluations"] = h.pending_evaluations;
+    if (h.pending_for.count() != 0)
+        o["pending_seconds"] = h.pending_for.count();
+    if (h.recovery)
+        o[recovery_key] = *h.recovery;
+    if (h.notify_resolved)
+        o["notify_resolved"] = true;
+}
+
 void put_pattern(json::object& o, std::string_view key, const std::optional<Pattern>& p) {
     if (p)
         o[key] = p->source();
@@ -275,6 +306,7 @@ json::object trigger_json(const Trigger& trigger) {
                 o["operator"] = name_of(comparison_names, spec.comparison);
                 o["threshold"] = spec.threshold;
                 put_run_fields(o, spec);
+                put_hysteresis(o, spec.hysteresis, "recovery_threshold");
             } else if constexpr (std::is_same_v<T, trigger::MetricChange>) {
                 o["metric"] = spec.metric;
                 o["current_window"] = spec.current_window;
@@ -283,12 +315,14 @@ json::object trigger_json(const Trigger& trigger) {
                 o["direction"] = name_of(change_direction_names, spec.direction);
                 o["amount"] = spec.amount;
                 put_run_fields(o, spec);
+                put_hysteresis(o, spec.hysteresis, "recovery_amount");
             } else if constexpr (std::is_same_v<T, trigger::MetricZScore>) {
                 o["metric"] = spec.metric;
                 o["window"] = spec.window;
                 o["direction"] = name_of(zscore_direction_names, spec.direction);
                 o["threshold"] = spec.threshold;
                 put_run_fields(o, spec);
+                put_hysteresis(o, spec.hysteresis, "recovery_threshold");
             } else if constexpr (std::is_same_v<T, trigger::RunStateChange>) {
                 json::array states;
                 for (RunState s : spec.states)

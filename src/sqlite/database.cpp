@@ -531,6 +531,21 @@ class SqliteOutboxStore final : public OutboxStore {
     Core& core_;
 };
 
+/// The condition columns 2..5 of a trigger_runs row (condition_state, condition_streak,
+/// condition_since, condition_fired).
+ConditionProgress condition_of(const detail::sqlite::Statement& row) {
+    const auto state = condition_state_from_string(row.text(2));
+    if (!state)
+        throw Error(errc::storage_failure, "condition_state",
+                    "unknown trigger condition state '" + std::string(row.text(2)) + "'");
+    ConditionProgress progress{.state = *state,
+                               .streak = static_cast<std::uint64_t>(row.int64(3)),
+                               .fired = row.int64(5) != 0};
+    if (!row.is_null(4))
+        progress.holding_since = timestamp(row.int64(4));
+    return progress;
+}
+
 class SqliteTriggerStateStore final : public TriggerStateStore {
   public:
     explicit SqliteTriggerStateStore(Core& core) : core_(core) {}
@@ -579,10 +594,33 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
                 .run();
         });
     }
+    void save_condition(const TriggerStateKey& key, const ConditionProgress& progress) override {
+        core_.write([&](Connection& c) {
+            Query q(c,
+                    "INSERT INTO trigger_runs (automation_id, run_id, condition_state, "
+                    "condition_streak, condition_since, condition_fired) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET "
+                    "condition_state = excluded.condition_state, "
+                    "condition_streak = excluded.condition_streak, "
+                    "condition_since = excluded.condition_since, "
+                    "condition_fired = excluded.condition_fired");
+            const std::optional<std::int64_t> since =
+                progress.holding_since ? std::optional(nanos(*progress.holding_since))
+                                       : std::nullopt;
+            q->bind(1, key.automation_id)
+                .bind(2, key.run_id)
+                .bind(3, to_string(progress.state))
+                .bind(4, static_cast<std::int64_t>(progress.streak))
+                .bind(5, since)
+                .bind(6, static_cast<std::int64_t>(progress.fired))
+                .run();
+        });
+    }
     std::optional<RunTriggerState> load(const TriggerStateKey& key) const override {
         return core_.read([&](Connection& c) -> std::optional<RunTriggerState> {
             Query run(c,
-                      "SELECT last_step, last_fired FROM trigger_runs "
+                      "SELECT last_step, last_fired, condition_state, condition_streak, "
+                      "condition_since, condition_fired FROM trigger_runs "
                       "WHERE automation_id = ?1 AND run_id = ?2");
             if (!run->bind(1, key.automation_id).bind(2, key.run_id).step())
                 return std::nullopt;
@@ -591,6 +629,7 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
                 state.last_step = run->int64(0);
             if (!run->is_null(1))
                 state.last_fired = timestamp(run->int64(1));
+            state.condition = condition_of(*run);
             Query values(c,
                          "SELECT value FROM trigger_values WHERE automation_id = ?1 "
                          "AND run_id = ?2 ORDER BY seq");

@@ -231,6 +231,14 @@ CREATE TABLE outbox_cursor (seq INTEGER NOT NULL);
 INSERT INTO outbox_cursor SELECT coalesce(max(seq), 0) FROM firings;
 )sql",
               upgrade_firing_documents_v1},
+    // Version 3: where each metric trigger's condition stands for a run (pending period and
+    // hysteresis); rows written before start normal, as the trigger then behaved.
+    Migration{R"sql(
+ALTER TABLE trigger_runs ADD COLUMN condition_state TEXT NOT NULL DEFAULT 'normal';
+ALTER TABLE trigger_runs ADD COLUMN condition_streak INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trigger_runs ADD COLUMN condition_since INTEGER;
+ALTER TABLE trigger_runs ADD COLUMN condition_fired INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

@@ -25,6 +25,7 @@ struct Record {
     std::size_t keep = 0;
     std::optional<std::int64_t> last_step;
     std::optional<Timestamp> last_fired;
+    ConditionProgress condition;
 
     std::span<const double> kept() const {
         const std::size_t n = std::min(keep, values.size());
@@ -48,6 +49,10 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
         std::lock_guard lock(mutex_);
         record(key).last_fired = time;
     }
+    void save_condition(const TriggerStateKey& key, const ConditionProgress& progress) override {
+        std::lock_guard lock(mutex_);
+        record(key).condition = progress;
+    }
     std::optional<RunTriggerState> load(const TriggerStateKey& key) const override {
         std::lock_guard lock(mutex_);
         auto automation = by_automation_.find(key.automation_id);
@@ -60,7 +65,8 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
         const std::span<const double> kept = r.kept();
         return RunTriggerState{.values = {kept.begin(), kept.end()},
                                .last_step = r.last_step,
-                               .last_fired = r.last_fired};
+                               .last_fired = r.last_fired,
+                               .condition = r.condition};
     }
     void erase_run(const TriggerStateKey& key) override {
         std::lock_guard lock(mutex_);

@@ -57,3 +57,32 @@ TEST_CASE("trigger state store: firings, and dropping runs and automations", "[m
     store.erase_automation("auto-9");
     CHECK(store.load(other));
 }
+
+TEST_CASE("trigger state store: where a condition stands, kept beside values and firings",
+          "[metrics]") {
+    auto storage = herald::test::make_storage();
+    TriggerStateStore& store = storage->trigger_state();
+    const TriggerStateKey a{.automation_id = "auto-1", .run_id = "run-a"};
+    const TriggerStateKey fresh{.automation_id = "auto-1", .run_id = "run-b"};
+    const Timestamp t{std::chrono::hours{5}};
+    const ConditionProgress pending{
+        .state = ConditionState::pending, .streak = 2, .holding_since = t};
+    store.save_condition(fresh, pending);
+    CHECK(store.load(fresh) == RunTriggerState{.condition = pending});
+
+    const double v[] = {1, 2};
+    store.append_values(a, v, 3, 4);
+    store.record_firing(a, t + 1s);
+    const ConditionProgress recovering{
+        .state = ConditionState::recovering, .streak = 3, .holding_since = t, .fired = true};
+    store.save_condition(a, recovering);
+    store.append_values(a, v, 4, 4);
+    CHECK(store.load(a) == RunTriggerState{.values = {1, 2, 1, 2},
+                                           .last_step = 4,
+                                           .last_fired = t + 1s,
+                                           .condition = recovering});
+    store.save_condition(a, {});
+    CHECK(store.load(a)->condition == ConditionProgress{});
+    store.erase_run(a);
+    CHECK_FALSE(store.load(a));
+}
