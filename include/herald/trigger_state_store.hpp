@@ -83,8 +83,12 @@ class TriggerStateStore {
     virtual std::optional<RunTriggerState> load(const TriggerStateKey& key) const = 0;
     /// Drops the state of one (automation, run): the run ended and its cooldown passed.
     virtual void erase_run(const TriggerStateKey& key) = 0;
-    /// Drops every run's state of an automation: it was changed, disabled or deleted.
+    /// Drops every run's state of an automation: it was deleted.
     virtual void erase_automation(std::string_view automation_id) = 0;
+    /// Restarts the windows of every run of an automation: drops their values and sets their
+    /// condition back to normal, keeping when each last fired and its latest step (its
+    /// trigger's condition changed, or it was disabled).
+    virtual void restart_windows(std::string_view automation_id) = 0;
 };
 
 }  // namespace herald

@@ -60,7 +60,26 @@ double clearing_bound(const Trigger& trigger) {
         trigger.spec());
 }
 
+/// The trigger without what does not change its windows: the cooldown and the run filter.
+Trigger condition_part(const Trigger& trigger) {
+    Trigger::Variant spec = trigger.spec();
+    std::visit(
+        [](auto& s) {
+            if constexpr (requires { s.cooldown; })
+                s.cooldown = {};
+            if constexpr (requires { s.runs; })
+                s.runs = {};
+        },
+        spec);
+    return Trigger(std::move(spec));
+}
+
 }  // namespace
+
+bool restarts_windows(const Automation& before, const Automation& after) {
+    return (before.enabled && !after.enabled) || before.scope != after.scope ||
+           condition_part(before.trigger) != condition_part(after.trigger);
+}
 
 TriggerEvaluator::Shard& TriggerEvaluator::shard_of(RunKeyView run_key) noexcept {
     // The map uses the hash's low bits for its buckets; the shard takes high ones.
@@ -123,8 +142,10 @@ TriggerEvaluator::TrackedTrigger& TriggerEvaluator::track(
     // First sight of this (automation, run) in this process: resume what the store kept (read
     // first, so that a failing store leaves nothing half set up).
     const std::optional<RunTriggerState> saved = store_.load(key_of(automation, run.run_id));
-    TrackedTrigger& trigger = run.triggers.emplace_back(
-        TrackedTrigger{.automation = automation, .condition = make_condition(automation->trigger)});
+    TrackedTrigger& trigger =
+        run.triggers.emplace_back(TrackedTrigger{.automation = automation,
+                                                 .condition_source = automation,
+                                                 .condition = make_condition(automation->trigger)});
     if (saved) {
         if (trigger.condition)
             for (double value : saved->values)
@@ -291,6 +312,27 @@ void TriggerEvaluator::forget_automation(std::string_view automation_id) {
         }
     }
     store_.erase_automation(automation_id);
+}
+
+void TriggerEvaluator::replace_automation(const Automation& before,
+                                          std::shared_ptr<const Automation> after) {
+    const bool restart = restarts_windows(before, *after);
+    for (Shard& shard : shards_) {
+        std::lock_guard lock(shard.mutex);
+        for (auto& [key, run] : shard.runs)
+            for (TrackedTrigger& t : run.triggers) {
+                if (t.automation->id != after->id)
+                    continue;
+                t.automation = after;
+                if (restart) {
+                    t.condition_source = after;
+                    t.condition = make_condition(after->trigger);
+                    t.progress = {};
+                }
+            }
+    }
+    if (restart)
+        store_.restart_windows(after->id);
 }
 
 std::size_t TriggerEvaluator::tracked_runs() const {

@@ -20,14 +20,17 @@
 //   `now - last_fired >= cooldown`. The state machine runs regardless: an activation inside the
 //   cooldown enters firing without a firing. Resolved firings neither wait for nor start a
 //   cooldown;
+// - editing an automation keeps its runs' state (see `restarts_windows` for what restarts
+//   the windows); a restart keeps each run's last firing, so cooldowns hold across edits;
 // - a run that reaches a terminal state (Finished, Failed, Crashed, Killed) is released — its
 //   state dropped from memory and store — once every automation's cooldown has passed since the
 //   later of the run's end and its last firing; a run that enters Running again before that
 //   is kept. Values logged after the end still count (late arrivals from other threads).
 //
 // Thread safety: `evaluate` may be called from any thread. Runs are spread over shards, each
-// with its own mutex, so runs in different shards do not contend. `forget_automation` must not
-// run concurrently with an `evaluate` that was given the same automation (the engine holds its
+// with its own mutex, so runs in different shards do not contend. `forget_automation` and
+// `replace_automation` must not run concurrently with an `evaluate` that was given the same
+// automation (the engine holds its
 // automation lock exclusively around it and shared around `evaluate`).
 #pragma once
 
@@ -59,6 +62,11 @@ struct RunVerdict {
     std::optional<MetricObservation> metric;              ///< set for metric triggers
 };
 
+/// Whether replacing `before` by `after` restarts the windows of its runs: when the trigger's
+/// condition changes (anything but its cooldown and run filter), its scope changes, or it is
+/// disabled. A new name, description, action, cooldown or run filter, or enabling, keeps them.
+bool restarts_windows(const Automation& before, const Automation& after);
+
 class TriggerEvaluator {
   public:
     using Candidate = const std::shared_ptr<const Automation>*;
@@ -71,9 +79,12 @@ class TriggerEvaluator {
     void evaluate(const Event& event, std::span<const Candidate> candidates, LazyNow& now,
                   std::vector<RunVerdict>& fired);
 
-    /// Drops all state of an automation (it was changed, disabled or deleted), in memory and in
-    /// the store; it starts again from the next value logged.
+    /// Drops all state of an automation (it was deleted), in memory and in the store.
     void forget_automation(std::string_view automation_id);
+    /// `after` replaces `before` (same id): the runs' state carries over to it, in memory and in
+    /// the store, their windows restarted when `restarts_windows(before, *after)`; each run's
+    /// last firing (its cooldown) always carries over.
+    void replace_automation(const Automation& before, std::shared_ptr<const Automation> after);
 
     /// How many runs have state in memory; for tests.
     std::size_t tracked_runs() const;
@@ -81,8 +92,11 @@ class TriggerEvaluator {
   private:
     /// One automation's state for one run.
     struct TrackedTrigger {
-        std::shared_ptr<const Automation> automation;  ///< keeps the condition's spec alive
-        std::optional<MetricCondition> condition;      ///< nullopt for RUN_STATE
+        std::shared_ptr<const Automation> automation;  ///< the automation as it is now
+        /// The version whose trigger `condition` reads (kept alive here): `automation`, or an
+        /// earlier one with the same condition.
+        std::shared_ptr<const Automation> condition_source;
+        std::optional<MetricCondition> condition;  ///< nullopt for RUN_STATE
         std::optional<std::int64_t> last_step;
         std::optional<Timestamp> last_fired;
         ConditionProgress progress;  ///< metric triggers: pending, firing, recovering

@@ -654,6 +654,15 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
                 Query(c, sql)->bind(1, automation_id).run();
         });
     }
+    void restart_windows(std::string_view automation_id) override {
+        core_.write([&](Connection& c) {
+            for (const char* sql :
+                 {"DELETE FROM trigger_values WHERE automation_id = ?1",
+                  "UPDATE trigger_runs SET condition_state = 'normal', condition_streak = 0, "
+                  "condition_since = NULL, condition_fired = 0 WHERE automation_id = ?1"})
+                Query(c, sql)->bind(1, automation_id).run();
+        });
+    }
 
   private:
     Core& core_;

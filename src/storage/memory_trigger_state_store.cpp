@@ -84,6 +84,15 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
             by_automation_.erase(it);
     }
 
+    void restart_windows(std::string_view automation_id) override {
+        std::lock_guard lock(mutex_);
+        if (auto it = by_automation_.find(automation_id); it != by_automation_.end())
+            for (auto& [run_id, r] : it->second) {
+                r.values.clear();
+                r.condition = {};
+            }
+    }
+
   private:
     Record& record(const TriggerStateKey& key) {
         auto automation = by_automation_.find(key.automation_id);

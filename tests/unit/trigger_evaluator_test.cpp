@@ -381,6 +381,7 @@ class FailingLoadStore final : public TriggerStateStore {
     }
     void erase_run(const TriggerStateKey& key) override { inner_->erase_run(key); }
     void erase_automation(std::string_view id) override { inner_->erase_automation(id); }
+    void restart_windows(std::string_view id) override { inner_->restart_windows(id); }
 
   private:
     std::unique_ptr<TriggerStateStore> inner_;
@@ -701,4 +702,69 @@ TEST_CASE("property: pending, firing and recovering agree with a naive replay, a
     CHECK(compared == 80 * 120);
     for (std::size_t n : by_state)
         CHECK(n > 100);  // every state was reached many times
+}
+
+TEST_CASE("what an edit restarts: the condition, the scope, a disable", "[metrics]") {
+    const Automation base{.id = "a",
+                          .name = "n",
+                          .scope = Scope::for_project("acme", "mnist"),
+                          .trigger = loss_below(1, 3)};
+    const auto with = [&](auto change) {
+        Automation a = base;
+        change(a);
+        return a;
+    };
+    CHECK_FALSE(restarts_windows(base, with([](Automation& a) { a.name = "other"; })));
+    CHECK_FALSE(restarts_windows(base, with([](Automation& a) { a.description = "d"; })));
+    CHECK_FALSE(restarts_windows(
+        base, with([](Automation& a) { a.action = action::Webhook{.integration = "x"}; })));
+    CHECK_FALSE(
+        restarts_windows(base, with([](Automation& a) { a.trigger = loss_below(1, 3, 1h); })));
+    CHECK_FALSE(restarts_windows(base, with([](Automation& a) {
+                                     auto t = loss_below(1, 3);
+                                     t.runs.user = "bob";
+                                     a.trigger = t;
+                                 })));
+    const Automation disabled = with([](Automation& a) { a.enabled = false; });
+    CHECK(restarts_windows(base, disabled));
+    CHECK_FALSE(restarts_windows(disabled, base));
+    CHECK(restarts_windows(base, with([](Automation& a) { a.trigger = loss_below(2, 3); })));
+    CHECK(restarts_windows(base, with([](Automation& a) { a.trigger = loss_below(1, 4); })));
+    CHECK(restarts_windows(base, with([](Automation& a) {
+                               auto t = loss_below(1, 3);
+                               t.hysteresis.pending_evaluations = 2;
+                               a.trigger = t;
+                           })));
+    CHECK(restarts_windows(
+        base, with([](Automation& a) { a.scope = Scope::for_project("acme", "other"); })));
+}
+
+TEST_CASE("replacing an automation carries its runs' state over, in memory and in the store",
+          "[metrics]") {
+    Harness h;
+    h.add(loss_above(1, {.pending_evaluations = 2}, 1h), "r");
+    REQUIRE(h.log(run_a, 1, 2).empty());
+    REQUIRE(h.log(run_a, 2, 2).size() == 1);
+    h.log(run_b, 1, 2);  // run b is pending
+    const auto replace = [&](Trigger trigger) {
+        const std::shared_ptr<const Automation> before = h.automations[0];
+        Automation next = *before;
+        next.name = "renamed";
+        next.trigger = std::move(trigger);
+        h.automations[0] = std::make_shared<const Automation>(std::move(next));
+        h.evaluator->replace_automation(*before, h.automations[0]);
+    };
+    replace(loss_above(1, {.pending_evaluations = 2}, 2h));  // only the cooldown changes
+    CHECK(h.log(run_b, 2, 2).size() == 1);                   // run b's pending streak carried over
+    CHECK(h.evaluator->tracked_runs() == 2);
+
+    replace(loss_above(5, {.pending_evaluations = 2}, 2h));  // the condition changes
+    const auto saved = h.store->load({.automation_id = "r", .run_id = "run-a"});
+    REQUIRE(saved);
+    CHECK(saved->values.empty());
+    CHECK(saved->condition == ConditionProgress{});
+    CHECK(saved->last_fired == h.now);  // the cooldown is kept
+    h.now += 2h;
+    CHECK(h.log(run_a, 3, 6).empty());  // a fresh pending period
+    CHECK(h.log(run_a, 4, 6).size() == 1);
 }

@@ -58,13 +58,24 @@ TEST_CASE("trigger state store: firings, and dropping runs and automations", "[m
     CHECK(store.load(other));
 }
 
-TEST_CASE("trigger state store: where a condition stands, kept beside values and firings",
-          "[metrics]") {
-    auto storage = herald::test::make_storage();
+namespace {
+
+/// A store of the backend under test and three keys: two runs of one automation, one of another.
+struct Keys {
+    std::shared_ptr<Storage> storage = herald::test::make_storage();
     TriggerStateStore& store = storage->trigger_state();
     const TriggerStateKey a{.automation_id = "auto-1", .run_id = "run-a"};
-    const TriggerStateKey fresh{.automation_id = "auto-1", .run_id = "run-b"};
+    const TriggerStateKey b{.automation_id = "auto-1", .run_id = "run-b"};
+    const TriggerStateKey other{.automation_id = "auto-2", .run_id = "run-a"};
     const Timestamp t{std::chrono::hours{5}};
+};
+
+}  // namespace
+
+TEST_CASE("trigger state store: where a condition stands, kept beside values and firings",
+          "[metrics]") {
+    Keys k;
+    auto& [storage, store, a, fresh, other, t] = k;
     const ConditionProgress pending{
         .state = ConditionState::pending, .streak = 2, .holding_since = t};
     store.save_condition(fresh, pending);
@@ -85,4 +96,24 @@ TEST_CASE("trigger state store: where a condition stands, kept beside values and
     CHECK(store.load(a)->condition == ConditionProgress{});
     store.erase_run(a);
     CHECK_FALSE(store.load(a));
+}
+
+TEST_CASE("trigger state store: restarting an automation's windows keeps its firings",
+          "[metrics]") {
+    Keys k;
+    auto& [storage, store, a, b, other, t] = k;
+    const double v[] = {1, 2};
+    for (const TriggerStateKey& k : {a, b, other}) {
+        store.append_values(k, v, 3, 4);
+        store.save_condition(k, {.state = ConditionState::firing, .streak = 1, .fired = true});
+    }
+    store.record_firing(a, t);
+    store.restart_windows("auto-1");
+    CHECK(store.load(a) == RunTriggerState{.last_step = 3, .last_fired = t});
+    CHECK(store.load(b) == RunTriggerState{.last_step = 3});
+    CHECK(store.load(other)->values == std::vector<double>{1, 2});
+    // Appending after the restart starts a new window.
+    const double w[] = {7};
+    store.append_values(a, w, 4, 4);
+    CHECK(store.load(a)->values == std::vector<double>{7});
 }
