@@ -53,6 +53,9 @@ enum class Comparison { greater, greater_equal, less, less_equal, equal, not_equ
 enum class ChangeMode { relative, absolute };
 enum class ChangeDirection { increase, decrease, either };
 enum class ZScoreDirection { above, below, either };
+/// What a z-score trigger measures the latest value against: the window of the run's own values
+/// before it, or the same metric's latest values in the project's most recent other runs.
+enum class ZScoreMode { within_run, across_runs };
 
 /// Where a metric trigger stands for one run, as Prometheus and Grafana alerts do:
 /// - `normal`: the condition does not hold;
@@ -149,10 +152,14 @@ struct MetricChange {
     Hysteresis hysteresis;
     friend bool operator==(const MetricChange&, const MetricChange&) = default;
 };
-/// z = (latest - mean(window before it)) / stddev(window before it). Scope: project.
+/// z = (latest - mean) / stddev of the window before it (within_run), or of the latest values
+/// of the metric in the `recent_runs` other runs that most recently logged it (across_runs).
+/// Scope: project.
 struct MetricZScore {
     std::string metric;
-    std::size_t window = 30;
+    std::size_t window = 30;  ///< within_run
+    ZScoreMode mode = ZScoreMode::within_run;
+    std::size_t recent_runs = 30;  ///< across_runs
     ZScoreDirection direction = ZScoreDirection::either;
     double threshold = 3.0;
     RunFilter runs;

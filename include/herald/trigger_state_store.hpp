@@ -65,6 +65,13 @@ struct RunTriggerState {
     friend bool operator==(const RunTriggerState&, const RunTriggerState&) = default;
 };
 
+/// One run's latest value in an automation's population (z-scores across runs).
+struct PopulationValue {
+    std::string run_id;
+    double value = 0;
+    friend bool operator==(const PopulationValue&, const PopulationValue&) = default;
+};
+
 /// Persists run trigger state. Implementations must be thread-safe; herald never calls it
 /// concurrently for the same key.
 class TriggerStateStore {
@@ -83,11 +90,17 @@ class TriggerStateStore {
     virtual std::optional<RunTriggerState> load(const TriggerStateKey& key) const = 0;
     /// Drops the state of one (automation, run): the run ended and its cooldown passed.
     virtual void erase_run(const TriggerStateKey& key) = 0;
-    /// Drops every run's state of an automation: it was deleted.
+    /// Drops every run's state of an automation, and its population: it was deleted.
     virtual void erase_automation(std::string_view automation_id) = 0;
-    /// Restarts the windows of every run of an automation: drops their values and sets their
-    /// condition back to normal, keeping when each last fired and its latest step (its
-    /// trigger's condition changed, or it was disabled).
+    /// Makes `value` the latest of `run_id` in the automation's population (a z-score across
+    /// runs) and its most recently updated run, keeping only the `keep` most recently updated.
+    virtual void put_population_value(std::string_view automation_id, std::string_view run_id,
+                                      double value, std::size_t keep) = 0;
+    /// The automation's population, least recently updated run first.
+    virtual std::vector<PopulationValue> load_population(std::string_view automation_id) const = 0;
+    /// Restarts the windows of every run of an automation (and its population): drops their values
+    /// and sets their condition back to normal, keeping when each last fired and its latest step
+    /// (its trigger's condition changed, or it was disabled).
     virtual void restart_windows(std::string_view automation_id) = 0;
 };
 

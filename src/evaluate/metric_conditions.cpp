@@ -46,6 +46,23 @@ std::string resolved_prefix(bool resolved) {
     return resolved ? "resolved: " : "";
 }
 
+/// ">= 3" or "<= -3": the side of the threshold the z-score `z` is compared on.
+std::string zscore_bound_text(ZScoreDirection direction, double z, double bound) {
+    const bool below =
+        direction == ZScoreDirection::below || (direction == ZScoreDirection::either && z < 0);
+    return (below ? "<= -" : ">= ") + configured_text(bound);
+}
+
+/// "z(loss) = 3.2 >= 3 (latest 5, mean 1, stddev 1.3 over <over>)".
+std::string zscore_text(const std::string& metric, std::optional<double> z,
+                        const std::string& outcome, double latest, double mean, double stddev,
+                        const std::string& over, bool resolved) {
+    return resolved_prefix(resolved) + "z(" + metric +
+           ") = " + (z ? computed_text(*z) : "undefined") + outcome + " (latest " +
+           computed_text(latest) + ", mean " + computed_text(mean) + ", stddev " +
+           computed_text(stddev) + " over " + over + ")";
+}
+
 }  // namespace
 
 std::string computed_text(double value) {
@@ -224,9 +241,7 @@ bool ZScoreCondition::holds_at(double bound) const noexcept {
 }
 
 std::string ZScoreCondition::bound_text(double bound) const {
-    const bool below = spec_->direction == ZScoreDirection::below ||
-                       (spec_->direction == ZScoreDirection::either && z_ < 0);
-    return (below ? "<= -" : ">= ") + configured_text(bound);
+    return zscore_bound_text(spec_->direction, z_, bound);
 }
 
 MetricObservation ZScoreCondition::observation(std::string outcome, bool resolved) const {
@@ -236,15 +251,13 @@ MetricObservation ZScoreCondition::observation(std::string outcome, bool resolve
     if (prior_count_ == ring_.capacity())
         values.insert(values.begin(), evicted_);
     values.push_back(latest_);
-    const std::string z = defined_ ? computed_text(z_) : "undefined";
     return {
         .metric_name = spec_->metric,
         .metric_value = latest_,
         .metric_values = std::move(values),
-        .metric_condition = resolved_prefix(resolved) + "z(" + spec_->metric + ") = " + z +
-                            std::move(outcome) + " (latest " + computed_text(latest_) + ", mean " +
-                            computed_text(mean_) + ", stddev " + computed_text(stddev_) +
-                            " over the " + std::to_string(prior_count_) + " before)",
+        .metric_condition = zscore_text(
+            spec_->metric, defined_ ? std::optional(z_) : std::nullopt, outcome, latest_, mean_,
+            stddev_, "the " + std::to_string(prior_count_) + " before", resolved),
         .resolved = resolved,
     };
 }
@@ -257,19 +270,68 @@ MetricObservation ZScoreCondition::observe_resolved(double bound) const {
     return observation(", no longer " + bound_text(bound), true);
 }
 
+// --- z-score across runs ---------------------------------------------------------------------
+
+CrossRunZScoreCondition::CrossRunZScoreCondition(const trigger::MetricZScore& spec,
+                                                 std::shared_ptr<RunPopulation> population,
+                                                 std::string run_id)
+    : spec_(&spec), population_(std::move(population)), run_id_(std::move(run_id)) {}
+
+bool CrossRunZScoreCondition::push(double value) {
+    latest_ = value;
+    others_ = population_->update(run_id_, value);
+    defined_ = others_.count >= 2 && others_.stddev > 0;
+    z_ = defined_ ? (value - others_.mean) / others_.stddev : 0;
+    return holds_at(spec_->threshold);
+}
+
+bool CrossRunZScoreCondition::holds_at(double bound) const noexcept {
+    return defined_ && zscore_holds(spec_->direction, z_, bound);
+}
+
+MetricObservation CrossRunZScoreCondition::observation(std::string outcome, bool resolved) const {
+    // The other runs' latest values now: those compared with, unless another run logged since.
+    std::vector<double> values = population_->values_except(run_id_);
+    values.push_back(latest_);
+    return {
+        .metric_name = spec_->metric,
+        .metric_value = latest_,
+        .metric_values = std::move(values),
+        .metric_condition =
+            zscore_text(spec_->metric, defined_ ? std::optional(z_) : std::nullopt, outcome,
+                        latest_, others_.mean, others_.stddev,
+                        "the latest of " + std::to_string(others_.count) + " other runs", resolved),
+        .resolved = resolved,
+    };
+}
+
+MetricObservation CrossRunZScoreCondition::observe() const {
+    return observation(" " + zscore_bound_text(spec_->direction, z_, spec_->threshold), false);
+}
+
+MetricObservation CrossRunZScoreCondition::observe_resolved(double bound) const {
+    return observation(", no longer " + zscore_bound_text(spec_->direction, z_, bound), true);
+}
+
 // --- any ---------------------------------------------------------------------------------------
 
 const std::string& watched_metric(const MetricCondition& condition) noexcept {
     return std::visit([](const auto& c) -> const std::string& { return c.metric(); }, condition);
 }
 
-std::optional<MetricCondition> make_condition(const Trigger& trigger) {
+std::optional<MetricCondition> make_condition(const Trigger& trigger,
+                                              std::shared_ptr<RunPopulation> population,
+                                              std::string_view run_id) {
     if (const auto* t = trigger.get_if<trigger::MetricThreshold>())
         return MetricCondition{std::in_place_type<ThresholdCondition>, *t};
     if (const auto* c = trigger.get_if<trigger::MetricChange>())
         return MetricCondition{std::in_place_type<ChangeCondition>, *c};
-    if (const auto* z = trigger.get_if<trigger::MetricZScore>())
+    if (const auto* z = trigger.get_if<trigger::MetricZScore>()) {
+        if (z->mode == ZScoreMode::across_runs)
+            return MetricCondition{std::in_place_type<CrossRunZScoreCondition>, *z,
+                                   std::move(population), std::string(run_id)};
         return MetricCondition{std::in_place_type<ZScoreCondition>, *z};
+    }
     return std::nullopt;
 }
 

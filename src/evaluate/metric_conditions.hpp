@@ -12,12 +12,14 @@
 //         if (c.push(v)) fire(c.observe());
 #pragma once
 
+#include "evaluate/run_population.hpp"
 #include "evaluate/windows.hpp"
 
 #include <herald/firing.hpp>
 #include <herald/trigger.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -111,11 +113,46 @@ class ZScoreCondition {
     double z_ = 0;
 };
 
-/// One metric trigger's condition.
-using MetricCondition = std::variant<ThresholdCondition, ChangeCondition, ZScoreCondition>;
+/// RUN_METRIC_ZSCORE across runs: z = (latest - mean) / sample stddev of the latest values of
+/// the metric in the other runs of `population` (the automation's most recent runs), which each
+/// push then updates with this run's latest. Needs at least 2 other runs and a stddev above 0.
+class CrossRunZScoreCondition {
+  public:
+    CrossRunZScoreCondition(const trigger::MetricZScore& spec,
+                            std::shared_ptr<RunPopulation> population, std::string run_id);
 
-/// The condition for a metric trigger; nullopt for other triggers.
-std::optional<MetricCondition> make_condition(const Trigger& trigger);
+    bool push(double value);
+    /// Takes a saved latest value back after a restart (the population is loaded apart).
+    void restore(double value) noexcept { latest_ = value; }
+    bool holds_at(double bound) const noexcept;
+    MetricObservation observe() const;
+    MetricObservation observe_resolved(double bound) const;
+    const std::string& metric() const noexcept { return spec_->metric; }
+    std::size_t keep() const noexcept { return 1; }
+    /// How many runs the population keeps.
+    std::size_t population_size() const noexcept { return spec_->recent_runs; }
+
+  private:
+    MetricObservation observation(std::string outcome, bool resolved) const;
+
+    const trigger::MetricZScore* spec_;
+    std::shared_ptr<RunPopulation> population_;
+    std::string run_id_;
+    double latest_ = 0;
+    RunPopulation::Others others_;  ///< what the latest push was compared with
+    bool defined_ = false;
+    double z_ = 0;
+};
+
+/// One metric trigger's condition.
+using MetricCondition =
+    std::variant<ThresholdCondition, ChangeCondition, ZScoreCondition, CrossRunZScoreCondition>;
+
+/// The condition for a metric trigger of `run_id`; nullopt for other triggers. A z-score
+/// across runs compares with `population` (the automation's, shared by its runs).
+std::optional<MetricCondition> make_condition(const Trigger& trigger,
+                                              std::shared_ptr<RunPopulation> population = nullptr,
+                                              std::string_view run_id = {});
 /// The metric a metric trigger watches.
 const std::string& watched_metric(const MetricCondition& condition) noexcept;
 

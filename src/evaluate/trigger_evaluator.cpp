@@ -27,8 +27,20 @@ std::size_t values_to_keep(const MetricCondition& condition) noexcept {
     return std::visit([](const auto& c) { return c.keep(); }, condition);
 }
 
-bool push_value(MetricCondition& condition, double value) noexcept {
+bool push_value(MetricCondition& condition, double value) {
     return std::visit([&](auto& c) { return c.push(value); }, condition);
+}
+
+/// Takes a saved value back after a restart.
+void restore_value(MetricCondition& condition, double value) {
+    std::visit(
+        [&](auto& c) {
+            if constexpr (requires { c.restore(value); })
+                c.restore(value);
+            else
+                c.push(value);
+        },
+        condition);
 }
 
 bool holds_at(const MetricCondition& condition, double bound) noexcept {
@@ -142,14 +154,15 @@ TriggerEvaluator::TrackedTrigger& TriggerEvaluator::track(
     // First sight of this (automation, run) in this process: resume what the store kept (read
     // first, so that a failing store leaves nothing half set up).
     const std::optional<RunTriggerState> saved = store_.load(key_of(automation, run.run_id));
+    std::optional<MetricCondition> condition = condition_for(automation, run.run_id);
     TrackedTrigger& trigger =
         run.triggers.emplace_back(TrackedTrigger{.automation = automation,
                                                  .condition_source = automation,
-                                                 .condition = make_condition(automation->trigger)});
+                                                 .condition = std::move(condition)});
     if (saved) {
         if (trigger.condition)
             for (double value : saved->values)
-                push_value(*trigger.condition, value);
+                restore_value(*trigger.condition, value);
         trigger.last_step = saved->last_step;
         trigger.last_fired = saved->last_fired;
         trigger.progress = saved->condition;
@@ -205,6 +218,9 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
         trigger.last_step = body.step;
         const TriggerStateKey key = key_of(trigger.automation, run.run_id);
         store_.append_values(key, accepted, body.step, values_to_keep(condition));
+        if (const auto* z = std::get_if<CrossRunZScoreCondition>(&condition))
+            store_.put_population_value(trigger.automation->id, run.run_id, accepted.back(),
+                                        z->population_size());
         if (trigger.progress != before)
             store_.save_condition(key, trigger.progress);
     }
@@ -311,12 +327,44 @@ void TriggerEvaluator::forget_automation(std::string_view automation_id) {
             it = it->second.triggers.empty() ? shard.runs.erase(it) : std::next(it);
         }
     }
+    forget_population(automation_id);
     store_.erase_automation(automation_id);
+}
+
+std::shared_ptr<RunPopulation> TriggerEvaluator::population_of(const Automation& automation) {
+    std::lock_guard lock(populations_mutex_);
+    auto it = populations_.find(automation.id);
+    if (it != populations_.end())
+        return it->second;
+    const auto& spec = *automation.trigger.get_if<trigger::MetricZScore>();
+    auto population = std::make_shared<RunPopulation>(spec.recent_runs);
+    for (const PopulationValue& v : store_.load_population(automation.id))
+        population->restore(v.run_id, v.value);
+    populations_.emplace(automation.id, population);
+    return population;
+}
+
+std::optional<MetricCondition> TriggerEvaluator::condition_for(
+    const std::shared_ptr<const Automation>& a, std::string_view run_id) {
+    const auto* z = a->trigger.get_if<trigger::MetricZScore>();
+    if (z && z->mode == ZScoreMode::across_runs)
+        return make_condition(a->trigger, population_of(*a), run_id);
+    return make_condition(a->trigger);
+}
+
+void TriggerEvaluator::forget_population(std::string_view automation_id) {
+    std::lock_guard lock(populations_mutex_);
+    if (auto it = populations_.find(std::string(automation_id)); it != populations_.end())
+        populations_.erase(it);
 }
 
 void TriggerEvaluator::replace_automation(const Automation& before,
                                           std::shared_ptr<const Automation> after) {
     const bool restart = restarts_windows(before, *after);
+    if (restart) {  // first, so that the runs' new conditions start from an empty population
+        forget_population(after->id);
+        store_.restart_windows(after->id);
+    }
     for (Shard& shard : shards_) {
         std::lock_guard lock(shard.mutex);
         for (auto& [key, run] : shard.runs)
@@ -326,13 +374,11 @@ void TriggerEvaluator::replace_automation(const Automation& before,
                 t.automation = after;
                 if (restart) {
                     t.condition_source = after;
-                    t.condition = make_condition(after->trigger);
+                    t.condition = condition_for(after, run.run_id);
                     t.progress = {};
                 }
             }
     }
-    if (restart)
-        store_.restart_windows(after->id);
 }
 
 std::size_t TriggerEvaluator::tracked_runs() const {

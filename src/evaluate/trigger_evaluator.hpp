@@ -20,6 +20,9 @@
 //   `now - last_fired >= cooldown`. The state machine runs regardless: an activation inside the
 //   cooldown enters firing without a firing. Resolved firings neither wait for nor start a
 //   cooldown;
+// - a z-score across runs compares each value with the latest values of the metric in the
+//   automation's `recent_runs` other runs that most recently logged it (all of its runs in the
+//   project, ended ones too, kept in the store apart from the runs' own state);
 // - editing an automation keeps its runs' state (see `restarts_windows` for what restarts
 //   the windows); a restart keeps each run's last firing, so cooldowns hold across edits;
 // - a run that reaches a terminal state (Finished, Failed, Crashed, Killed) is released — its
@@ -162,8 +165,17 @@ class TriggerEvaluator {
     void lower_earliest_release(Timestamp due);
     void erase_run(Shard& shard, const RunKey& run_key);
 
+    /// The population of a z-score across runs, shared by its runs; loaded from the store on
+    /// first use.
+    std::shared_ptr<RunPopulation> population_of(const Automation& automation);
+    std::optional<MetricCondition> condition_for(const std::shared_ptr<const Automation>& a,
+                                                 std::string_view run_id);
+    void forget_population(std::string_view automation_id);
+
     TriggerStateStore& store_;
     std::array<Shard, shard_count> shards_;
+    std::mutex populations_mutex_;  ///< taken inside a shard's mutex, never the other way
+    std::unordered_map<std::string, std::shared_ptr<RunPopulation>> populations_;
     /// The earliest `next_release` of all shards: the publish path reads it without a lock.
     std::atomic<Timestamp::rep> earliest_release_{never};
     std::mutex release_mutex_;  ///< serialises sweeps and lowering `earliest_release_`

@@ -45,6 +45,8 @@ constexpr NameTable<ZScoreDirection, 3> zscore_direction_names{
     {{ZScoreDirection::above, "ABOVE"},
      {ZScoreDirection::below, "BELOW"},
      {ZScoreDirection::either, "EITHER"}}};
+constexpr NameTable<ZScoreMode, 2> zscore_mode_names{
+    {{ZScoreMode::within_run, "WITHIN_RUN"}, {ZScoreMode::across_runs, "ACROSS_RUNS"}}};
 constexpr NameTable<ActionKind, 4> action_names{{{ActionKind::none, "NO_ACTION"},
                                                  {ActionKind::webhook, "WEBHOOK"},
                                                  {ActionKind::slack, "SLACK"},
@@ -160,6 +162,8 @@ Trigger read_trigger(ObjectReader r) {
             t.metric = r.string("metric");
             t.window = window_or(r, "window", t.window);
             enum_if_present(zscore_direction_names, r, "direction", t.direction);
+            enum_if_present(zscore_mode_names, r, "mode", t.mode);
+            t.recent_runs = window_or(r, "recent_runs", t.recent_runs);
             if (r.has("threshold"))
                 t.threshold = r.number("threshold");
             t.runs = read_run_filter(r);
@@ -320,6 +324,10 @@ json::object trigger_json(const Trigger& trigger) {
                 o["metric"] = spec.metric;
                 o["window"] = spec.window;
                 o["direction"] = name_of(zscore_direction_names, spec.direction);
+                if (spec.mode == ZScoreMode::across_runs) {
+                    o["mode"] = name_of(zscore_mode_names, spec.mode);
+                    o["recent_runs"] = spec.recent_runs;
+                }
                 o["threshold"] = spec.threshold;
                 put_run_fields(o, spec);
                 put_hysteresis(o, spec.hysteresis, "recovery_threshold");

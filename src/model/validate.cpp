@@ -124,6 +124,9 @@ void validate_trigger(const Trigger& trigger) {
                 require_window(spec.window, "trigger.window");
                 if (spec.window < 2)
                     fail("trigger.window", "a z-score needs a window of at least 2 values");
+                if (spec.recent_runs < 2 || spec.recent_runs > max_metric_window)
+                    fail("trigger.recent_runs",
+                         "must be between 2 and " + std::to_string(max_metric_window) + " runs");
                 require_finite(spec.threshold, "trigger.threshold");
                 if (spec.threshold <= 0)
                     fail("trigger.threshold", "must be greater than 0");

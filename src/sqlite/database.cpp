@@ -650,14 +650,60 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
     void erase_automation(std::string_view automation_id) override {
         core_.write([&](Connection& c) {
             for (const char* sql : {"DELETE FROM trigger_runs WHERE automation_id = ?1",
-                                    "DELETE FROM trigger_values WHERE automation_id = ?1"})
+                                    "DELETE FROM trigger_values WHERE automation_id = ?1",
+                                    "DELETE FROM trigger_population WHERE automation_id = ?1"})
                 Query(c, sql)->bind(1, automation_id).run();
+        });
+    }
+    void put_population_value(std::string_view automation_id, std::string_view run_id, double value,
+                              std::size_t keep) override {
+        core_.write([&](Connection& c) {
+            Query(c,
+                  "UPDATE trigger_population SET value = ?3, seq = coalesce((SELECT max(seq) "
+                  "FROM trigger_population WHERE automation_id = ?1), 0) + 1 "
+                  "WHERE automation_id = ?1 AND run_id = ?2")
+                ->bind(1, automation_id)
+                .bind(2, run_id)
+                .bind(3, value)
+                .run();
+            if (c.changes() > 0)
+                return;
+            // A new run: the least recently updated beyond `keep` leave (rare, so the scan of
+            // `keep` index entries is paid once per run, not per value).
+            Query(c,
+                  "INSERT INTO trigger_population (automation_id, run_id, seq, value) VALUES "
+                  "(?1, ?2, coalesce((SELECT max(seq) FROM trigger_population "
+                  "WHERE automation_id = ?1), 0) + 1, ?3)")
+                ->bind(1, automation_id)
+                .bind(2, run_id)
+                .bind(3, value)
+                .run();
+            Query(c,
+                  "DELETE FROM trigger_population WHERE automation_id = ?1 AND seq < (SELECT seq "
+                  "FROM trigger_population WHERE automation_id = ?1 ORDER BY seq DESC "
+                  "LIMIT 1 OFFSET ?2)")
+                ->bind(1, automation_id)
+                .bind(2, static_cast<std::int64_t>(keep) - 1)
+                .run();
+        });
+    }
+    std::vector<PopulationValue> load_population(std::string_view automation_id) const override {
+        return core_.read([&](Connection& c) {
+            std::vector<PopulationValue> out;
+            Query q(c,
+                    "SELECT run_id, value FROM trigger_population WHERE automation_id = ?1 "
+                    "ORDER BY seq");
+            q->bind(1, automation_id);
+            while (q->step())
+                out.push_back({std::string(q->text(0)), q->real(1)});
+            return out;
         });
     }
     void restart_windows(std::string_view automation_id) override {
         core_.write([&](Connection& c) {
             for (const char* sql :
                  {"DELETE FROM trigger_values WHERE automation_id = ?1",
+                  "DELETE FROM trigger_population WHERE automation_id = ?1",
                   "UPDATE trigger_runs SET condition_state = 'normal', condition_streak = 0, "
                   "condition_since = NULL, condition_fired = 0 WHERE automation_id = ?1"})
                 Query(c, sql)->bind(1, automation_id).run();

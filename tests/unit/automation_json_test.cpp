@@ -195,6 +195,9 @@ TEST_CASE("pending period and hysteresis round-trip, and are optional", "[automa
              trigger::MetricChange{.metric = "acc", .amount = 0.2, .hysteresis = h}),
         with(Scope::for_project("acme", "mnist"),
              trigger::MetricZScore{.metric = "gpu", .hysteresis = {.recovery = 2}}),
+        with(Scope::for_project("acme", "mnist"),
+             trigger::MetricZScore{
+                 .metric = "gpu", .mode = ZScoreMode::across_runs, .recent_runs = 12}),
     };
     for (const Automation& a : all) {
         INFO(to_json(a));
@@ -202,6 +205,8 @@ TEST_CASE("pending period and hysteresis round-trip, and are optional", "[automa
     }
     CHECK_THAT(to_json(all[1]), Catch::Contains(R"("recovery_amount":1E-1)"));
     CHECK_THAT(to_json(all[2]), Catch::Contains(R"("recovery_threshold":2E0)"));
+    CHECK_THAT(to_json(all[2]), !Catch::Contains("mode"));
+    CHECK_THAT(to_json(all[3]), Catch::Contains(R"("mode":"ACROSS_RUNS","recent_runs":12)"));
 
     // JSON without the fields reads as the plain trigger, and a plain trigger writes none.
     const Automation plain = automation_from_json(std::string_view(R"({"name": "x",
@@ -241,6 +246,10 @@ TEST_CASE("pending period and recovery bounds are checked", "[automation_json]")
             "trigger": {"type": "RUN_METRIC_ZSCORE", "metric": "loss", )" +
                            fields + R"(}, "action": {"type": "NO_ACTION"}})");
     };
+    CHECK_THAT(zscore(R"("mode": "ACROSS_PROJECTS")"),
+               Catch::StartsWith("trigger.mode | unknown value 'ACROSS_PROJECTS'"));
+    CHECK_THAT(zscore(R"("mode": "ACROSS_RUNS", "recent_runs": 1)"),
+               Catch::StartsWith("trigger.recent_runs | must be between 2 and 10000 runs"));
     CHECK_THAT(zscore(R"("recovery_threshold": 4)"),
                Catch::StartsWith("trigger.recovery_threshold | must be greater than 0 and at most "
                                  "the threshold"));
@@ -262,4 +271,15 @@ TEST_CASE("doc/triggers.md's pending and hysteresis examples are valid automatio
         CHECK(a.trigger.hysteresis()->recovery);
         CHECK(automation_from_json(to_json(a)) == a);
     }
+}
+
+TEST_CASE("doc/triggers.md's z-score across runs example is a valid automation",
+          "[automation_json]") {
+    const auto examples = json_examples("doc/triggers.md", "zscore-json-examples");
+    REQUIRE(examples.size() == 1);
+    const Automation a = automation_from_json(examples[0]);
+    REQUIRE(a.trigger.get_if<trigger::MetricZScore>());
+    CHECK(a.trigger.get_if<trigger::MetricZScore>()->mode == ZScoreMode::across_runs);
+    CHECK(a.trigger.get_if<trigger::MetricZScore>()->recent_runs == 50);
+    CHECK(automation_from_json(to_json(a)) == a);
 }

@@ -382,6 +382,13 @@ class FailingLoadStore final : public TriggerStateStore {
     void erase_run(const TriggerStateKey& key) override { inner_->erase_run(key); }
     void erase_automation(std::string_view id) override { inner_->erase_automation(id); }
     void restart_windows(std::string_view id) override { inner_->restart_windows(id); }
+    void put_population_value(std::string_view id, std::string_view run, double value,
+                              std::size_t keep) override {
+        inner_->put_population_value(id, run, value, keep);
+    }
+    std::vector<PopulationValue> load_population(std::string_view id) const override {
+        return inner_->load_population(id);
+    }
 
   private:
     std::unique_ptr<TriggerStateStore> inner_;
@@ -767,4 +774,33 @@ TEST_CASE("replacing an automation carries its runs' state over, in memory and i
     h.now += 2h;
     CHECK(h.log(run_a, 3, 6).empty());  // a fresh pending period
     CHECK(h.log(run_a, 4, 6).size() == 1);
+}
+
+TEST_CASE(
+    "z-score across runs: each run against the project's other recent runs, kept across "
+    "restarts",
+    "[metrics]") {
+    Harness h;
+    h.add(trigger::MetricZScore{.metric = "loss",
+                                .mode = ZScoreMode::across_runs,
+                                .recent_runs = 3,
+                                .threshold = 3,
+                                .cooldown = 0s},
+          "x");
+    const auto run = [](int i) {
+        return Run{.id = "run-" + std::to_string(i), .name = "r", .user = "alice"};
+    };
+    CHECK(h.log(run(1), 1, 1.0).empty());
+    CHECK(h.log(run(2), 1, 1.2).empty());
+    CHECK(h.log(run(3), 1, 0.8).empty());    // z = -1: others 1.0, 1.2
+    h.restart();                             // the population comes back from the store
+    const auto fired = h.log(run(4), 1, 9);  // others 1.2, 0.8 (run 1 left: 3 kept)
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0].metric->metric_values == std::vector<double>{1.2, 0.8, 9});
+    // A run's own earlier value is not among those it is compared with.
+    const auto again = h.log(run(4), 2, 9.1);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].metric->metric_values == std::vector<double>{1.2, 0.8, 9.1});
+    CHECK(h.store->load_population("x") ==
+          std::vector<PopulationValue>{{"run-2", 1.2}, {"run-3", 0.8}, {"run-4", 9.1}});
 }

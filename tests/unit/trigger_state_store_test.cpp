@@ -117,3 +117,26 @@ TEST_CASE("trigger state store: restarting an automation's windows keeps its fir
     store.append_values(a, w, 4, 4);
     CHECK(store.load(a)->values == std::vector<double>{7});
 }
+
+TEST_CASE("trigger state store: a population keeps the most recently updated runs", "[metrics]") {
+    Keys k;
+    TriggerStateStore& store = k.store;
+    CHECK(store.load_population("auto-1").empty());
+    store.put_population_value("auto-1", "run-a", 1, 3);
+    store.put_population_value("auto-1", "run-b", 2, 3);
+    store.put_population_value("auto-1", "run-a", 3, 3);  // run a becomes the newest
+    store.put_population_value("auto-1", "run-c", 4, 3);
+    store.put_population_value("auto-2", "run-a", 9, 3);
+    CHECK(store.load_population("auto-1") ==
+          std::vector<PopulationValue>{{"run-b", 2}, {"run-a", 3}, {"run-c", 4}});
+    for (int i = 0; i < 5; ++i)
+        store.put_population_value("auto-1", "run-a", 10 + i, 3);  // updates do not evict
+    store.put_population_value("auto-1", "run-d", 5, 3);           // a new run does
+    CHECK(store.load_population("auto-1") ==
+          std::vector<PopulationValue>{{"run-c", 4}, {"run-a", 14}, {"run-d", 5}});
+    store.restart_windows("auto-1");
+    CHECK(store.load_population("auto-1").empty());
+    CHECK(store.load_population("auto-2").size() == 1);
+    store.erase_automation("auto-2");
+    CHECK(store.load_population("auto-2").empty());
+}
