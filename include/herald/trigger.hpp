@@ -104,27 +104,32 @@ struct CreateArtifact {
 };
 /// A version is linked to a registry collection. Scopes: registry, collection, entity.
 struct LinkArtifact {
-    std::optional<Pattern> alias;  ///< fires only when one of the version's aliases matches
-    std::optional<Pattern> tag;    ///< fires only when one of the version's tags matches
+    std::optional<Pattern> alias;       ///< fires only when one of the version's aliases matches
+    std::optional<Pattern> tag;         ///< fires only when one of the version's tags matches
+    std::optional<Pattern> collection;  ///< the registry collection's name
     friend bool operator==(const LinkArtifact&, const LinkArtifact&) = default;
 };
 /// A version is unlinked. Scopes: registry, collection, entity.
 struct UnlinkArtifact {
+    std::optional<Pattern> collection;  ///< the registry collection's name
     friend bool operator==(const UnlinkArtifact&, const UnlinkArtifact&) = default;
 };
 /// An alias is added to a version. Scopes: project, registry, collection, entity.
 struct AddArtifactAlias {
     Pattern alias;
+    std::optional<Pattern> collection;  ///< collection name filter
     friend bool operator==(const AddArtifactAlias&, const AddArtifactAlias&) = default;
 };
 /// A tag is added. Scopes: project, registry, collection.
 struct AddArtifactTag {
     std::optional<Pattern> tag;
+    std::optional<Pattern> collection;  ///< collection name filter
     friend bool operator==(const AddArtifactTag&, const AddArtifactTag&) = default;
 };
 /// A tag is removed. Scopes: project, registry, collection.
 struct RemoveArtifactTag {
     std::optional<Pattern> tag;
+    std::optional<Pattern> collection;  ///< collection name filter
     friend bool operator==(const RemoveArtifactTag&, const RemoveArtifactTag&) = default;
 };
 /// aggregate(last `window` values of `metric`) <comparison> threshold. Scope: project.

@@ -116,19 +116,23 @@ Trigger read_trigger(ObjectReader r) {
         }
         case TriggerKind::link_artifact:
             trigger = trigger::LinkArtifact{.alias = optional_pattern(r, "alias"),
-                                            .tag = optional_pattern(r, "tag")};
+                                            .tag = optional_pattern(r, "tag"),
+                                            .collection = optional_pattern(r, "collection")};
             break;
         case TriggerKind::unlink_artifact:
-            trigger = trigger::UnlinkArtifact{};
+            trigger = trigger::UnlinkArtifact{.collection = optional_pattern(r, "collection")};
             break;
         case TriggerKind::add_artifact_alias:
-            trigger = trigger::AddArtifactAlias{.alias = r.pattern("alias")};
+            trigger = trigger::AddArtifactAlias{.alias = r.pattern("alias"),
+                                                .collection = optional_pattern(r, "collection")};
             break;
         case TriggerKind::add_artifact_tag:
-            trigger = trigger::AddArtifactTag{.tag = optional_pattern(r, "tag")};
+            trigger = trigger::AddArtifactTag{.tag = optional_pattern(r, "tag"),
+                                              .collection = optional_pattern(r, "collection")};
             break;
         case TriggerKind::remove_artifact_tag:
-            trigger = trigger::RemoveArtifactTag{.tag = optional_pattern(r, "tag")};
+            trigger = trigger::RemoveArtifactTag{.tag = optional_pattern(r, "tag"),
+                                                 .collection = optional_pattern(r, "collection")};
             break;
         case TriggerKind::run_metric_threshold: {
             trigger::MetricThreshold t;
@@ -291,8 +295,9 @@ json::object trigger_json(const Trigger& trigger) {
     std::visit(
         [&](const auto& spec) {
             using T = std::decay_t<decltype(spec)>;
-            if constexpr (std::is_same_v<T, trigger::CreateArtifact>) {
+            if constexpr (requires { spec.collection; })
                 put_pattern(o, "collection", spec.collection);
+            if constexpr (std::is_same_v<T, trigger::CreateArtifact>) {
                 if (spec.artifact_type)
                     o["artifact_type"] = *spec.artifact_type;
             } else if constexpr (std::is_same_v<T, trigger::LinkArtifact>) {

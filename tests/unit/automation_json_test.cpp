@@ -261,25 +261,59 @@ TEST_CASE("pending period and recovery bounds are checked", "[automation_json]")
                Catch::StartsWith("trigger.recovery_threshold | needs a '>', '>=', '<' or '<='"));
 }
 
-TEST_CASE("doc/triggers.md's pending and hysteresis examples are valid automations",
+TEST_CASE("collection filters on every artifact trigger round-trip, and are optional",
           "[automation_json]") {
-    const auto examples = json_examples("doc/triggers.md", "hysteresis-json-examples");
-    CHECK(examples.size() == 3);
-    for (const std::string& text : examples) {
-        INFO(text);
-        const Automation a = automation_from_json(text);
-        CHECK(a.trigger.hysteresis()->recovery);
+    const Pattern c{"^clf-"};
+    const std::vector<Automation> all{
+        with(Scope::for_registry("acme", "reg"), trigger::LinkArtifact{.collection = c}),
+        with(Scope::for_registry("acme", "reg"), trigger::UnlinkArtifact{.collection = c}),
+        with(Scope::for_project("acme", "mnist"),
+             trigger::AddArtifactAlias{.alias = Pattern{"production"}, .collection = c}),
+        with(Scope::for_project("acme", "mnist"), trigger::AddArtifactTag{.collection = c}),
+        with(Scope::for_project("acme", "mnist"), trigger::RemoveArtifactTag{.collection = c}),
+    };
+    for (const Automation& a : all) {
+        INFO(to_json(a));
+        CHECK_THAT(to_json(a), Catch::Contains(R"("collection":"^clf-")"));
         CHECK(automation_from_json(to_json(a)) == a);
     }
+    CHECK_THAT(to_json(with(Scope::for_registry("acme", "reg"), trigger::UnlinkArtifact{})),
+               !Catch::Contains("collection"));
+    CHECK_THAT(error_field(R"({"name": "x",
+            "scope": {"type": "REGISTRY", "entity": "acme", "registry": "reg"},
+            "trigger": {"type": "UNLINK_ARTIFACT", "collection": "(clf"},
+            "action": {"type": "NO_ACTION"}})"),
+               Catch::StartsWith("trigger.collection | pattern '(clf' does not compile"));
 }
 
-TEST_CASE("doc/triggers.md's z-score across runs example is a valid automation",
-          "[automation_json]") {
-    const auto examples = json_examples("doc/triggers.md", "zscore-json-examples");
-    REQUIRE(examples.size() == 1);
-    const Automation a = automation_from_json(examples[0]);
-    REQUIRE(a.trigger.get_if<trigger::MetricZScore>());
-    CHECK(a.trigger.get_if<trigger::MetricZScore>()->mode == ZScoreMode::across_runs);
-    CHECK(a.trigger.get_if<trigger::MetricZScore>()->recent_runs == 50);
-    CHECK(automation_from_json(to_json(a)) == a);
+namespace {
+
+/// The automations of the ```json blocks under `marker` in doc/triggers.md; each must read and
+/// round-trip.
+std::vector<Automation> doc_automations(const std::string& marker) {
+    std::vector<Automation> out;
+    for (const std::string& text : json_examples("doc/triggers.md", marker)) {
+        INFO(text);
+        out.push_back(automation_from_json(text));
+        CHECK(automation_from_json(to_json(out.back())) == out.back());
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("doc/triggers.md's JSON examples are valid automations", "[automation_json]") {
+    const auto hysteresis = doc_automations("hysteresis-json-examples");
+    CHECK(hysteresis.size() == 3);
+    for (const Automation& a : hysteresis)
+        CHECK(a.trigger.hysteresis()->recovery);
+    const auto zscore = doc_automations("zscore-json-examples");
+    REQUIRE(zscore.size() == 1);
+    REQUIRE(zscore[0].trigger.get_if<trigger::MetricZScore>());
+    CHECK(zscore[0].trigger.get_if<trigger::MetricZScore>()->mode == ZScoreMode::across_runs);
+    CHECK(zscore[0].trigger.get_if<trigger::MetricZScore>()->recent_runs == 50);
+    const auto collection = doc_automations("collection-json-examples");
+    CHECK(collection.size() == 2);
+    for (const Automation& a : collection)
+        CHECK_THAT(to_json(a), Catch::Contains(R"("collection":)"));
 }
