@@ -2,6 +2,8 @@
 //
 // - BM_Condition*: one condition's per-point path (src/evaluate/metric_conditions.hpp) — the
 //   window update and the comparison, nothing else — for windows 5 and 60 and every aggregate.
+// - BM_ConditionZScoreAcrossRuns: a z-score across runs, each value from the next of R runs
+//   (R = 30 or 1,000 in the population): the hash lookup, the move to the newest and the sums.
 // - BM_Evaluator: TriggerEvaluator::evaluate with one matching threshold automation: the run's
 //   shard lookup and lock, the cooldown check and the write of the accepted values to the
 //   in-memory TriggerStateStore, with 1 or 16 points of the metric per logged event.
@@ -97,6 +99,30 @@ void BM_ConditionZScore(benchmark::State& state) {
         state,
         trigger::MetricZScore{.metric = "loss", .window = window_of(state), .threshold = 100});
 }
+// Arg: runs in the population (recent_runs); the values come from as many runs in turn.
+void BM_ConditionZScoreAcrossRuns(benchmark::State& state) {
+    const trigger::MetricZScore spec{.metric = "loss",
+                                     .mode = ZScoreMode::across_runs,
+                                     .recent_runs = window_of(state),
+                                     .threshold = 100};
+    auto population = std::make_shared<RunPopulation>(spec.recent_runs);
+    std::vector<CrossRunZScoreCondition> runs;
+    for (std::size_t r = 0; r < spec.recent_runs; ++r)
+        runs.emplace_back(spec, population, "run-" + std::to_string(r));
+    const std::vector<double>& v = values();
+    std::size_t i = 0;
+    std::size_t r = 0;
+    bool any = false;
+    for (auto _ : state) {
+        any |= runs[r].push(v[i]);
+        i = (i + 1) & (v.size() - 1);
+        r = r + 1 == runs.size() ? 0 : r + 1;
+    }
+    benchmark::DoNotOptimize(any);
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ConditionZScoreAcrossRuns)->Arg(30)->Arg(1000);
+
 BENCHMARK(BM_ConditionThresholdAvg)->Arg(5)->Arg(60);
 BENCHMARK(BM_ConditionThresholdMin)->Arg(5)->Arg(60);
 BENCHMARK(BM_ConditionThresholdMax)->Arg(5)->Arg(60);

@@ -148,6 +148,35 @@ TEST_CASE("renaming, describing or changing the action keeps windows and cooldow
     CHECK(fired[0].metric->metric_values == std::vector<double>{-4, 0.5, 0.5});
 }
 
+TEST_CASE("a resolved firing is recorded as such, after a pending period and a recovery",
+          "[metrics]") {
+    Fixture f;
+    Automation rule = loss_rule("diverging", 0, 1, 0s);
+    rule.trigger = trigger::MetricThreshold{
+        .metric = "loss",
+        .window = 1,
+        .comparison = Comparison::greater,
+        .threshold = 2,
+        .cooldown = 0s,
+        .hysteresis = {.pending_evaluations = 2, .recovery = 1.5, .notify_resolved = true}};
+    const Automation a = f.add(rule);
+    CHECK(f.log(3).empty());  // pending
+    const std::vector<Firing> fired = f.log(3);
+    REQUIRE(fired.size() == 1);
+    CHECK_FALSE(fired[0].metric->resolved);
+    CHECK(f.log(1.8).empty());   // recovering
+    CHECK(f.log(3).empty());     // the same episode
+    f.engine = f.make_engine();  // the state survives the restart
+    const std::vector<Firing> resolved = f.log(1.0);
+    REQUIRE(resolved.size() == 1);
+    CHECK(resolved[0].metric->resolved);
+    CHECK(resolved[0].reason == "resolved: avg(loss) over last 1 = 1, no longer > 1.5");
+    const auto history = f.engine->history().by_automation(a.id);
+    REQUIRE(history.size() == 2);
+    CHECK(history.front().metric->resolved);  // newest first
+    CHECK_FALSE(history.back().metric->resolved);
+}
+
 TEST_CASE("windows and cooldowns survive an engine restart on the same storage", "[metrics]") {
     Fixture f;
     const Automation a = f.add(loss_rule("rule", 1, 3, 1h));
