@@ -2,9 +2,15 @@
 //
 // - BM_Condition*: one condition's per-point path (src/evaluate/metric_conditions.hpp) — the
 //   window update and the comparison, nothing else — for windows 5 and 60 and every aggregate.
+// - BM_ConditionZScoreAcrossRuns: a z-score across runs, each value from the next of R runs
+//   (R = 30 or 1,000 in the population): the hash lookup, the move to the newest and the sums.
 // - BM_Evaluator: TriggerEvaluator::evaluate with one matching threshold automation: the run's
 //   shard lookup and lock, the cooldown check and the write of the accepted values to the
 //   in-memory TriggerStateStore, with 1 or 16 points of the metric per logged event.
+// - BM_EvaluatorStates: the same with a threshold the windowed values hover around (avg over 5
+//   of [0, 1) values against 0.5), plain (arg 0: normal <-> firing on every crossing) or with a
+//   pending period of 3 evaluations and a recovery threshold of 0.4 (arg 1: normal, pending,
+//   firing, recovering), so the state machine and its writes to the store are on the path.
 // - BM_PublishMetrics: the whole public Engine::publish (copy of the event passed by value, clock,
 //   index, filters, evaluation, receipt) with one threshold automation on the project.
 // - BM_PublishUnwatchedProject vs BM_IndexLookup: a metrics event for a project with no
@@ -12,7 +18,8 @@
 //   publish against the bare index lookup it contains; BM_CopyEvent is the copy of the event
 //   that passing it by value costs the caller.
 //
-// None of the conditions is met, so no firing is built: these are the per-point costs.
+// Apart from BM_EvaluatorStates none of the conditions is met, so no firing is built: these are
+// the per-point costs. (BM_EvaluatorStates fires once; the cooldown holds back the rest.)
 #include "evaluate/metric_conditions.hpp"
 #include "evaluate/trigger_evaluator.hpp"
 #include "match/automation_index.hpp"
@@ -92,6 +99,30 @@ void BM_ConditionZScore(benchmark::State& state) {
         state,
         trigger::MetricZScore{.metric = "loss", .window = window_of(state), .threshold = 100});
 }
+// Arg: runs in the population (recent_runs); the values come from as many runs in turn.
+void BM_ConditionZScoreAcrossRuns(benchmark::State& state) {
+    const trigger::MetricZScore spec{.metric = "loss",
+                                     .mode = ZScoreMode::across_runs,
+                                     .recent_runs = window_of(state),
+                                     .threshold = 100};
+    auto population = std::make_shared<RunPopulation>(spec.recent_runs);
+    std::vector<CrossRunZScoreCondition> runs;
+    for (std::size_t r = 0; r < spec.recent_runs; ++r)
+        runs.emplace_back(spec, population, "run-" + std::to_string(r));
+    const std::vector<double>& v = values();
+    std::size_t i = 0;
+    std::size_t r = 0;
+    bool any = false;
+    for (auto _ : state) {
+        any |= runs[r].push(v[i]);
+        i = (i + 1) & (v.size() - 1);
+        r = r + 1 == runs.size() ? 0 : r + 1;
+    }
+    benchmark::DoNotOptimize(any);
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ConditionZScoreAcrossRuns)->Arg(30)->Arg(1000);
+
 BENCHMARK(BM_ConditionThresholdAvg)->Arg(5)->Arg(60);
 BENCHMARK(BM_ConditionThresholdMin)->Arg(5)->Arg(60);
 BENCHMARK(BM_ConditionThresholdMax)->Arg(5)->Arg(60);
@@ -138,6 +169,41 @@ void BM_Evaluator(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * state.range(1));
 }
 BENCHMARK(BM_Evaluator)->Args({5, 1})->Args({60, 1})->Args({5, 16})->Args({60, 16});
+
+// Args: hysteresis (0: plain, 1: pending 3 + recovery 0.4), points per event.
+void BM_EvaluatorStates(benchmark::State& state) {
+    const std::size_t points = static_cast<std::size_t>(state.range(1));
+    auto store = make_memory_trigger_state_store();
+    TriggerEvaluator evaluator{*store};
+    trigger::MetricThreshold spec{.metric = "loss", .window = 5, .threshold = 0.5};
+    if (state.range(0) == 1)
+        spec.hysteresis = {.pending_evaluations = 3, .recovery = 0.4};
+    Automation a = threshold_automation("mnist", 5);
+    a.id = "automation-1";
+    a.trigger = spec;
+    const auto automation = std::make_shared<const Automation>(std::move(a));
+    const TriggerEvaluator::Candidate candidates[] = {&automation};
+    // Events over successive stretches of the values, so the window moves across 0.5.
+    std::vector<Event> events;
+    for (std::size_t e = 0; e < 256; ++e) {
+        Event event = metrics_event("mnist", 0);
+        auto& body = std::get<RunMetricsLogged>(event.body);
+        for (std::size_t i = 0; i < points; ++i)
+            body.metrics.push_back({.name = "loss", .value = values()[(e * points + i) % 4096]});
+        events.push_back(std::move(event));
+    }
+    std::vector<RunVerdict> fired;
+    const ManualClock clock{Timestamp{std::chrono::hours{1}}};
+    std::size_t e = 0;
+    for (auto _ : state) {
+        LazyNow now{clock};
+        evaluator.evaluate(events[e], candidates, now, fired);
+        e = (e + 1) & 255;
+    }
+    benchmark::DoNotOptimize(fired);
+    state.SetItemsProcessed(state.iterations() * state.range(1));
+}
+BENCHMARK(BM_EvaluatorStates)->Args({0, 1})->Args({1, 1})->Args({0, 16})->Args({1, 16});
 
 // Args: window, points per event.
 void BM_PublishMetrics(benchmark::State& state) {

@@ -5,6 +5,9 @@
 namespace herald {
 namespace {
 
+constexpr std::array<std::string_view, 4> condition_state_names{"normal", "pending", "firing",
+                                                                "recovering"};
+
 constexpr std::array<std::string_view, trigger_kind_count> trigger_names{
     "CREATE_ARTIFACT",   "LINK_ARTIFACT",       "UNLINK_ARTIFACT",      "ADD_ARTIFACT_ALIAS",
     "ADD_ARTIFACT_TAG",  "REMOVE_ARTIFACT_TAG", "RUN_METRIC_THRESHOLD", "RUN_METRIC_CHANGE",
@@ -41,6 +44,28 @@ std::optional<std::chrono::seconds> Trigger::cooldown() const noexcept {
                 return std::nullopt;
         },
         spec_);
+}
+
+const Hysteresis* Trigger::hysteresis() const noexcept {
+    return std::visit(
+        [](const auto& spec) -> const Hysteresis* {
+            if constexpr (requires { spec.hysteresis; })
+                return &spec.hysteresis;
+            else
+                return nullptr;
+        },
+        spec_);
+}
+
+std::string_view to_string(ConditionState s) noexcept {
+    return condition_state_names[static_cast<std::size_t>(s)];
+}
+
+std::optional<ConditionState> condition_state_from_string(std::string_view name) noexcept {
+    for (std::size_t i = 0; i < condition_state_names.size(); ++i)
+        if (condition_state_names[i] == name)
+            return static_cast<ConditionState>(i);
+    return std::nullopt;
 }
 
 std::string_view to_string(TriggerKind kind) noexcept {

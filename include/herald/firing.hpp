@@ -47,6 +47,9 @@ struct MetricObservation {
     double metric_value = 0;            ///< the latest value
     std::vector<double> metric_values;  ///< the values the condition was evaluated over
     std::string metric_condition;       ///< e.g. "avg(loss) over last 5 = 0.21 < 0.25"
+    /// A resolved firing: the condition of an episode that fired has cleared (see
+    /// herald::Hysteresis::notify_resolved); `metric_condition` then starts with "resolved: ".
+    bool resolved = false;
 
     friend bool operator==(const MetricObservation&, const MetricObservation&) = default;
 };

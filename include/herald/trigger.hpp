@@ -55,6 +55,40 @@ enum class Comparison { greater, greater_equal, less, less_equal, equal, not_equ
 enum class ChangeMode { relative, absolute };
 enum class ChangeDirection { increase, decrease, either };
 enum class ZScoreDirection { above, below, either };
+/// What a z-score trigger measures the latest value against: the window of the run's own values
+/// before it, or the same metric's latest values in the project's most recent other runs.
+enum class ZScoreMode { within_run, across_runs };
+
+/// Where a metric trigger stands for one run, as Prometheus and Grafana alerts do:
+/// - `normal`: the condition does not hold;
+/// - `pending`: it holds, but not yet for the pending period;
+/// - `firing`: it held for the pending period and still holds;
+/// - `recovering`: it no longer holds, but the value has not crossed the recovery threshold.
+enum class ConditionState { normal, pending, firing, recovering };
+
+/// A metric trigger's pending period and hysteresis. The defaults fire on the first
+/// evaluation at which the condition holds and count it cleared as soon as it does not, with no
+/// resolved firing: the plain trigger.
+struct Hysteresis {
+    /// How many consecutive evaluations (accepted values) the condition must hold before the
+    /// automation fires; 1 fires on the first.
+    std::size_t pending_evaluations = 1;
+    /// How long the condition must have held, by the engine's clock, before it fires; checked
+    /// at each evaluation.
+    std::chrono::seconds pending_for{0};
+    /// The bound the trigger's statistic must cross back before the automation can fire again
+    /// (the threshold of a threshold or z-score trigger, the amount of a change trigger): a
+    /// value between it and the threshold keeps the state `recovering`. With it, an automation
+    /// fires once per episode (from leaving `normal` to returning to it); without it, it fires
+    /// again while the condition keeps holding each time the cooldown has passed.
+    std::optional<double> recovery;
+    /// Also fire when an episode that fired returns to `normal` (`metric_state` "RESOLVED").
+    bool notify_resolved = false;
+
+    friend bool operator==(const Hysteresis&, const Hysteresis&) = default;
+};
+/// The longest pending streak an automation may ask for.
+inline constexpr std::size_t max_pending_evaluations = 1'000'000;
 
 /// How often a run trigger may fire for one run.
 inline constexpr std::chrono::seconds default_cooldown = std::chrono::hours{24};
@@ -72,27 +106,32 @@ struct CreateArtifact {
 };
 /// A version is linked to a registry collection. Scopes: registry, collection, entity.
 struct LinkArtifact {
-    std::optional<Pattern> alias;  ///< fires only when one of the version's aliases matches
-    std::optional<Pattern> tag;    ///< fires only when one of the version's tags matches
+    std::optional<Pattern> alias;       ///< fires only when one of the version's aliases matches
+    std::optional<Pattern> tag;         ///< fires only when one of the version's tags matches
+    std::optional<Pattern> collection;  ///< the registry collection's name
     friend bool operator==(const LinkArtifact&, const LinkArtifact&) = default;
 };
 /// A version is unlinked. Scopes: registry, collection, entity.
 struct UnlinkArtifact {
+    std::optional<Pattern> collection;  ///< the registry collection's name
     friend bool operator==(const UnlinkArtifact&, const UnlinkArtifact&) = default;
 };
 /// An alias is added to a version. Scopes: project, registry, collection, entity.
 struct AddArtifactAlias {
     Pattern alias;
+    std::optional<Pattern> collection;  ///< collection name filter
     friend bool operator==(const AddArtifactAlias&, const AddArtifactAlias&) = default;
 };
 /// A tag is added. Scopes: project, registry, collection.
 struct AddArtifactTag {
     std::optional<Pattern> tag;
+    std::optional<Pattern> collection;  ///< collection name filter
     friend bool operator==(const AddArtifactTag&, const AddArtifactTag&) = default;
 };
 /// A tag is removed. Scopes: project, registry, collection.
 struct RemoveArtifactTag {
     std::optional<Pattern> tag;
+    std::optional<Pattern> collection;  ///< collection name filter
     friend bool operator==(const RemoveArtifactTag&, const RemoveArtifactTag&) = default;
 };
 /// aggregate(last `window` values of `metric`) <comparison> threshold. Scope: project.
@@ -104,6 +143,7 @@ struct MetricThreshold {
     double threshold = 0;
     RunFilter runs;
     std::chrono::seconds cooldown = default_cooldown;
+    Hysteresis hysteresis;
     friend bool operator==(const MetricThreshold&, const MetricThreshold&) = default;
 };
 /// avg(current window) versus avg(the disjoint prior window before it). Scope: project.
@@ -116,16 +156,22 @@ struct MetricChange {
     double amount = 0;  ///< > 0; a fraction for relative changes (0.25 = 25 %)
     RunFilter runs;
     std::chrono::seconds cooldown = default_cooldown;
+    Hysteresis hysteresis;
     friend bool operator==(const MetricChange&, const MetricChange&) = default;
 };
-/// z = (latest - mean(window before it)) / stddev(window before it). Scope: project.
+/// z = (latest - mean) / stddev of the window before it (within_run), or of the latest values
+/// of the metric in the `recent_runs` other runs that most recently logged it (across_runs).
+/// Scope: project.
 struct MetricZScore {
     std::string metric;
-    std::size_t window = 30;
+    std::size_t window = 30;  ///< within_run
+    ZScoreMode mode = ZScoreMode::within_run;
+    std::size_t recent_runs = 30;  ///< across_runs
     ZScoreDirection direction = ZScoreDirection::either;
     double threshold = 3.0;
     RunFilter runs;
     std::chrono::seconds cooldown = default_cooldown;
+    Hysteresis hysteresis;
     friend bool operator==(const MetricZScore&, const MetricZScore&) = default;
 };
 /// A run enters one of `states` (Running, Finished, Failed; Crashed counts as Failed; Killed
@@ -162,6 +208,8 @@ class Trigger {
     /// The run filter and cooldown of run triggers; nullptr / nullopt for artifact triggers.
     const RunFilter* run_filter() const noexcept;
     std::optional<std::chrono::seconds> cooldown() const noexcept;
+    /// The pending period and hysteresis of metric triggers; nullptr for other triggers.
+    const Hysteresis* hysteresis() const noexcept;
 
     friend bool operator==(const Trigger&, const Trigger&) = default;
 
@@ -176,6 +224,8 @@ bool allowed_in(TriggerKind trigger, ScopeKind scope) noexcept;
 /// The event kind a trigger kind listens to.
 EventKind listens_to(TriggerKind kind) noexcept;
 
+std::string_view to_string(ConditionState s) noexcept;  ///< "normal", "pending", ...
+std::optional<ConditionState> condition_state_from_string(std::string_view name) noexcept;
 std::string_view to_string(Aggregate a) noexcept;   ///< "avg", "min", "max"
 std::string_view to_string(Comparison c) noexcept;  ///< ">", ">=", ...
 bool compare(double lhs, Comparison c, double rhs) noexcept;

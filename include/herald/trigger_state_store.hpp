@@ -1,9 +1,10 @@
 // herald/trigger_state_store.hpp — where run triggers keep their windows and cooldowns.
 //
 // Run triggers (RUN_METRIC_*, RUN_STATE) remember, per automation and run, the most recent
-// metric values (their window) and when they last fired (their cooldown). The engine evaluates
-// from memory and writes every change through this interface, in small increments, so that a
-// persistent backend survives a restart without rewriting whole windows:
+// metric values (their window), when they last fired (their cooldown) and, for metric
+// triggers, where their condition stands (normal, pending, firing, recovering). The engine
+// evaluates from memory and writes every change through this interface, in small increments, so
+// that a persistent backend survives a restart without rewriting whole windows:
 //
 // clang-format off
 //     herald::TriggerStateStore& store = storage->trigger_state();
@@ -11,15 +12,18 @@
 //     store.append_values({.automation_id = id, .run_id = "run-1"}, points, /*step=*/42,
 //                         /*keep=*/5);
 //     store.record_firing({.automation_id = id, .run_id = "run-1"}, clock.now());
+//     store.save_condition({.automation_id = id, .run_id = "run-1"},
+//                          {.state = herald::ConditionState::firing, .streak = 3});
 //     std::optional<herald::RunTriggerState> s = store.load({id, "run-1"});  // after a restart
 // clang-format on
 //
 // The engine reads a (automation, run) state at most once per process (the first time the
-// run is seen), so `load` need not be fast; `append_values` and `record_firing` are on the
-// publish path.
+// run is seen), so `load` need not be fast; `append_values`, `record_firing` and
+// `save_condition` are on the publish path (the last only for an event that changed the state).
 #pragma once
 
 #include <herald/clock.hpp>
+#include <herald/trigger.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -38,13 +42,36 @@ struct TriggerStateKey {
     std::string_view run_id;
 };
 
+/// Where a metric trigger's condition stands for one run (see `Hysteresis`). Value type.
+struct ConditionProgress {
+    ConditionState state = ConditionState::normal;
+    /// Consecutive evaluations at which the condition has held (counted up to the pending
+    /// period's evaluations and no further); 0 in `normal`.
+    std::uint64_t streak = 0;
+    /// When the condition started holding; nullopt in `normal`.
+    std::optional<Timestamp> holding_since;
+    /// Whether the automation fired since it last left `normal` (a resolved firing follows
+    /// only such an episode).
+    bool fired = false;
+
+    friend bool operator==(const ConditionProgress&, const ConditionProgress&) = default;
+};
+
 /// What a store holds for one (automation, run). Value type.
 struct RunTriggerState {
     std::vector<double> values;             ///< the most recent accepted values, oldest first
     std::optional<std::int64_t> last_step;  ///< the step of the latest accepted value
     std::optional<Timestamp> last_fired;    ///< when the automation last fired for the run
+    ConditionProgress condition;            ///< metric triggers: where the condition stands
 
     friend bool operator==(const RunTriggerState&, const RunTriggerState&) = default;
+};
+
+/// One run's latest value in an automation's population (z-scores across runs).
+struct PopulationValue {
+    std::string run_id;
+    double value = 0;
+    friend bool operator==(const PopulationValue&, const PopulationValue&) = default;
 };
 
 /// Persists run trigger state. Implementations must be thread-safe; herald never calls it
@@ -59,12 +86,24 @@ class TriggerStateStore {
                                std::int64_t step, std::size_t keep) = 0;
     /// Remembers that the automation fired for the run at `time`; creates the key when new.
     virtual void record_firing(const TriggerStateKey& key, Timestamp time) = 0;
+    /// Replaces where the key's condition stands; creates the key when new.
+    virtual void save_condition(const TriggerStateKey& key, const ConditionProgress& progress) = 0;
     /// The stored state; nullopt when nothing is stored for the key.
     virtual std::optional<RunTriggerState> load(const TriggerStateKey& key) const = 0;
     /// Drops the state of one (automation, run): the run ended and its cooldown passed.
     virtual void erase_run(const TriggerStateKey& key) = 0;
-    /// Drops every run's state of an automation: it was changed, disabled or deleted.
+    /// Drops every run's state of an automation, and its population: it was deleted.
     virtual void erase_automation(std::string_view automation_id) = 0;
+    /// Makes `value` the latest of `run_id` in the automation's population (a z-score across
+    /// runs) and its most recently updated run, keeping only the `keep` most recently updated.
+    virtual void put_population_value(std::string_view automation_id, std::string_view run_id,
+                                      double value, std::size_t keep) = 0;
+    /// The automation's population, least recently updated run first.
+    virtual std::vector<PopulationValue> load_population(std::string_view automation_id) const = 0;
+    /// Restarts the windows of every run of an automation (and its population): drops their values
+    /// and sets their condition back to normal, keeping when each last fired and its latest step
+    /// (its trigger's condition changed, or it was disabled).
+    virtual void restart_windows(std::string_view automation_id) = 0;
 };
 
 }  // namespace herald

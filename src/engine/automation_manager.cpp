@@ -47,13 +47,15 @@ void stamp_new(Automation& automation, const Principal& who, Timestamp now) {
 }
 
 /// Stores `automation` in place of `old` (same id), stamped now; the index and the run trigger
-/// state follow: any change resets the automation's windows and cooldowns.
+/// state follow: cooldowns carry over, windows restart when the condition changed
+/// (detail::restarts_windows).
 void replace(detail::EngineState& state, const Automation& old, Automation& automation) {
     automation.updated_at = state.clock->now();
     state.storage->automations().update(automation);
+    auto updated = std::make_shared<const Automation>(automation);
     state.forget(old);
-    state.remember(std::make_shared<const Automation>(automation));
-    state.evaluator.forget_automation(automation.id);
+    state.remember(updated);
+    state.evaluator.replace_automation(old, std::move(updated));
 }
 
 }  // namespace

@@ -42,6 +42,27 @@ bool zscore_holds(ZScoreDirection direction, double z, double threshold) noexcep
     return false;
 }
 
+std::string resolved_prefix(bool resolved) {
+    return resolved ? "resolved: " : "";
+}
+
+/// ">= 3" or "<= -3": the side of the threshold the z-score `z` is compared on.
+std::string zscore_bound_text(ZScoreDirection direction, double z, double bound) {
+    const bool below =
+        direction == ZScoreDirection::below || (direction == ZScoreDirection::either && z < 0);
+    return (below ? "<= -" : ">= ") + configured_text(bound);
+}
+
+/// "z(loss) = 3.2 >= 3 (latest 5, mean 1, stddev 1.3 over <over>)".
+std::string zscore_text(const std::string& metric, std::optional<double> z,
+                        const std::string& outcome, double latest, double mean, double stddev,
+                        const std::string& over, bool resolved) {
+    return resolved_prefix(resolved) + "z(" + metric +
+           ") = " + (z ? computed_text(*z) : "undefined") + outcome + " (latest " +
+           computed_text(latest) + ", mean " + computed_text(mean) + ", stddev " +
+           computed_text(stddev) + " over " + over + ")";
+}
+
 }  // namespace
 
 std::string computed_text(double value) {
@@ -73,23 +94,39 @@ bool ThresholdCondition::push(double value) noexcept {
         if (ring_.push(value))
             sum_ = sum_of(ring_, 0, ring_.size());
     }
-    return compare(aggregate(), spec_->comparison, spec_->threshold);
+    return holds_at(spec_->threshold);
+}
+
+bool ThresholdCondition::holds_at(double bound) const noexcept {
+    return compare(aggregate(), spec_->comparison, bound);
 }
 
 double ThresholdCondition::aggregate() const noexcept {
     return extreme_ ? extreme_->value() : sum_ / static_cast<double>(ring_.size());
 }
 
-MetricObservation ThresholdCondition::observe() const {
+MetricObservation ThresholdCondition::observation(std::string condition, bool resolved) const {
     return {
         .metric_name = spec_->metric,
         .metric_value = ring_.back(0),
         .metric_values = ring_.to_vector(),
-        .metric_condition = over_last(spec_->metric, to_string(spec_->aggregate), ring_.size()) +
-                            " = " + computed_text(aggregate()) + " " +
-                            std::string(to_string(spec_->comparison)) + " " +
-                            configured_text(spec_->threshold),
+        .metric_condition = resolved_prefix(resolved) +
+                            over_last(spec_->metric, to_string(spec_->aggregate), ring_.size()) +
+                            " = " + computed_text(aggregate()) + std::move(condition),
+        .resolved = resolved,
     };
+}
+
+MetricObservation ThresholdCondition::observe() const {
+    return observation(
+        " " + std::string(to_string(spec_->comparison)) + " " + configured_text(spec_->threshold),
+        false);
+}
+
+MetricObservation ThresholdCondition::observe_resolved(double bound) const {
+    return observation(
+        ", no longer " + std::string(to_string(spec_->comparison)) + " " + configured_text(bound),
+        true);
 }
 
 std::size_t ThresholdCondition::heap_bytes() const noexcept {
@@ -142,23 +179,42 @@ std::optional<double> ChangeCondition::change() const noexcept {
     return difference / std::abs(prior);
 }
 
-MetricObservation ChangeCondition::observe() const {
-    const double c = change().value_or(0);
-    const bool relative = spec_->mode == ChangeMode::relative;
-    const std::string by =
-        relative ? computed_text(std::abs(c) * 100) + "%" : computed_text(std::abs(c));
-    const std::string at_least =
-        relative ? configured_text(spec_->amount * 100) + "%" : configured_text(spec_->amount);
+bool ChangeCondition::holds_at(double bound) const noexcept {
+    const std::optional<double> c = change();
+    return c && change_holds(spec_->direction, *c, bound);
+}
+
+std::string ChangeCondition::amount_text(double amount) const {
+    return spec_->mode == ChangeMode::relative ? configured_text(amount * 100) + "%"
+                                               : configured_text(amount);
+}
+
+MetricObservation ChangeCondition::observation(std::string outcome, bool resolved) const {
+    const std::optional<double> c = change();
+    std::string by = "unchanged";
+    if (c)
+        by = std::string(*c >= 0 ? "increased" : "decreased") + " by " +
+             (spec_->mode == ChangeMode::relative ? computed_text(std::abs(*c) * 100) + "%"
+                                                  : computed_text(std::abs(*c)));
     return {
         .metric_name = spec_->metric,
         .metric_value = ring_.back(0),
         .metric_values = ring_.to_vector(),
-        .metric_condition = over_last(spec_->metric, "avg", spec_->current_window) + " = " +
-                            computed_text(current_average()) + ", over the " +
-                            std::to_string(prior_size()) +
-                            " before = " + computed_text(prior_average()) + ": " +
-                            (c >= 0 ? "increased" : "decreased") + " by " + by + " >= " + at_least,
+        .metric_condition =
+            resolved_prefix(resolved) + over_last(spec_->metric, "avg", spec_->current_window) +
+            " = " + computed_text(current_average()) + ", over the " +
+            std::to_string(prior_size()) + " before = " + computed_text(prior_average()) + ": " +
+            by + std::move(outcome),
+        .resolved = resolved,
     };
+}
+
+MetricObservation ChangeCondition::observe() const {
+    return observation(" >= " + amount_text(spec_->amount), false);
+}
+
+MetricObservation ChangeCondition::observe_resolved(double bound) const {
+    return observation(", no longer >= " + amount_text(bound), true);
 }
 
 // --- z-score -----------------------------------------------------------------------------------
@@ -172,34 +228,89 @@ bool ZScoreCondition::push(double value) noexcept {
     evicted_ = ring_.full() ? ring_.front() : 0;
     mean_ = moments_.mean();
     stddev_ = moments_.stddev(prior_count_);
-    const bool holds = prior_count_ >= 2 && stddev_ > 0 &&
-                       zscore_holds(spec_->direction, (value - mean_) / stddev_, spec_->threshold);
+    defined_ = prior_count_ >= 2 && stddev_ > 0;
+    z_ = defined_ ? (value - mean_) / stddev_ : 0;
     moments_.update(ring_, value);
     if (ring_.push(value))
         moments_.recompute(ring_);
-    return holds;
+    return holds_at(spec_->threshold);
 }
 
-MetricObservation ZScoreCondition::observe() const {
-    const double z = (latest_ - mean_) / stddev_;
+bool ZScoreCondition::holds_at(double bound) const noexcept {
+    return defined_ && zscore_holds(spec_->direction, z_, bound);
+}
+
+std::string ZScoreCondition::bound_text(double bound) const {
+    return zscore_bound_text(spec_->direction, z_, bound);
+}
+
+MetricObservation ZScoreCondition::observation(std::string outcome, bool resolved) const {
     std::vector<double> values = ring_.to_vector();
     // The ring already holds the latest value; show the window it was compared against.
     values.erase(values.end() - 1);
     if (prior_count_ == ring_.capacity())
         values.insert(values.begin(), evicted_);
     values.push_back(latest_);
-    const bool below = spec_->direction == ZScoreDirection::below ||
-                       (spec_->direction == ZScoreDirection::either && z < 0);
     return {
         .metric_name = spec_->metric,
         .metric_value = latest_,
         .metric_values = std::move(values),
-        .metric_condition = "z(" + spec_->metric + ") = " + computed_text(z) +
-                            (below ? " <= -" : " >= ") + configured_text(spec_->threshold) +
-                            " (latest " + computed_text(latest_) + ", mean " +
-                            computed_text(mean_) + ", stddev " + computed_text(stddev_) +
-                            " over the " + std::to_string(prior_count_) + " before)",
+        .metric_condition = zscore_text(
+            spec_->metric, defined_ ? std::optional(z_) : std::nullopt, outcome, latest_, mean_,
+            stddev_, "the " + std::to_string(prior_count_) + " before", resolved),
+        .resolved = resolved,
     };
+}
+
+MetricObservation ZScoreCondition::observe() const {
+    return observation(" " + bound_text(spec_->threshold), false);
+}
+
+MetricObservation ZScoreCondition::observe_resolved(double bound) const {
+    return observation(", no longer " + bound_text(bound), true);
+}
+
+// --- z-score across runs ---------------------------------------------------------------------
+
+CrossRunZScoreCondition::CrossRunZScoreCondition(const trigger::MetricZScore& spec,
+                                                 std::shared_ptr<RunPopulation> population,
+                                                 std::string run_id)
+    : spec_(&spec), population_(std::move(population)), run_id_(std::move(run_id)) {}
+
+bool CrossRunZScoreCondition::push(double value) {
+    latest_ = value;
+    others_ = population_->update(run_id_, value);
+    defined_ = others_.count >= 2 && others_.stddev > 0;
+    z_ = defined_ ? (value - others_.mean) / others_.stddev : 0;
+    return holds_at(spec_->threshold);
+}
+
+bool CrossRunZScoreCondition::holds_at(double bound) const noexcept {
+    return defined_ && zscore_holds(spec_->direction, z_, bound);
+}
+
+MetricObservation CrossRunZScoreCondition::observation(std::string outcome, bool resolved) const {
+    // The other runs' latest values now: those compared with, unless another run logged since.
+    std::vector<double> values = population_->values_except(run_id_);
+    values.push_back(latest_);
+    return {
+        .metric_name = spec_->metric,
+        .metric_value = latest_,
+        .metric_values = std::move(values),
+        .metric_condition =
+            zscore_text(spec_->metric, defined_ ? std::optional(z_) : std::nullopt, outcome,
+                        latest_, others_.mean, others_.stddev,
+                        "the latest of " + std::to_string(others_.count) + " other runs", resolved),
+        .resolved = resolved,
+    };
+}
+
+MetricObservation CrossRunZScoreCondition::observe() const {
+    return observation(" " + zscore_bound_text(spec_->direction, z_, spec_->threshold), false);
+}
+
+MetricObservation CrossRunZScoreCondition::observe_resolved(double bound) const {
+    return observation(", no longer " + zscore_bound_text(spec_->direction, z_, bound), true);
 }
 
 // --- any ---------------------------------------------------------------------------------------
@@ -208,13 +319,19 @@ const std::string& watched_metric(const MetricCondition& condition) noexcept {
     return std::visit([](const auto& c) -> const std::string& { return c.metric(); }, condition);
 }
 
-std::optional<MetricCondition> make_condition(const Trigger& trigger) {
+std::optional<MetricCondition> make_condition(const Trigger& trigger,
+                                              std::shared_ptr<RunPopulation> population,
+                                              std::string_view run_id) {
     if (const auto* t = trigger.get_if<trigger::MetricThreshold>())
         return MetricCondition{std::in_place_type<ThresholdCondition>, *t};
     if (const auto* c = trigger.get_if<trigger::MetricChange>())
         return MetricCondition{std::in_place_type<ChangeCondition>, *c};
-    if (const auto* z = trigger.get_if<trigger::MetricZScore>())
+    if (const auto* z = trigger.get_if<trigger::MetricZScore>()) {
+        if (z->mode == ZScoreMode::across_runs)
+            return MetricCondition{std::in_place_type<CrossRunZScoreCondition>, *z,
+                                   std::move(population), std::string(run_id)};
         return MetricCondition{std::in_place_type<ZScoreCondition>, *z};
+    }
     return std::nullopt;
 }
 

@@ -1,4 +1,5 @@
 #include "evaluate/trigger_evaluator.hpp"
+#include "evaluate/condition_machine.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -26,15 +27,71 @@ std::size_t values_to_keep(const MetricCondition& condition) noexcept {
     return std::visit([](const auto& c) { return c.keep(); }, condition);
 }
 
-bool push_value(MetricCondition& condition, double value) noexcept {
+bool push_value(MetricCondition& condition, double value) {
     return std::visit([&](auto& c) { return c.push(value); }, condition);
+}
+
+/// Takes a saved value back after a restart.
+void restore_value(MetricCondition& condition, double value) {
+    std::visit(
+        [&](auto& c) {
+            if constexpr (requires { c.restore(value); })
+                c.restore(value);
+            else
+                c.push(value);
+        },
+        condition);
+}
+
+bool holds_at(const MetricCondition& condition, double bound) noexcept {
+    return std::visit([&](const auto& c) { return c.holds_at(bound); }, condition);
 }
 
 MetricObservation observe(const MetricCondition& condition) {
     return std::visit([](const auto& c) { return c.observe(); }, condition);
 }
 
+MetricObservation observe_resolved(const MetricCondition& condition, double bound) {
+    return std::visit([&](const auto& c) { return c.observe_resolved(bound); }, condition);
+}
+
+/// The bound a resolved firing reports: the recovery bound, or the trigger's own.
+double clearing_bound(const Trigger& trigger) {
+    const Hysteresis& h = *trigger.hysteresis();
+    if (h.recovery)
+        return *h.recovery;
+    return std::visit(
+        [](const auto& spec) -> double {
+            if constexpr (requires { spec.amount; })
+                return spec.amount;
+            else if constexpr (requires { spec.threshold; })
+                return spec.threshold;
+            else
+                return 0;
+        },
+        trigger.spec());
+}
+
+/// The trigger without what does not change its windows: the cooldown and the run filter.
+Trigger condition_part(const Trigger& trigger) {
+    Trigger::Variant spec = trigger.spec();
+    std::visit(
+        [](auto& s) {
+            if constexpr (requires { s.cooldown; })
+                s.cooldown = {};
+            if constexpr (requires { s.runs; })
+                s.runs = {};
+        },
+        spec);
+    return Trigger(std::move(spec));
+}
+
 }  // namespace
+
+bool restarts_windows(const Automation& before, const Automation& after) {
+    return (before.enabled && !after.enabled) || before.scope != after.scope ||
+           condition_part(before.trigger) != condition_part(after.trigger);
+}
 
 TriggerEvaluator::Shard& TriggerEvaluator::shard_of(RunKeyView run_key) noexcept {
     // The map uses the hash's low bits for its buckets; the shard takes high ones.
@@ -97,14 +154,18 @@ TriggerEvaluator::TrackedTrigger& TriggerEvaluator::track(
     // First sight of this (automation, run) in this process: resume what the store kept (read
     // first, so that a failing store leaves nothing half set up).
     const std::optional<RunTriggerState> saved = store_.load(key_of(automation, run.run_id));
-    TrackedTrigger& trigger = run.triggers.emplace_back(
-        TrackedTrigger{.automation = automation, .condition = make_condition(automation->trigger)});
+    std::optional<MetricCondition> condition = condition_for(automation, run.run_id);
+    TrackedTrigger& trigger =
+        run.triggers.emplace_back(TrackedTrigger{.automation = automation,
+                                                 .condition_source = automation,
+                                                 .condition = std::move(condition)});
     if (saved) {
         if (trigger.condition)
             for (double value : saved->values)
-                push_value(*trigger.condition, value);
+                restore_value(*trigger.condition, value);
         trigger.last_step = saved->last_step;
         trigger.last_fired = saved->last_fired;
+        trigger.progress = saved->condition;
     }
     return trigger;
 }
@@ -116,7 +177,9 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
     if (trigger.last_step && body.step < *trigger.last_step)
         return std::nullopt;
     MetricCondition& condition = *trigger.condition;
+    const Hysteresis& hysteresis = *trigger.automation->trigger.hysteresis();
     const std::string& metric = watched_metric(condition);
+    const ConditionProgress before = trigger.progress;
     thread_local std::vector<double> accepted;
     accepted.clear();
     std::optional<MetricObservation> observation;
@@ -124,13 +187,42 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
         if (point.name != metric || !std::isfinite(point.value))
             continue;
         accepted.push_back(point.value);
-        if (push_value(condition, point.value) && !observation && try_fire(trigger, run, now))
-            observation = observe(condition);
+        const bool holds = push_value(condition, point.value);
+        const Transition transition = advance(
+            trigger.progress, hysteresis, holds,
+            [&] { return !holds_at(condition, *hysteresis.recovery); }, now);
+        if (observation)
+            continue;
+        switch (transition) {
+            case Transition::activated:
+            case Transition::held:
+                // Without a recovery bound the cooldown is also the repeat interval of a
+                // condition that keeps holding; with one, an episode fires once.
+                if ((transition == Transition::activated || !hysteresis.recovery) &&
+                    try_fire(trigger, run, now)) {
+                    trigger.progress.fired = true;
+                    observation = observe(condition);
+                }
+                break;
+            case Transition::resolved:
+                if (hysteresis.notify_resolved)
+                    observation =
+                        observe_resolved(condition, clearing_bound(trigger.automation->trigger));
+                break;
+            case Transition::none:
+            case Transition::resolved_silent:
+                break;
+        }
     }
     if (!accepted.empty()) {
         trigger.last_step = body.step;
-        store_.append_values(key_of(trigger.automation, run.run_id), accepted, body.step,
-                             values_to_keep(condition));
+        const TriggerStateKey key = key_of(trigger.automation, run.run_id);
+        store_.append_values(key, accepted, body.step, values_to_keep(condition));
+        if (const auto* z = std::get_if<CrossRunZScoreCondition>(&condition))
+            store_.put_population_value(trigger.automation->id, run.run_id, accepted.back(),
+                                        z->population_size());
+        if (trigger.progress != before)
+            store_.save_condition(key, trigger.progress);
     }
     return observation;
 }
@@ -235,7 +327,58 @@ void TriggerEvaluator::forget_automation(std::string_view automation_id) {
             it = it->second.triggers.empty() ? shard.runs.erase(it) : std::next(it);
         }
     }
+    forget_population(automation_id);
     store_.erase_automation(automation_id);
+}
+
+std::shared_ptr<RunPopulation> TriggerEvaluator::population_of(const Automation& automation) {
+    std::lock_guard lock(populations_mutex_);
+    auto it = populations_.find(automation.id);
+    if (it != populations_.end())
+        return it->second;
+    const auto& spec = *automation.trigger.get_if<trigger::MetricZScore>();
+    auto population = std::make_shared<RunPopulation>(spec.recent_runs);
+    for (const PopulationValue& v : store_.load_population(automation.id))
+        population->restore(v.run_id, v.value);
+    populations_.emplace(automation.id, population);
+    return population;
+}
+
+std::optional<MetricCondition> TriggerEvaluator::condition_for(
+    const std::shared_ptr<const Automation>& a, std::string_view run_id) {
+    const auto* z = a->trigger.get_if<trigger::MetricZScore>();
+    if (z && z->mode == ZScoreMode::across_runs)
+        return make_condition(a->trigger, population_of(*a), run_id);
+    return make_condition(a->trigger);
+}
+
+void TriggerEvaluator::forget_population(std::string_view automation_id) {
+    std::lock_guard lock(populations_mutex_);
+    if (auto it = populations_.find(std::string(automation_id)); it != populations_.end())
+        populations_.erase(it);
+}
+
+void TriggerEvaluator::replace_automation(const Automation& before,
+                                          std::shared_ptr<const Automation> after) {
+    const bool restart = restarts_windows(before, *after);
+    if (restart) {  // first, so that the runs' new conditions start from an empty population
+        forget_population(after->id);
+        store_.restart_windows(after->id);
+    }
+    for (Shard& shard : shards_) {
+        std::lock_guard lock(shard.mutex);
+        for (auto& [key, run] : shard.runs)
+            for (TrackedTrigger& t : run.triggers) {
+                if (t.automation->id != after->id)
+                    continue;
+                t.automation = after;
+                if (restart) {
+                    t.condition_source = after;
+                    t.condition = condition_for(after, run.run_id);
+                    t.progress = {};
+                }
+            }
+    }
 }
 
 std::size_t TriggerEvaluator::tracked_runs() const {

@@ -11,16 +11,29 @@
 // - non-finite values are ignored; a value whose step is lower than the latest accepted step of
 //   that (automation, run) is ignored (as W&B ignores history logged to an earlier step); values
 //   at the same step are taken in arrival order;
-// - an automation fires at most once per event, and at most once per run per cooldown: it fires
-//   at `now` only if it never fired for the run or `now - last_fired >= cooldown`;
+// - each accepted value is one evaluation of a metric trigger's state machine (normal, pending,
+//   firing, recovering; condition_machine.hpp): it fires when the state enters firing and, without
+//   a recovery bound, again while it stays firing; a resolved firing when an episode that fired
+//   returns to normal, if asked for;
+// - an automation fires at most once per event (the first firing of its values), and at most
+//   once per run per cooldown: it fires at `now` only if it never fired for the run or
+//   `now - last_fired >= cooldown`. The state machine runs regardless: an activation inside the
+//   cooldown enters firing without a firing. Resolved firings neither wait for nor start a
+//   cooldown;
+// - a z-score across runs compares each value with the latest values of the metric in the
+//   automation's `recent_runs` other runs that most recently logged it (all of its runs in the
+//   project, ended ones too, kept in the store apart from the runs' own state);
+// - editing an automation keeps its runs' state (see `restarts_windows` for what restarts
+//   the windows); a restart keeps each run's last firing, so cooldowns hold across edits;
 // - a run that reaches a terminal state (Finished, Failed, Crashed, Killed) is released — its
 //   state dropped from memory and store — once every automation's cooldown has passed since the
 //   later of the run's end and its last firing; a run that enters Running again before that
 //   is kept. Values logged after the end still count (late arrivals from other threads).
 //
 // Thread safety: `evaluate` may be called from any thread. Runs are spread over shards, each
-// with its own mutex, so runs in different shards do not contend. `forget_automation` must not
-// run concurrently with an `evaluate` that was given the same automation (the engine holds its
+// with its own mutex, so runs in different shards do not contend. `forget_automation` and
+// `replace_automation` must not run concurrently with an `evaluate` that was given the same
+// automation (the engine holds its
 // automation lock exclusively around it and shared around `evaluate`).
 #pragma once
 
@@ -52,6 +65,11 @@ struct RunVerdict {
     std::optional<MetricObservation> metric;              ///< set for metric triggers
 };
 
+/// Whether replacing `before` by `after` restarts the windows of its runs: when the trigger's
+/// condition changes (anything but its cooldown and run filter), its scope changes, or it is
+/// disabled. A new name, description, action, cooldown or run filter, or enabling, keeps them.
+bool restarts_windows(const Automation& before, const Automation& after);
+
 class TriggerEvaluator {
   public:
     using Candidate = const std::shared_ptr<const Automation>*;
@@ -64,9 +82,12 @@ class TriggerEvaluator {
     void evaluate(const Event& event, std::span<const Candidate> candidates, LazyNow& now,
                   std::vector<RunVerdict>& fired);
 
-    /// Drops all state of an automation (it was changed, disabled or deleted), in memory and in
-    /// the store; it starts again from the next value logged.
+    /// Drops all state of an automation (it was deleted), in memory and in the store.
     void forget_automation(std::string_view automation_id);
+    /// `after` replaces `before` (same id): the runs' state carries over to it, in memory and in
+    /// the store, their windows restarted when `restarts_windows(before, *after)`; each run's
+    /// last firing (its cooldown) always carries over.
+    void replace_automation(const Automation& before, std::shared_ptr<const Automation> after);
 
     /// How many runs have state in memory; for tests.
     std::size_t tracked_runs() const;
@@ -74,10 +95,14 @@ class TriggerEvaluator {
   private:
     /// One automation's state for one run.
     struct TrackedTrigger {
-        std::shared_ptr<const Automation> automation;  ///< keeps the condition's spec alive
-        std::optional<MetricCondition> condition;      ///< nullopt for RUN_STATE
+        std::shared_ptr<const Automation> automation;  ///< the automation as it is now
+        /// The version whose trigger `condition` reads (kept alive here): `automation`, or an
+        /// earlier one with the same condition.
+        std::shared_ptr<const Automation> condition_source;
+        std::optional<MetricCondition> condition;  ///< nullopt for RUN_STATE
         std::optional<std::int64_t> last_step;
         std::optional<Timestamp> last_fired;
+        ConditionProgress progress;  ///< metric triggers: pending, firing, recovering
     };
     struct TrackedRun {
         std::string run_id;
@@ -140,8 +165,17 @@ class TriggerEvaluator {
     void lower_earliest_release(Timestamp due);
     void erase_run(Shard& shard, const RunKey& run_key);
 
+    /// The population of a z-score across runs, shared by its runs; loaded from the store on
+    /// first use.
+    std::shared_ptr<RunPopulation> population_of(const Automation& automation);
+    std::optional<MetricCondition> condition_for(const std::shared_ptr<const Automation>& a,
+                                                 std::string_view run_id);
+    void forget_population(std::string_view automation_id);
+
     TriggerStateStore& store_;
     std::array<Shard, shard_count> shards_;
+    std::mutex populations_mutex_;  ///< taken inside a shard's mutex, never the other way
+    std::unordered_map<std::string, std::shared_ptr<RunPopulation>> populations_;
     /// The earliest `next_release` of all shards: the publish path reads it without a lock.
     std::atomic<Timestamp::rep> earliest_release_{never};
     std::mutex release_mutex_;  ///< serialises sweeps and lowering `earliest_release_`

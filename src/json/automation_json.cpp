@@ -45,6 +45,8 @@ constexpr NameTable<ZScoreDirection, 3> zscore_direction_names{
     {{ZScoreDirection::above, "ABOVE"},
      {ZScoreDirection::below, "BELOW"},
      {ZScoreDirection::either, "EITHER"}}};
+constexpr NameTable<ZScoreMode, 2> zscore_mode_names{
+    {{ZScoreMode::within_run, "WITHIN_RUN"}, {ZScoreMode::across_runs, "ACROSS_RUNS"}}};
 constexpr NameTable<ActionKind, 4> action_names{{{ActionKind::none, "NO_ACTION"},
                                                  {ActionKind::webhook, "WEBHOOK"},
                                                  {ActionKind::slack, "SLACK"},
@@ -76,6 +78,21 @@ std::chrono::seconds read_cooldown(ObjectReader& r) {
     return std::chrono::seconds{r.non_negative_integer("cooldown_seconds")};
 }
 
+/// The optional pending period and hysteresis of a metric trigger; `recovery_key` names its
+/// recovery bound ("recovery_threshold", or "recovery_amount" for a change trigger).
+Hysteresis read_hysteresis(ObjectReader& r, std::string_view recovery_key) {
+    Hysteresis h;
+    if (r.has("pending_evaluations"))
+        h.pending_evaluations = static_cast<std::size_t>(r.positive_integer("pending_evaluations"));
+    if (r.has("pending_seconds"))
+        h.pending_for = std::chrono::seconds{r.non_negative_integer("pending_seconds")};
+    if (r.has(recovery_key))
+        h.recovery = r.number(recovery_key);
+    if (r.has("notify_resolved"))
+        h.notify_resolved = r.boolean("notify_resolved");
+    return h;
+}
+
 std::size_t window_or(ObjectReader& r, std::string_view key, std::size_t fallback) {
     if (!r.has(key))
         return fallback;
@@ -99,19 +116,23 @@ Trigger read_trigger(ObjectReader r) {
         }
         case TriggerKind::link_artifact:
             trigger = trigger::LinkArtifact{.alias = optional_pattern(r, "alias"),
-                                            .tag = optional_pattern(r, "tag")};
+                                            .tag = optional_pattern(r, "tag"),
+                                            .collection = optional_pattern(r, "collection")};
             break;
         case TriggerKind::unlink_artifact:
-            trigger = trigger::UnlinkArtifact{};
+            trigger = trigger::UnlinkArtifact{.collection = optional_pattern(r, "collection")};
             break;
         case TriggerKind::add_artifact_alias:
-            trigger = trigger::AddArtifactAlias{.alias = r.pattern("alias")};
+            trigger = trigger::AddArtifactAlias{.alias = r.pattern("alias"),
+                                                .collection = optional_pattern(r, "collection")};
             break;
         case TriggerKind::add_artifact_tag:
-            trigger = trigger::AddArtifactTag{.tag = optional_pattern(r, "tag")};
+            trigger = trigger::AddArtifactTag{.tag = optional_pattern(r, "tag"),
+                                              .collection = optional_pattern(r, "collection")};
             break;
         case TriggerKind::remove_artifact_tag:
-            trigger = trigger::RemoveArtifactTag{.tag = optional_pattern(r, "tag")};
+            trigger = trigger::RemoveArtifactTag{.tag = optional_pattern(r, "tag"),
+                                                 .collection = optional_pattern(r, "collection")};
             break;
         case TriggerKind::run_metric_threshold: {
             trigger::MetricThreshold t;
@@ -122,6 +143,7 @@ Trigger read_trigger(ObjectReader r) {
             t.threshold = r.number("threshold");
             t.runs = read_run_filter(r);
             t.cooldown = read_cooldown(r);
+            t.hysteresis = read_hysteresis(r, "recovery_threshold");
             trigger = std::move(t);
             break;
         }
@@ -135,6 +157,7 @@ Trigger read_trigger(ObjectReader r) {
             t.amount = r.number("amount");
             t.runs = read_run_filter(r);
             t.cooldown = read_cooldown(r);
+            t.hysteresis = read_hysteresis(r, "recovery_amount");
             trigger = std::move(t);
             break;
         }
@@ -143,10 +166,14 @@ Trigger read_trigger(ObjectReader r) {
             t.metric = r.string("metric");
             t.window = window_or(r, "window", t.window);
             enum_if_present(zscore_direction_names, r, "direction", t.direction);
+            enum_if_present(zscore_mode_names, r, "mode", t.mode);
+            t.recent_runs = window_or(r, "recent_runs", t.recent_runs);
             if (r.has("threshold"))
                 t.threshold = r.number("threshold");
             t.runs = read_run_filter(r);
             t.cooldown = read_cooldown(r);
+            t.hysteresis = read_hysteresis(r, "recovery_threshold");
+            t.hysteresis = read_hysteresis(r, "recovery_threshold");
             trigger = std::move(t);
             break;
         }
@@ -245,6 +272,18 @@ void put_run_fields(json::object& o, const Spec& spec) {
     o["cooldown_seconds"] = spec.cooldown.count();
 }
 
+/// Writes only what differs from the plain trigger, so such a trigger's JSON is unchanged.
+void put_hysteresis(json::object& o, const Hysteresis& h, std::string_view recovery_key) {
+    if (h.pending_evaluations != Hysteresis{}.pending_evaluations)
+        o["pending_evaluations"] = h.pending_evaluations;
+    if (h.pending_for.count() != 0)
+        o["pending_seconds"] = h.pending_for.count();
+    if (h.recovery)
+        o[recovery_key] = *h.recovery;
+    if (h.notify_resolved)
+        o["notify_resolved"] = true;
+}
+
 void put_pattern(json::object& o, std::string_view key, const std::optional<Pattern>& p) {
     if (p)
         o[key] = p->source();
@@ -256,8 +295,9 @@ json::object trigger_json(const Trigger& trigger) {
     std::visit(
         [&](const auto& spec) {
             using T = std::decay_t<decltype(spec)>;
-            if constexpr (std::is_same_v<T, trigger::CreateArtifact>) {
+            if constexpr (requires { spec.collection; })
                 put_pattern(o, "collection", spec.collection);
+            if constexpr (std::is_same_v<T, trigger::CreateArtifact>) {
                 if (spec.artifact_type)
                     o["artifact_type"] = *spec.artifact_type;
             } else if constexpr (std::is_same_v<T, trigger::LinkArtifact>) {
@@ -275,6 +315,7 @@ json::object trigger_json(const Trigger& trigger) {
                 o["operator"] = name_of(comparison_names, spec.comparison);
                 o["threshold"] = spec.threshold;
                 put_run_fields(o, spec);
+                put_hysteresis(o, spec.hysteresis, "recovery_threshold");
             } else if constexpr (std::is_same_v<T, trigger::MetricChange>) {
                 o["metric"] = spec.metric;
                 o["current_window"] = spec.current_window;
@@ -283,12 +324,18 @@ json::object trigger_json(const Trigger& trigger) {
                 o["direction"] = name_of(change_direction_names, spec.direction);
                 o["amount"] = spec.amount;
                 put_run_fields(o, spec);
+                put_hysteresis(o, spec.hysteresis, "recovery_amount");
             } else if constexpr (std::is_same_v<T, trigger::MetricZScore>) {
                 o["metric"] = spec.metric;
                 o["window"] = spec.window;
                 o["direction"] = name_of(zscore_direction_names, spec.direction);
+                if (spec.mode == ZScoreMode::across_runs) {
+                    o["mode"] = name_of(zscore_mode_names, spec.mode);
+                    o["recent_runs"] = spec.recent_runs;
+                }
                 o["threshold"] = spec.threshold;
                 put_run_fields(o, spec);
+                put_hysteresis(o, spec.hysteresis, "recovery_threshold");
             } else if constexpr (std::is_same_v<T, trigger::RunStateChange>) {
                 json::array states;
                 for (RunState s : spec.states)

@@ -55,10 +55,13 @@ bool filters_match(const Trigger& trigger, const Event& event) noexcept {
     return std::visit(
         [&](const auto& spec) -> bool {
             using T = std::decay_t<decltype(spec)>;
+            // Every artifact trigger may filter on the name of the version's collection.
+            if constexpr (requires { spec.collection; })
+                if (!optional_matches(spec.collection, event.artifact()->collection))
+                    return false;
             if constexpr (std::is_same_v<T, trigger::CreateArtifact>) {
                 const ArtifactVersion& v = std::get<ArtifactCreated>(event.body).version;
-                return optional_matches(spec.collection, v.collection) &&
-                       (!spec.artifact_type || *spec.artifact_type == v.collection_type);
+                return !spec.artifact_type || *spec.artifact_type == v.collection_type;
             } else if constexpr (std::is_same_v<T, trigger::LinkArtifact>) {
                 const ArtifactVersion& v = std::get<ArtifactLinked>(event.body).version;
                 return (!spec.alias || any_matches(*spec.alias, v.aliases)) &&
@@ -100,22 +103,24 @@ std::string describe_match(const Automation& automation, const Event& event) {
                 return b.source.entity + '/' + b.source.project + '/' + b.source.collection + ":v" +
                        std::to_string(b.source.index) + " linked as " +
                        version_string(event, b.version) + pattern_note("alias", spec.alias) +
-                       pattern_note("tag", spec.tag);
+                       pattern_note("tag", spec.tag) + pattern_note("collection", spec.collection);
             } else if constexpr (std::is_same_v<T, trigger::UnlinkArtifact>) {
                 return version_string(event, std::get<ArtifactUnlinked>(event.body).version) +
-                       " unlinked";
+                       " unlinked" + pattern_note("collection", spec.collection);
             } else if constexpr (std::is_same_v<T, trigger::AddArtifactAlias>) {
                 const auto& b = std::get<AliasAdded>(event.body);
                 return "alias " + quoted(b.alias) + " added to " +
-                       version_string(event, b.version) + pattern_note("alias", spec.alias);
+                       version_string(event, b.version) + pattern_note("alias", spec.alias) +
+                       pattern_note("collection", spec.collection);
             } else if constexpr (std::is_same_v<T, trigger::AddArtifactTag>) {
                 const auto& b = std::get<TagAdded>(event.body);
                 return "tag " + quoted(b.tag) + " added to " + version_string(event, b.version) +
-                       pattern_note("tag", spec.tag);
+                       pattern_note("tag", spec.tag) + pattern_note("collection", spec.collection);
             } else if constexpr (std::is_same_v<T, trigger::RemoveArtifactTag>) {
                 const auto& b = std::get<TagRemoved>(event.body);
                 return "tag " + quoted(b.tag) + " removed from " +
-                       version_string(event, b.version) + pattern_note("tag", spec.tag);
+                       version_string(event, b.version) + pattern_note("tag", spec.tag) +
+                       pattern_note("collection", spec.collection);
             } else if constexpr (std::is_same_v<T, trigger::RunStateChange>) {
                 const auto& b = std::get<RunStateChanged>(event.body);
                 return run_text(b.run) + " entered state " + std::string(to_string(b.state));

@@ -55,6 +55,48 @@ void require_metric(const std::string& metric) {
     require_name(metric, "trigger.metric");
 }
 
+void require_pending(const Hysteresis& h, const char* recovery_field) {
+    if (h.pending_evaluations == 0 || h.pending_evaluations > max_pending_evaluations)
+        fail("trigger.pending_evaluations",
+             "must be between 1 and " + std::to_string(max_pending_evaluations));
+    if (h.pending_for.count() < 0)
+        fail("trigger.pending_seconds", "must not be negative");
+    if (h.recovery)
+        require_finite(*h.recovery, recovery_field);
+}
+
+/// A recovery threshold lies on the far side of the threshold: a value between the two keeps
+/// the automation recovering.
+void require_threshold_recovery(const trigger::MetricThreshold& spec) {
+    const std::optional<double> recovery = spec.hysteresis.recovery;
+    if (!recovery)
+        return;
+    switch (spec.comparison) {
+        case Comparison::greater:
+        case Comparison::greater_equal:
+            if (*recovery > spec.threshold)
+                fail("trigger.recovery_threshold",
+                     "must not be above the threshold of a '>' or '>=' trigger");
+            break;
+        case Comparison::less:
+        case Comparison::less_equal:
+            if (*recovery < spec.threshold)
+                fail("trigger.recovery_threshold",
+                     "must not be below the threshold of a '<' or '<=' trigger");
+            break;
+        case Comparison::equal:
+        case Comparison::not_equal:
+            fail("trigger.recovery_threshold", "needs a '>', '>=', '<' or '<=' trigger");
+    }
+}
+
+/// A recovery bound of a change or z-score trigger is above 0 and at most the trigger's own.
+void require_magnitude_recovery(const Hysteresis& h, double bound, const char* field,
+                                const char* bound_name) {
+    if (h.recovery && (*h.recovery <= 0 || *h.recovery > bound))
+        fail(field, std::string("must be greater than 0 and at most the ") + bound_name);
+}
+
 void validate_trigger(const Trigger& trigger) {
     std::visit(
         [](const auto& spec) {
@@ -64,6 +106,8 @@ void validate_trigger(const Trigger& trigger) {
                 require_window(spec.window, "trigger.window");
                 require_finite(spec.threshold, "trigger.threshold");
                 require_cooldown(spec.cooldown);
+                require_pending(spec.hysteresis, "trigger.recovery_threshold");
+                require_threshold_recovery(spec);
             } else if constexpr (std::is_same_v<T, trigger::MetricChange>) {
                 require_metric(spec.metric);
                 require_window(spec.current_window, "trigger.current_window");
@@ -72,15 +116,24 @@ void validate_trigger(const Trigger& trigger) {
                 if (spec.amount <= 0)
                     fail("trigger.amount", "must be greater than 0");
                 require_cooldown(spec.cooldown);
+                require_pending(spec.hysteresis, "trigger.recovery_amount");
+                require_magnitude_recovery(spec.hysteresis, spec.amount, "trigger.recovery_amount",
+                                           "amount");
             } else if constexpr (std::is_same_v<T, trigger::MetricZScore>) {
                 require_metric(spec.metric);
                 require_window(spec.window, "trigger.window");
                 if (spec.window < 2)
                     fail("trigger.window", "a z-score needs a window of at least 2 values");
+                if (spec.recent_runs < 2 || spec.recent_runs > max_metric_window)
+                    fail("trigger.recent_runs",
+                         "must be between 2 and " + std::to_string(max_metric_window) + " runs");
                 require_finite(spec.threshold, "trigger.threshold");
                 if (spec.threshold <= 0)
                     fail("trigger.threshold", "must be greater than 0");
                 require_cooldown(spec.cooldown);
+                require_pending(spec.hysteresis, "trigger.recovery_threshold");
+                require_magnitude_recovery(spec.hysteresis, spec.threshold,
+                                           "trigger.recovery_threshold", "threshold");
             } else if constexpr (std::is_same_v<T, trigger::RunStateChange>) {
                 if (spec.states.empty())
                     fail("trigger.states", "choose at least one state");

@@ -85,6 +85,8 @@ void put_metric(JsonWriter& w, const MetricObservation& m) {
         w.number(v);
     w.end_array();
     w.key("metric_condition").string(m.metric_condition);
+    if (m.resolved)
+        w.key("resolved").boolean(true);
     w.end_object();
 }
 
@@ -92,7 +94,8 @@ MetricObservation metric_from(const json::object& o) {
     return {.metric_name = str(o, "metric_name"),
             .metric_value = o.at("metric_value").to_number<double>(),
             .metric_values = numbers_at(o, "metric_values"),
-            .metric_condition = str(o, "metric_condition")};
+            .metric_condition = str(o, "metric_condition"),
+            .resolved = o.contains("resolved") && o.at("resolved").as_bool()};
 }
 
 void put_firing(JsonWriter& w, const Firing& f) {

@@ -547,6 +547,21 @@ class SqliteOutboxStore final : public OutboxStore {
     Core& core_;
 };
 
+/// The condition columns 2..5 of a trigger_runs row (condition_state, condition_streak,
+/// condition_since, condition_fired).
+ConditionProgress condition_of(const detail::sqlite::Statement& row) {
+    const auto state = condition_state_from_string(row.text(2));
+    if (!state)
+        throw Error(errc::storage_failure, "condition_state",
+                    "unknown trigger condition state '" + std::string(row.text(2)) + "'");
+    ConditionProgress progress{.state = *state,
+                               .streak = static_cast<std::uint64_t>(row.int64(3)),
+                               .fired = row.int64(5) != 0};
+    if (!row.is_null(4))
+        progress.holding_since = timestamp(row.int64(4));
+    return progress;
+}
+
 class SqliteTriggerStateStore final : public TriggerStateStore {
   public:
     explicit SqliteTriggerStateStore(Core& core) : core_(core) {}
@@ -595,10 +610,33 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
                 .run();
         });
     }
+    void save_condition(const TriggerStateKey& key, const ConditionProgress& progress) override {
+        core_.write([&](Connection& c) {
+            Query q(c,
+                    "INSERT INTO trigger_runs (automation_id, run_id, condition_state, "
+                    "condition_streak, condition_since, condition_fired) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET "
+                    "condition_state = excluded.condition_state, "
+                    "condition_streak = excluded.condition_streak, "
+                    "condition_since = excluded.condition_since, "
+                    "condition_fired = excluded.condition_fired");
+            const std::optional<std::int64_t> since =
+                progress.holding_since ? std::optional(nanos(*progress.holding_since))
+                                       : std::nullopt;
+            q->bind(1, key.automation_id)
+                .bind(2, key.run_id)
+                .bind(3, to_string(progress.state))
+                .bind(4, static_cast<std::int64_t>(progress.streak))
+                .bind(5, since)
+                .bind(6, static_cast<std::int64_t>(progress.fired))
+                .run();
+        });
+    }
     std::optional<RunTriggerState> load(const TriggerStateKey& key) const override {
         return core_.read([&](Connection& c) -> std::optional<RunTriggerState> {
             Query run(c,
-                      "SELECT last_step, last_fired FROM trigger_runs "
+                      "SELECT last_step, last_fired, condition_state, condition_streak, "
+                      "condition_since, condition_fired FROM trigger_runs "
                       "WHERE automation_id = ?1 AND run_id = ?2");
             if (!run->bind(1, key.automation_id).bind(2, key.run_id).step())
                 return std::nullopt;
@@ -607,6 +645,7 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
                 state.last_step = run->int64(0);
             if (!run->is_null(1))
                 state.last_fired = timestamp(run->int64(1));
+            state.condition = condition_of(*run);
             Query values(c,
                          "SELECT value FROM trigger_values WHERE automation_id = ?1 "
                          "AND run_id = ?2 ORDER BY seq");
@@ -627,7 +666,62 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
     void erase_automation(std::string_view automation_id) override {
         core_.write([&](Connection& c) {
             for (const char* sql : {"DELETE FROM trigger_runs WHERE automation_id = ?1",
-                                    "DELETE FROM trigger_values WHERE automation_id = ?1"})
+                                    "DELETE FROM trigger_values WHERE automation_id = ?1",
+                                    "DELETE FROM trigger_population WHERE automation_id = ?1"})
+                Query(c, sql)->bind(1, automation_id).run();
+        });
+    }
+    void put_population_value(std::string_view automation_id, std::string_view run_id, double value,
+                              std::size_t keep) override {
+        core_.write([&](Connection& c) {
+            Query(c,
+                  "UPDATE trigger_population SET value = ?3, seq = coalesce((SELECT max(seq) "
+                  "FROM trigger_population WHERE automation_id = ?1), 0) + 1 "
+                  "WHERE automation_id = ?1 AND run_id = ?2")
+                ->bind(1, automation_id)
+                .bind(2, run_id)
+                .bind(3, value)
+                .run();
+            if (c.changes() > 0)
+                return;
+            // A new run: the least recently updated beyond `keep` leave (rare, so the scan of
+            // `keep` index entries is paid once per run, not per value).
+            Query(c,
+                  "INSERT INTO trigger_population (automation_id, run_id, seq, value) VALUES "
+                  "(?1, ?2, coalesce((SELECT max(seq) FROM trigger_population "
+                  "WHERE automation_id = ?1), 0) + 1, ?3)")
+                ->bind(1, automation_id)
+                .bind(2, run_id)
+                .bind(3, value)
+                .run();
+            Query(c,
+                  "DELETE FROM trigger_population WHERE automation_id = ?1 AND seq < (SELECT seq "
+                  "FROM trigger_population WHERE automation_id = ?1 ORDER BY seq DESC "
+                  "LIMIT 1 OFFSET ?2)")
+                ->bind(1, automation_id)
+                .bind(2, static_cast<std::int64_t>(keep) - 1)
+                .run();
+        });
+    }
+    std::vector<PopulationValue> load_population(std::string_view automation_id) const override {
+        return core_.read([&](Connection& c) {
+            std::vector<PopulationValue> out;
+            Query q(c,
+                    "SELECT run_id, value FROM trigger_population WHERE automation_id = ?1 "
+                    "ORDER BY seq");
+            q->bind(1, automation_id);
+            while (q->step())
+                out.push_back({std::string(q->text(0)), q->real(1)});
+            return out;
+        });
+    }
+    void restart_windows(std::string_view automation_id) override {
+        core_.write([&](Connection& c) {
+            for (const char* sql :
+                 {"DELETE FROM trigger_values WHERE automation_id = ?1",
+                  "DELETE FROM trigger_population WHERE automation_id = ?1",
+                  "UPDATE trigger_runs SET condition_state = 'normal', condition_streak = 0, "
+                  "condition_since = NULL, condition_fired = 0 WHERE automation_id = ?1"})
                 Query(c, sql)->bind(1, automation_id).run();
         });
     }

@@ -231,6 +231,24 @@ CREATE TABLE outbox_cursor (seq INTEGER NOT NULL);
 INSERT INTO outbox_cursor SELECT coalesce(max(seq), 0) FROM firings;
 )sql",
               upgrade_firing_documents_v1},
+    // Version 3: where each metric trigger's condition stands for a run (pending period and
+    // hysteresis); rows written before start normal, as the trigger then behaved. And the
+    // latest value of each recent run for z-scores across runs.
+    Migration{R"sql(
+ALTER TABLE trigger_runs ADD COLUMN condition_state TEXT NOT NULL DEFAULT 'normal';
+ALTER TABLE trigger_runs ADD COLUMN condition_streak INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trigger_runs ADD COLUMN condition_since INTEGER;
+ALTER TABLE trigger_runs ADD COLUMN condition_fired INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE trigger_population (
+    automation_id TEXT NOT NULL,
+    run_id        TEXT NOT NULL,
+    seq           INTEGER NOT NULL,  -- update order within the automation
+    value         REAL NOT NULL,
+    PRIMARY KEY (automation_id, run_id)
+) WITHOUT ROWID;
+CREATE INDEX trigger_population_order ON trigger_population (automation_id, seq);
+)sql"},
 };
 
 }  // namespace

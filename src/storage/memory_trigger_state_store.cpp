@@ -25,6 +25,7 @@ struct Record {
     std::size_t keep = 0;
     std::optional<std::int64_t> last_step;
     std::optional<Timestamp> last_fired;
+    ConditionProgress condition;
 
     std::span<const double> kept() const {
         const std::size_t n = std::min(keep, values.size());
@@ -48,6 +49,10 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
         std::lock_guard lock(mutex_);
         record(key).last_fired = time;
     }
+    void save_condition(const TriggerStateKey& key, const ConditionProgress& progress) override {
+        std::lock_guard lock(mutex_);
+        record(key).condition = progress;
+    }
     std::optional<RunTriggerState> load(const TriggerStateKey& key) const override {
         std::lock_guard lock(mutex_);
         auto automation = by_automation_.find(key.automation_id);
@@ -60,7 +65,8 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
         const std::span<const double> kept = r.kept();
         return RunTriggerState{.values = {kept.begin(), kept.end()},
                                .last_step = r.last_step,
-                               .last_fired = r.last_fired};
+                               .last_fired = r.last_fired,
+                               .condition = r.condition};
     }
     void erase_run(const TriggerStateKey& key) override {
         std::lock_guard lock(mutex_);
@@ -76,6 +82,39 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
         std::lock_guard lock(mutex_);
         if (auto it = by_automation_.find(automation_id); it != by_automation_.end())
             by_automation_.erase(it);
+        if (auto it = populations_.find(automation_id); it != populations_.end())
+            populations_.erase(it);
+    }
+
+    void put_population_value(std::string_view automation_id, std::string_view run_id, double value,
+                              std::size_t keep) override {
+        std::lock_guard lock(mutex_);
+        auto it = populations_.find(automation_id);
+        if (it == populations_.end())
+            it = populations_.emplace(std::string(automation_id), std::vector<PopulationValue>{})
+                     .first;
+        std::vector<PopulationValue>& p = it->second;
+        // Linear in the population (at most `keep` runs): the engine writes once per event of
+        // an automation that compares across runs, and populations are small.
+        std::erase_if(p, [&](const PopulationValue& v) { return v.run_id == run_id; });
+        p.push_back({std::string(run_id), value});
+        if (p.size() > keep)
+            p.erase(p.begin(), p.end() - static_cast<std::ptrdiff_t>(keep));
+    }
+    std::vector<PopulationValue> load_population(std::string_view automation_id) const override {
+        std::lock_guard lock(mutex_);
+        const auto it = populations_.find(automation_id);
+        return it == populations_.end() ? std::vector<PopulationValue>{} : it->second;
+    }
+    void restart_windows(std::string_view automation_id) override {
+        std::lock_guard lock(mutex_);
+        if (auto it = populations_.find(automation_id); it != populations_.end())
+            populations_.erase(it);
+        if (auto it = by_automation_.find(automation_id); it != by_automation_.end())
+            for (auto& [run_id, r] : it->second) {
+                r.values.clear();
+                r.condition = {};
+            }
     }
 
   private:
@@ -91,7 +130,8 @@ class MemoryTriggerStateStore final : public TriggerStateStore {
     }
 
     mutable std::mutex mutex_;  ///< plain: reads are rare (first sight of a run per process)
-    StringMap<StringMap<Record>> by_automation_;  ///< automation id -> run id -> record
+    StringMap<StringMap<Record>> by_automation_;           ///< automation id -> run id -> record
+    StringMap<std::vector<PopulationValue>> populations_;  ///< least recently updated first
 };
 
 }  // namespace

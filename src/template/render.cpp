@@ -193,6 +193,10 @@ void emit_value(const CompiledTemplate& t, const Piece& piece, const Firing& fir
             if (metric)
                 emit(metric->metric_condition);
             return;
+        case Variable::metric_state:
+            if (metric)
+                emit(metric->resolved ? "RESOLVED" : "FIRING");
+            return;
         case Variable::access_token:
             return emit(secrets ? secrets->value("ACCESS_TOKEN").reveal() : masked_secret);
         case Variable::secret:

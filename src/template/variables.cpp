@@ -7,7 +7,7 @@
 namespace herald::detail {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Variable>, 23> catalogue{{
+constexpr std::array<std::pair<std::string_view, Variable>, 24> catalogue{{
     {"event_type", Variable::event_type},
     {"event_author", Variable::event_author},
     {"entity_name", Variable::entity_name},
@@ -30,6 +30,7 @@ constexpr std::array<std::pair<std::string_view, Variable>, 23> catalogue{{
     {"metric_value", Variable::metric_value},
     {"metric_values", Variable::metric_values},
     {"metric_condition", Variable::metric_condition},
+    {"metric_state", Variable::metric_state},
     {"ACCESS_TOKEN", Variable::access_token},
 }};
 
@@ -87,6 +88,7 @@ bool applies_to(Variable variable, TriggerKind trigger) noexcept {
         case Variable::metric_value:
         case Variable::metric_values:
         case Variable::metric_condition:
+        case Variable::metric_state:
             return is_metric_trigger(trigger);
         default:
             return true;

@@ -33,6 +33,7 @@ enum class Variable : std::uint8_t {
     metric_value,
     metric_values,
     metric_condition,
+    metric_state,  ///< "FIRING", or "RESOLVED" for a resolved firing
     access_token,  ///< ${ACCESS_TOKEN}
     secret,        ///< ${NAME}: a secret of the entity
 };

@@ -6,7 +6,9 @@
 #include "delivery/address_policy.hpp"
 #include "delivery/http_client.hpp"
 #include "delivery/signature.hpp"
+#include "evaluate/condition_machine.hpp"
 #include "evaluate/metric_conditions.hpp"
+#include "evaluate/run_population.hpp"
 
 #include <herald/delivery_error.hpp>
 #include <herald/resolver.hpp>
@@ -65,6 +67,15 @@ void signature_example(std::string_view body, std::string_view secret, std::stri
 void metric_conditions_example(const trigger::MetricThreshold& spec, std::span<const double> values,
                                void (*fire)(const MetricObservation&)) {
 #include "src/evaluate/metric_conditions.hpp.inc"
+}
+
+void condition_machine_example(const Clock& clock, const Hysteresis& hysteresis, bool holds,
+                               bool crossed_recovery, void (*fire)()) {
+#include "src/evaluate/condition_machine.hpp.inc"
+}
+
+void run_population_example(double& z) {
+#include "src/evaluate/run_population.hpp.inc"
 }
 
 }  // namespace snippets

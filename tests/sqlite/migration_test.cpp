@@ -164,6 +164,7 @@ TEST_CASE("a schema-1 database is migrated on open and keeps what it held", "[sq
         REQUIRE(run);
         CHECK(run->values == std::vector<double>{0.42});
         CHECK(run->last_step == 7);
+        CHECK(run->condition == ConditionProgress{});  // rows from before start normal
     }
     CHECK(scalar(file, "PRAGMA user_version") == sqlite::schema_version);
     // Opening it again finds nothing to migrate and the same history.

@@ -29,14 +29,14 @@ std::string error_field(std::string_view text) {
     return "no error";
 }
 
-/// The ```json blocks of the automation format's reference (doc/formats.md).
-std::vector<std::string> documented_examples() {
-    std::ifstream in(HERALD_SOURCE_DIR "/doc/formats.md");
+/// The ```json blocks between `<!-- marker -->` and `<!-- /marker -->` of a file of the tree.
+std::vector<std::string> json_examples(const std::string& file, const std::string& marker) {
+    std::ifstream in(HERALD_SOURCE_DIR "/" + file);
     std::stringstream ss;
     ss << in.rdbuf();
     const std::string text = ss.str();
-    const auto begin = text.find("<!-- automation-json-examples -->");
-    const auto end = text.find("<!-- /automation-json-examples -->");
+    const auto begin = text.find("<!-- " + marker + " -->");
+    const auto end = text.find("<!-- /" + marker + " -->");
     REQUIRE(begin != std::string::npos);
     REQUIRE(end != std::string::npos);
     std::vector<std::string> blocks;
@@ -167,7 +167,7 @@ TEST_CASE("invalid JSON input names the field and the reason", "[automation_json
 }
 
 TEST_CASE("the documented JSON examples are valid automations", "[automation_json]") {
-    const auto examples = documented_examples();
+    const auto examples = json_examples("doc/formats.md", "automation-json-examples");
     CHECK(examples.size() >= 10);
     std::set<TriggerKind> kinds;
     for (const std::string& text : examples) {
@@ -177,4 +177,143 @@ TEST_CASE("the documented JSON examples are valid automations", "[automation_jso
         CHECK(automation_from_json(to_json(a)) == a);
     }
     CHECK(kinds.size() == trigger_kind_count);
+}
+
+TEST_CASE("pending period and hysteresis round-trip, and are optional", "[automation_json]") {
+    const Hysteresis h{
+        .pending_evaluations = 3, .pending_for = 90s, .recovery = 0.1, .notify_resolved = true};
+    const std::vector<Automation> all{
+        with(Scope::for_project("acme", "mnist"),
+             trigger::MetricThreshold{.metric = "loss",
+                                      .comparison = Comparison::greater,
+                                      .threshold = 0.5,
+                                      .hysteresis = {.pending_evaluations = 3,
+                                                     .pending_for = 90s,
+                                                     .recovery = 0.4,
+                                                     .notify_resolved = true}}),
+        with(Scope::for_project("acme", "mnist"),
+             trigger::MetricChange{.metric = "acc", .amount = 0.2, .hysteresis = h}),
+        with(Scope::for_project("acme", "mnist"),
+             trigger::MetricZScore{.metric = "gpu", .hysteresis = {.recovery = 2}}),
+        with(Scope::for_project("acme", "mnist"),
+             trigger::MetricZScore{
+                 .metric = "gpu", .mode = ZScoreMode::across_runs, .recent_runs = 12}),
+    };
+    for (const Automation& a : all) {
+        INFO(to_json(a));
+        CHECK(automation_from_json(to_json(a)) == a);
+    }
+    CHECK_THAT(to_json(all[1]), Catch::Contains(R"("recovery_amount":1E-1)"));
+    CHECK_THAT(to_json(all[2]), Catch::Contains(R"("recovery_threshold":2E0)"));
+    CHECK_THAT(to_json(all[2]), !Catch::Contains("mode"));
+    CHECK_THAT(to_json(all[3]), Catch::Contains(R"("mode":"ACROSS_RUNS","recent_runs":12)"));
+
+    // JSON without the fields reads as the plain trigger, and a plain trigger writes none.
+    const Automation plain = automation_from_json(std::string_view(R"({"name": "x",
+        "scope": {"type": "PROJECT", "entity": "acme", "project": "p"},
+        "trigger": {"type": "RUN_METRIC_THRESHOLD", "metric": "loss", "operator": "<",
+                    "threshold": 1},
+        "action": {"type": "NO_ACTION"}})"));
+    CHECK(*plain.trigger.hysteresis() == Hysteresis{});
+    for (const char* key : {"pending", "recovery", "resolved"})
+        CHECK_THAT(to_json(plain), !Catch::Contains(key));
+}
+
+TEST_CASE("pending period and recovery bounds are checked", "[automation_json]") {
+    const auto threshold = [](std::string fields) {
+        return error_field(R"({"name": "x",
+            "scope": {"type": "PROJECT", "entity": "acme", "project": "p"},
+            "trigger": {"type": "RUN_METRIC_THRESHOLD", "metric": "loss", "operator": ">",
+                        "threshold": 1, )" +
+                           fields + R"(}, "action": {"type": "NO_ACTION"}})");
+    };
+    CHECK(threshold(R"("recovery_threshold": 0.5)") == "no error");
+    CHECK_THAT(threshold(R"("pending_evaluations": 0)"),
+               Catch::StartsWith("trigger.pending_evaluations | must be a positive integer"));
+    CHECK_THAT(threshold(R"("pending_evaluations": 2000000)"),
+               Catch::StartsWith("trigger.pending_evaluations | must be between 1 and 1000000"));
+    CHECK_THAT(threshold(R"("pending_seconds": -1)"),
+               Catch::StartsWith("trigger.pending_seconds |"));
+    CHECK_THAT(threshold(R"("recovery_threshold": 1.5)"),
+               Catch::StartsWith("trigger.recovery_threshold | must not be above the threshold"));
+    CHECK_THAT(threshold(R"("notify_resolved": "yes")"),
+               Catch::StartsWith("trigger.notify_resolved | must be true or false"));
+    CHECK_THAT(threshold(R"("recovery_amount": 0.5)"),
+               Catch::StartsWith("trigger.recovery_amount | unknown field"));
+    const auto zscore = [](std::string fields) {
+        return error_field(R"({"name": "x",
+            "scope": {"type": "PROJECT", "entity": "acme", "project": "p"},
+            "trigger": {"type": "RUN_METRIC_ZSCORE", "metric": "loss", )" +
+                           fields + R"(}, "action": {"type": "NO_ACTION"}})");
+    };
+    CHECK_THAT(zscore(R"("mode": "ACROSS_PROJECTS")"),
+               Catch::StartsWith("trigger.mode | unknown value 'ACROSS_PROJECTS'"));
+    CHECK_THAT(zscore(R"("mode": "ACROSS_RUNS", "recent_runs": 1)"),
+               Catch::StartsWith("trigger.recent_runs | must be between 2 and 10000 runs"));
+    CHECK_THAT(zscore(R"("recovery_threshold": 4)"),
+               Catch::StartsWith("trigger.recovery_threshold | must be greater than 0 and at most "
+                                 "the threshold"));
+    CHECK_THAT(error_field(R"({"name": "x",
+            "scope": {"type": "PROJECT", "entity": "acme", "project": "p"},
+            "trigger": {"type": "RUN_METRIC_THRESHOLD", "metric": "loss", "operator": "==",
+                        "threshold": 1, "recovery_threshold": 1},
+            "action": {"type": "NO_ACTION"}})"),
+               Catch::StartsWith("trigger.recovery_threshold | needs a '>', '>=', '<' or '<='"));
+}
+
+TEST_CASE("collection filters on every artifact trigger round-trip, and are optional",
+          "[automation_json]") {
+    const Pattern c{"^clf-"};
+    const std::vector<Automation> all{
+        with(Scope::for_registry("acme", "reg"), trigger::LinkArtifact{.collection = c}),
+        with(Scope::for_registry("acme", "reg"), trigger::UnlinkArtifact{.collection = c}),
+        with(Scope::for_project("acme", "mnist"),
+             trigger::AddArtifactAlias{.alias = Pattern{"production"}, .collection = c}),
+        with(Scope::for_project("acme", "mnist"), trigger::AddArtifactTag{.collection = c}),
+        with(Scope::for_project("acme", "mnist"), trigger::RemoveArtifactTag{.collection = c}),
+    };
+    for (const Automation& a : all) {
+        INFO(to_json(a));
+        CHECK_THAT(to_json(a), Catch::Contains(R"("collection":"^clf-")"));
+        CHECK(automation_from_json(to_json(a)) == a);
+    }
+    CHECK_THAT(to_json(with(Scope::for_registry("acme", "reg"), trigger::UnlinkArtifact{})),
+               !Catch::Contains("collection"));
+    CHECK_THAT(error_field(R"({"name": "x",
+            "scope": {"type": "REGISTRY", "entity": "acme", "registry": "reg"},
+            "trigger": {"type": "UNLINK_ARTIFACT", "collection": "(clf"},
+            "action": {"type": "NO_ACTION"}})"),
+               Catch::StartsWith("trigger.collection | pattern '(clf' does not compile"));
+}
+
+namespace {
+
+/// The automations of the ```json blocks under `marker` in doc/triggers.md; each must read and
+/// round-trip.
+std::vector<Automation> doc_automations(const std::string& marker) {
+    std::vector<Automation> out;
+    for (const std::string& text : json_examples("doc/triggers.md", marker)) {
+        INFO(text);
+        out.push_back(automation_from_json(text));
+        CHECK(automation_from_json(to_json(out.back())) == out.back());
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("doc/triggers.md's JSON examples are valid automations", "[automation_json]") {
+    const auto hysteresis = doc_automations("hysteresis-json-examples");
+    CHECK(hysteresis.size() == 3);
+    for (const Automation& a : hysteresis)
+        CHECK(a.trigger.hysteresis()->recovery);
+    const auto zscore = doc_automations("zscore-json-examples");
+    REQUIRE(zscore.size() == 1);
+    REQUIRE(zscore[0].trigger.get_if<trigger::MetricZScore>());
+    CHECK(zscore[0].trigger.get_if<trigger::MetricZScore>()->mode == ZScoreMode::across_runs);
+    CHECK(zscore[0].trigger.get_if<trigger::MetricZScore>()->recent_runs == 50);
+    const auto collection = doc_automations("collection-json-examples");
+    CHECK(collection.size() == 2);
+    for (const Automation& a : collection)
+        CHECK_THAT(to_json(a), Catch::Contains(R"("collection":)"));
 }

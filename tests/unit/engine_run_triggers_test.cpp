@@ -97,23 +97,84 @@ TEST_CASE("an automation created mid-run sees only values logged after it exists
     CHECK(fired[0].metric->metric_values == std::vector<double>{0});
 }
 
-TEST_CASE("updating an automation resets its state, deleting it drops it", "[metrics]") {
+TEST_CASE("editing the condition restarts the windows, cooldowns hold, deleting drops all",
+          "[metrics]") {
     Fixture f;
     const Automation a = f.add(loss_rule("rule", 1, 3));
     REQUIRE(f.log(0).size() == 1);
     CHECK(f.log(0).empty());  // cooling down
     f.engine->automations().update(admin_of("acme"), a.id, loss_rule("rule", 5, 3));
-    const std::vector<Firing> fired = f.log(4);  // fresh window {4}, no cooldown
+    CHECK(f.log(4).empty());  // a fresh window {4} meets the condition, but the cooldown holds
+    f.clock->advance(24h);
+    const std::vector<Firing> fired = f.log(4);
     REQUIRE(fired.size() == 1);
-    CHECK(fired[0].metric->metric_values == std::vector<double>{4});
+    CHECK(fired[0].metric->metric_values == std::vector<double>{4, 4});
 
     f.engine->automations().set_enabled(admin_of("acme"), a.id, false);
     f.log(100);  // not seen while disabled
     f.engine->automations().set_enabled(admin_of("acme"), a.id, true);
-    CHECK(f.log(4).size() == 1);
+    CHECK(f.log(4).empty());  // still cooling down from the firing before the disable
+    f.clock->advance(24h);
+    const std::vector<Firing> after = f.log(4);
+    REQUIRE(after.size() == 1);
+    CHECK(after[0].metric->metric_values == std::vector<double>{4, 4});  // restarted at disable
 
     f.engine->automations().remove(admin_of("acme"), a.id);
     CHECK_FALSE(f.storage->trigger_state().load({.automation_id = a.id, .run_id = run_a.id}));
+}
+
+TEST_CASE("renaming, describing or changing the action keeps windows and cooldowns", "[metrics]") {
+    Fixture f;
+    const Automation a = f.add(loss_rule("rule", 1, 3, 1h));
+    f.log(5);
+    REQUIRE(f.log(-4).size() == 1);  // avg(5, -4) = 0.5
+    Automation edited = loss_rule("renamed", 1, 3, 2h);
+    edited.description = "now with a description";
+    edited.trigger = trigger::MetricThreshold{.metric = "loss",
+                                              .window = 3,
+                                              .comparison = Comparison::less,
+                                              .threshold = 1,
+                                              .runs = {.user = "alice"},
+                                              .cooldown = 2h};
+    f.engine->automations().update(admin_of("acme"), a.id, edited);
+    f.clock->advance(1h);
+    CHECK(f.log(0.5).empty());  // the new cooldown of 2 h counts from the firing
+    // A restart on the same storage finds the state under the edited automation too.
+    f.engine = f.make_engine();
+    f.clock->advance(1h);
+    const std::vector<Firing> fired = f.log(0.5);
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0].automation_name == "renamed");
+    CHECK(fired[0].metric->metric_values == std::vector<double>{-4, 0.5, 0.5});
+}
+
+TEST_CASE("a resolved firing is recorded as such, after a pending period and a recovery",
+          "[metrics]") {
+    Fixture f;
+    Automation rule = loss_rule("diverging", 0, 1, 0s);
+    rule.trigger = trigger::MetricThreshold{
+        .metric = "loss",
+        .window = 1,
+        .comparison = Comparison::greater,
+        .threshold = 2,
+        .cooldown = 0s,
+        .hysteresis = {.pending_evaluations = 2, .recovery = 1.5, .notify_resolved = true}};
+    const Automation a = f.add(rule);
+    CHECK(f.log(3).empty());  // pending
+    const std::vector<Firing> fired = f.log(3);
+    REQUIRE(fired.size() == 1);
+    CHECK_FALSE(fired[0].metric->resolved);
+    CHECK(f.log(1.8).empty());   // recovering
+    CHECK(f.log(3).empty());     // the same episode
+    f.engine = f.make_engine();  // the state survives the restart
+    const std::vector<Firing> resolved = f.log(1.0);
+    REQUIRE(resolved.size() == 1);
+    CHECK(resolved[0].metric->resolved);
+    CHECK(resolved[0].reason == "resolved: avg(loss) over last 1 = 1, no longer > 1.5");
+    const auto history = f.engine->history().by_automation(a.id);
+    REQUIRE(history.size() == 2);
+    CHECK(history.front().metric->resolved);  // newest first
+    CHECK_FALSE(history.back().metric->resolved);
 }
 
 TEST_CASE("windows and cooldowns survive an engine restart on the same storage", "[metrics]") {

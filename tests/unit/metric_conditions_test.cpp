@@ -404,3 +404,86 @@ TEST_CASE("drift: running sums and variance match a direct recomputation after a
     CHECK(moments.mean() == Approx(mean).epsilon(1e-12));
     CHECK(moments.stddev(window) == Approx(stddev).epsilon(1e-9));
 }
+
+// --- z-score across runs -----------------------------------------------------------------------
+
+TEST_CASE("RunPopulation: the other runs' statistics, the most recent runs kept", "[metrics]") {
+    RunPopulation p{3};
+    CHECK(p.update("a", 1).count == 0);
+    const auto one = p.update("b", 3);
+    CHECK(one.count == 1);
+    CHECK(one.stddev == 0);
+    const auto two = p.update("c", 100);  // compared with a = 1, b = 3
+    CHECK(two.count == 2);
+    CHECK(two.mean == 2);
+    CHECK(two.stddev == Approx(std::sqrt(2.0)));
+    const auto again = p.update("a", 5);  // a is not compared with itself: b = 3, c = 100
+    CHECK(again.count == 2);
+    CHECK(again.mean == 51.5);
+    CHECK(p.values_except("a") == std::vector<double>{3, 100});
+    p.update("d", 0);  // b was least recently updated: it leaves
+    CHECK(p.values_except("") == std::vector<double>{100, 5, 0});
+    const auto equal = [] {
+        RunPopulation q{5};
+        for (const char* run : {"a", "b", "c"})
+            q.update(run, 0.1);
+        return q.update("d", 7);
+    }();
+    CHECK(equal.count == 3);
+    CHECK(equal.stddev == 0);  // all equal: no spread, whatever the rounding
+}
+
+TEST_CASE("property: RunPopulation agrees with a naive recomputation", "[metrics]") {
+    std::mt19937_64 rng(5);
+    std::uniform_int_distribution<int> run(0, 12);
+    std::normal_distribution<double> value(1e6, 3);  // large and close: rounding would show
+    for (std::size_t capacity : {2u, 5u, 30u}) {
+        RunPopulation p{capacity};
+        std::vector<std::pair<std::string, double>> naive;  // least recently updated first
+        for (int i = 0; i < 20000; ++i) {
+            const std::string id = "run-" + std::to_string(run(rng));
+            const double v = value(rng);
+            std::vector<double> others;
+            for (const auto& [r, x] : naive)
+                if (r != id)
+                    others.push_back(x);
+            const auto got = p.update(id, v);
+            REQUIRE(got.count == others.size());
+            if (others.size() >= 2) {
+                const double m = mean_of(others);
+                double ss = 0;
+                for (double x : others)
+                    ss += (x - m) * (x - m);
+                REQUIRE(got.mean == Approx(m).epsilon(1e-12));
+                REQUIRE(got.stddev ==
+                        Approx(std::sqrt(ss / double(others.size() - 1))).epsilon(1e-6));
+            }
+            std::erase_if(naive, [&](const auto& e) { return e.first == id; });
+            naive.emplace_back(id, v);
+            if (naive.size() > capacity)
+                naive.erase(naive.begin());
+        }
+    }
+}
+
+TEST_CASE("z-score across runs: the latest value against other runs' latest values", "[metrics]") {
+    const trigger::MetricZScore spec{.metric = "loss",
+                                     .mode = ZScoreMode::across_runs,
+                                     .recent_runs = 30,
+                                     .direction = ZScoreDirection::above,
+                                     .threshold = 3};
+    auto population = std::make_shared<RunPopulation>(spec.recent_runs);
+    std::vector<CrossRunZScoreCondition> runs;
+    for (int i = 0; i < 4; ++i)
+        runs.emplace_back(spec, population, "run-" + std::to_string(i));
+    CHECK_FALSE(runs[0].push(1));
+    CHECK_FALSE(runs[1].push(2));
+    CHECK(runs[2].push(1000));  // others 1, 2: mean 1.5, stddev 0.71, z = 1412
+    CHECK_FALSE(runs[2].holds_at(2000));
+    CHECK_FALSE(runs[0].push(1.5));   // others 2, 1000: z = -0.7
+    CHECK_FALSE(runs[3].push(1001));  // others 2, 1000, 1.5: z = 1.16
+    CHECK(runs[3].observe().metric_values == std::vector<double>{2, 1000, 1.5, 1001});
+    CHECK_THAT(runs[3].observe().metric_condition,
+               Catch::StartsWith("z(loss) = 1.15644 >= 3 (latest 1001, mean 334.5,") &&
+                   Catch::EndsWith("over the latest of 3 other runs)"));
+}

@@ -143,6 +143,22 @@ TEST_CASE("history keeps every field of a firing", "[history]") {
     CHECK(std::isnan(std::get<herald::RunMetricsLogged>(found->event.body).metrics.at(0).value));
 }
 
+TEST_CASE("history tells a resolved metric firing apart", "[history]") {
+    auto storage = herald::test::make_storage();
+    herald::Firing f = firing("1", "a", "", t0);
+    f.metric = herald::MetricObservation{
+        .metric_name = "loss",
+        .metric_value = 0.4,
+        .metric_values = {0.4},
+        .metric_condition = "resolved: avg(loss) over last 1 = 0.4, no longer > 0.5",
+        .resolved = true};
+    herald::Firing plain = firing("2", "a", "", t0);
+    plain.metric = herald::MetricObservation{.metric_name = "loss", .metric_value = 2};
+    storage->history().append(std::vector{f, plain});
+    CHECK(storage->history().find("1") == f);
+    CHECK(storage->history().find("2") == plain);
+}
+
 TEST_CASE("the automation store keeps automations by id", "[storage]") {
     auto storage = herald::test::make_storage();
     herald::AutomationStore& store = storage->automations();

@@ -147,6 +147,8 @@ json::value expected_value(const std::string& name, TriggerKind kind) {
         return json::parse("[0.3, 0.25, 0.21]");
     if (name == "metric_condition")
         return "avg(loss) over last 3 = 0.253 < 0.26";
+    if (name == "metric_state")
+        return "FIRING";
     FAIL("no expectation for " << name);
     return nullptr;
 }
@@ -194,6 +196,7 @@ const std::vector<std::string> catalogue = {
     "metric_value",
     "metric_values",
     "metric_condition",
+    "metric_state",
 };
 
 Template compile_json(std::string_view source, TriggerKind kind = TriggerKind::add_artifact_alias) {
@@ -243,6 +246,18 @@ TEST_CASE("every variable renders on the trigger kinds it applies to", "[templat
             CHECK(render_json(t, firing).at("v") == expected_value(name, kind));
         }
     }
+}
+
+TEST_CASE("a resolved firing renders metric_state RESOLVED", "[templates]") {
+    Firing firing = firing_for(TriggerKind::run_metric_threshold);
+    firing.metric->resolved = true;
+    firing.metric->metric_condition = "resolved: avg(loss) over last 3 = 0.31, no longer < 0.3";
+    const Template t =
+        Template::compile(R"({"state": "${metric_state}", "c": "${metric_condition}"})",
+                          {.trigger = TriggerKind::run_metric_threshold});
+    const json::value v = render_json(t, firing);
+    CHECK(v.at("state") == "RESOLVED");
+    CHECK(v.at("c") == "resolved: avg(loss) over last 3 = 0.31, no longer < 0.3");
 }
 
 TEST_CASE("a variable embedded in a longer string renders as text", "[templates]") {

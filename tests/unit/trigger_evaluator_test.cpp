@@ -371,6 +371,9 @@ class FailingLoadStore final : public TriggerStateStore {
     void record_firing(const TriggerStateKey& key, Timestamp time) override {
         inner_->record_firing(key, time);
     }
+    void save_condition(const TriggerStateKey& key, const ConditionProgress& progress) override {
+        inner_->save_condition(key, progress);
+    }
     std::optional<RunTriggerState> load(const TriggerStateKey& key) const override {
         if (std::exchange(fail_next_load_, false))
             throw Error(errc::storage_failure, "trigger_state", "disk on fire");
@@ -378,6 +381,14 @@ class FailingLoadStore final : public TriggerStateStore {
     }
     void erase_run(const TriggerStateKey& key) override { inner_->erase_run(key); }
     void erase_automation(std::string_view id) override { inner_->erase_automation(id); }
+    void restart_windows(std::string_view id) override { inner_->restart_windows(id); }
+    void put_population_value(std::string_view id, std::string_view run, double value,
+                              std::size_t keep) override {
+        inner_->put_population_value(id, run, value, keep);
+    }
+    std::vector<PopulationValue> load_population(std::string_view id) const override {
+        return inner_->load_population(id);
+    }
 
   private:
     std::unique_ptr<TriggerStateStore> inner_;
@@ -398,4 +409,398 @@ TEST_CASE("a store that fails to load leaves the run to be loaded again", "[metr
     const auto fired = h.log(run_a, 3, 0.5);  // loads {5, -4} now, then takes 0.5
     REQUIRE(fired.size() == 1);
     CHECK(fired[0].metric->metric_values == std::vector<double>{5, -4, 0.5});
+}
+
+// --- pending period and hysteresis -------------------------------------------------------------
+
+namespace {
+
+trigger::MetricThreshold loss_above(double threshold, Hysteresis hysteresis,
+                                    std::chrono::seconds cooldown = 0s) {
+    return {.metric = "loss",
+            .window = 1,
+            .comparison = Comparison::greater,
+            .threshold = threshold,
+            .cooldown = cooldown,
+            .hysteresis = hysteresis};
+}
+
+ConditionState state_of(const Harness& h, std::string_view id) {
+    const auto saved = h.store->load({.automation_id = id, .run_id = "run-a"});
+    return saved ? saved->condition.state : ConditionState::normal;
+}
+
+}  // namespace
+
+TEST_CASE("pending: the condition must hold for N consecutive evaluations", "[metrics]") {
+    Harness h;
+    h.add(loss_above(1, {.pending_evaluations = 3}), "p");
+    CHECK(h.log(run_a, 1, 2).empty());
+    CHECK(state_of(h, "p") == ConditionState::pending);
+    CHECK(h.log(run_a, 2, 2).empty());
+    CHECK(h.log(run_a, 3, 0).empty());  // the streak breaks
+    CHECK(state_of(h, "p") == ConditionState::normal);
+    CHECK(h.log(run_a, 4, 2).empty());
+    CHECK(h.log(run_a, 5, 2).empty());
+    const auto fired = h.log(run_a, 6, 2);
+    REQUIRE(fired.size() == 1);
+    CHECK_FALSE(fired[0].metric->resolved);
+    CHECK(state_of(h, "p") == ConditionState::firing);
+    // Several values of one event are several evaluations.
+    Harness two;
+    two.add(loss_above(1, {.pending_evaluations = 2}), "q");
+    CHECK(two.log(run_a, 1, {{"loss", 2}, {"loss", 3}}).size() == 1);
+}
+
+TEST_CASE("pending: the condition must have held for a duration, checked at evaluations",
+          "[metrics]") {
+    Harness h;
+    h.add(loss_above(1, {.pending_for = 10min}), "p");
+    CHECK(h.log(run_a, 1, 2).empty());
+    h.now += 10min - 1s;
+    CHECK(h.log(run_a, 2, 2).empty());
+    h.now += 1s;
+    CHECK(h.log(run_a, 3, 2).size() == 1);
+    // A value that does not hold starts the period again.
+    Harness both;
+    both.add(loss_above(1, {.pending_evaluations = 2, .pending_for = 10min}), "both");
+    CHECK(both.log(run_a, 1, 2).empty());
+    both.now += 20min;
+    CHECK(both.log(run_a, 2, 0).empty());
+    CHECK(both.log(run_a, 3, 2).empty());
+    both.now += 10min;
+    CHECK(both.log(run_a, 4, 2).size() == 1);  // two evaluations and ten minutes
+}
+
+TEST_CASE("recovery: a value hovering at the threshold fires once until it recovers", "[metrics]") {
+    Harness h;
+    h.add(loss_above(1, {.recovery = 0.5}), "hyst");
+    h.add(loss_above(1, {}), "plain");
+    const auto ids = [](const std::vector<RunVerdict>& v) {
+        std::vector<std::string> out;
+        for (const RunVerdict& r : v)
+            out.push_back((*r.automation)->id);
+        return out;
+    };
+    CHECK(ids(h.log(run_a, 1, 1.1)) == std::vector<std::string>{"hyst", "plain"});
+    CHECK(ids(h.log(run_a, 2, 0.9)).empty());
+    CHECK(state_of(h, "hyst") == ConditionState::recovering);
+    CHECK(ids(h.log(run_a, 3, 1.1)) == std::vector<std::string>{"plain"});
+    CHECK(state_of(h, "hyst") == ConditionState::firing);
+    CHECK(ids(h.log(run_a, 4, 1.2)) == std::vector<std::string>{"plain"});  // held: no repeat
+    CHECK(ids(h.log(run_a, 5, 0.5)).empty());                               // crossed back
+    CHECK(state_of(h, "hyst") == ConditionState::normal);
+    CHECK(ids(h.log(run_a, 6, 1.1)) == std::vector<std::string>{"hyst", "plain"});
+}
+
+TEST_CASE("recovery: the bound follows the comparison, for change and z-score too", "[metrics]") {
+    Harness h;
+    h.add(trigger::MetricThreshold{.metric = "loss",
+                                   .window = 1,
+                                   .comparison = Comparison::less_equal,
+                                   .threshold = 0.25,
+                                   .cooldown = 0s,
+                                   .hysteresis = {.recovery = 0.3}},
+          "below");
+    CHECK(h.log(run_a, 1, 0.25).size() == 1);
+    CHECK(h.log(run_a, 2, 0.29).empty());
+    CHECK(h.log(run_a, 3, 0.2).empty());
+    CHECK(h.log(run_a, 4, 0.31).empty());  // recovered: > 0.3 no longer <= 0.3
+    CHECK(h.log(run_a, 5, 0.2).size() == 1);
+
+    Harness c;
+    c.add(trigger::MetricChange{.metric = "loss",
+                                .current_window = 1,
+                                .prior_window = 1,
+                                .mode = ChangeMode::absolute,
+                                .direction = ChangeDirection::increase,
+                                .amount = 10,
+                                .cooldown = 0s,
+                                .hysteresis = {.recovery = 2}},
+          "jump");
+    CHECK(c.log(run_a, 1, 0).empty());
+    CHECK(c.log(run_a, 2, 10).size() == 1);  // +10
+    CHECK(c.log(run_a, 3, 13).empty());      // +3: still recovering
+    CHECK(c.log(run_a, 4, 23).empty());      // +10 again, same episode
+    CHECK(c.log(run_a, 5, 24).empty());      // +1: recovered
+    CHECK(c.log(run_a, 6, 34).size() == 1);
+}
+
+TEST_CASE("resolved: a firing when an episode that fired returns to normal", "[metrics]") {
+    Harness h;
+    h.add(loss_above(1, {.recovery = 0.5, .notify_resolved = true}, 1h), "r");
+    REQUIRE(h.log(run_a, 1, 2).size() == 1);
+    CHECK(h.log(run_a, 2, 0.8).empty());  // recovering
+    const auto resolved = h.log(run_a, 3, 0.4);
+    REQUIRE(resolved.size() == 1);
+    CHECK(resolved[0].metric->resolved);
+    CHECK(resolved[0].metric->metric_condition ==
+          "resolved: avg(loss) over last 1 = 0.4, no longer > 0.5");
+    // Inside the cooldown the next activation enters firing without firing; that episode never
+    // fired, so it resolves silently.
+    CHECK(h.log(run_a, 4, 2).empty());
+    CHECK(state_of(h, "r") == ConditionState::firing);
+    CHECK(h.log(run_a, 5, 0).empty());
+    CHECK(state_of(h, "r") == ConditionState::normal);
+    // The resolved firing did not start a cooldown: the first firing's hour still counts.
+    h.now += 1h;
+    CHECK(h.log(run_a, 6, 2).size() == 1);
+}
+
+TEST_CASE("cooldown without recovery: an activation in the cooldown fires once it has passed",
+          "[metrics]") {
+    Harness h;
+    h.add(loss_above(1, {.pending_evaluations = 2, .notify_resolved = true}, 1h), "c");
+    CHECK(h.log(run_a, 1, 2).empty());
+    CHECK(h.log(run_a, 2, 2).size() == 1);
+    CHECK(h.log(run_a, 3, 0).size() == 1);  // resolved
+    CHECK(h.log(run_a, 4, 2).empty());      // pending again
+    CHECK(h.log(run_a, 5, 2).empty());      // activated inside the cooldown
+    h.now += 1h;
+    const auto repeat = h.log(run_a, 6, 2);  // still firing, the cooldown has passed
+    REQUIRE(repeat.size() == 1);
+    CHECK_FALSE(repeat[0].metric->resolved);
+}
+
+TEST_CASE("pending and recovering states survive a restart through the store", "[metrics]") {
+    Harness h;
+    h.add(loss_above(1, {.pending_evaluations = 3, .recovery = 0.5}), "s");
+    h.log(run_a, 1, 2);
+    h.log(run_a, 2, 2);
+    auto saved = h.store->load({.automation_id = "s", .run_id = "run-a"});
+    REQUIRE(saved);
+    CHECK(saved->condition ==
+          ConditionProgress{.state = ConditionState::pending, .streak = 2, .holding_since = h.now});
+    h.restart();
+    REQUIRE(h.log(run_a, 3, 2).size() == 1);
+    CHECK(h.log(run_a, 4, 0.8).empty());
+    h.restart();
+    CHECK(h.log(run_a, 5, 2).empty());  // back to firing from recovering: no new firing
+    CHECK(state_of(h, "s") == ConditionState::firing);
+}
+
+namespace {
+
+/// The documented rules, replayed from the first value on every event over conditions
+/// recomputed from the whole history (tests/support/naive_metric_conditions.hpp).
+struct NaiveEpisodes {
+    struct Evaluation {
+        Timestamp time;
+        std::size_t event;
+        double value;
+    };
+    struct Outcome {
+        ConditionState state = ConditionState::normal;
+        bool fires = false;
+        bool resolved = false;
+    };
+
+    Outcome replay(const trigger::MetricThreshold& spec, const std::vector<Evaluation>& all,
+                   std::size_t event) const {
+        const Hysteresis& h = spec.hysteresis;
+        ConditionState state = ConditionState::normal;
+        std::size_t streak = 0;
+        Timestamp since{};
+        bool episode_fired = false;
+        std::optional<Timestamp> last_fired;
+        std::optional<std::size_t> emitted_in;  // the event of the latest firing
+        Outcome out;
+        std::vector<double> history;
+        for (const Evaluation& e : all) {
+            history.push_back(e.value);
+            const double measure = naive_threshold(spec, history).measure;
+            const bool holds = compare(measure, spec.comparison, spec.threshold);
+            const bool crossed_back =
+                !compare(measure, spec.comparison, h.recovery.value_or(spec.threshold));
+            const bool first_of_event = emitted_in != e.event;
+            const auto cooled = [&] {
+                return !last_fired || e.time - *last_fired >= spec.cooldown;
+            };
+            bool fires = false;
+            bool resolves = false;
+            if (holds && (state == ConditionState::normal || state == ConditionState::pending)) {
+                if (state == ConditionState::normal) {
+                    streak = 0;
+                    since = e.time;
+                }
+                streak = std::min(streak + 1, h.pending_evaluations);
+                const bool due = streak >= h.pending_evaluations && e.time - since >= h.pending_for;
+                state = due ? ConditionState::firing : ConditionState::pending;
+                fires = due && first_of_event && cooled();
+            } else if (holds) {
+                state = ConditionState::firing;
+                fires = !h.recovery && first_of_event && cooled();
+            } else if (state == ConditionState::pending) {
+                state = ConditionState::normal;
+            } else if (state != ConditionState::normal) {
+                if (!crossed_back) {
+                    state = ConditionState::recovering;
+                } else {
+                    resolves = episode_fired && h.notify_resolved && first_of_event;
+                    state = ConditionState::normal;
+                    episode_fired = false;
+                }
+            }
+            if (fires) {
+                last_fired = e.time;
+                episode_fired = true;
+            }
+            if (fires || resolves)
+                emitted_in = e.event;
+            if (e.event == event && !out.fires && !out.resolved) {
+                out.fires = fires;
+                out.resolved = resolves;
+            }
+        }
+        out.state = state;
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("property: pending, firing and recovering agree with a naive replay, across restarts",
+          "[metrics]") {
+    std::mt19937_64 rng(11);
+    std::uniform_int_distribution<int> small(-3, 3);
+    std::uniform_int_distribution<int> pick(0, 9);
+    std::size_t compared = 0;
+    std::size_t by_state[4] = {};
+    for (int stream = 0; stream < 80; ++stream) {
+        Harness h;
+        trigger::MetricThreshold spec{
+            .metric = "loss",
+            .window = static_cast<std::size_t>(pick(rng) % 3 + 1),
+            .aggregate = static_cast<Aggregate>(pick(rng) % 3),
+            .comparison = static_cast<Comparison>(pick(rng) % 4),
+            .threshold = double(small(rng)),
+            .cooldown = std::chrono::minutes{pick(rng) % 4 * 10},
+            .hysteresis = {.pending_evaluations = static_cast<std::size_t>(pick(rng) % 3 + 1),
+                           .pending_for = std::chrono::minutes{pick(rng) % 3 * 5},
+                           .notify_resolved = pick(rng) % 2 == 0}};
+        if (pick(rng) % 3 != 0) {  // a recovery bound one or two away, on the far side
+            const bool above = spec.comparison == Comparison::greater ||
+                               spec.comparison == Comparison::greater_equal;
+            const double gap = pick(rng) % 2 + 1;
+            spec.hysteresis.recovery = spec.threshold + (above ? -gap : gap);
+        }
+        h.add(spec, "p");
+        std::vector<NaiveEpisodes::Evaluation> all;
+        for (std::size_t event = 0; event < 120; ++event) {
+            h.now += std::chrono::minutes{pick(rng)};
+            std::vector<MetricPoint> points;
+            for (int n = pick(rng) % 2 + 1; n > 0; --n) {
+                points.push_back({.name = "loss", .value = double(small(rng))});
+                all.push_back({h.now, event, points.back().value});
+            }
+            if (pick(rng) == 0)
+                h.restart();
+            const auto fired = h.log(run_a, static_cast<std::int64_t>(event), points);
+            const NaiveEpisodes::Outcome expected = NaiveEpisodes{}.replay(spec, all, event);
+            INFO("stream " << stream << " event " << event);
+            REQUIRE(fired.size() == (expected.fires || expected.resolved ? 1u : 0u));
+            if (!fired.empty())
+                REQUIRE(fired[0].metric->resolved == expected.resolved);
+            REQUIRE(state_of(h, "p") == expected.state);
+            ++by_state[static_cast<std::size_t>(expected.state)];
+            ++compared;
+        }
+    }
+    CHECK(compared == 80 * 120);
+    for (std::size_t n : by_state)
+        CHECK(n > 100);  // every state was reached many times
+}
+
+TEST_CASE("what an edit restarts: the condition, the scope, a disable", "[metrics]") {
+    const Automation base{.id = "a",
+                          .name = "n",
+                          .scope = Scope::for_project("acme", "mnist"),
+                          .trigger = loss_below(1, 3)};
+    const auto with = [&](auto change) {
+        Automation a = base;
+        change(a);
+        return a;
+    };
+    CHECK_FALSE(restarts_windows(base, with([](Automation& a) { a.name = "other"; })));
+    CHECK_FALSE(restarts_windows(base, with([](Automation& a) { a.description = "d"; })));
+    CHECK_FALSE(restarts_windows(
+        base, with([](Automation& a) { a.action = action::Webhook{.integration = "x"}; })));
+    CHECK_FALSE(
+        restarts_windows(base, with([](Automation& a) { a.trigger = loss_below(1, 3, 1h); })));
+    CHECK_FALSE(restarts_windows(base, with([](Automation& a) {
+                                     auto t = loss_below(1, 3);
+                                     t.runs.user = "bob";
+                                     a.trigger = t;
+                                 })));
+    const Automation disabled = with([](Automation& a) { a.enabled = false; });
+    CHECK(restarts_windows(base, disabled));
+    CHECK_FALSE(restarts_windows(disabled, base));
+    CHECK(restarts_windows(base, with([](Automation& a) { a.trigger = loss_below(2, 3); })));
+    CHECK(restarts_windows(base, with([](Automation& a) { a.trigger = loss_below(1, 4); })));
+    CHECK(restarts_windows(base, with([](Automation& a) {
+                               auto t = loss_below(1, 3);
+                               t.hysteresis.pending_evaluations = 2;
+                               a.trigger = t;
+                           })));
+    CHECK(restarts_windows(
+        base, with([](Automation& a) { a.scope = Scope::for_project("acme", "other"); })));
+}
+
+TEST_CASE("replacing an automation carries its runs' state over, in memory and in the store",
+          "[metrics]") {
+    Harness h;
+    h.add(loss_above(1, {.pending_evaluations = 2}, 1h), "r");
+    REQUIRE(h.log(run_a, 1, 2).empty());
+    REQUIRE(h.log(run_a, 2, 2).size() == 1);
+    h.log(run_b, 1, 2);  // run b is pending
+    const auto replace = [&](Trigger trigger) {
+        const std::shared_ptr<const Automation> before = h.automations[0];
+        Automation next = *before;
+        next.name = "renamed";
+        next.trigger = std::move(trigger);
+        h.automations[0] = std::make_shared<const Automation>(std::move(next));
+        h.evaluator->replace_automation(*before, h.automations[0]);
+    };
+    replace(loss_above(1, {.pending_evaluations = 2}, 2h));  // only the cooldown changes
+    CHECK(h.log(run_b, 2, 2).size() == 1);                   // run b's pending streak carried over
+    CHECK(h.evaluator->tracked_runs() == 2);
+
+    replace(loss_above(5, {.pending_evaluations = 2}, 2h));  // the condition changes
+    const auto saved = h.store->load({.automation_id = "r", .run_id = "run-a"});
+    REQUIRE(saved);
+    CHECK(saved->values.empty());
+    CHECK(saved->condition == ConditionProgress{});
+    CHECK(saved->last_fired == h.now);  // the cooldown is kept
+    h.now += 2h;
+    CHECK(h.log(run_a, 3, 6).empty());  // a fresh pending period
+    CHECK(h.log(run_a, 4, 6).size() == 1);
+}
+
+TEST_CASE(
+    "z-score across runs: each run against the project's other recent runs, kept across "
+    "restarts",
+    "[metrics]") {
+    Harness h;
+    h.add(trigger::MetricZScore{.metric = "loss",
+                                .mode = ZScoreMode::across_runs,
+                                .recent_runs = 3,
+                                .threshold = 3,
+                                .cooldown = 0s},
+          "x");
+    const auto run = [](int i) {
+        return Run{.id = "run-" + std::to_string(i), .name = "r", .user = "alice"};
+    };
+    CHECK(h.log(run(1), 1, 1.0).empty());
+    CHECK(h.log(run(2), 1, 1.2).empty());
+    CHECK(h.log(run(3), 1, 0.8).empty());    // z = -1: others 1.0, 1.2
+    h.restart();                             // the population comes back from the store
+    const auto fired = h.log(run(4), 1, 9);  // others 1.2, 0.8 (run 1 left: 3 kept)
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0].metric->metric_values == std::vector<double>{1.2, 0.8, 9});
+    // A run's own earlier value is not among those it is compared with.
+    const auto again = h.log(run(4), 2, 9.1);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].metric->metric_values == std::vector<double>{1.2, 0.8, 9.1});
+    CHECK(h.store->load_population("x") ==
+          std::vector<PopulationValue>{{"run-2", 1.2}, {"run-3", 0.8}, {"run-4", 9.1}});
 }

@@ -57,3 +57,86 @@ TEST_CASE("trigger state store: firings, and dropping runs and automations", "[m
     store.erase_automation("auto-9");
     CHECK(store.load(other));
 }
+
+namespace {
+
+/// A store of the backend under test and three keys: two runs of one automation, one of another.
+struct Keys {
+    std::shared_ptr<Storage> storage = herald::test::make_storage();
+    TriggerStateStore& store = storage->trigger_state();
+    const TriggerStateKey a{.automation_id = "auto-1", .run_id = "run-a"};
+    const TriggerStateKey b{.automation_id = "auto-1", .run_id = "run-b"};
+    const TriggerStateKey other{.automation_id = "auto-2", .run_id = "run-a"};
+    const Timestamp t{std::chrono::hours{5}};
+};
+
+}  // namespace
+
+TEST_CASE("trigger state store: where a condition stands, kept beside values and firings",
+          "[metrics]") {
+    Keys k;
+    auto& [storage, store, a, fresh, other, t] = k;
+    const ConditionProgress pending{
+        .state = ConditionState::pending, .streak = 2, .holding_since = t};
+    store.save_condition(fresh, pending);
+    CHECK(store.load(fresh) == RunTriggerState{.condition = pending});
+
+    const double v[] = {1, 2};
+    store.append_values(a, v, 3, 4);
+    store.record_firing(a, t + 1s);
+    const ConditionProgress recovering{
+        .state = ConditionState::recovering, .streak = 3, .holding_since = t, .fired = true};
+    store.save_condition(a, recovering);
+    store.append_values(a, v, 4, 4);
+    CHECK(store.load(a) == RunTriggerState{.values = {1, 2, 1, 2},
+                                           .last_step = 4,
+                                           .last_fired = t + 1s,
+                                           .condition = recovering});
+    store.save_condition(a, {});
+    CHECK(store.load(a)->condition == ConditionProgress{});
+    store.erase_run(a);
+    CHECK_FALSE(store.load(a));
+}
+
+TEST_CASE("trigger state store: restarting an automation's windows keeps its firings",
+          "[metrics]") {
+    Keys k;
+    auto& [storage, store, a, b, other, t] = k;
+    const double v[] = {1, 2};
+    for (const TriggerStateKey& k : {a, b, other}) {
+        store.append_values(k, v, 3, 4);
+        store.save_condition(k, {.state = ConditionState::firing, .streak = 1, .fired = true});
+    }
+    store.record_firing(a, t);
+    store.restart_windows("auto-1");
+    CHECK(store.load(a) == RunTriggerState{.last_step = 3, .last_fired = t});
+    CHECK(store.load(b) == RunTriggerState{.last_step = 3});
+    CHECK(store.load(other)->values == std::vector<double>{1, 2});
+    // Appending after the restart starts a new window.
+    const double w[] = {7};
+    store.append_values(a, w, 4, 4);
+    CHECK(store.load(a)->values == std::vector<double>{7});
+}
+
+TEST_CASE("trigger state store: a population keeps the most recently updated runs", "[metrics]") {
+    Keys k;
+    TriggerStateStore& store = k.store;
+    CHECK(store.load_population("auto-1").empty());
+    store.put_population_value("auto-1", "run-a", 1, 3);
+    store.put_population_value("auto-1", "run-b", 2, 3);
+    store.put_population_value("auto-1", "run-a", 3, 3);  // run a becomes the newest
+    store.put_population_value("auto-1", "run-c", 4, 3);
+    store.put_population_value("auto-2", "run-a", 9, 3);
+    CHECK(store.load_population("auto-1") ==
+          std::vector<PopulationValue>{{"run-b", 2}, {"run-a", 3}, {"run-c", 4}});
+    for (int i = 0; i < 5; ++i)
+        store.put_population_value("auto-1", "run-a", 10 + i, 3);  // updates do not evict
+    store.put_population_value("auto-1", "run-d", 5, 3);           // a new run does
+    CHECK(store.load_population("auto-1") ==
+          std::vector<PopulationValue>{{"run-c", 4}, {"run-a", 14}, {"run-d", 5}});
+    store.restart_windows("auto-1");
+    CHECK(store.load_population("auto-1").empty());
+    CHECK(store.load_population("auto-2").size() == 1);
+    store.erase_automation("auto-2");
+    CHECK(store.load_population("auto-2").empty());
+}

@@ -252,3 +252,37 @@ TEST_CASE(
     CHECK(trigger::MetricZScore{}.direction == ZScoreDirection::either);
     CHECK(trigger::RunStateChange{}.cooldown == std::chrono::hours{24});
 }
+
+TEST_CASE("every artifact trigger takes a collection name pattern", "[trigger]") {
+    Fixture f;
+    const Scope project = Scope::for_project("acme", "mnist");
+    const Scope registry = Scope::for_registry("acme", "reg");
+    const Pattern classifiers{"^clf-"};
+    f.add(registry, trigger::LinkArtifact{.collection = classifiers}, "link");
+    f.add(registry, trigger::UnlinkArtifact{.collection = classifiers}, "unlink");
+    f.add(project,
+          trigger::AddArtifactAlias{.alias = Pattern{"production"}, .collection = classifiers},
+          "alias");
+    f.add(project, trigger::AddArtifactTag{.collection = classifiers}, "tag");
+    f.add(project, trigger::RemoveArtifactTag{.tag = Pattern{"gold"}, .collection = classifiers},
+          "untag");
+
+    CHECK(f.fired(linked("reg", "clf-resnet")) == 1);
+    CHECK(f.fired(linked("reg", "detector")) == 0);
+    CHECK(f.fired(artifact_event("acme", "reg",
+                                 ArtifactUnlinked{.version = version("clf-resnet")})) == 1);
+    CHECK(f.fired(artifact_event("acme", "reg", ArtifactUnlinked{.version = version("det")})) == 0);
+    CHECK(f.fired(alias_added("acme", "mnist", "clf-a", "production")) == 1);
+    CHECK(f.fired(alias_added("acme", "mnist", "det-a", "production")) == 0);
+    CHECK(f.fired(alias_added("acme", "mnist", "clf-a", "staging")) == 0);  // both filters apply
+    CHECK(f.fired(tag_event("mnist", "clf-a", "gold", true)) == 1);
+    CHECK(f.fired(tag_event("mnist", "det-a", "gold", true)) == 0);
+    CHECK(f.fired(tag_event("mnist", "clf-a", "gold", false)) == 1);
+    CHECK(f.fired(tag_event("mnist", "det-a", "gold", false)) == 0);
+    // The reason names the filter.
+    const auto receipt = f.engine.publish(alias_added("acme", "mnist", "clf-a", "production"));
+    REQUIRE(receipt.firings.size() == 1);
+    CHECK(receipt.firings[0].reason ==
+          "alias 'production' added to acme/mnist/clf-a:v1 (alias matches 'production') "
+          "(collection matches '^clf-')");
+}
