@@ -36,7 +36,10 @@ EngineState::EngineState(EngineConfig config)
       clock(config.clock ? std::move(config.clock) : std::make_shared<SystemClock>()),
       authorizer(config.authorizer ? std::move(config.authorizer)
                                    : std::make_shared<DefaultAuthorizer>()),
-      secrets(config.secrets ? std::move(config.secrets) : std::make_shared<MemorySecretStore>()) {
+      secrets(config.secrets ? std::move(config.secrets) : std::make_shared<MemorySecretStore>()),
+      first_attempt_delay(config.dispatch.retry.schedule.empty()
+                              ? std::chrono::nanoseconds{}
+                              : std::chrono::nanoseconds{config.dispatch.retry.schedule.front()}) {
     for (Automation& a : storage->automations().all())
         remember(std::make_shared<const Automation>(std::move(a)));
 }
@@ -159,7 +162,7 @@ Publication prepare(detail::EngineState& state, Event& event) {
             p.deliveries.push_back({.firing = p.receipt.firings.size() - 1,
                                     .action = automation->action,
                                     .trigger = automation->trigger.kind(),
-                                    .due = now});
+                                    .due = now + state.first_attempt_delay});
     }
     p.receipt.event_id = std::move(event.id);  // the firings hold their own copies
     return p;

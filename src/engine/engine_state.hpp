@@ -6,6 +6,7 @@
 
 #include <herald/engine.hpp>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -22,6 +23,9 @@ struct EngineState {
     std::shared_ptr<const Clock> clock;
     std::shared_ptr<const Authorizer> authorizer;
     std::shared_ptr<SecretStore> secrets;
+    /// How long after its firing a delivery's first attempt is due: the retry schedule's first
+    /// wait (zero when the schedule is empty).
+    std::chrono::nanoseconds first_attempt_delay{};
     /// Run trigger windows and cooldowns; `evaluate` runs under a shared lock of `mutex`,
     /// `forget_automation` under an exclusive one.
     TriggerEvaluator evaluator{storage->trigger_state()};

@@ -755,3 +755,206 @@ TEST_CASE("a receiver's echo of a secret is masked in the history", "[dispatcher
     REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
     CHECK(h.firing(id).attempts[0].response_body == "got token ********");
 }
+
+/// The harness's memory storage behind switches that make the dispatcher's claims, settles or
+/// integration reads fail as a broken disk would, counting the claims.
+class FlakyStorage final : public herald::Storage {
+  public:
+    explicit FlakyStorage(std::shared_ptr<herald::MemoryStorage> inner)
+        : inner_(std::move(inner)), integrations_(*this) {}
+
+    herald::AutomationStore& automations() override { return inner_->automations(); }
+    herald::HistoryStore& history() override { return inner_->history(); }
+    herald::IntegrationStore& integrations() override { return integrations_; }
+    herald::OutboxStore& outbox() override { return inner_->outbox(); }
+    herald::TriggerStateStore& trigger_state() override { return inner_->trigger_state(); }
+    void record_firings(std::span<const herald::Firing> firings,
+                        std::span<const herald::NewDelivery> deliveries) override {
+        inner_->record_firings(firings, deliveries);
+    }
+    void claim_async(herald::Timestamp now, std::size_t limit, herald::Timestamp lease_until,
+                     std::function<void(std::exception_ptr, herald::ClaimResult)> done) override {
+        ++claims;
+        if (fail_claims)
+            return done(broken(), {});
+        inner_->claim_async(now, limit, lease_until, std::move(done));
+    }
+    void settle_async(std::span<const herald::FiringUpdate> history,
+                      std::span<const herald::OutboxUpdate> outbox,
+                      std::function<void(std::exception_ptr)> done) override {
+        settled += static_cast<int>(outbox.size());
+        if (fail_settles)
+            return done(broken());
+        inner_->settle_async(history, outbox, std::move(done));
+    }
+
+    std::atomic<int> claims = 0;
+    std::atomic<int> settled = 0;  ///< outbox updates written (or tried)
+    std::atomic<bool> fail_claims = false;
+    std::atomic<bool> fail_settles = false;
+    std::atomic<bool> fail_integration_reads = false;
+
+  private:
+    static std::exception_ptr broken() {
+        return std::make_exception_ptr(
+            herald::Error(herald::errc::storage_failure, "", "disk I/O error (test)"));
+    }
+    class Integrations final : public herald::IntegrationStore {
+      public:
+        explicit Integrations(FlakyStorage& owner) : owner_(owner) {}
+        void insert(const herald::Integration& i) override { store().insert(i); }
+        void update(const herald::Integration& i) override { store().update(i); }
+        bool erase(std::string_view entity, std::string_view name) override {
+            return store().erase(entity, name);
+        }
+        std::optional<herald::Integration> find(std::string_view entity,
+                                                std::string_view name) const override {
+            if (owner_.fail_integration_reads)
+                std::rethrow_exception(broken());
+            return store().find(entity, name);
+        }
+        std::vector<herald::Integration> list(std::string_view entity) const override {
+            return store().list(entity);
+        }
+
+      private:
+        herald::IntegrationStore& store() const { return owner_.inner_->integrations(); }
+        FlakyStorage& owner_;
+    };
+    std::shared_ptr<herald::MemoryStorage> inner_;
+    Integrations integrations_;
+};
+
+TEST_CASE("a failing claim is reported and retried with backoff, then delivers", "[dispatcher]") {
+    TestServer server;
+    std::shared_ptr<FlakyStorage> flaky;
+    std::vector<herald::StorageFailure> failures;
+    Harness h{server, [&](herald::EngineConfig& c) {
+                  flaky = std::make_shared<FlakyStorage>(
+                      std::static_pointer_cast<herald::MemoryStorage>(c.storage));
+                  c.storage = flaky;
+                  c.dispatch.on_storage_error = [&](const herald::StorageFailure& f) {
+                      failures.push_back(f);
+                  };
+              }};
+    h.add_webhook();
+    flaky->fail_claims = true;
+    const std::string id = h.publish();
+    h.io.run_for(300ms);
+    REQUIRE(!failures.empty());
+    CHECK(failures.front().operation == "claim");
+    CHECK(failures.front().reason.find("disk I/O error") != std::string::npos);
+    CHECK(failures.front().retry_in == 10ms);
+    // Waits 10 ms, then 20 ms (the harness's poll interval) between tries: no spinning.
+    CHECK(flaky->claims < 30);
+    CHECK(server.requests().empty());
+
+    flaky->fail_claims = false;
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    CHECK(server.requests().size() == 1);
+}
+
+TEST_CASE("a settle that fails is written again, the delivery not sent again", "[dispatcher]") {
+    TestServer server;
+    std::shared_ptr<FlakyStorage> flaky;
+    std::vector<herald::StorageFailure> failures;
+    Harness h{server, [&](herald::EngineConfig& c) {
+                  flaky = std::make_shared<FlakyStorage>(
+                      std::static_pointer_cast<herald::MemoryStorage>(c.storage));
+                  c.storage = flaky;
+                  c.dispatch.on_storage_error = [&](const herald::StorageFailure& f) {
+                      failures.push_back(f);
+                  };
+              }};
+    h.add_webhook();
+    flaky->fail_settles = true;
+    const std::string id = h.publish();
+    REQUIRE(h.run_until([&] { return failures.size() >= 3; }));
+    CHECK(failures.front().operation == "settle");
+    CHECK(h.firing(id).status == FiringStatus::pending);  // nothing written yet
+    CHECK(h.storage->outbox().pending_count() == 1);
+
+    flaky->fail_settles = false;
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    CHECK(h.firing(id).attempts.size() == 1);
+    CHECK(server.requests().size() == 1);
+    CHECK(h.storage->outbox().pending_count() == 0);
+}
+
+TEST_CASE("a storage error while preparing a delivery retries it, not fails it", "[dispatcher]") {
+    TestServer server;
+    std::shared_ptr<FlakyStorage> flaky;
+    std::vector<herald::StorageFailure> failures;
+    Harness h{server, [&](herald::EngineConfig& c) {
+                  flaky = std::make_shared<FlakyStorage>(
+                      std::static_pointer_cast<herald::MemoryStorage>(c.storage));
+                  c.storage = flaky;
+                  c.dispatch.on_storage_error = [&](const herald::StorageFailure& f) {
+                      failures.push_back(f);
+                  };
+              }};
+    h.add_webhook();
+    flaky->fail_integration_reads = true;
+    const std::string id = h.publish();
+    REQUIRE(h.run_until([&] { return !failures.empty(); }));
+    CHECK(failures.front().operation == "prepare");
+    CHECK(h.firing(id).status == FiringStatus::pending);
+    CHECK(h.firing(id).attempts.empty());
+
+    flaky->fail_integration_reads = false;
+    h.clock->advance(1s);
+    h.engine->dispatcher().wake();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    CHECK(h.firing(id).attempts.size() == 1);
+    CHECK(h.firing(id).attempts[0].number == 1);
+}
+
+TEST_CASE("while the breaker's probe is out, the endpoint's other deliveries wait for it",
+          "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::server_error);
+    std::shared_ptr<FlakyStorage> flaky;
+    Harness h{server, [&](herald::EngineConfig& c) {
+                  flaky = std::make_shared<FlakyStorage>(
+                      std::static_pointer_cast<herald::MemoryStorage>(c.storage));
+                  c.storage = flaky;
+                  c.dispatch.breaker = {.failure_threshold = 1, .open_for = 60s};
+                  c.dispatch.http.total_timeout = 2s;
+              }};
+    h.add_webhook();
+    h.publish_and_attempt();  // opens the breaker
+    std::vector<std::string> waiting;
+    for (int i = 0; i < 5; ++i)
+        waiting.push_back(h.publish());
+    h.io.run_for(100ms);
+
+    // The probe stalls; the others must wait for its answer, not go back to the outbox due at
+    // once to be claimed again and again.
+    server.set_fault(Fault::stall);
+    h.clock->advance(60s);
+    h.engine->dispatcher().wake();
+    REQUIRE(h.run_until([&] { return server.requests().size() == 2; }));
+    const int claims_before = flaky->claims;
+    const int settled_before = flaky->settled;
+    h.io.run_for(500ms);
+    CHECK(flaky->claims - claims_before < 30);  // the poll interval's pace, not a hot loop
+    CHECK(flaky->settled == settled_before);    // none of them went back to the outbox
+    CHECK(server.requests().size() == 2);       // only the probe went out
+    for (const std::string& id : waiting)
+        CHECK(h.firing(id).attempts.size() <= 1);
+}
+
+TEST_CASE("a configured first wait delays the first attempt", "[dispatcher]") {
+    TestServer server;
+    Harness h{server, [](herald::EngineConfig& c) { c.dispatch.retry.schedule = {10s, 5s}; }};
+    h.add_webhook();
+    const std::string id = h.publish();
+    h.io.run_for(200ms);
+    CHECK(server.requests().empty());
+    CHECK(h.storage->outbox().next_due() == h.firing(id).time + 10s);
+
+    h.clock->advance(10s);
+    h.engine->dispatcher().wake();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    CHECK(server.requests().size() == 1);
+}
