@@ -825,18 +825,30 @@ class FlakyStorage final : public herald::Storage {
     Integrations integrations_;
 };
 
+/// A harness over a FlakyStorage, keeping what `on_storage_error` reported.
+struct FlakyRig {
+    explicit FlakyRig(TestServer& server,
+                      const std::function<void(herald::EngineConfig&)>& tweak = {})
+        : h{server, [&](herald::EngineConfig& c) {
+                flaky = std::make_shared<FlakyStorage>(
+                    std::static_pointer_cast<herald::MemoryStorage>(c.storage));
+                c.storage = flaky;
+                c.dispatch.on_storage_error = [this](const herald::StorageFailure& f) {
+                    failures.push_back(f);
+                };
+                if (tweak)
+                    tweak(c);
+            }} {}
+
+    std::shared_ptr<FlakyStorage> flaky;  // before `h`: set while it is built
+    std::vector<herald::StorageFailure> failures;
+    Harness h;
+};
+
 TEST_CASE("a failing claim is reported and retried with backoff, then delivers", "[dispatcher]") {
     TestServer server;
-    std::shared_ptr<FlakyStorage> flaky;
-    std::vector<herald::StorageFailure> failures;
-    Harness h{server, [&](herald::EngineConfig& c) {
-                  flaky = std::make_shared<FlakyStorage>(
-                      std::static_pointer_cast<herald::MemoryStorage>(c.storage));
-                  c.storage = flaky;
-                  c.dispatch.on_storage_error = [&](const herald::StorageFailure& f) {
-                      failures.push_back(f);
-                  };
-              }};
+    FlakyRig rig{server};
+    auto& [flaky, failures, h] = rig;
     h.add_webhook();
     flaky->fail_claims = true;
     const std::string id = h.publish();
@@ -856,16 +868,8 @@ TEST_CASE("a failing claim is reported and retried with backoff, then delivers",
 
 TEST_CASE("a settle that fails is written again, the delivery not sent again", "[dispatcher]") {
     TestServer server;
-    std::shared_ptr<FlakyStorage> flaky;
-    std::vector<herald::StorageFailure> failures;
-    Harness h{server, [&](herald::EngineConfig& c) {
-                  flaky = std::make_shared<FlakyStorage>(
-                      std::static_pointer_cast<herald::MemoryStorage>(c.storage));
-                  c.storage = flaky;
-                  c.dispatch.on_storage_error = [&](const herald::StorageFailure& f) {
-                      failures.push_back(f);
-                  };
-              }};
+    FlakyRig rig{server};
+    auto& [flaky, failures, h] = rig;
     h.add_webhook();
     flaky->fail_settles = true;
     const std::string id = h.publish();
@@ -883,16 +887,8 @@ TEST_CASE("a settle that fails is written again, the delivery not sent again", "
 
 TEST_CASE("a storage error while preparing a delivery retries it, not fails it", "[dispatcher]") {
     TestServer server;
-    std::shared_ptr<FlakyStorage> flaky;
-    std::vector<herald::StorageFailure> failures;
-    Harness h{server, [&](herald::EngineConfig& c) {
-                  flaky = std::make_shared<FlakyStorage>(
-                      std::static_pointer_cast<herald::MemoryStorage>(c.storage));
-                  c.storage = flaky;
-                  c.dispatch.on_storage_error = [&](const herald::StorageFailure& f) {
-                      failures.push_back(f);
-                  };
-              }};
+    FlakyRig rig{server};
+    auto& [flaky, failures, h] = rig;
     h.add_webhook();
     flaky->fail_integration_reads = true;
     const std::string id = h.publish();
@@ -913,14 +909,11 @@ TEST_CASE("while the breaker's probe is out, the endpoint's other deliveries wai
           "[dispatcher]") {
     TestServer server;
     server.set_fault(Fault::server_error);
-    std::shared_ptr<FlakyStorage> flaky;
-    Harness h{server, [&](herald::EngineConfig& c) {
-                  flaky = std::make_shared<FlakyStorage>(
-                      std::static_pointer_cast<herald::MemoryStorage>(c.storage));
-                  c.storage = flaky;
-                  c.dispatch.breaker = {.failure_threshold = 1, .open_for = 60s};
-                  c.dispatch.http.total_timeout = 2s;
-              }};
+    FlakyRig rig{server, [](herald::EngineConfig& c) {
+                     c.dispatch.breaker = {.failure_threshold = 1, .open_for = 60s};
+                     c.dispatch.http.total_timeout = 2s;
+                 }};
+    auto& [flaky, failures, h] = rig;
     h.add_webhook();
     h.publish_and_attempt();  // opens the breaker
     std::vector<std::string> waiting;
