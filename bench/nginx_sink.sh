@@ -1,6 +1,6 @@
 # Sourced by the delivery benchmarks: starts one nginx worker on loopback that answers every
-# request with 200 "ok", over HTTP and over HTTPS (a CA and a server certificate for 127.0.0.1
-# made for the run), and stops it on exit. Sets:
+# request with 200 "ok", over HTTP and over HTTPS (a CA made for the run, and a certificate for
+# 127.0.0.1 and for sink.test, the name bench_pipeline resolves to it), and stops it on exit. Sets:
 #   work       a temporary folder, removed on exit
 #   url        http://127.0.0.1:PORT/hook
 #   tls_url    https://127.0.0.1:PORT/hook
@@ -17,7 +17,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=herald bench CA" \
 openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
     -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
 openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
-    -CAcreateserial -days 1 -extfile <(printf 'subjectAltName=IP:127.0.0.1') \
+    -CAcreateserial -days 1 -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:sink.test') \
     -out "$work/server.pem" 2>/dev/null
 ca_file=$work/ca.pem
 

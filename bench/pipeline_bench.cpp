@@ -202,7 +202,10 @@ int main(int argc, char** argv) {
     });
     if (options.mode == "stream")
         publish_all(*engine, options.events, options.window);
-    while (storage->outbox().pending_count() > 0)
+    // Every delivery settles within seconds against a healthy sink; one that keeps failing is
+    // retried for hours, so the run gives up after two minutes and says so.
+    const auto give_up = started + 2min;
+    while (storage->outbox().pending_count() > 0 && std::chrono::steady_clock::now() < give_up)
         std::this_thread::sleep_for(20ms);  // counting reads the database: not too often
     const auto elapsed = std::chrono::steady_clock::now() - started;
     const double cpu = cpu_seconds() - cpu_before;

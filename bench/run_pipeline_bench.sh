@@ -61,5 +61,7 @@ done
 echo
 echo "== 64 connections, HTTPS (keep-alive; CA made for this run)"
 wrk_line "$tls_url" 64
-with_sink_cpu "$events" "$pipeline" --url "$tls_url" --ca-file "$ca_file" --storage sqlite \
-    --connections 64 --events "$events" --mode stream
+for mode in stream backlog; do
+    with_sink_cpu "$events" "$pipeline" --url "$tls_url" --ca-file "$ca_file" --storage sqlite \
+        --connections 64 --events "$events" --mode "$mode"
+done
