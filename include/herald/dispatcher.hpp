@@ -109,12 +109,19 @@ struct DispatcherConfig {
     /// or until the queue is half empty, so a backlog waits in the outbox, not in memory.
     std::size_t max_waiting_per_endpoint = 1024;
     std::size_t claim_batch = 256;  ///< deliveries claimed from the outbox per call
+    /// false: this dispatcher never claims from the outbox; it still tests webhooks and queues
+    /// replays there (for an engine that serves a web tier while another process delivers, or
+    /// a one-off test send).
+    bool claim_outbox = true;
     /// A claimed delivery not settled within this time is claimed again (a crashed process);
     /// longer than any attempt can take.
     std::chrono::milliseconds lease = std::chrono::minutes{5};
     /// The longest the dispatcher sleeps before it looks at the outbox again (it is also woken
     /// by `publish` and `wake`).
     std::chrono::milliseconds poll_interval = std::chrono::seconds{1};
+    /// A launch job the `JobQueue` has not answered within this time counts as a failed attempt,
+    /// retried on the schedule (a late answer is ignored).
+    std::chrono::milliseconds job_timeout = std::chrono::seconds{30};
     /// Response bodies (and job-queue errors) are recorded in the history up to this length.
     std::size_t max_recorded_body = 4096;
     /// The URL of the object a firing is about (a version, a run), shown as a link in Slack

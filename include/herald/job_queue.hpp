@@ -59,8 +59,8 @@ struct JobResult {
 
 /// Takes launch jobs. Implementations must be thread-safe. `async_submit` must not call the
 /// handler inline; it may call it from any thread (herald moves on to its own executor). A
-/// handler that is never called holds the delivery until the dispatcher stops; it is then
-/// returned to the outbox.
+/// handler not called within `DispatcherConfig::job_timeout` (30 s) counts as a failed attempt,
+/// retried on the schedule; its late answer is ignored.
 class JobQueue {
   public:
     using Handler = boost::asio::any_completion_handler<void(JobResult)>;

@@ -161,7 +161,8 @@ DispatcherCore::DispatcherCore(asio::any_io_executor executor, DispatcherService
       settle_timer_(strand_) {}
 
 void DispatcherCore::start() {
-    asio::co_spawn(strand_, run(), asio::detached);
+    if (config_.claim_outbox)
+        asio::co_spawn(strand_, run(), asio::detached);
 }
 
 void DispatcherCore::wake() {
@@ -520,17 +521,39 @@ awaitable<DispatcherCore::Outcome> DispatcherCore::submit_job(Prepared& prepared
         co_await asio::async_initiate<decltype(token), void(boost::system::error_code, JobResult)>(
             [&](auto handler) {
                 auto answer = std::make_shared<Answer>(std::move(handler), strand_);
-                flight.abort.slot().assign([answer](asio::cancellation_type) {
+                // A queue that never answers must not hold the endpoint's slot for good.
+                auto deadline = std::make_shared<asio::steady_timer>(strand_, config_.job_timeout);
+                flight.abort.slot().assign([answer, deadline](asio::cancellation_type) {
                     answer->answer(asio::error::operation_aborted, JobResult{});
+                    deadline->cancel();
                 });
-                services_.job_queue->async_submit(std::move(*prepared.job), [answer](JobResult r) {
-                    answer->answer({}, std::move(r));
+                deadline->async_wait([answer](boost::system::error_code ec) {
+                    if (!ec)
+                        answer->answer(asio::error::timed_out, JobResult{});
                 });
+                // The queue may keep its handler past the dispatcher: it holds no timer.
+                services_.job_queue->async_submit(
+                    std::move(*prepared.job),
+                    [answer, weak = std::weak_ptr(deadline), strand = strand_](JobResult r) {
+                        answer->answer({}, std::move(r));
+                        asio::post(strand, [weak] {
+                            if (auto timer = weak.lock())
+                                timer->cancel();
+                        });
+                    });
             },
             token);
     auto& [ec, result] = answered;
     flight.abort.slot().clear();
     outcome.attempt.latency = std::chrono::steady_clock::now() - started;
+    if (ec == asio::error::timed_out) {
+        outcome.verdict = Verdict::retry;
+        const auto ms = config_.job_timeout.count();
+        outcome.attempt.error =
+            "the job queue did not answer within " +
+            (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms");
+        co_return outcome;
+    }
     if (ec) {
         outcome.aborted = true;
         co_return outcome;

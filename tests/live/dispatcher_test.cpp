@@ -951,3 +951,49 @@ TEST_CASE("a configured first wait delays the first attempt", "[dispatcher]") {
     REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
     CHECK(server.requests().size() == 1);
 }
+
+/// A job queue that takes every job and never answers.
+class SilentJobQueue final : public herald::JobQueue {
+  public:
+    void async_submit(herald::JobRequest job, Handler handler) override {
+        std::lock_guard lock(mutex_);
+        jobs_.push_back(std::move(job));
+        handlers_.push_back(std::move(handler));
+    }
+    std::size_t submitted() const {
+        std::lock_guard lock(mutex_);
+        return jobs_.size();
+    }
+    /// Lets go of herald's handlers: before the io_context they belong to is gone.
+    void drop_handlers() {
+        std::lock_guard lock(mutex_);
+        handlers_.clear();
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::vector<herald::JobRequest> jobs_;
+    std::vector<Handler> handlers_;  // kept, never called
+};
+
+TEST_CASE("a job queue that never answers times out into a retry", "[dispatcher]") {
+    TestServer server;
+    auto silent = std::make_shared<SilentJobQueue>();
+    Harness h{server, [&](herald::EngineConfig& c) {
+                  c.job_queue = silent;
+                  c.dispatch.job_timeout = 100ms;
+              }};
+    struct DropFirst {
+        SilentJobQueue& queue;
+        ~DropFirst() { queue.drop_handlers(); }
+    } drop_first{*silent};  // destroyed before `h`
+    h.add_automation(herald::action::LaunchJob{
+        .queue = "gpu", .job = "retrain", .job_version = "v2", .project = "mnist"});
+    const std::string id = h.publish_and_attempt();
+    const herald::Firing f = h.firing(id);
+    CHECK(f.status == FiringStatus::pending);  // retried on the schedule
+    CHECK(f.attempts[0].error == "the job queue did not answer within 100 ms");
+    h.advance_to_due();
+    REQUIRE(h.run_until_attempts(id, 2));
+    CHECK(silent->submitted() == 2);
+}
