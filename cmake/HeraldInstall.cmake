@@ -4,8 +4,9 @@ install(TARGETS herald EXPORT heraldTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-# The backends' headers are installed with their targets (src/sqlite).
-install(DIRECTORY include/herald DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} PATTERN sqlite EXCLUDE)
+# The components' headers are installed with their targets (src/sqlite, src/prometheus).
+install(DIRECTORY include/herald DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} PATTERN sqlite EXCLUDE
+        PATTERN prometheus EXCLUDE)
 
 set(herald_config_dir ${CMAKE_INSTALL_LIBDIR}/cmake/herald)
 install(EXPORT heraldTargets NAMESPACE herald:: DESTINATION ${herald_config_dir})

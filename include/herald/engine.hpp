@@ -24,6 +24,8 @@
 #include <herald/firing.hpp>
 #include <herald/integration_manager.hpp>
 #include <herald/job_queue.hpp>
+#include <herald/logger.hpp>
+#include <herald/metrics.hpp>
 #include <herald/resolver.hpp>
 #include <herald/secret_manager.hpp>
 #include <herald/secret_store.hpp>
@@ -45,6 +47,10 @@ struct EngineConfig {
     std::shared_ptr<JobQueue> job_queue;   ///< where launch jobs go; default: none (they fail)
     std::shared_ptr<Resolver> resolver;    ///< default: SystemResolver on the engine's executor
     std::shared_ptr<SecretStore> secrets;  ///< default: a new MemorySecretStore
+    /// What the engine and its dispatcher tell an operator (see logger.hpp); default: nothing.
+    Logger logger;
+    /// Where they count what they do (see metrics.hpp); default: a new Metrics.
+    std::shared_ptr<Metrics> metrics;
 };
 
 /// What `publish` did: the event's id (generated when the event had none) and the firings it
@@ -95,6 +101,10 @@ class Engine {
             token, std::move(event));
     }
     const HistoryStore& history() const noexcept;
+    /// The figures of `EngineConfig::metrics` and the queue depth in the store now (reads the
+    /// store: pending and dead deliveries). Throws herald::Error (storage_failure) when it
+    /// cannot be read.
+    MetricsSnapshot metrics() const;
     /// The dispatcher; throws herald::Error (unsupported) when the engine has no executor.
     Dispatcher& dispatcher();
 

@@ -20,7 +20,9 @@
 #include <herald/integration_manager.hpp>
 #include <herald/integration_store.hpp>
 #include <herald/job_queue.hpp>
+#include <herald/logger.hpp>
 #include <herald/memory_storage.hpp>
+#include <herald/metrics.hpp>
 #include <herald/outbox_store.hpp>
 #include <herald/pattern.hpp>
 #include <herald/resolver.hpp>

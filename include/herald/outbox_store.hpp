@@ -27,6 +27,7 @@
 #include <herald/trigger.hpp>
 
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -103,6 +104,10 @@ class OutboxStore {
     virtual std::vector<Delivery> dead_letters(std::size_t limit = 100) const = 0;
     /// How many deliveries wait (claimed or not), dead letters excluded.
     virtual std::size_t pending_count() const = 0;
+    /// How many dead letters are kept. The default reads them all; backends count instead.
+    virtual std::size_t dead_count() const {
+        return dead_letters(std::numeric_limits<std::size_t>::max()).size();
+    }
 };
 
 }  // namespace herald

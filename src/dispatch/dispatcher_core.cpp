@@ -1,6 +1,7 @@
 #include "dispatch/dispatcher_core.hpp"
 
 #include "dispatch/outgoing_request.hpp"
+#include "util/exception_message.hpp"
 
 #include <herald/error.hpp>
 
@@ -137,16 +138,6 @@ void append(std::vector<T>& to, std::vector<T>&& from) {
     to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
 }
 
-std::string message_of(const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        return e.what();
-    } catch (...) {
-        return "unknown error";
-    }
-}
-
 }  // namespace
 
 DispatcherCore::DispatcherCore(asio::any_io_executor executor, DispatcherServices services,
@@ -160,7 +151,17 @@ DispatcherCore::DispatcherCore(asio::any_io_executor executor, DispatcherService
       claim_timer_(strand_),
       settle_timer_(strand_) {}
 
+DispatcherCore::~DispatcherCore() {
+    services_.metrics->deliveries_in_flight(-static_cast<int>(flights_.size()));
+    services_.metrics->breakers_opened(
+        -static_cast<int>(std::count_if(endpoints_.begin(), endpoints_.end(), [](const auto& e) {
+            return e.second.breaker.state() != CircuitBreaker::State::closed;
+        })));
+}
+
 void DispatcherCore::start() {
+    services_.logger.log(LogLevel::info, "dispatcher.started",
+                         {{"claims", config_.claim_outbox ? "yes" : "no"}});
     if (config_.claim_outbox)
         asio::co_spawn(strand_, run(), asio::detached);
 }
@@ -196,7 +197,7 @@ awaitable<void> DispatcherCore::run() {
             if (error) {
                 wait = storage_failed("claim", error, claim_backoff_);
             } else {
-                claim_backoff_ = {};
+                storage_recovered("claim", claim_backoff_);
                 for (Delivery& d : claimed.deliveries)
                     hold(std::move(d));
                 if (claimed.deliveries.size() == limit) {
@@ -253,9 +254,10 @@ awaitable<ClaimResult> DispatcherCore::claim(Timestamp now, std::size_t limit) {
 
 void DispatcherCore::hold(Delivery delivery) {
     auto [it, fresh] = flights_.try_emplace(delivery.firing.id, std::make_shared<Flight>());
-    if (fresh)
+    if (fresh) {
+        services_.metrics->deliveries_in_flight(1);
         asio::co_spawn(strand_, deliver(std::move(delivery), it->second), asio::detached);
-    else if (it->second->settling)
+    } else if (it->second->settling)
         it->second->next = std::move(delivery);
     // Otherwise it is under way (it waited for a slot longer than its lease): claiming renewed
     // the lease, and the one delivery under way carries on.
@@ -440,12 +442,12 @@ awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Fligh
             const auto wait = storage_failed("prepare", std::current_exception(), prepare_backoff_);
             return_to_outbox(delivery, start + wait);
         } else {
-            prepare_backoff_ = {};
+            storage_recovered("prepare", prepare_backoff_);
             record_unsent(delivery, number, start, e);
         }
         co_return;
     }
-    prepare_backoff_ = {};
+    storage_recovered("prepare", prepare_backoff_);
     Endpoint& endpoint = this->endpoint(prepared.endpoint);
     const std::optional<Timestamp> later = co_await take_slot(endpoint);
     if (later) {
@@ -463,14 +465,18 @@ awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Fligh
     outcome.attempt.number = number;
     outcome.attempt.time = start;
     if (outcome.aborted) {
+        const bool was_open = endpoint.breaker.state() != CircuitBreaker::State::closed;
         endpoint.breaker.on_abandoned();
+        breaker_changed(prepared.endpoint, endpoint.breaker, was_open);
         return_to_outbox(delivery, services_.clock->now());
         co_return;
     }
+    const bool was_open = endpoint.breaker.state() != CircuitBreaker::State::closed;
     if (outcome.verdict == Verdict::retry)
         endpoint.breaker.on_failure(services_.clock->now());
     else
         endpoint.breaker.on_success();
+    breaker_changed(prepared.endpoint, endpoint.breaker, was_open);
     record(delivery, prepared, std::move(outcome));
 }
 
@@ -487,6 +493,8 @@ awaitable<DispatcherCore::Outcome> DispatcherCore::send_http(Prepared& prepared,
         co_return outcome;
     }
     if (ec) {
+        if (ec == delivery_errc::ssrf_refused)
+            services_.metrics->ssrf_refused();
         outcome.verdict = classify_error(ec);
         outcome.attempt.error = describe(ec, response);
         co_return outcome;
@@ -560,7 +568,9 @@ awaitable<DispatcherCore::Outcome> DispatcherCore::submit_job(Prepared& prepared
     }
     outcome.verdict =
         result.accepted ? Verdict::success : (result.retry ? Verdict::retry : Verdict::fail);
-    outcome.attempt.error = std::string(cut_utf8(result.error, config_.max_recorded_body));
+    // A queue may echo what it was handed (the override, with secrets) in its error.
+    outcome.attempt.error =
+        std::string(cut_utf8(prepared.secrets->redact(result.error), config_.max_recorded_body));
     outcome.attempt.response_body = result.job_id;
     co_return outcome;
 }
@@ -590,6 +600,7 @@ void DispatcherCore::record(const Delivery& delivery, const Prepared& prepared, 
             status = FiringStatus::failed;
             break;
     }
+    observe(delivery, prepared, outcome.attempt, s, now);
     settle(delivery.firing.id,
            FiringUpdate{.firing_id = delivery.firing.id,
                         .status = status,
@@ -604,6 +615,16 @@ void DispatcherCore::record_unsent(const Delivery& delivery, int number, Timesta
                                    const Error& why) {
     // Nothing was sent; the reason is kept as the attempt's error. A disabled integration
     // skips its firings, anything else (missing integration or secret) fails them.
+    const bool skipped = why.code() == errc::unsupported;
+    services_.metrics->delivery_settled(skipped ? DeliveryOutcome::skipped
+                                                : DeliveryOutcome::failed);
+    services_.logger.log(skipped ? LogLevel::info : LogLevel::warning,
+                         skipped ? "delivery.skipped" : "delivery.failed",
+                         {{"delivery", delivery.firing.id},
+                          {"automation", delivery.firing.automation_id},
+                          {"action", to_string(delivery.action.kind())},
+                          {"outcome", skipped ? "skipped" : "failed"},
+                          {"reason", why.reason()}});
     settle(delivery.firing.id,
            FiringUpdate{
                .firing_id = delivery.firing.id,
@@ -643,6 +664,9 @@ void DispatcherCore::disable_integration(std::string_view entity, std::string_vi
     if (!found || !found->enabled())
         return;
     store.update(with_enabled(*found, false));
+    services_.metrics->integration_disabled();
+    services_.logger.log(LogLevel::warning, "integration.disabled",
+                         {{"entity", entity}, {"integration", name}, {"reason", reason}});
     if (config_.on_integration_disabled)
         config_.on_integration_disabled({.entity = std::string(entity),
                                          .integration = std::string(name),
@@ -700,6 +724,8 @@ void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_
     }
     // Written, or the dispatcher is going away: a delivery whose outcome was not written is
     // claimed again once its lease ends.
+    if (!error)
+        storage_recovered("settle", settle_backoff_);
     settle_backoff_ = {};
     writing_settlements_ = false;
     for (const std::string& id : batch->settled)
@@ -713,13 +739,87 @@ std::chrono::nanoseconds DispatcherCore::storage_failed(std::string_view operati
     backoff = backoff == std::chrono::nanoseconds{}
                   ? std::chrono::nanoseconds{std::chrono::milliseconds{10}}
                   : std::min<std::chrono::nanoseconds>(2 * backoff, config_.poll_interval);
+    const auto retry_in = std::chrono::ceil<std::chrono::milliseconds>(backoff);
+    std::string reason = message_of(error);
+    services_.metrics->storage_failed();
+    services_.logger.log(LogLevel::error, "storage.failed",
+                         {{"operation", operation},
+                          {"reason", reason},
+                          {"retry_in_ms", std::to_string(retry_in.count())}});
     if (config_.on_storage_error)
-        config_.on_storage_error(
-            {.operation = std::string(operation),
-             .reason = message_of(error),
-             .time = services_.clock->now(),
-             .retry_in = std::chrono::ceil<std::chrono::milliseconds>(backoff)});
+        config_.on_storage_error({.operation = std::string(operation),
+                                  .reason = std::move(reason),
+                                  .time = services_.clock->now(),
+                                  .retry_in = retry_in});
     return backoff;
+}
+
+void DispatcherCore::storage_recovered(std::string_view operation,
+                                       std::chrono::nanoseconds& backoff) {
+    if (backoff == std::chrono::nanoseconds{})
+        return;
+    backoff = {};
+    services_.logger.log(LogLevel::info, "storage.recovered", {{"operation", operation}});
+}
+
+void DispatcherCore::breaker_changed(const std::string& key, const CircuitBreaker& breaker,
+                                     bool was_open) {
+    const bool open = breaker.state() != CircuitBreaker::State::closed;
+    if (open == was_open)
+        return;
+    services_.metrics->breakers_opened(open ? 1 : -1);
+    if (open)
+        services_.logger.log(LogLevel::warning, "breaker.opened",
+                             {{"endpoint", key}, {"until", format_rfc3339(breaker.open_until())}});
+    else
+        services_.logger.log(LogLevel::info, "breaker.closed", {{"endpoint", key}});
+}
+
+void DispatcherCore::observe(const Delivery& delivery, const Prepared& prepared,
+                             const DeliveryAttempt& attempt, const Settlement& settlement,
+                             Timestamp now) {
+    Metrics& metrics = *services_.metrics;
+    metrics.attempt_finished(attempt.latency);
+    DeliveryOutcome outcome = DeliveryOutcome::failed;
+    switch (settlement.kind) {
+        case Settlement::Kind::finish:
+            metrics.delivery_settled(DeliveryOutcome::success);
+            metrics.delivered(now - delivery.firing.time);
+            return;
+        case Settlement::Kind::retry:
+            outcome = DeliveryOutcome::retry;
+            break;
+        case Settlement::Kind::dead:
+            outcome = DeliveryOutcome::dead;
+            break;
+        case Settlement::Kind::fail:
+        case Settlement::Kind::disable_integration:
+            break;
+    }
+    metrics.delivery_settled(outcome);
+    const LogLevel level = outcome == DeliveryOutcome::dead ? LogLevel::error : LogLevel::warning;
+    if (!services_.logger.enabled(level))
+        return;
+    // The attempt's error is what the history records; redacted once more in case a job queue
+    // or a receiver echoed a secret into it.
+    const std::string reason =
+        prepared.secrets ? prepared.secrets->redact(attempt.error) : attempt.error;
+    const std::string number = std::to_string(attempt.number);
+    const std::string status = std::to_string(attempt.status_code);
+    const std::string due =
+        outcome == DeliveryOutcome::retry ? format_rfc3339(settlement.due) : std::string();
+    services_.logger.log(level,
+                         outcome == DeliveryOutcome::dead ? "delivery.dead" : "delivery.failed",
+                         {{"delivery", delivery.firing.id},
+                          {"automation", delivery.firing.automation_id},
+                          {"action", to_string(delivery.action.kind())},
+                          {"integration", prepared.integration},
+                          {"endpoint", prepared.endpoint},
+                          {"attempt", number},
+                          {"status", status},
+                          {"outcome", to_string(outcome)},
+                          {"reason", reason},
+                          {"retry_at", due}});
 }
 
 void DispatcherCore::finish_flight(const std::string& delivery_id) {
@@ -735,6 +835,7 @@ void DispatcherCore::finish_flight(const std::string& delivery_id) {
         return;
     }
     flights_.erase(it);
+    services_.metrics->deliveries_in_flight(-1);
     room_freed();
     complete_stop_if_idle();
 }
@@ -778,6 +879,8 @@ void DispatcherCore::complete_stop_if_idle() {
     if (!stopping_ || !flights_.empty() || claiming_)
         return;
     stop_timer_.cancel();
+    if (!stop_handlers_.empty())
+        services_.logger.log(LogLevel::info, "dispatcher.stopped");
     for (auto& handler : stop_handlers_)
         asio::post(strand_, asio::append(std::move(handler), boost::system::error_code{}));
     stop_handlers_.clear();
@@ -869,6 +972,8 @@ awaitable<void> DispatcherCore::run_test(WebhookIntegration integration, std::st
     }
     auto sent = co_await http_.async_send(std::move(*request), asio::as_tuple(use_awaitable));
     auto& [ec, response] = sent;
+    if (ec == delivery_errc::ssrf_refused)
+        services_.metrics->ssrf_refused();
     // A receiver may echo what it got (the access token, a secret in the payload) anywhere.
     for (auto& header : response.headers)
         header.second = secrets.redact(header.second);

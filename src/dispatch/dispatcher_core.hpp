@@ -9,6 +9,8 @@
 #include <herald/dispatcher.hpp>
 #include <herald/error.hpp>
 #include <herald/job_queue.hpp>
+#include <herald/logger.hpp>
+#include <herald/metrics.hpp>
 #include <herald/secret_store.hpp>
 #include <herald/storage.hpp>
 #include <herald/template.hpp>
@@ -36,12 +38,15 @@ struct DispatcherServices {
     std::shared_ptr<const SecretStore> secrets;
     std::shared_ptr<JobQueue> job_queue;  ///< null: launch jobs fail
     std::shared_ptr<Resolver> resolver;
+    Logger logger;
+    std::shared_ptr<Metrics> metrics;  ///< set
 };
 
 class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
   public:
     DispatcherCore(boost::asio::any_io_executor executor, DispatcherServices services,
                    DispatcherConfig config);
+    ~DispatcherCore();
 
     /// Starts the claim loop.
     void start();
@@ -122,6 +127,13 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     /// long to wait before trying again: doubling from 10 ms up to `poll_interval`.
     std::chrono::nanoseconds storage_failed(std::string_view operation, std::exception_ptr error,
                                             std::chrono::nanoseconds& backoff);
+    /// A store answered again after failing: logged once, and the backoff starts over.
+    void storage_recovered(std::string_view operation, std::chrono::nanoseconds& backoff);
+    /// Counts and logs a breaker that opened or closed since it was `was_open`.
+    void breaker_changed(const std::string& endpoint, const CircuitBreaker& breaker, bool was_open);
+    /// Counts an attempt's outcome and logs a failure (never a secret: the recorded error).
+    void observe(const Delivery& delivery, const Prepared& prepared, const DeliveryAttempt& attempt,
+                 const Settlement& settlement, Timestamp now);
     void finish_flight(const std::string& delivery_id);
     /// Deliveries that count against `max_in_flight`: held, and not waiting for a slot.
     std::size_t active() const noexcept { return flights_.size() - waiting_; }

@@ -37,6 +37,8 @@ EngineState::EngineState(EngineConfig config)
       authorizer(config.authorizer ? std::move(config.authorizer)
                                    : std::make_shared<DefaultAuthorizer>()),
       secrets(config.secrets ? std::move(config.secrets) : std::make_shared<MemorySecretStore>()),
+      logger(std::move(config.logger)),
+      metrics(config.metrics ? std::move(config.metrics) : std::make_shared<Metrics>()),
       first_attempt_delay(config.dispatch.retry.schedule.empty()
                               ? std::chrono::nanoseconds{}
                               : std::chrono::nanoseconds{config.dispatch.retry.schedule.front()}) {
@@ -144,6 +146,7 @@ struct Publication {
 /// deliveries; the receipt takes the event's id.
 Publication prepare(detail::EngineState& state, Event& event) {
     detail::validate(event);
+    state.metrics->event_published(event.kind());
     if (event.id.empty())
         event.id = detail::new_uuid();
     detail::LazyNow time(*state.clock);
@@ -197,7 +200,9 @@ Engine::Engine(boost::asio::any_io_executor executor, EngineConfig config) : Eng
                                    .authorizer = state_->authorizer,
                                    .secrets = state_->secrets,
                                    .job_queue = std::move(config.job_queue),
-                                   .resolver = std::move(resolver)},
+                                   .resolver = std::move(resolver),
+                                   .logger = state_->logger,
+                                   .metrics = state_->metrics},
         std::move(config.dispatch));
     dispatcher_.reset(new Dispatcher(core));
     core->start();
@@ -230,10 +235,28 @@ const HistoryStore& Engine::history() const noexcept {
     return state_->storage->history();
 }
 
+MetricsSnapshot Engine::metrics() const {
+    MetricsSnapshot snapshot = state_->metrics->snapshot();
+    const OutboxStore& outbox = state_->storage->outbox();
+    MetricFamily depth{.name = "herald_outbox_deliveries",
+                       .help =
+                           "Deliveries in the outbox, by state: pending (due or not, claimed "
+                           "ones included) and dead (retries exhausted).",
+                       .type = MetricType::gauge};
+    depth.samples.push_back(
+        {.labels = {{"state", "pending"}}, .value = static_cast<double>(outbox.pending_count())});
+    depth.samples.push_back(
+        {.labels = {{"state", "dead"}}, .value = static_cast<double>(outbox.dead_count())});
+    snapshot.families.push_back(std::move(depth));
+    return snapshot;
+}
+
 PublishReceipt Engine::publish(Event event) {
     Publication p = prepare(*state_, event);
-    if (!p.receipt.firings.empty())
+    if (!p.receipt.firings.empty()) {
         state_->storage->record_firings(p.receipt.firings, p.deliveries);
+        state_->metrics->firings_recorded(p.receipt.firings.size());
+    }
     if (dispatcher_ && !p.deliveries.empty())
         dispatcher_->wake();
     return std::move(p.receipt);
@@ -247,16 +270,18 @@ void Engine::start_publish(Event event, PublishHandler handler) {
         /// Keeps the handler's executor busy (io_context::run does not return) until then.
         boost::asio::any_completion_executor work;
         std::weak_ptr<detail::DispatcherCore> dispatcher;
+        std::shared_ptr<Metrics> metrics;
     };
     const boost::asio::any_io_executor executor =
         executor_ ? executor_ : boost::asio::any_io_executor(boost::asio::system_executor());
     auto work = boost::asio::prefer(boost::asio::get_associated_executor(handler, executor),
                                     boost::asio::execution::outstanding_work.tracked);
-    auto pending = std::make_shared<Pending>(
-        Pending{.handler = std::move(handler),
-                .executor = executor,
-                .work = std::move(work),
-                .dispatcher = dispatcher_ ? dispatcher_->core_ : nullptr});
+    auto pending =
+        std::make_shared<Pending>(Pending{.handler = std::move(handler),
+                                          .executor = executor,
+                                          .work = std::move(work),
+                                          .dispatcher = dispatcher_ ? dispatcher_->core_ : nullptr,
+                                          .metrics = state_->metrics});
     const auto complete = [pending](const std::exception_ptr& error) {
         boost::system::error_code ec;
         PublishReceipt receipt;
@@ -264,6 +289,7 @@ void Engine::start_publish(Event event, PublishHandler handler) {
             ec = error_code_of(error);
         } else {
             receipt = std::move(pending->publication.receipt);
+            pending->metrics->firings_recorded(receipt.firings.size());
             if (const auto dispatcher = pending->dispatcher.lock();
                 dispatcher && !pending->publication.deliveries.empty())
                 dispatcher->wake();

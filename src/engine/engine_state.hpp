@@ -23,6 +23,8 @@ struct EngineState {
     std::shared_ptr<const Clock> clock;
     std::shared_ptr<const Authorizer> authorizer;
     std::shared_ptr<SecretStore> secrets;
+    Logger logger;
+    std::shared_ptr<Metrics> metrics;
     /// How long after its firing a delivery's first attempt is due: the retry schedule's first
     /// wait (zero when the schedule is empty).
     std::chrono::nanoseconds first_attempt_delay{};

@@ -110,7 +110,10 @@ Core::Core(std::string path, const herald::sqlite::Options& options)
         wal_ = std::make_unique<WalFile>(path_);
         sync = [wal = wal_.get()] { wal->sync(); };
     }
-    committer_ = std::make_unique<GroupCommitter>(writer_, options.max_batch, std::move(sync));
+    committer_ = std::make_unique<GroupCommitter>(
+        writer_, options.max_batch, std::move(sync),
+        CommitObserver{
+            .logger = options.logger, .metrics = options.metrics, .slow = options.slow_write});
 }
 
 }  // namespace herald::detail::sqlite

@@ -468,6 +468,13 @@ class SqliteOutboxStore final : public OutboxStore {
             return out;
         });
     }
+    std::size_t dead_count() const override {
+        return core_.read([&](Connection& c) {
+            return static_cast<std::size_t>(
+                c.scalar("SELECT count(*) FROM outbox WHERE dead_seq IS NOT NULL"));
+        });
+    }
+
     std::size_t pending_count() const override {
         return core_.read([&](Connection& c) {
             return static_cast<std::size_t>(c.scalar(R"sql(
@@ -881,6 +888,21 @@ std::shared_ptr<EncryptedSecretStore> Database::secrets(std::shared_ptr<const Ke
 
 const std::filesystem::path& Database::path() const noexcept {
     return state_->path;
+}
+
+std::vector<std::pair<FiringStatus, std::size_t>> Database::count_firings() const {
+    std::vector<std::pair<FiringStatus, std::size_t>> counts;
+    for (int s = 0; s <= static_cast<int>(FiringStatus::dead); ++s)
+        counts.emplace_back(static_cast<FiringStatus>(s), 0);
+    state_->core->read([&](Connection& c) {
+        Query q(c, "SELECT json_extract(body, '$.status'), count(*) FROM firings GROUP BY 1");
+        while (q->step())
+            for (auto& [status, count] : counts)
+                if (q->text(0) == to_string(status))
+                    count = static_cast<std::size_t>(q->int64(1));
+        return 0;
+    });
+    return counts;
 }
 
 std::shared_ptr<Database> open(const std::filesystem::path& path, const Options& options) {

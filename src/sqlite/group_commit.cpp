@@ -1,14 +1,26 @@
 #include "sqlite/group_commit.hpp"
 
+#include "util/exception_message.hpp"
+
 #include <algorithm>
+#include <string>
 
 namespace herald::detail::sqlite {
 
+namespace {
+
+std::string milliseconds_of(std::chrono::nanoseconds d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+}  // namespace
+
 GroupCommitter::GroupCommitter(Connection& connection, std::size_t max_batch,
-                               std::function<void()> sync)
+                               std::function<void()> sync, CommitObserver observer)
     : connection_(connection),
       max_batch_(std::max<std::size_t>(max_batch, 1)),
-      sync_(std::move(sync)) {
+      sync_(std::move(sync)),
+      observer_(std::move(observer)) {
     if (sync_)
         syncer_ = std::jthread([this](std::stop_token stop) { sync_batches(stop); });
     committer_ = std::jthread([this](std::stop_token stop) { commit_batches(stop); });
@@ -97,11 +109,21 @@ void GroupCommitter::sync_batches(std::stop_token stop) {
         lock.unlock();
         taken_.notify_one();
         if (!failure) {
+            const auto started = std::chrono::steady_clock::now();
             try {
                 sync_();
             } catch (...) {
                 failure = std::current_exception();
+                observer_.logger.log(LogLevel::error, "sqlite.sync_failed",
+                                     {{"reason", message_of(failure)}});
             }
+            const auto took = std::chrono::steady_clock::now() - started;
+            if (observer_.metrics && !failure)
+                observer_.metrics->fsynced(took);
+            if (took >= observer_.slow)
+                observer_.logger.log(LogLevel::warning, "sqlite.slow_fsync",
+                                     {{"batches", std::to_string(batches.size())},
+                                      {"duration_ms", milliseconds_of(took)}});
         }
         for (const auto& batch : batches) {
             if (failure)
@@ -115,6 +137,18 @@ void GroupCommitter::sync_batches(std::stop_token stop) {
 }
 
 void GroupCommitter::commit(Batch& batch) {
+    const auto started = std::chrono::steady_clock::now();
+    commit_unobserved(batch);
+    const auto took = std::chrono::steady_clock::now() - started;
+    if (observer_.metrics)
+        observer_.metrics->group_committed(batch.jobs.size());
+    if (took >= observer_.slow)
+        observer_.logger.log(LogLevel::warning, "sqlite.commit_stalled",
+                             {{"writes", std::to_string(batch.jobs.size())},
+                              {"duration_ms", milliseconds_of(took)}});
+}
+
+void GroupCommitter::commit_unobserved(Batch& batch) {
     try {
         Transaction transaction(connection_);
         for (Job* job : batch.jobs)

@@ -18,6 +18,10 @@
 
 #include "sqlite/connection.hpp"
 
+#include <herald/logger.hpp>
+#include <herald/metrics.hpp>
+
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -32,13 +36,21 @@
 
 namespace herald::detail::sqlite {
 
+/// Who hears how commits go: batch sizes and fsync durations counted, slow ones logged.
+struct CommitObserver {
+    Logger logger;
+    std::shared_ptr<Metrics> metrics;  ///< null: not counted
+    std::chrono::milliseconds slow{1000};
+};
+
 class GroupCommitter {
   public:
     /// Commits on `connection`, which only the committer's thread uses from now on. `max_batch`
     /// bounds the writes of one transaction; 1 commits every write on its own. `sync`, when
     /// set, makes every commit before it durable; it throws herald::Error when it cannot, and
     /// from then on every write fails with that error (the disk can no longer be trusted).
-    GroupCommitter(Connection& connection, std::size_t max_batch, std::function<void()> sync);
+    GroupCommitter(Connection& connection, std::size_t max_batch, std::function<void()> sync,
+                   CommitObserver observer = {});
     /// Commits and syncs what is queued, then stops the threads.
     ~GroupCommitter();
     GroupCommitter(const GroupCommitter&) = delete;
@@ -94,7 +106,9 @@ class GroupCommitter {
     static void wait(const std::shared_ptr<Batch>& batch, const Job& job);
     void commit_batches(std::stop_token stop);
     void sync_batches(std::stop_token stop);
+    /// Commits `batch`, counted and timed.
     void commit(Batch& batch);
+    void commit_unobserved(Batch& batch);
     void commit_isolated(Batch& batch);
     static void fail(Batch& batch, const std::exception_ptr& error);
     static void finish(Batch& batch);
@@ -102,6 +116,7 @@ class GroupCommitter {
     Connection& connection_;
     const std::size_t max_batch_;
     const std::function<void()> sync_;
+    const CommitObserver observer_;
 
     std::mutex mutex_;
     std::condition_variable_any work_;

@@ -236,6 +236,10 @@ class MemoryOutboxStore final : public OutboxStore {
         std::shared_lock lock(mutex_);
         return waiting_.size();
     }
+    std::size_t dead_count() const override {
+        std::shared_lock lock(mutex_);
+        return dead_.size();
+    }
 
   private:
     using Key = std::pair<Timestamp, std::string>;

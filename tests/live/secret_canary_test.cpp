@@ -1,12 +1,16 @@
 // The canary test through real sends: a unique secret value is the access token, the signing
 // key and part of the payload; the receiver answers 500 and echoes the whole request (headers and
 // body) back in its body and a header. The request carries the value; nothing herald records or
-// returns does — history, attempts, errors, the test-webhook result, exceptions.
+// returns does — history, attempts, errors, the test-webhook result, exceptions, every log
+// record on every path (send, failure, test webhook, replay, Slack, launch job, store errors)
+// and the labels of the metrics.
 //
 // The receiver is started by the test: EchoServer below listens on 127.0.0.1 on an ephemeral port
 // in its own thread. The integration's host "hook.test" maps to it through a StaticResolver and
 // the SSRF allow-list. Run: build-dir/tests/herald_live_tests "[canary]"
 #include "support/event_builders.hpp"
+#include "support/flaky_storage.hpp"
+#include "support/log_capture.hpp"
 
 #include <herald/engine.hpp>
 #include <herald/error.hpp>
@@ -15,6 +19,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
@@ -107,29 +112,40 @@ class EchoServer {
     std::thread thread_;
 };
 
+/// What both canary tests run: loopback allowed, "hook.test" on 127.0.0.1, every log record
+/// kept by `logs`.
+herald::EngineConfig canary_config(asio::io_context& io, std::shared_ptr<herald::Storage> storage,
+                                   const herald::test::LogCapture& logs) {
+    herald::EngineConfig config{.storage = std::move(storage),
+                                .clock = std::make_shared<herald::ManualClock>(herald::Timestamp{
+                                    std::chrono::sys_days{std::chrono::year{2026} / 11 / 22}}),
+                                .logger = logs.logger()};
+    config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.0/8"};
+    config.dispatch.poll_interval = 20ms;
+    config.resolver = std::make_shared<herald::StaticResolver>(
+        io.get_executor(),
+        herald::StaticResolver::Table{{"hook.test", {asio::ip::make_address("127.0.0.1")}}});
+    return config;
+}
+
+/// Runs `io` until `done` holds; false after 15 s.
+bool run_until(asio::io_context& io, const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+        io.run_for(5ms);
+    return done();
+}
+
 }  // namespace
 
 TEST_CASE("canary: a secret sent to an echoing receiver appears nowhere herald records",
           "[canary][secrets]") {
     EchoServer receiver;
     asio::io_context io;
-    auto clock = std::make_shared<herald::ManualClock>(
-        herald::Timestamp{std::chrono::sys_days{std::chrono::year{2026} / 11 / 22}});
     auto storage = std::make_shared<herald::MemoryStorage>();
-    herald::EngineConfig config{.storage = storage, .clock = clock};
-    config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.0/8"};
-    config.dispatch.poll_interval = 20ms;
-    config.resolver = std::make_shared<herald::StaticResolver>(
-        io.get_executor(),
-        herald::StaticResolver::Table{{"hook.test", {asio::ip::make_address("127.0.0.1")}}});
+    herald::test::LogCapture logs;
     std::optional<herald::Engine> engine;
-    engine.emplace(io.get_executor(), config);
-    const auto run_until = [&](const std::function<bool()>& done) {
-        const auto deadline = std::chrono::steady_clock::now() + 15s;
-        while (!done() && std::chrono::steady_clock::now() < deadline)
-            io.run_for(5ms);
-        return done();
-    };
+    engine.emplace(io.get_executor(), canary_config(io, storage, logs));
 
     engine->secrets().put(admin, "acme", "CANARY", canary);
     herald::WebhookIntegration hook{
@@ -155,7 +171,7 @@ TEST_CASE("canary: a secret sent to an echoing receiver appears nowhere herald r
         engine->publish(herald::test::alias_added("acme", "reg", "clf", "production"));
     REQUIRE(receipt.firings.size() == 1);
     const std::string id = receipt.firings.front().id;
-    REQUIRE(run_until([&] {
+    REQUIRE(run_until(io, [&] {
         const auto f = storage->history().find(id);
         return f && !f->attempts.empty();
     }));
@@ -169,7 +185,7 @@ TEST_CASE("canary: a secret sent to an echoing receiver appears nowhere herald r
                 produced += ec.message();
                 result = std::move(r);
             });
-        REQUIRE(run_until([&] { return result.has_value(); }));
+        REQUIRE(run_until(io, [&] { return result.has_value(); }));
         produced += result->body + result->error;
         for (const auto& [name, value] : result->headers)
             produced += name + ": " + value + "\n";
@@ -191,6 +207,130 @@ TEST_CASE("canary: a secret sent to an echoing receiver appears nowhere herald r
     engine->secrets().remove(admin, "acme", "CANARY", true);
     test_send();
 
+    engine.reset();
+    REQUIRE(!logs.of("delivery.failed").empty());
+    produced += logs.text();
+    const bool leaked = produced.find(canary) != std::string::npos;
+    CHECK_FALSE(leaked);  // a bool, so a failure does not print the value either
+}
+
+namespace {
+
+/// Refuses every job, echoing what it was handed (the override, with the secret) in its error.
+class EchoingJobQueue final : public herald::JobQueue {
+  public:
+    explicit EchoingJobQueue(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+    void async_submit(herald::JobRequest job, Handler handler) override {
+        asio::post(executor_, [job = std::move(job), handler = std::move(handler)]() mutable {
+            std::move(handler)(herald::JobResult{.error = "refused " + job.override_json});
+        });
+    }
+
+  private:
+    asio::any_io_executor executor_;
+};
+
+}  // namespace
+
+TEST_CASE("canary: no log record or metric label holds the secret, on any path",
+          "[canary][secrets][observability]") {
+    EchoServer receiver;
+    asio::io_context io;
+    auto storage =
+        std::make_shared<herald::test::FlakyStorage>(std::make_shared<herald::MemoryStorage>());
+    herald::test::LogCapture logs;
+    herald::EngineConfig config = canary_config(io, storage, logs);
+    config.dispatch.retry = {.schedule = {0s}, .jitter = 0};  // one attempt, then dead
+    config.job_queue = std::make_shared<EchoingJobQueue>(io.get_executor());
+    std::optional<herald::Engine> engine;
+    engine.emplace(io.get_executor(), config);
+    const auto status = [&](const std::string& id) { return storage->history().find(id)->status; };
+    const std::string base = "http://hook.test:" + std::to_string(receiver.port());
+    engine->secrets().put(admin, "acme", "CANARY", canary);
+    engine->integrations().create(
+        admin, herald::WebhookIntegration{.entity = "acme",
+                                          .name = "echo",
+                                          .url = base + "/hook",
+                                          .access_token = "CANARY",
+                                          .signature = herald::SignatureScheme::github,
+                                          .signing_secret = "CANARY"});
+    engine->integrations().create(admin, herald::SlackIntegration{.entity = "acme",
+                                                                  .name = "slack",
+                                                                  .bot_token = "CANARY",
+                                                                  .channel = "#ops",
+                                                                  .api_base_url = base + "/api"});
+    const auto automation = [&](const std::string& alias, herald::Action action) {
+        engine->automations().create(
+            admin,
+            herald::Automation{
+                .name = "on-" + alias,
+                .scope = herald::Scope::for_project("acme", "reg"),
+                .trigger = herald::trigger::AddArtifactAlias{.alias = herald::Pattern{alias}},
+                .action = std::move(action)});
+    };
+    automation("hook",
+               herald::action::Webhook{.integration = "echo", .payload = R"({"k": "${CANARY}"})"});
+    automation("slack",
+               herald::action::SlackNotification{
+                   .integration = "slack", .title = "deployed", .message = "to production"});
+    automation("job", herald::action::LaunchJob{.queue = "gpu",
+                                                .job = "train",
+                                                .project = "reg",
+                                                .override = R"({"key": "${CANARY}"})"});
+    const auto publish = [&](const std::string& alias) {
+        auto receipt = engine->publish(herald::test::alias_added("acme", "reg", "clf", alias));
+        REQUIRE(receipt.firings.size() == 1);
+        return receipt.firings.front().id;
+    };
+
+    // Send and failure (dead at once), Slack, a launch job the queue refuses.
+    const std::string hook = publish("hook");
+    const std::string slack = publish("slack");
+    const std::string job = publish("job");
+    REQUIRE(run_until(io, [&] {
+        return status(hook) == herald::FiringStatus::dead &&
+               status(slack) == herald::FiringStatus::dead &&
+               status(job) == herald::FiringStatus::failed;
+    }));
+    // Replay, whose settle fails at first (a store error), then is written.
+    storage->fail_settles = true;
+    engine->dispatcher().replay(admin, hook);
+    REQUIRE(run_until(io, [&] { return !logs.of("storage.failed").empty(); }));
+    storage->fail_settles = false;
+    REQUIRE(run_until(io, [&] {
+        return status(hook) == herald::FiringStatus::dead && !logs.of("storage.recovered").empty();
+    }));
+    // A test webhook through the same integration.
+    bool tested = false;
+    engine->dispatcher().async_test_webhook(
+        admin,
+        *engine->integrations().get(admin, "acme", "echo").get_if<herald::WebhookIntegration>(),
+        R"({"ping": "${CANARY}"})",
+        [&](boost::system::error_code, herald::WebhookTestResult) { tested = true; });
+    REQUIRE(run_until(io, [&] { return tested; }));
+    REQUIRE(receiver.received().find(canary) != std::string::npos);
+
+    // Every path was logged: the test sees what it checks.
+    std::size_t slack_records = 0, job_records = 0;
+    for (const auto& r : logs.records()) {
+        slack_records += r.fields.count("integration") && r.fields.at("integration") == "slack";
+        job_records += r.fields.count("action") && r.fields.at("action") == "LAUNCH_JOB";
+    }
+    CHECK(slack_records > 0);
+    CHECK(job_records > 0);
+    CHECK(logs.of("delivery.dead").size() >= 3);  // hook, slack, the replay
+    // The queue's echo reached the history masked.
+    const std::optional<herald::Firing> refused = storage->history().find(job);
+    REQUIRE((refused && !refused->attempts.empty()));
+    CHECK(refused->attempts.front().error.find("********") != std::string::npos);
+
+    std::string produced = logs.text() + herald::write_prometheus(engine->metrics());
+    for (const std::string& id : {hook, slack, job}) {
+        const std::optional<herald::Firing> firing = storage->history().find(id);
+        REQUIRE(firing);
+        for (const herald::DeliveryAttempt& a : firing->attempts)
+            produced += a.error + a.response_body;
+    }
     engine.reset();
     const bool leaked = produced.find(canary) != std::string::npos;
     CHECK_FALSE(leaked);  // a bool, so a failure does not print the value either

@@ -25,6 +25,10 @@ void dispatcher_doc_example(std::shared_ptr<herald::Storage> storage,
 #include "doc/delivery.md.dispatcher.inc"
 }
 
+void metrics_doc_example(boost::asio::io_context& io) {
+#include "doc/operations.md.metrics.inc"
+}
+
 void delivery_config_doc_example() {
 #include "doc/delivery.md.delivery-config.inc"
 }

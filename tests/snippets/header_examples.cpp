@@ -103,6 +103,10 @@ Launcher launcher;
 
 #include "include/herald/job_queue.hpp.inc"
 
+void logger_example() {
+#include "include/herald/logger.hpp.inc"
+}
+
 void memory_storage_example() {
 #include "include/herald/memory_storage.hpp.inc"
 }

@@ -16,6 +16,11 @@ void database_example(boost::asio::io_context& io) {
 #include "include/herald/sqlite/database.hpp.inc"
 }
 
+// The metrics header's example opens a database, so it is compiled here.
+void metrics_example(boost::asio::io_context& io) {
+#include "include/herald/metrics.hpp.inc"
+}
+
 void key_provider_example(const std::shared_ptr<herald::sqlite::Database>& store) {
 #include "include/herald/sqlite/key_provider.hpp.inc"
 }

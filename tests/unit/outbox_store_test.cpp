@@ -94,6 +94,7 @@ TEST_CASE("settle completes, reschedules and dead-letters", "[outbox]") {
     auto dead = outbox.dead_letters();
     REQUIRE(dead.size() == 1);
     CHECK(dead[0].firing.id == "dead");
+    CHECK(outbox.dead_count() == 1);
 }
 
 TEST_CASE("replay makes a dead letter due again with its attempts", "[outbox]") {
@@ -109,10 +110,12 @@ TEST_CASE("replay makes a dead letter due again with its attempts", "[outbox]") 
     outbox.claim(t0 + 1s, 1, t0 + 1min);
     outbox.settle({&dead, 1});
     CHECK_FALSE(outbox.next_due());
+    CHECK(outbox.dead_count() == 1);
 
     CHECK_FALSE(outbox.replay("unknown", t0));
     REQUIRE(outbox.replay("x", t0 + 1h));
     CHECK(outbox.dead_letters().empty());
+    CHECK(outbox.dead_count() == 0);
     auto claimed = outbox.claim(t0 + 1h, 1, t0 + 2h);
     REQUIRE(claimed.size() == 1);
     CHECK(claimed[0].attempts == 8);

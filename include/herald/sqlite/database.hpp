@@ -24,6 +24,8 @@
 // older file and refuses one written by a newer herald. Requires the `herald::sqlite` target.
 #pragma once
 
+#include <herald/logger.hpp>
+#include <herald/metrics.hpp>
 #include <herald/sqlite/key_provider.hpp>
 #include <herald/sqlite/secret_store.hpp>
 #include <herald/storage.hpp>
@@ -34,6 +36,8 @@
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <utility>
+#include <vector>
 
 namespace herald::sqlite {
 
@@ -55,6 +59,12 @@ struct Options {
     /// Bounds the file to this many pages (PRAGMA max_page_count; 4 KiB pages); writes beyond
     /// it fail with storage_failure ("database or disk is full"). 0: SQLite's default.
     std::uint64_t max_page_count = 0;
+    /// Told of fsyncs and group commits slower than `slow_write` ("sqlite.slow_fsync",
+    /// "sqlite.commit_stalled") and of a failed fsync; default: nothing.
+    Logger logger;
+    /// Where group-commit batch sizes and fsync durations are counted; null: nowhere.
+    std::shared_ptr<Metrics> metrics;
+    std::chrono::milliseconds slow_write{1000};
 };
 
 /// A herald database file. Implements every store of `herald::Storage`; thread-safe. Reads
@@ -98,6 +108,10 @@ class Database final : public Storage {
     std::shared_ptr<EncryptedSecretStore> secrets(std::shared_ptr<const KeyProvider> keys);
 
     const std::filesystem::path& path() const noexcept;
+
+    /// How many firings the history holds with each status (one pass over the history on the
+    /// reading connection; nothing is loaded). Throws herald::Error (storage_failure).
+    std::vector<std::pair<FiringStatus, std::size_t>> count_firings() const;
 
     struct State;
 
