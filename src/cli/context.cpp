@@ -41,9 +41,19 @@ DispatcherConfig dispatcher_config(const Arguments& args) {
     return config;
 }
 
+Logger stderr_logger_of(const Arguments& args) {
+    const std::string name = args.value("log-level").value_or("warning");
+    const std::optional<LogLevel> level = parse_log_level(name);
+    if (!level)
+        throw UsageError{
+            "", "--log-level: expected debug, info, warning, error or off, not '" + name + "'"};
+    return stderr_logger(*level);
+}
+
 }  // namespace
 
-Context::Context(const Arguments& a, std::ostream& o) : args(a), out(o), json(a.flag("json")) {}
+Context::Context(const Arguments& a, std::ostream& o)
+    : args(a), out(o), json(a.flag("json")), logger_(stderr_logger_of(a)) {}
 
 Context::~Context() {
     if (runner_.joinable()) {
@@ -54,7 +64,8 @@ Context::~Context() {
 
 sqlite::Database& Context::database() {
     if (!database_)
-        database_ = sqlite::open(required_option(*this, "db"));
+        database_ =
+            sqlite::open(required_option(*this, "db"), {.logger = logger_, .metrics = metrics_});
     return *database_;
 }
 
@@ -62,7 +73,9 @@ EngineConfig Context::engine_config() {
     database();
     return {.storage = database_,
             .dispatch = dispatcher_config(args),
-            .secrets = database_->secrets(sqlite::key_from_environment())};
+            .secrets = database_->secrets(sqlite::key_from_environment()),
+            .logger = logger_,
+            .metrics = metrics_};
 }
 
 Engine& Context::engine() {

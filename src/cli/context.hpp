@@ -56,6 +56,8 @@ class Context {
   private:
     EngineConfig engine_config();
 
+    Logger logger_;  ///< stderr at --log-level
+    std::shared_ptr<Metrics> metrics_ = std::make_shared<Metrics>();
     std::shared_ptr<sqlite::Database> database_;
     boost::asio::io_context io_;
     std::unique_ptr<Engine> engine_;
@@ -94,5 +96,6 @@ int dead(Context& c);
 int replay(Context& c);
 int publish(Context& c);
 int deliver(Context& c);
+int stats(Context& c);
 
 }  // namespace herald::cli

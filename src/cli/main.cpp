@@ -25,6 +25,9 @@ const std::vector<OptionSpec> global_options{
      "(default 5m)"},
     {"retries", "LIST", "retry schedule, e.g. 0s,5s,5m (default: herald's)"},
     {"wait", "DURATION", "the longest delivering waits for pending deliveries (default 30s)"},
+    {"log-level", "LEVEL",
+     "log to stderr at LEVEL and above: debug, info, warning (default), "
+     "error or off"},
     help_option,
 };
 
@@ -140,6 +143,10 @@ const std::vector<Entry>& entries() {
           "Delivers what the outbox holds until nothing is pending or --wait has passed.",
           with_help({})},
          deliver},
+        {{"stats", "", 0, 0,
+          "Prints what the database holds: deliveries pending and dead, firings by status.",
+          with_help({{"prometheus", "", "print them in the Prometheus text format"}})},
+         stats},
     };
     return all;
 }

@@ -2,6 +2,7 @@
 // SQLite file and the loopback test server (support/test_server.hpp, started by each test).
 #include "sqlite/temp_dir.hpp"
 #include "support/process.hpp"
+#include "support/prometheus_text.hpp"
 #include "support/test_server.hpp"
 
 #include <herald/automation_json.hpp>
@@ -340,21 +341,47 @@ TEST_CASE("herald: dead deliveries are listed and replayed with the same id", "[
     Cli cli;
     herald::test::TestServer server{{.fault = herald::test::Fault::server_error}};
     cli.set_up_webhook(server.url());
-    cli.ok({"--retries", "0s,10ms", "publish", "--deliver"}, alias_event + "\n");
+    const ProcessResult published =
+        cli.ok({"--retries", "0s,10ms", "publish", "--deliver"}, alias_event + "\n");
     const boost::json::value dead = cli.json({"dead"});
     REQUIRE(dead.as_array().size() == 1);
     const std::string id(dead.as_array()[0].at("id").as_string());
     CHECK(dead.as_array()[0].at("status") == "Dead");
+    // Logged to stderr at the default level (warning): the failed attempt and the dead letter.
+    CHECK(published.err.find("level=warning event=delivery.failed delivery=" + id) !=
+          std::string::npos);
+    CHECK(published.err.find("level=error event=delivery.dead delivery=" + id) !=
+          std::string::npos);
+    CHECK(cli.ok({"--log-level", "off", "--retries", "0s", "publish", "--deliver"},
+                 alias_event + "\n")
+              .err.empty());
+    CHECK(cli.run({"--log-level", "loud", "dead"}).err.find("--log-level: expected debug") !=
+          std::string::npos);
+
+    // herald stats: what the database holds, as JSON and in the Prometheus text format.
+    const boost::json::value stats = cli.json({"stats"});
+    CHECK(stats.at("deliveries").at("dead") == 2);
+    CHECK(stats.at("deliveries").at("pending") == 0);
+    CHECK(stats.at("firings").at("dead") == 2);
+    CHECK(stats.at("firings").at("finished") == 0);
+    const auto exposed = herald::test::parse_exposition(cli.ok({"stats", "--prometheus"}).out);
+    CHECK(exposed.value("herald_outbox_deliveries", {{"state", "dead"}}) == 2);
+    CHECK(exposed.value("herald_firings", {{"status", "dead"}}) == 2);
+    CHECK(exposed.families.at("herald_firings").type == "gauge");
+    CHECK(cli.ok({"stats"}).out.find("firings     dead      2") != std::string::npos);
 
     server.set_fault(herald::test::Fault::ok);
     cli.ok({"replay", "--all-dead"});
     CHECK(cli.json({"dead"}).as_array().empty());
-    const auto requests = server.requests();
+    CHECK(cli.json({"stats"}).at("firings").at("finished") == 2);
+    auto requests = server.requests();
+    REQUIRE(requests.size() == 5);
+    std::erase_if(requests, [&](const auto& r) { return r.header("X-Herald-Delivery") != id; });
     REQUIRE(requests.size() == 3);
     for (const auto& r : requests)
         CHECK(r.header("X-Herald-Delivery") == id);
     CHECK(requests.back().header("X-Herald-Attempt") == "3");
-    CHECK(cli.json({"history", "--status", "finished"}).as_array().size() == 1);
+    CHECK(cli.json({"history", "--status", "finished"}).as_array().size() == 2);
     CHECK(cli.run({"replay", "no-such-delivery"}).err.find("delivery: no delivery") !=
           std::string::npos);
 }
