@@ -16,7 +16,9 @@
 // --https           the URL is https: verify against --ca-file
 //
 // Prints one line of `key=value` pairs: deliveries/s and the herald process's CPU time per
-// delivery (all its threads: publisher, dispatcher, storage), plus what was delivered.
+// delivery (all its threads: publisher, dispatcher, storage), plus what was delivered and what
+// the metrics counted (herald_deliveries_total{outcome="success"}; the engine and the database
+// record into one herald::Metrics and log at info to stderr, as a host would run them).
 #include "webhook_automation.hpp"
 
 #include <herald/engine.hpp>
@@ -159,12 +161,18 @@ int main(int argc, char** argv) {
     const boost::urls::url url = boost::urls::parse_uri(options.url).value();
     const std::string host(url.host());
 
+    // Counted as a host would: one Metrics for the engine and the database, a logger at info.
+    auto metrics = std::make_shared<herald::Metrics>();
+    const herald::Logger logger(herald::LogLevel::info, [](const herald::LogRecord& r) {
+        std::fprintf(stderr, "%s\n", herald::format_log_line(r).c_str());
+    });
     std::filesystem::path folder;
     std::shared_ptr<herald::Storage> storage;
     if (options.storage == "sqlite") {
         char name[] = "/tmp/herald-pipeline-XXXXXX";
         folder = ::mkdtemp(name);
-        storage = herald::sqlite::open(folder / "herald.db");
+        storage =
+            herald::sqlite::open(folder / "herald.db", {.logger = logger, .metrics = metrics});
     } else {
         storage = std::make_shared<herald::MemoryStorage>();
     }
@@ -173,6 +181,7 @@ int main(int argc, char** argv) {
     herald::EngineConfig config;
     config.storage = storage;
     config.secrets = std::make_shared<herald::MemorySecretStore>();
+    config.metrics = metrics;
     config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.1/32"};
     config.dispatch.http.max_in_flight_per_endpoint = options.connections;
     if (!options.ca_file.empty())
@@ -222,6 +231,9 @@ int main(int argc, char** argv) {
     std::size_t finished = 0;
     for (const herald::Firing& f : storage->history().query(all))
         finished += f.status == herald::FiringStatus::finished ? 1 : 0;
+    const herald::MetricsSnapshot figures = metrics->snapshot();
+    const herald::MetricLabel success[] = {{"outcome", "success"}};
+    const double counted = figures.value("herald_deliveries_total", success).value_or(0);
     engine.reset();
     storage.reset();
     if (!folder.empty())
@@ -230,9 +242,9 @@ int main(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(elapsed).count();
     std::printf(
         "storage=%s mode=%s connections=%zu events=%zu finished=%zu seconds=%.3f "
-        "deliveries_per_s=%.0f cpu_us_per_delivery=%.1f\n",
+        "deliveries_per_s=%.0f cpu_us_per_delivery=%.1f counted_successes=%.0f\n",
         options.storage.c_str(), options.mode.c_str(), options.connections, options.events,
         finished, seconds, static_cast<double>(options.events) / seconds,
-        cpu * 1e6 / static_cast<double>(options.events));
+        cpu * 1e6 / static_cast<double>(options.events), counted);
     return finished == options.events ? 0 : 1;
 }
