@@ -1,7 +1,7 @@
 #include "cli/context.hpp"
 
 #include <herald/error.hpp>
-#include <herald/sqlite/key_provider.hpp>
+#include <herald/key_provider.hpp>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -52,17 +52,45 @@ Context::~Context() {
     }
 }
 
-sqlite::Database& Context::database() {
-    if (!database_)
-        database_ = sqlite::open(required_option(*this, "db"));
+Storage& Context::database() {
+    if (database_)
+        return *database_;
+    const std::string db = required_option(*this, "db");
+    if (db.starts_with("postgresql://") || db.starts_with("postgres://")) {
+#if HERALD_CLI_WITH_POSTGRES
+        postgres_ = postgres::open(db);
+        database_ = postgres_;
+#else
+        throw Error(errc::unsupported, "--db", "this herald was built without PostgreSQL");
+#endif
+    } else {
+        sqlite_ = sqlite::open(db);
+        database_ = sqlite_;
+    }
     return *database_;
+}
+
+std::shared_ptr<SecretStore> Context::secret_store() {
+    database();
+#if HERALD_CLI_WITH_POSTGRES
+    if (postgres_)
+        return postgres_->secrets(key_from_environment());
+#endif
+    return sqlite_->secrets(key_from_environment());
+}
+
+std::size_t Context::rotate_secret_key() {
+    database();
+#if HERALD_CLI_WITH_POSTGRES
+    if (postgres_)
+        return postgres_->secrets(key_from_environment())->rotate_key();
+#endif
+    return sqlite_->secrets(key_from_environment())->rotate_key();
 }
 
 EngineConfig Context::engine_config() {
     database();
-    return {.storage = database_,
-            .dispatch = dispatcher_config(args),
-            .secrets = database_->secrets(sqlite::key_from_environment())};
+    return {.storage = database_, .dispatch = dispatcher_config(args), .secrets = secret_store()};
 }
 
 Engine& Context::engine() {
