@@ -232,6 +232,10 @@ Pool::Pool(std::string conninfo, std::string schema, std::size_t connections,
 }
 
 Pool::~Pool() {
+    stop();
+}
+
+void Pool::stop() {
     for (std::jthread& worker : workers_)
         worker.request_stop();
     workers_.clear();  // joins, after each has run what was queued

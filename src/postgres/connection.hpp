@@ -114,6 +114,9 @@ class Pool {
     Pool& operator=(const Pool&) = delete;
     /// Runs the queued work, then joins the workers.
     ~Pool();
+    /// What the destructor does, for an owner whose jobs use its other members: afterwards
+    /// nothing posted runs.
+    void stop();
 
     /// Runs `f(connection)` inside one transaction (BEGIN ... COMMIT; rolled back when `f`
     /// throws) on the calling thread, waiting for a free connection.

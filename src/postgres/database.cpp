@@ -53,7 +53,9 @@ void settle_in(Connection& c, std::span<const FiringUpdate> history,
 }  // namespace
 
 Database::State::State(const std::string& conninfo, const Options& options)
-    : schema(options.schema), pool(conninfo, options.schema, options.connections, options.workers) {
+    : schema(options.schema),
+      pool(conninfo, options.schema, options.connections, options.workers),
+      writes(pool, options.max_batch, options.workers) {
     pool.run([&](Connection& c) { detail::postgres::prepare_schema(c, schema); });
 }
 
@@ -85,14 +87,12 @@ void Database::record_firings(std::span<const Firing> firings,
 void Database::record_firings_async(std::span<const Firing> firings,
                                     std::span<const NewDelivery> deliveries,
                                     std::function<void(std::exception_ptr)> done) {
-    // The spans stay valid until `done` runs, so the worker reads them in place. Jobs hold the
-    // pool, not the state: the pool runs what was queued before its destructor returns.
-    state_->pool.post([pool = &state_->pool, firings, deliveries, done = std::move(done)] {
-        done(failure_of([&] {
-            const std::vector<Delivery> queued = deliveries_of(firings, deliveries);
-            pool->transact([&](Connection& c) { record(c, firings, queued); });
-        }));
-    });
+    // The spans stay valid until `done` runs, so the write reads them in place.
+    state_->writes.push(
+        [firings, deliveries](Connection& c) {
+            record(c, firings, deliveries_of(firings, deliveries));
+        },
+        std::move(done));
 }
 
 void Database::settle(std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox) {
@@ -102,25 +102,25 @@ void Database::settle(std::span<const FiringUpdate> history, std::span<const Out
 void Database::settle_async(std::span<const FiringUpdate> history,
                             std::span<const OutboxUpdate> outbox,
                             std::function<void(std::exception_ptr)> done) {
-    state_->pool.post([pool = &state_->pool, history, outbox, done = std::move(done)] {
-        done(failure_of([&] {
-            pool->transact([&](Connection& c) { settle_in(c, history, outbox); });
-        }));
-    });
+    state_->writes.push([history, outbox](Connection& c) { settle_in(c, history, outbox); },
+                        std::move(done));
 }
 
 void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,
                            std::function<void(std::exception_ptr, ClaimResult)> done) {
-    state_->pool.post([pool = &state_->pool, now, limit, lease_until, done = std::move(done)] {
-        ClaimResult result;
-        const std::exception_ptr error = failure_of([&] {
-            pool->transact([&](Connection& c) {
-                result.deliveries = OutboxTable::claim_in(c, now, limit, lease_until);
-                result.next_due = OutboxTable::next_due_in(c);
-            });
+    // A claim leases: a write like the others, handed over once its transaction committed.
+    auto result = std::make_shared<ClaimResult>();
+    state_->writes.push(
+        [result, now, limit, lease_until](Connection& c) {
+            result->deliveries = OutboxTable::claim_in(c, now, limit, lease_until);
+            result->next_due = OutboxTable::next_due_in(c);
+        },
+        [result, done = std::move(done)](std::exception_ptr error) {
+            if (error)
+                done(error, ClaimResult{});
+            else
+                done(nullptr, std::move(*result));
         });
-        done(error, error ? ClaimResult{} : std::move(result));
-    });
 }
 
 const std::string& Database::schema() const noexcept {

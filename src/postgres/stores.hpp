@@ -3,6 +3,7 @@
 #pragma once
 
 #include "postgres/connection.hpp"
+#include "postgres/write_queue.hpp"
 
 #include <herald/postgres/database.hpp>
 #include <herald/error.hpp>
@@ -128,9 +129,12 @@ namespace herald::postgres {
 
 struct Database::State {
     State(const std::string& conninfo, const Options& options);
+    /// Runs what was queued while every member is alive.
+    ~State() { pool.stop(); }
 
     std::string schema;
     detail::postgres::Pool pool;
+    detail::postgres::WriteQueue writes;  ///< the asynchronous writes, group-committed
     detail::postgres::AutomationTable automations{pool};
     detail::postgres::HistoryTable history{pool};
     detail::postgres::IntegrationTable integrations{pool};

@@ -192,3 +192,34 @@ TEST_CASE("the asynchronous calls run on the workers and report their errors",
     const herald::Error e = herald::test::error_of([&] { recorded.get_future().get(); });
     CHECK(e.code() == herald::errc::already_exists);
 }
+
+TEST_CASE("asynchronous writes committed together fail alone", "[postgres]") {
+    auto db = open_schema(fresh_schema());
+    herald::Firing taken;
+    taken.id = "taken";
+    taken.automation_id = "a1";
+    db->history().append({&taken, 1});
+
+    // Queued at once, so they share transactions; the one whose id is taken fails by itself.
+    constexpr int count = 60;
+    std::vector<herald::Firing> firings(count);
+    std::vector<std::promise<std::exception_ptr>> results(count);
+    for (int i = 0; i < count; ++i) {
+        firings[i].id = i == count / 2 ? "taken" : "f" + std::to_string(i);
+        firings[i].automation_id = "a1";
+    }
+    for (int i = 0; i < count; ++i)
+        db->record_firings_async({&firings[i], 1}, {}, [&results, i](std::exception_ptr error) {
+            results[i].set_value(error);
+        });
+    int failed = 0;
+    for (int i = 0; i < count; ++i)
+        if (results[i].get_future().get()) {
+            ++failed;
+            CHECK(i == count / 2);
+        }
+    CHECK(failed == 1);
+    herald::HistoryQuery all;
+    all.limit = 1000;
+    CHECK(db->history().query(all).size() == count);  // the 59 new ones and the first "taken"
+}

@@ -4,6 +4,7 @@
 # connections. initdb refuses root, so as root the server runs as the `postgres` user.
 # Usage: server.sh start <state dir>   — writes <state dir>/conninfo (a libpq keyword string)
 #        server.sh stop <state dir>    — stops the server and removes its directory
+# HERALD_POSTGRES_FSYNC=on makes commits durable (the benchmarks); the tests run with it off.
 set -euo pipefail
 command=${1:?usage: server.sh start|stop <state dir>}
 state=${2:?usage: server.sh start|stop <state dir>}
@@ -43,9 +44,10 @@ case "$command" in
         "${as_server[@]}" "$bindir/initdb" -D "$dir/data" -U herald -A trust -E UTF8 \
             --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
             { cat "$dir/initdb.log" >&2; exit 1; }
-        # fsync off: the tests need a server, not durability across power loss.
+        # fsync off by default: the tests need a server, not durability across power loss.
+        fsync=${HERALD_POSTGRES_FSYNC:-off}
         "${as_server[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-            -o "-c listen_addresses='' -k $dir -c fsync=off -c max_connections=200" start \
+            -o "-c listen_addresses='' -k $dir -c fsync=$fsync -c max_connections=200" start \
             >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
         "${as_server[@]}" "$bindir/createdb" -h "$dir" -U herald herald_test
         echo "host=$dir user=herald dbname=herald_test" >"$state/conninfo"

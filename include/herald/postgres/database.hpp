@@ -47,6 +47,9 @@ struct Options {
     std::size_t connections = 4;
     /// Threads that run the `_async` calls, each on a connection of its own while it runs.
     std::size_t workers = 2;
+    /// The most `_async` writes one transaction takes: writes that arrive while a transaction
+    /// commits are committed together in the next (group commit), each in its own savepoint.
+    std::size_t max_batch = 512;
 };
 
 class EncryptedSecretStore;
@@ -68,17 +71,18 @@ class Database final : public Storage {
     /// Appends the firings and enqueues the deliveries in one transaction.
     void record_firings(std::span<const Firing> firings,
                         std::span<const NewDelivery> deliveries) override;
-    /// The same transaction on a worker thread; `done` runs there.
+    /// The same write, group-committed on a worker thread with the other `_async` writes
+    /// waiting; `done` runs there.
     void record_firings_async(std::span<const Firing> firings,
                               std::span<const NewDelivery> deliveries,
                               std::function<void(std::exception_ptr)> done) override;
     /// Updates the history and settles the outbox in one transaction.
     void settle(std::span<const FiringUpdate> history,
                 std::span<const OutboxUpdate> outbox) override;
-    /// The same transaction on a worker thread; `done` runs there.
+    /// The same write, group-committed on a worker thread; `done` runs there.
     void settle_async(std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
                       std::function<void(std::exception_ptr)> done) override;
-    /// Claims and reads `next_due` in one transaction on a worker thread; `done` runs there
+    /// Claims and reads `next_due`, group-committed on a worker thread; `done` runs there
     /// once the lease is committed.
     void claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,
                      std::function<void(std::exception_ptr, ClaimResult)> done) override;
