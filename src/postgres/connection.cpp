@@ -123,10 +123,11 @@ std::int64_t Result::int64(int row, int column) const {
 }
 
 double Result::real(int row, int column) const {
-    const std::string t(text(row, column));
-    char* end = nullptr;
-    const double value = std::strtod(t.c_str(), &end);
-    if (end != t.c_str() + t.size())
+    // from_chars, not strtod: the host's locale must not change how a number reads.
+    const std::string_view t = text(row, column);
+    double value = 0;
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+    if (ec != std::errc{} || end != t.data() + t.size())
         failed("column " + std::to_string(column) + " is not a number");
     return value;
 }

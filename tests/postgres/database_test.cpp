@@ -10,9 +10,11 @@
 
 #include <algorithm>
 #include <array>
-#include <future>
-#include <memory>
 #include <chrono>
+#include <cmath>
+#include <future>
+#include <limits>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -222,4 +224,19 @@ TEST_CASE("asynchronous writes committed together fail alone", "[postgres]") {
     herald::HistoryQuery all;
     all.limit = 1000;
     CHECK(db->history().query(all).size() == count);  // the 59 new ones and the first "taken"
+}
+
+TEST_CASE("metric values keep every bit through the server, non-finite ones too", "[postgres]") {
+    auto db = open_schema(fresh_schema());
+    const double values[] = {0.1, 1e-300, -2.5e300, std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity(),
+                             std::numeric_limits<double>::quiet_NaN()};
+    db->trigger_state().append_values({.automation_id = "a1", .run_id = "r1"}, values, 3, 10);
+    const auto state = db->trigger_state().load({.automation_id = "a1", .run_id = "r1"});
+    REQUIRE(state);
+    REQUIRE(state->values.size() == 6);
+    for (std::size_t i = 0; i < 5; ++i)
+        CHECK(state->values[i] == values[i]);
+    CHECK(std::isnan(state->values[5]));
+    CHECK(state->last_step == 3);
 }
