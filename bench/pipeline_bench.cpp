@@ -9,6 +9,8 @@
 // --storage sqlite  a fresh database file in a temporary folder, default options (synchronous
 //                   FULL: every acknowledged write is fsynced, through group commit)
 // --storage memory  MemoryStorage
+// --storage postgres  a fresh schema in the PostgreSQL database --postgres CONNINFO names
+//                   (herald::postgres, default options), named bench_<pid>
 // --mode stream     publishing and delivering at once; the clock runs from the first publish to
 //                   the moment the outbox is empty with every delivery settled
 // --mode backlog    everything is published first (not timed), then the dispatcher starts: the
@@ -24,6 +26,9 @@
 #include <herald/engine.hpp>
 #include <herald/memory_storage.hpp>
 #include <herald/sqlite/database.hpp>
+#if HERALD_BENCH_WITH_POSTGRES
+#include <herald/postgres/database.hpp>
+#endif
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -32,6 +37,7 @@
 #include <boost/url/url.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -56,6 +62,7 @@ struct Options {
     std::string storage = "sqlite";
     std::string mode = "stream";
     std::string ca_file;
+    std::string postgres;  ///< conninfo, for --storage postgres
     std::size_t connections = 64;
     std::size_t events = 50'000;
     std::size_t window = 4096;  ///< async_publish calls in flight at once
@@ -63,8 +70,9 @@ struct Options {
 
 [[noreturn]] void usage(const std::string& why) {
     std::cerr << "bench_pipeline: " << why
-              << "\nusage: bench_pipeline --url URL [--storage sqlite|memory] [--mode "
-                 "stream|backlog] [--connections N] [--events N] [--ca-file PATH]\n";
+              << "\nusage: bench_pipeline --url URL [--storage sqlite|memory|postgres] [--postgres "
+                 "CONNINFO] [--mode stream|backlog] [--connections N] [--events N] [--ca-file "
+                 "PATH]\n";
     std::exit(2);
 }
 
@@ -83,6 +91,8 @@ Options parse(int argc, char** argv) {
             o.mode = value;
         else if (flag == "--ca-file")
             o.ca_file = value;
+        else if (flag == "--postgres")
+            o.postgres = value;
         else if (flag == "--connections")
             o.connections = std::stoul(value);
         else if (flag == "--events")
@@ -92,8 +102,10 @@ Options parse(int argc, char** argv) {
     }
     if (o.url.empty())
         usage("--url is required");
-    if (o.storage != "sqlite" && o.storage != "memory")
-        usage("--storage: sqlite or memory");
+    if (o.storage != "sqlite" && o.storage != "memory" && o.storage != "postgres")
+        usage("--storage: sqlite, memory or postgres");
+    if (o.storage == "postgres" && o.postgres.empty())
+        usage("--storage postgres needs --postgres CONNINFO");
     if (o.mode != "stream" && o.mode != "backlog")
         usage("--mode: stream or backlog");
     return o;
@@ -173,6 +185,13 @@ int main(int argc, char** argv) {
         folder = ::mkdtemp(name);
         storage =
             herald::sqlite::open(folder / "herald.db", {.logger = logger, .metrics = metrics});
+    } else if (options.storage == "postgres") {
+#if HERALD_BENCH_WITH_POSTGRES
+        storage = herald::postgres::open(
+            options.postgres, {.schema = "bench_" + std::to_string(::getpid())});
+#else
+        usage("--storage postgres: built without herald::postgres");
+#endif
     } else {
         storage = std::make_shared<herald::MemoryStorage>();
     }

@@ -4,9 +4,10 @@ install(TARGETS herald EXPORT heraldTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-# The components' headers are installed with their targets (src/sqlite, src/prometheus).
+# The components' headers are installed with their targets (src/sqlite, src/postgres,
+# src/prometheus).
 install(DIRECTORY include/herald DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} PATTERN sqlite EXCLUDE
-        PATTERN prometheus EXCLUDE)
+        PATTERN postgres EXCLUDE PATTERN prometheus EXCLUDE)
 
 set(herald_config_dir ${CMAKE_INSTALL_LIBDIR}/cmake/herald)
 install(EXPORT heraldTargets NAMESPACE herald:: DESTINATION ${herald_config_dir})

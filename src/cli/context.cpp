@@ -1,7 +1,7 @@
 #include "cli/context.hpp"
 
 #include <herald/error.hpp>
-#include <herald/sqlite/key_provider.hpp>
+#include <herald/key_provider.hpp>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -62,18 +62,56 @@ Context::~Context() {
     }
 }
 
-sqlite::Database& Context::database() {
-    if (!database_)
-        database_ =
-            sqlite::open(required_option(*this, "db"), {.logger = logger_, .metrics = metrics_});
+Storage& Context::database() {
+    if (database_)
+        return *database_;
+    const std::string db = required_option(*this, "db");
+    if (db.starts_with("postgresql://") || db.starts_with("postgres://")) {
+#if HERALD_CLI_WITH_POSTGRES
+        postgres_ = postgres::open(db);
+        database_ = postgres_;
+#else
+        throw Error(errc::unsupported, "--db", "this herald was built without PostgreSQL");
+#endif
+    } else {
+        sqlite_ = sqlite::open(db, {.logger = logger_, .metrics = metrics_});
+        database_ = sqlite_;
+    }
     return *database_;
+}
+
+std::shared_ptr<SecretStore> Context::secret_store() {
+    database();
+#if HERALD_CLI_WITH_POSTGRES
+    if (postgres_)
+        return postgres_->secrets(key_from_environment());
+#endif
+    return sqlite_->secrets(key_from_environment());
+}
+
+std::vector<std::pair<FiringStatus, std::size_t>> Context::count_firings() {
+    database();
+#if HERALD_CLI_WITH_POSTGRES
+    if (postgres_)
+        return postgres_->count_firings();
+#endif
+    return sqlite_->count_firings();
+}
+
+std::size_t Context::rotate_secret_key() {
+    database();
+#if HERALD_CLI_WITH_POSTGRES
+    if (postgres_)
+        return postgres_->secrets(key_from_environment())->rotate_key();
+#endif
+    return sqlite_->secrets(key_from_environment())->rotate_key();
 }
 
 EngineConfig Context::engine_config() {
     database();
     return {.storage = database_,
             .dispatch = dispatcher_config(args),
-            .secrets = database_->secrets(sqlite::key_from_environment()),
+            .secrets = secret_store(),
             .logger = logger_,
             .metrics = metrics_};
 }

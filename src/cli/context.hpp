@@ -6,6 +6,9 @@
 
 #include <herald/engine.hpp>
 #include <herald/sqlite/database.hpp>
+#if HERALD_CLI_WITH_POSTGRES
+#include <herald/postgres/database.hpp>
+#endif
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -30,7 +33,13 @@ class Context {
     std::ostream& out;
     bool json = false;
 
-    sqlite::Database& database();
+    /// The database --db names: a PostgreSQL connection URI (postgresql://, postgres://) or
+    /// an SQLite file.
+    Storage& database();
+    /// How many firings the database's history holds with each status (nothing is loaded).
+    std::vector<std::pair<FiringStatus, std::size_t>> count_firings();
+    /// Re-encrypts the database's secrets under the current key; how many were.
+    std::size_t rotate_secret_key();
     /// The engine, with the encrypted secret store (needs the key, see key_provider.hpp).
     Engine& engine();
     /// An engine without a dispatcher, for commands that record firings and never deliver:
@@ -58,7 +67,14 @@ class Context {
 
     Logger logger_;  ///< stderr at --log-level
     std::shared_ptr<Metrics> metrics_ = std::make_shared<Metrics>();
-    std::shared_ptr<sqlite::Database> database_;
+
+    std::shared_ptr<SecretStore> secret_store();
+
+    std::shared_ptr<Storage> database_;
+    std::shared_ptr<sqlite::Database> sqlite_;  ///< database_ when it is an SQLite file
+#if HERALD_CLI_WITH_POSTGRES
+    std::shared_ptr<postgres::Database> postgres_;  ///< database_ when it is PostgreSQL
+#endif
     boost::asio::io_context io_;
     std::unique_ptr<Engine> engine_;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

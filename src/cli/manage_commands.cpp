@@ -237,7 +237,7 @@ int secrets_list(Context& c) {
 }
 
 int secrets_rotate_key(Context& c) {
-    const std::size_t count = c.database().secrets(sqlite::key_from_environment())->rotate_key();
+    const std::size_t count = c.rotate_secret_key();
     c.report("re-encrypted " + std::to_string(count) + " secret value(s) under the current key",
              {{"reencrypted", count}});
     return 0;

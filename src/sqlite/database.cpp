@@ -1,5 +1,6 @@
-#include "sqlite/codec.hpp"
+#include "codec/storage_codec.hpp"
 #include "sqlite/core.hpp"
+#include "storage/firing_update.hpp"
 
 #include <herald/automation_json.hpp>
 #include <herald/error.hpp>
@@ -13,9 +14,9 @@ namespace {
 
 using detail::sqlite::Connection;
 using detail::sqlite::Core;
-using detail::sqlite::nanos;
+using detail::codec::nanos;
 using detail::sqlite::Query;
-using detail::sqlite::timestamp;
+using detail::codec::timestamp;
 
 /// Runs `decode` on a document read from the file, naming the file when it is malformed.
 template <class Decode>
@@ -145,13 +146,13 @@ class SqliteHistoryStore final : public HistoryStore {
         Query q(c, "SELECT seq FROM firings WHERE id = ?1");
         if (q->bind(1, firing.id).step())
             return q->int64(0);
-        const std::string document = detail::sqlite::firing_document(firing);
+        const std::string document = detail::codec::firing_document(firing);
         const NewFiring row{.firing = &firing, .document = &document};
         return insert(c, {&row, 1}).front();
     }
 
     void append(std::span<const Firing> firings) override {
-        const auto documents = encode_all(firings, detail::sqlite::firing_document);
+        const auto documents = encode_all(firings, detail::codec::firing_document);
         std::vector<NewFiring> rows;
         rows.reserve(firings.size());
         for (std::size_t i = 0; i < firings.size(); ++i)
@@ -164,14 +165,10 @@ class SqliteHistoryStore final : public HistoryStore {
             std::optional<Firing> f = find_in(core, c, u.firing_id);
             if (!f)
                 continue;
-            f->status = u.status;
-            if (u.attempt)
-                f->attempts.push_back(*u.attempt);
-            if (!u.payload.empty())
-                f->payload = u.payload;
+            detail::apply_update(*f, u);
             Query(c, "UPDATE firings SET body = ?2 WHERE id = ?1")
                 ->bind(1, u.firing_id)
-                .bind(2, detail::sqlite::firing_document(*f))
+                .bind(2, detail::codec::firing_document(*f))
                 .run();
         }
     }
@@ -214,13 +211,13 @@ class SqliteHistoryStore final : public HistoryStore {
     /// The firing in columns `first`, ... of `row`, selected as `firing_columns`.
     static Firing firing_of(
         const Core& core, const detail::sqlite::Statement& row, int first,
-        detail::sqlite::FiringFields fields = detail::sqlite::FiringFields::all) {
+        detail::codec::FiringFields fields = detail::codec::FiringFields::all) {
         Firing f{.id = std::string(row.text(first)),
                  .automation_id = std::string(row.text(first + 1)),
                  .time = timestamp(row.int64(first + 3)),
                  .integration = std::string(row.text(first + 2))};
         decoded(core, [&] {
-            detail::sqlite::read_firing_document(row.text(first + 4), f, fields);
+            detail::codec::read_firing_document(row.text(first + 4), f, fields);
             return 0;
         });
         return f;
@@ -245,7 +242,7 @@ class SqliteIntegrationStore final : public IntegrationStore {
     explicit SqliteIntegrationStore(Core& core) : core_(core) {}
 
     void insert(const Integration& integration) override {
-        const std::string body = detail::sqlite::integration_to_json(integration);
+        const std::string body = detail::codec::integration_to_json(integration);
         core_.write([&](Connection& c) {
             Query q(c,
                     "INSERT OR IGNORE INTO integrations (entity, name, body) VALUES (?1, ?2, ?3)");
@@ -257,7 +254,7 @@ class SqliteIntegrationStore final : public IntegrationStore {
         });
     }
     void update(const Integration& integration) override {
-        const std::string body = detail::sqlite::integration_to_json(integration);
+        const std::string body = detail::codec::integration_to_json(integration);
         core_.write([&](Connection& c) {
             Query q(c, "UPDATE integrations SET body = ?3 WHERE entity = ?1 AND name = ?2");
             q->bind(1, integration.entity()).bind(2, integration.name()).bind(3, body).run();
@@ -299,7 +296,7 @@ class SqliteIntegrationStore final : public IntegrationStore {
 
   private:
     Integration decode(std::string_view body) const {
-        return decoded(core_, [&] { return detail::sqlite::integration_from_json(body); });
+        return decoded(core_, [&] { return detail::codec::integration_from_json(body); });
     }
     Core& core_;
 };
@@ -485,7 +482,7 @@ class SqliteOutboxStore final : public OutboxStore {
     }
 
     static std::string action_document(const Delivery& d) {
-        return detail::sqlite::action_to_json(d.action);
+        return detail::codec::action_to_json(d.action);
     }
 
   private:
@@ -544,9 +541,9 @@ class SqliteOutboxStore final : public OutboxStore {
     static Delivery delivery_of(const Core& core, const detail::sqlite::Statement& row) {
         return Delivery{
             .firing =
-                SqliteHistoryStore::firing_of(core, row, 7, detail::sqlite::FiringFields::as_fired),
-            .action = decoded(core, [&] { return detail::sqlite::action_from_json(row.text(5)); }),
-            .trigger = decoded(core, [&] { return detail::sqlite::trigger_named(row.text(6)); }),
+                SqliteHistoryStore::firing_of(core, row, 7, detail::codec::FiringFields::as_fired),
+            .action = decoded(core, [&] { return detail::codec::action_from_json(row.text(5)); }),
+            .trigger = decoded(core, [&] { return detail::codec::trigger_named(row.text(6)); }),
             .attempts = static_cast<int>(row.int64(3)),
             .round_start = static_cast<int>(row.int64(4)),
             .due = timestamp(row.int64(2))};
@@ -743,9 +740,9 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
 class RecordFirings {
   public:
     RecordFirings(std::span<const Firing> firings, std::span<const NewDelivery> deliveries)
-        : documents_(encode_all(firings, detail::sqlite::firing_document)),
+        : documents_(encode_all(firings, detail::codec::firing_document)),
           actions_(encode_all(deliveries, [](const NewDelivery& d) {
-              return detail::sqlite::action_to_json(d.action);
+              return detail::codec::action_to_json(d.action);
           })) {
         rows_.reserve(firings.size());
         for (std::size_t i = 0; i < firings.size(); ++i)

@@ -1,5 +1,5 @@
 #include "sqlite/schema.hpp"
-#include "sqlite/codec.hpp"
+#include "codec/storage_codec.hpp"
 
 #include <herald/clock.hpp>
 #include <herald/error.hpp>
@@ -23,7 +23,7 @@ constexpr std::int64_t application_id = 0x68726c64;
 
 // Migration i takes the schema from version i to i + 1: SQL, then, for some, a step that
 // rewrites documents. Released migrations never change; a new schema version appends one. Times
-// are nanoseconds since the epoch; documents are the JSON of codec.hpp.
+// are nanoseconds since the epoch; documents are the JSON of codec/storage_codec.hpp.
 struct Migration {
     std::string_view sql;
     void (*rewrite)(Connection&) = nullptr;
@@ -95,7 +95,7 @@ json::object event_v2(const json::object& v1) {
     json::object event;
     event["type"] = upper(v1.at("kind").as_string());
     event["id"] = v1.at("id");
-    event["time"] = format_rfc3339(timestamp(v1.at("time").to_number<std::int64_t>()));
+    event["time"] = format_rfc3339(codec::timestamp(v1.at("time").to_number<std::int64_t>()));
     for (std::string_view key : {"author", "entity", "project"})
         event[key] = v1.at(key);
     for (const auto& [key, value] : v1.at("body").as_object())

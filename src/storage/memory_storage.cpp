@@ -1,4 +1,5 @@
 #include "storage/memory_integration_store.hpp"
+#include "storage/firing_update.hpp"
 #include "storage/memory_trigger_state_store.hpp"
 
 #include <herald/error.hpp>
@@ -81,12 +82,7 @@ class MemoryHistoryStore final : public HistoryStore {
             auto it = by_id_.find(u.firing_id);
             if (it == by_id_.end())
                 continue;
-            Firing& f = firings_[it->second];
-            f.status = u.status;
-            if (u.attempt)
-                f.attempts.push_back(*u.attempt);
-            if (!u.payload.empty())
-                f.payload = u.payload;
+            detail::apply_update(firings_[it->second], u);
         }
     }
     std::optional<Firing> find(std::string_view firing_id) const override {

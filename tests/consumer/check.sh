@@ -19,4 +19,5 @@ esac
 cmake --build "$work/build" -j2 >/dev/null
 "$work/build/consumer"
 if [[ -x "$work/build/consumer_sqlite" ]]; then "$work/build/consumer_sqlite"; fi
+if [[ -x "$work/build/consumer_postgres" ]]; then "$work/build/consumer_postgres"; fi
 echo "consumer via $mode: ok"

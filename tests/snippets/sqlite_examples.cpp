@@ -22,7 +22,7 @@ void metrics_example(boost::asio::io_context& io) {
 }
 
 void key_provider_example(const std::shared_ptr<herald::sqlite::Database>& store) {
-#include "include/herald/sqlite/key_provider.hpp.inc"
+#include "include/herald/key_provider.hpp.inc"
 }
 
 void secret_store_example(const std::shared_ptr<herald::sqlite::Database>& store) {

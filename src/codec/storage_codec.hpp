@@ -1,4 +1,4 @@
-// How the SQLite backend keeps herald's values in TEXT columns: JSON documents whose enum values
+// How storage backends keep herald's values in text columns: JSON documents whose enum values
 // are stored by name, so reordering an enum never changes what a stored record means. Columns
 // that queries filter on (ids, times, status) are kept beside the document, not in it. Events
 // are stored in herald's event JSON format (event_json.hpp).
@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace herald::detail::sqlite {
+namespace herald::detail::codec {
 
 /// Timestamps are stored as nanoseconds since the epoch.
 inline std::int64_t nanos(Timestamp t) {
@@ -45,4 +45,4 @@ TriggerKind trigger_named(std::string_view name);
 std::string integration_to_json(const Integration& integration);
 Integration integration_from_json(std::string_view text);
 
-}  // namespace herald::detail::sqlite
+}  // namespace herald::detail::codec

@@ -1,5 +1,7 @@
+#include "util/hex.hpp"
+
 #include <herald/error.hpp>
-#include <herald/sqlite/key_provider.hpp>
+#include <herald/key_provider.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -9,7 +11,7 @@
 #include <fstream>
 #include <optional>
 
-namespace herald::sqlite {
+namespace herald {
 namespace {
 
 using KeyBytes = std::array<unsigned char, EncryptionKey::size>;
@@ -21,23 +23,13 @@ std::string_view trim(std::string_view text) {
     return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
 }
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 std::optional<KeyBytes> from_hex(std::string_view text) {
     if (text.size() != 2 * EncryptionKey::size)
         return std::nullopt;
     KeyBytes bytes{};
     for (std::size_t i = 0; i < bytes.size(); ++i) {
-        const int high = hex_digit(text[2 * i]);
-        const int low = hex_digit(text[2 * i + 1]);
+        const int high = detail::hex_value(text[2 * i]);
+        const int low = detail::hex_value(text[2 * i + 1]);
         if (high < 0 || low < 0)
             return std::nullopt;
         bytes[i] = static_cast<unsigned char>(high * 16 + low);
@@ -145,4 +137,4 @@ std::shared_ptr<KeyProvider> key_from_environment() {
                 "HERALD_SECRET_KEY_FILE (a file holding one)");
 }
 
-}  // namespace herald::sqlite
+}  // namespace herald

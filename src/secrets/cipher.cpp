@@ -1,4 +1,4 @@
-#include "sqlite/cipher.hpp"
+#include "secrets/cipher.hpp"
 
 #include <herald/error.hpp>
 
@@ -7,7 +7,7 @@
 
 #include <memory>
 
-namespace herald::detail::sqlite {
+namespace herald::detail::cipher {
 namespace {
 
 struct ContextDeleter {
@@ -25,7 +25,7 @@ const unsigned char* bytes_of(std::string_view text) {
 
 }  // namespace
 
-Sealed seal(const herald::sqlite::EncryptionKey& key, std::string_view plaintext,
+Sealed seal(const herald::EncryptionKey& key, std::string_view plaintext,
             std::string_view associated_data) {
     Sealed out;
     if (RAND_bytes(out.nonce.data(), static_cast<int>(out.nonce.size())) != 1)
@@ -47,7 +47,7 @@ Sealed seal(const herald::sqlite::EncryptionKey& key, std::string_view plaintext
     return out;
 }
 
-std::optional<std::string> unseal(const herald::sqlite::EncryptionKey& key,
+std::optional<std::string> unseal(const herald::EncryptionKey& key,
                                   std::span<const unsigned char> nonce,
                                   std::span<const unsigned char> ciphertext,
                                   std::string_view associated_data) {
@@ -77,4 +77,4 @@ std::optional<std::string> unseal(const herald::sqlite::EncryptionKey& key,
     return plaintext;
 }
 
-}  // namespace herald::detail::sqlite
+}  // namespace herald::detail::cipher

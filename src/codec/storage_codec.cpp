@@ -1,4 +1,4 @@
-#include "sqlite/codec.hpp"
+#include "codec/storage_codec.hpp"
 #include "json/json_text.hpp"
 #include "json/write_event.hpp"
 #include "model/validate.hpp"
@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-namespace herald::detail::sqlite {
+namespace herald::detail::codec {
 namespace json = boost::json;
 using detail::JsonWriter;
 namespace {
@@ -300,4 +300,4 @@ Integration integration_from_json(std::string_view text) {
     return decode(text, integration_from);
 }
 
-}  // namespace herald::detail::sqlite
+}  // namespace herald::detail::codec

@@ -2,7 +2,7 @@
 // 128-bit tag appended to the ciphertext, and associated data that binds a value to its place.
 #pragma once
 
-#include <herald/sqlite/key_provider.hpp>
+#include <herald/key_provider.hpp>
 
 #include <array>
 #include <optional>
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace herald::detail::sqlite {
+namespace herald::detail::cipher {
 
 inline constexpr std::size_t nonce_size = 12;
 inline constexpr std::size_t tag_size = 16;
@@ -23,14 +23,14 @@ struct Sealed {
 
 /// Encrypts `plaintext` under `key` with a fresh random nonce, authenticating
 /// `associated_data` too. Throws herald::Error (storage_failure) when OpenSSL fails.
-Sealed seal(const herald::sqlite::EncryptionKey& key, std::string_view plaintext,
+Sealed seal(const herald::EncryptionKey& key, std::string_view plaintext,
             std::string_view associated_data);
 
 /// The plaintext of a sealed value; nullopt when it does not authenticate (wrong key, altered
 /// ciphertext, nonce or associated data). The caller wipes the result.
-std::optional<std::string> unseal(const herald::sqlite::EncryptionKey& key,
+std::optional<std::string> unseal(const herald::EncryptionKey& key,
                                   std::span<const unsigned char> nonce,
                                   std::span<const unsigned char> ciphertext,
                                   std::string_view associated_data);
 
-}  // namespace herald::detail::sqlite
+}  // namespace herald::detail::cipher

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# publish → delivered on PostgreSQL next to SQLite, in one run against one nginx sink on
+# loopback, same connections: bench_pipeline with --storage sqlite (synchronous FULL) and
+# --storage postgres (a server of its own, started like the tests' but with fsync on, on a Unix
+# socket), in stream mode (publishing while delivering) and backlog mode (delivering only).
+#
+#   bench/run_postgres_bench.sh [build-dir] [events] [connections]   # default: build-rel, 20000, 64
+#
+# Build first: ninja -C build-rel bench_pipeline. Needs nginx, openssl, postgresql.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build-rel}
+events=${2:-20000}
+connections=${3:-64}
+pipeline=$build/bench/bench_pipeline
+[[ -x $pipeline ]] || { echo "missing $pipeline (build the bench_pipeline target)" >&2; exit 1; }
+source "$root/bench/nginx_sink.sh"
+state=$work/postgres
+HERALD_POSTGRES_FSYNC=on "$root/tests/postgres/server.sh" start "$state" >/dev/null
+trap '"$root/tests/postgres/server.sh" stop "$state"; stop_nginx' EXIT
+
+echo "== machine"
+lscpu | grep -E '^(Model name|CPU\(s\)):' | sed 's/  */ /g'
+echo "commit $(git -C "$root" rev-parse --short HEAD), $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$events events, one signed webhook each, $connections connections; PostgreSQL with fsync on"
+for mode in stream backlog; do
+    for storage in sqlite postgres; do
+        "$pipeline" --url "$url" --storage "$storage" --postgres "$(cat "$state/conninfo")" \
+            --connections "$connections" --events "$events" --mode "$mode"
+    done
+done

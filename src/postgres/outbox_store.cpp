@@ -1,0 +1,266 @@
+// The history and the outbox: firings by id with their deliveries beside them, claimed with
+// row locks that other claimers skip.
+#include "codec/storage_codec.hpp"
+#include "postgres/stores.hpp"
+#include "storage/firing_update.hpp"
+
+#include <herald/error.hpp>
+
+#include <algorithm>
+#include <climits>
+
+namespace herald::detail::postgres {
+namespace {
+
+using codec::nanos;
+using codec::timestamp;
+
+/// The columns a firing is read from, in this order (`firing_of`).
+#define HERALD_FIRING_COLUMNS "f.id, f.automation_id, f.integration, f.time, f.body"
+
+Firing firing_of(const Result& r, int row, int first,
+                 codec::FiringFields fields = codec::FiringFields::all) {
+    Firing f{.id = std::string(r.text(row, first)),
+             .automation_id = std::string(r.text(row, first + 1)),
+             .time = timestamp(r.int64(row, first + 3)),
+             .integration = std::string(r.text(row, first + 2))};
+    decoded("firings", [&] {
+        codec::read_firing_document(r.text(row, first + 4), f, fields);
+        return 0;
+    });
+    return f;
+}
+
+// Deliveries with their firings, as `delivery_of` reads them: due, attempts, round_start,
+// action, trigger, then the firing's columns.
+constexpr const char* select_deliveries =
+    "SELECT o.due, o.attempts, o.round_start, o.action, o.trigger, " HERALD_FIRING_COLUMNS
+    " FROM outbox o JOIN firings f ON f.id = o.firing_id ";
+
+Delivery delivery_of(const Result& r, int row) {
+    return Delivery{
+        .firing = firing_of(r, row, 5, codec::FiringFields::as_fired),
+        .action = decoded("outbox", [&] { return codec::action_from_json(r.text(row, 3)); }),
+        .trigger = decoded("outbox", [&] { return codec::trigger_named(r.text(row, 4)); }),
+        .attempts = static_cast<int>(r.int64(row, 1)),
+        .round_start = static_cast<int>(r.int64(row, 2)),
+        .due = timestamp(r.int64(row, 0))};
+}
+
+std::optional<Firing> find_in(Connection& c, std::string_view firing_id, bool lock) {
+    const Result r = c.exec(lock ? "SELECT " HERALD_FIRING_COLUMNS
+                                   " FROM firings f WHERE id = $1 FOR UPDATE"
+                                 : "SELECT " HERALD_FIRING_COLUMNS " FROM firings f WHERE id = $1",
+                            Params().text(firing_id));
+    if (r.rows() == 0)
+        return std::nullopt;
+    return firing_of(r, 0, 0);
+}
+
+constexpr const char* insert_firing =
+    "INSERT INTO firings (id, automation_id, entity, integration, time, body) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING";
+
+Params firing_params(const Firing& f) {
+    Params p;
+    p.text(f.id)
+        .text(f.automation_id)
+        .text(f.event.entity)
+        .text(f.integration)
+        .int64(nanos(f.time))
+        .text(codec::firing_document(f));
+    return p;
+}
+
+}  // namespace
+
+// ---- history ----
+
+void HistoryTable::insert(Connection& c, std::span<const Firing> firings) {
+    for (const Firing& f : firings)
+        if (c.exec(insert_firing, firing_params(f)).changed() == 0)
+            throw Error(errc::already_exists, "id",
+                        "firing '" + f.id + "' is already in the history");
+}
+
+void HistoryTable::insert_missing(Connection& c, const Firing& firing) {
+    c.exec(insert_firing, firing_params(firing));
+}
+
+void HistoryTable::update_in(Connection& c, std::span<const FiringUpdate> updates) {
+    for (const FiringUpdate& u : updates) {
+        std::optional<Firing> f = find_in(c, u.firing_id, true);
+        if (!f)
+            continue;
+        apply_update(*f, u);
+        c.exec("UPDATE firings SET body = $2 WHERE id = $1",
+               Params().text(u.firing_id).text(codec::firing_document(*f)));
+    }
+}
+
+void HistoryTable::append(std::span<const Firing> firings) {
+    pool_.transact([&](Connection& c) { insert(c, firings); });
+}
+
+void HistoryTable::update(std::span<const FiringUpdate> updates) {
+    pool_.transact([&](Connection& c) { update_in(c, updates); });
+}
+
+std::optional<Firing> HistoryTable::find(std::string_view firing_id) const {
+    return pool_.run([&](Connection& c) { return find_in(c, firing_id, false); });
+}
+
+std::vector<Firing> HistoryTable::query(const HistoryQuery& q) const {
+    // One statement whose unset filters are null parameters; each set filter has its index.
+    const Result r = pool_.run([&](Connection& c) {
+        Params p;
+        p.text(q.automation_id)
+            .text(q.entity)
+            .text(q.integration)
+            .optional_int64(q.from ? std::optional(nanos(*q.from)) : std::nullopt)
+            .optional_int64(q.until ? std::optional(nanos(*q.until)) : std::nullopt)
+            .int64(static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)));
+        return c.exec("SELECT " HERALD_FIRING_COLUMNS
+                      " FROM firings f WHERE ($1 = '' OR automation_id = $1)"
+                      " AND ($3 = '' OR (entity = $2 AND integration = $3))"
+                      " AND ($4::bigint IS NULL OR time >= $4)"
+                      " AND ($5::bigint IS NULL OR time < $5)"
+                      " ORDER BY seq DESC LIMIT $6",
+                      p);
+    });
+    std::vector<Firing> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i)
+        out.push_back(firing_of(r, i, 0));
+    return out;
+}
+
+// ---- outbox ----
+
+void OutboxTable::insert(Connection& c, std::span<const Delivery> deliveries) {
+    for (const Delivery& d : deliveries) {
+        const Result r = c.exec(
+            "INSERT INTO outbox (firing_id, seq, ready_at, due, attempts, round_start, action, "
+            "trigger) SELECT $1, seq, $2, $2, $3, $4, $5, $6 FROM firings WHERE id = $1 "
+            "ON CONFLICT (firing_id) DO NOTHING",
+            Params()
+                .text(d.firing.id)
+                .int64(nanos(d.due))
+                .int64(d.attempts)
+                .int64(d.round_start)
+                .text(codec::action_to_json(d.action))
+                .text(to_string(d.trigger)));
+        if (r.changed() == 0)
+            throw Error(errc::already_exists, "delivery_id",
+                        "delivery '" + d.firing.id + "' is already in the outbox");
+    }
+}
+
+void OutboxTable::enqueue(std::span<const Delivery> deliveries) {
+    pool_.transact([&](Connection& c) {
+        for (const Delivery& d : deliveries)
+            HistoryTable::insert_missing(c, d.firing);
+        insert(c, deliveries);
+    });
+}
+
+std::vector<Delivery> OutboxTable::claim_in(Connection& c, Timestamp now, std::size_t limit,
+                                            Timestamp lease_until) {
+    // Rows another claimer has locked are skipped, not waited for: concurrent claimers take
+    // disjoint batches, each in due order.
+    const Result r = c.exec(
+        "WITH taken AS (SELECT firing_id, ready_at, seq FROM outbox"
+        " WHERE dead_seq IS NULL AND ready_at <= $1 ORDER BY ready_at, seq LIMIT $2"
+        " FOR UPDATE SKIP LOCKED),"
+        " leased AS (UPDATE outbox o SET ready_at = $3 FROM taken"
+        " WHERE o.firing_id = taken.firing_id"
+        " RETURNING o.firing_id, taken.ready_at AS was_ready, taken.seq AS order_seq,"
+        " o.due, o.attempts, o.round_start, o.action, o.trigger)"
+        " SELECT l.due, l.attempts, l.round_start, l.action, l.trigger, " HERALD_FIRING_COLUMNS
+        " FROM leased l JOIN firings f ON f.id = l.firing_id ORDER BY l.was_ready, l.order_seq",
+        Params()
+            .int64(nanos(now))
+            .int64(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)))
+            .int64(nanos(lease_until)));
+    std::vector<Delivery> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i)
+        out.push_back(delivery_of(r, i));
+    return out;
+}
+
+std::vector<Delivery> OutboxTable::claim(Timestamp now, std::size_t limit,
+                                         Timestamp lease_until) {
+    return pool_.transact([&](Connection& c) { return claim_in(c, now, limit, lease_until); });
+}
+
+void OutboxTable::settle_in(Connection& c, std::span<const OutboxUpdate> updates) {
+    for (const OutboxUpdate& u : updates) {
+        switch (u.kind) {
+            case OutboxUpdate::Kind::complete:
+                c.exec("DELETE FROM outbox WHERE firing_id = $1 AND dead_seq IS NULL",
+                       Params().text(u.delivery_id));
+                break;
+            case OutboxUpdate::Kind::reschedule:
+                c.exec(
+                    "UPDATE outbox SET ready_at = $2, due = $2, attempts = $3"
+                    " WHERE firing_id = $1 AND dead_seq IS NULL",
+                    Params().text(u.delivery_id).int64(nanos(u.due)).int64(u.attempts));
+                break;
+            case OutboxUpdate::Kind::dead_letter:
+                c.exec(
+                    "UPDATE outbox SET attempts = $2, dead_seq = nextval('dead_letter_seq')"
+                    " WHERE firing_id = $1 AND dead_seq IS NULL",
+                    Params().text(u.delivery_id).int64(u.attempts));
+                break;
+        }
+    }
+}
+
+void OutboxTable::settle(std::span<const OutboxUpdate> updates) {
+    pool_.transact([&](Connection& c) { settle_in(c, updates); });
+}
+
+bool OutboxTable::replay(std::string_view delivery_id, Timestamp due) {
+    return pool_.run([&](Connection& c) {
+        return c.exec(
+                    "UPDATE outbox SET dead_seq = NULL, ready_at = $2, due = $2,"
+                    " round_start = attempts WHERE firing_id = $1 AND dead_seq IS NOT NULL",
+                    Params().text(delivery_id).int64(nanos(due)))
+                   .changed() > 0;
+    });
+}
+
+std::optional<Timestamp> OutboxTable::next_due_in(Connection& c) {
+    const Result r = c.exec(
+        "SELECT ready_at FROM outbox WHERE dead_seq IS NULL ORDER BY ready_at, seq LIMIT 1");
+    if (r.rows() == 0)
+        return std::nullopt;
+    return timestamp(r.int64(0, 0));
+}
+
+std::optional<Timestamp> OutboxTable::next_due() const {
+    return pool_.run([&](Connection& c) { return next_due_in(c); });
+}
+
+std::vector<Delivery> OutboxTable::dead_letters(std::size_t limit) const {
+    const Result r = pool_.run([&](Connection& c) {
+        return c.exec(std::string(select_deliveries) +
+                          "WHERE o.dead_seq IS NOT NULL ORDER BY o.dead_seq LIMIT $1",
+                      Params().int64(static_cast<std::int64_t>(
+                          std::min<std::size_t>(limit, INT64_MAX))));
+    });
+    std::vector<Delivery> out;
+    for (int i = 0; i < r.rows(); ++i)
+        out.push_back(delivery_of(r, i));
+    return out;
+}
+
+std::size_t OutboxTable::pending_count() const {
+    const Result r = pool_.run([&](Connection& c) {
+        return c.exec("SELECT count(*) FROM outbox WHERE dead_seq IS NULL");
+    });
+    return static_cast<std::size_t>(r.int64(0, 0));
+}
+
+}  // namespace herald::detail::postgres

@@ -1,0 +1,47 @@
+// Group commit for the asynchronous writes: writes that wait while another batch commits are
+// committed together in the next transaction, each in a savepoint of its own, so concurrent
+// publishers and settlements share commits (and the server's WAL flushes) but fail alone.
+#pragma once
+
+#include "postgres/connection.hpp"
+
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+
+namespace herald::detail::postgres {
+
+class WriteQueue {
+  public:
+    using Write = std::function<void(Connection&)>;
+    using Done = std::function<void(std::exception_ptr)>;
+
+    /// Batches of at most `max_batch` writes, at most `batches` of them committing at once (one
+    /// per pool worker).
+    WriteQueue(Pool& pool, std::size_t max_batch, std::size_t batches);
+
+    /// Queues `write` and returns. `done(error)` runs on a pool worker once the transaction that
+    /// holds it committed (error null), or failed: the write's own error, or the transaction's
+    /// (then nothing of the batch was written). A write may run again only if it throws.
+    void push(Write write, Done done);
+
+  private:
+    struct Item {
+        Write write;
+        Done done;
+        std::exception_ptr error;
+    };
+    void drain();
+    static void run(Connection& c, std::deque<Item>& batch);
+
+    Pool& pool_;
+    const std::size_t max_batch_;
+    const std::size_t batches_;
+    std::mutex mutex_;
+    std::deque<Item> waiting_;
+    std::size_t draining_ = 0;  ///< drain jobs posted and not finished
+};
+
+}  // namespace herald::detail::postgres

@@ -1,0 +1,110 @@
+// The `herald` tool with --db postgresql://... (the test server's socket), run as a real
+// process (path in HERALD_CLI): every kind of command goes to PostgreSQL, and a second process
+// sees what the first one wrote while both use the database.
+#include "postgres/test_server.hpp"
+#include "support/process.hpp"
+#include "support/test_server.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr const char* canary = "canary-5e1d0b7a-do-not-print";
+
+/// The test server as a postgresql:// URI: `host=/tmp/x user=u dbname=d` becomes
+/// `postgresql:///d?host=%2Ftmp%2Fx&user=u`.
+std::string postgres_uri() {
+    std::string host, user, dbname;
+    std::istringstream words(herald::test::postgres_conninfo());
+    for (std::string word; words >> word;) {
+        const auto eq = word.find('=');
+        const std::string key = word.substr(0, eq), value = word.substr(eq + 1);
+        (key == "host" ? host : key == "user" ? user : dbname) = value;
+    }
+    std::string encoded;
+    for (char ch : host)
+        encoded += ch == '/' ? std::string("%2F") : std::string(1, ch);
+    return "postgresql:///" + dbname + "?host=" + encoded + "&user=" + user;
+}
+
+struct Cli {
+    Cli() {
+        ::setenv("HERALD_SECRET_KEY",
+                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 1);
+        // The tool uses the default schema; each run of this test starts from an empty one.
+        herald::test::raw_query("DROP SCHEMA IF EXISTS herald CASCADE");
+    }
+    herald::test::ProcessResult ok(std::vector<std::string> args, const std::string& input = "") {
+        args.insert(args.begin(),
+                    {HERALD_CLI, "--db", uri, "--allow-subnet", "127.0.0.0/8"});
+        herald::test::ProcessResult r = herald::test::run_process(args, input, dir);
+        printed += r.out + r.err;
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        return r;
+    }
+    boost::json::value json(std::vector<std::string> args) {
+        args.push_back("--json");
+        return boost::json::parse(ok(std::move(args)).out);
+    }
+    std::string file(const std::string& name, const std::string& text) {
+        std::ofstream(dir / name, std::ios::trunc) << text;
+        return (dir / name).string();
+    }
+
+    std::string uri = postgres_uri();
+    std::filesystem::path dir = std::filesystem::temp_directory_path();
+    std::string printed;
+};
+
+}  // namespace
+
+TEST_CASE("herald --db postgresql:// manages, publishes, delivers and lists history",
+          "[postgres][cli]") {
+    Cli cli;
+    herald::test::TestServer server;
+    cli.ok({"secrets", "put", "--entity", "acme", "SIGNING_KEY"}, std::string(canary) + "\n");
+    cli.ok({"integrations", "apply", cli.file("pg-i.json", R"({"type": "WEBHOOK",
+        "entity": "acme", "name": "deploy", "url": ")" + server.url() +
+                                                  R"(", "signing_secret": "SIGNING_KEY"})")});
+    cli.ok({"automations", "apply", cli.file("pg-a.json", R"([{"name": "deploy-production",
+        "scope": {"type": "REGISTRY", "entity": "acme", "registry": "model-registry"},
+        "trigger": {"type": "ADD_ARTIFACT_ALIAS", "alias": "production"},
+        "action": {"type": "WEBHOOK", "integration": "deploy", "payload": {"v": 1}}}])")});
+    CHECK(cli.json({"automations", "list"}).as_array().size() == 1);
+    CHECK(cli.json({"integrations", "list", "--entity", "acme"}).as_array().size() == 1);
+    CHECK(cli.ok({"secrets", "list", "--entity", "acme"}).out.find("SIGNING_KEY") !=
+          std::string::npos);
+
+    const std::string event =
+        R"({"type": "ALIAS_ADDED", "author": "alice", "entity": "acme",)"
+        R"( "project": "model-registry", "alias": "production",)"
+        R"( "version": {"collection": "classifier", "index": 4}})";
+    cli.ok({"publish", "--deliver"}, event + "\n" + event + "\n");
+    REQUIRE(server.wait_for_requests(2));
+
+    const boost::json::value history = cli.json({"history", "--status", "finished"});
+    REQUIRE(history.as_array().size() == 2);
+    std::set<std::string> recorded, received;
+    for (const auto& f : history.as_array())
+        recorded.insert(std::string(f.at("id").as_string()));
+    for (const auto& r : server.requests())
+        received.insert(r.header("X-Herald-Delivery"));
+    CHECK(recorded == received);
+    CHECK(cli.json({"dead"}).as_array().empty());
+    // The rows are in the database, where another process reads them.
+    CHECK(herald::test::raw_query("SELECT count(*) FROM herald.firings") ==
+          std::vector<std::string>{"2"});
+    CHECK(cli.ok({"secrets", "rotate-key"}).exit_code == 0);
+    CHECK(cli.printed.find(canary) == std::string::npos);
+}

@@ -1,0 +1,49 @@
+// The PostgreSQL server the tests run against (server.sh, started by a CTest fixture): its
+// connection string, a fresh schema name per use, and raw SQL for looking behind the backend.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <fstream>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace herald::test {
+
+/// The test server's conninfo, as server.sh wrote it.
+inline std::string postgres_conninfo() {
+    std::ifstream file(HERALD_TEST_POSTGRES_CONNINFO);
+    std::string conninfo;
+    if (!std::getline(file, conninfo) || conninfo.empty())
+        throw std::runtime_error("no PostgreSQL test server: " HERALD_TEST_POSTGRES_CONNINFO
+                                 " is missing (run through ctest, which starts it)");
+    return conninfo;
+}
+
+/// A schema name no other test uses.
+inline std::string fresh_schema() {
+    static std::mt19937_64 random{std::random_device{}()};
+    return "t_" + std::to_string(random());
+}
+
+/// Runs `sql` on a connection of its own; the first column of every row, as text.
+inline std::vector<std::string> raw_query(const std::string& sql) {
+    std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(postgres_conninfo().c_str()),
+                                                    PQfinish);
+    if (PQstatus(conn.get()) != CONNECTION_OK)
+        throw std::runtime_error(PQerrorMessage(conn.get()));
+    std::unique_ptr<PGresult, void (*)(PGresult*)> result(PQexec(conn.get(), sql.c_str()),
+                                                          PQclear);
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
+        throw std::runtime_error(PQresultErrorMessage(result.get()));
+    std::vector<std::string> rows;
+    for (int i = 0; i < PQntuples(result.get()); ++i)
+        rows.emplace_back(PQgetvalue(result.get(), i, 0));
+    return rows;
+}
+
+}  // namespace herald::test
