@@ -306,7 +306,11 @@ DispatcherCore::Prepared DispatcherCore::prepare(const Delivery& delivery, int n
                            .queue = job->queue,
                            .job = job->job,
                            .job_version = job->job_version,
-                           .override_json = std::move(override_json)};
+                           .override_json = std::move(override_json),
+                           .automation_id = firing.automation_id,
+                           .automation_name = firing.automation_name,
+                           .event = firing.event,
+                           .metric = firing.metric};
         return p;
     }
 

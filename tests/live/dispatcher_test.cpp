@@ -528,6 +528,17 @@ TEST_CASE("launch jobs are retried and recorded like webhooks", "[dispatcher]") 
     CHECK(jobs[1].queue == "gpu");
     CHECK(jobs[1].override_json == R"({"alias":"production"})");
 
+    // The job carries the firing's context beside the override.
+    CHECK(jobs[1].automation_id == h.automation_id);
+    CHECK(jobs[1].automation_name == "on-production");
+    CHECK(jobs[1].event.author == "grace");
+    CHECK(jobs[1].event.project == "reg");
+    const auto* alias = std::get_if<herald::AliasAdded>(&jobs[1].event.body);
+    REQUIRE(alias);
+    CHECK(alias->alias == "production");
+    CHECK(alias->version.collection == "clf");
+    CHECK_FALSE(jobs[1].metric);
+
     h.jobs->enqueue_results({herald::JobResult{.error = "no such job"}});
     const std::string failed = h.publish();
     REQUIRE(h.run_until([&] { return h.firing(failed).status == FiringStatus::failed; }));
