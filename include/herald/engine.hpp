@@ -29,8 +29,10 @@
 #include <herald/secret_store.hpp>
 #include <herald/storage.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace herald {
@@ -45,6 +47,13 @@ struct EngineConfig {
     std::shared_ptr<JobQueue> job_queue;   ///< where launch jobs go; default: none (they fail)
     std::shared_ptr<Resolver> resolver;    ///< default: SystemResolver on the engine's executor
     std::shared_ptr<SecretStore> secrets;  ///< default: a new MemorySecretStore
+    /// Which projects of an entity are registries (a model registry, a dataset registry). When
+    /// set, a REGISTRY scope must name a registry and a PROJECT scope must not,
+    /// `LINK_ARTIFACT` and `UNLINK_ARTIFACT` fire only for links into (and out of) a registry,
+    /// and `AutomationManager::list_applying_to` leaves those out elsewhere. Unset: herald
+    /// cannot tell, so any project may be given a registry scope and links fire wherever they
+    /// happen. Called from any thread, on every link event: must be thread-safe and cheap.
+    std::function<bool(std::string_view entity, std::string_view project)> is_registry;
 };
 
 /// What `publish` did: the event's id (generated when the event had none) and the firings it
