@@ -190,7 +190,8 @@ class Dispatcher {
     /// and headers as a delivery. No retries, no history. Needs `manage_integrations` on the
     /// entity. Completes with `void(error_code, WebhookTestResult)`: an error code only when the
     /// request could not be built (errc::permission_denied, invalid_json, not_found for a
-    /// missing secret); a network failure is a result with `error` set. Not cancellable.
+    /// missing secret), the result's `error` then saying why (the template's field and spot);
+    /// a network failure is a result with `error` set and no error code. Not cancellable.
     template <class CompletionToken>
     auto async_test_webhook(const Principal& who, WebhookIntegration integration,
                             std::string payload, CompletionToken&& token) {
@@ -209,7 +210,8 @@ class Dispatcher {
     /// same SSRF rules apply. No retries, no history. Needs `manage_integrations` on the entity.
     /// Completes with `void(error_code, WebhookTestResult)`: an error code only when the
     /// message could not be built (errc::permission_denied; invalid_argument for a template
-    /// that names a secret; not_found for a missing secret); a Slack Web API refusal
+    /// that names a secret; not_found for a missing secret; `error` says why, as for a
+    /// webhook); a Slack Web API refusal
     /// (`{"ok": false, "error": "channel_not_found"}`) is a result whose `error` is
     /// "slack: channel_not_found". Not cancellable.
     template <class CompletionToken>

@@ -192,7 +192,8 @@ int run_test_send(Context& c, const char* input_field, Start start) {
     });
     c.run_until(done);
     if (error)
-        throw Error(static_cast<errc>(error.value()), input_field, error.message());
+        throw Error(static_cast<errc>(error.value()), input_field,
+                    result.error.empty() ? error.message() : result.error);
     if (c.json) {
         json::object headers;
         for (const auto& [k, v] : result.headers)

@@ -895,13 +895,15 @@ awaitable<void> DispatcherCore::run_test(TestSend send, Dispatcher::TestHandler 
     SecretResolver secrets{store, send.entity, now, send.access_token};
     std::optional<HttpRequest> request;
     boost::system::error_code failure;
+    WebhookTestResult refused;
     try {
         request = send.build(secrets, now);
     } catch (const Error& e) {
         failure = make_error_code(e.code());
+        refused.error = e.what();  // field and reason; herald's errors never hold secret values
     }
     if (failure) {
-        asio::post(strand_, asio::append(std::move(handler), failure, WebhookTestResult{}));
+        asio::post(strand_, asio::append(std::move(handler), failure, std::move(refused)));
         co_return;
     }
     auto sent = co_await http_.async_send(std::move(*request), asio::as_tuple(use_awaitable));

@@ -347,7 +347,7 @@ TEST_CASE("herald: slack test posts one Block Kit message and prints the answer"
     const ProcessResult secret = cli.run({"slack", "test", "--entity", "acme", "--integration",
                                           "alerts", "--message", "${SLACK_BOT}"});
     CHECK(secret.exit_code == 1);
-    CHECK(secret.err.find("message") != std::string::npos);
+    CHECK(secret.err.find("a chat message may not use secrets") != std::string::npos);
     CHECK(server.requests().size() == 1);
     // A webhook integration is not a Slack one.
     cli.set_up_webhook(server.url());

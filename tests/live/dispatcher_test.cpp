@@ -1077,11 +1077,16 @@ TEST_CASE("a Slack integration is test-sent like a webhook, its refusals reporte
 
         // A secret in a chat template is refused before anything is sent.
         std::optional<boost::system::error_code> refused;
+        std::string why;
         h.engine->dispatcher().async_test_slack(
             admin, integration, "t", "${SLACK_BOT}",
-            [&](boost::system::error_code ec, herald::WebhookTestResult) { refused = ec; });
+            [&](boost::system::error_code ec, herald::WebhookTestResult r) {
+                refused = ec;
+                why = r.error;
+            });
         REQUIRE(h.run_until([&] { return refused.has_value(); }));
         CHECK(*refused == herald::make_error_code(herald::errc::invalid_argument));
+        CHECK_THAT(why, Catch::Contains("${SLACK_BOT} is not a template variable"));
         CHECK(slack.requests().size() == 1);
     }
     SECTION("Slack's ok:false is the result's error") {
