@@ -28,7 +28,9 @@ struct None {
 /// An HTTP(S) POST through a webhook integration of the automation's entity.
 struct Webhook {
     std::string integration;  ///< name of the webhook integration
-    std::string payload;      ///< JSON payload template
+    /// JSON payload template; empty: the default body, one member per variable that applies
+    /// to the trigger (doc/templates.md)
+    std::string payload;
     friend bool operator==(const Webhook&, const Webhook&) = default;
 };
 /// A Slack message through a Slack integration of the automation's entity.

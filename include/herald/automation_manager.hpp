@@ -10,7 +10,8 @@
 // clang-format on
 //
 // Failures throw herald::Error: permission_denied, not_found, already_exists (a name is unique
-// within its scope), invalid_argument (with the field). Thread-safe.
+// within its scope), invalid_argument (with the field; with registries declared, a REGISTRY
+// scope naming a plain project or a PROJECT scope naming a registry). Thread-safe.
 #pragma once
 
 #include <herald/authorizer.hpp>
@@ -40,6 +41,15 @@ class AutomationManager {
     Automation get(const Principal& who, std::string_view id) const;
     /// The automations whose scope is exactly `scope`, by name.
     std::vector<Automation> list(const Principal& who, const Scope& scope) const;
+    /// Everything that can fire on events inside `scope`, enabled or not — what the Automations
+    /// tab of a registered model, a registry or a project shows. For a collection: its own
+    /// automations, those of its project or registry whose collection filter matches it, and
+    /// its entity's, without run triggers. For a project or registry: its own, all of its
+    /// collections', and its entity's. For an entity: all of the entity's. With registries
+    /// declared (`EngineConfig::is_registry`), link triggers are left out outside registries.
+    /// Entity-level first, then project- and registry-level, then collection-level, by path and
+    /// name; automations `who` may not view are left out. Needs `view_automations` on `scope`.
+    std::vector<Automation> list_applying_to(const Principal& who, const Scope& scope) const;
     Automation set_enabled(const Principal& who, std::string_view id, bool enabled);
 
   private:

@@ -138,7 +138,8 @@ struct DispatcherConfig {
     std::function<void(const StorageFailure&)> on_storage_error;
 };
 
-/// What a test request got back. Value type; thread-compatible.
+/// What a test request (a webhook's or a Slack message's) got back. Value type;
+/// thread-compatible.
 struct WebhookTestResult {
     unsigned status = 0;  ///< 0 when no response arrived (see `error`)
     std::vector<std::pair<std::string, std::string>> headers;
@@ -189,7 +190,8 @@ class Dispatcher {
     /// and headers as a delivery. No retries, no history. Needs `manage_integrations` on the
     /// entity. Completes with `void(error_code, WebhookTestResult)`: an error code only when the
     /// request could not be built (errc::permission_denied, invalid_json, not_found for a
-    /// missing secret); a network failure is a result with `error` set. Not cancellable.
+    /// missing secret), the result's `error` then saying why (the template's field and spot);
+    /// a network failure is a result with `error` set and no error code. Not cancellable.
     template <class CompletionToken>
     auto async_test_webhook(const Principal& who, WebhookIntegration integration,
                             std::string payload, CompletionToken&& token) {
@@ -201,6 +203,29 @@ class Dispatcher {
             token, who, std::move(integration), std::move(payload));
     }
 
+    /// Sends one message to `integration` (need not be stored yet), as a Slack notification
+    /// would look: `title` and `message` are text templates whose event variables render as ""
+    /// (a blank title omits the header), the automation shown is "herald test message", the
+    /// user `who`. The incoming-webhook URL or bot token is read from the entity's secrets; the
+    /// same SSRF rules apply. No retries, no history. Needs `manage_integrations` on the entity.
+    /// Completes with `void(error_code, WebhookTestResult)`: an error code only when the
+    /// message could not be built (errc::permission_denied; invalid_argument for a template
+    /// that names a secret; not_found for a missing secret; `error` says why, as for a
+    /// webhook); a Slack Web API refusal
+    /// (`{"ok": false, "error": "channel_not_found"}`) is a result whose `error` is
+    /// "slack: channel_not_found". Not cancellable.
+    template <class CompletionToken>
+    auto async_test_slack(const Principal& who, SlackIntegration integration, std::string title,
+                          std::string message, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken,
+                                           void(boost::system::error_code, WebhookTestResult)>(
+            [this](auto handler, Principal w, SlackIntegration i, std::string t, std::string m) {
+                test_slack(w, std::move(i), std::move(t), std::move(m),
+                           TestHandler{std::move(handler)});
+            },
+            token, who, std::move(integration), std::move(title), std::move(message));
+    }
+
   private:
     friend class Engine;
     explicit Dispatcher(std::shared_ptr<detail::DispatcherCore> core) noexcept
@@ -208,6 +233,8 @@ class Dispatcher {
     void stop(std::chrono::milliseconds deadline, StopHandler handler);
     void test_webhook(const Principal& who, WebhookIntegration integration, std::string payload,
                       TestHandler handler);
+    void test_slack(const Principal& who, SlackIntegration integration, std::string title,
+                    std::string message, TestHandler handler);
 
     std::shared_ptr<detail::DispatcherCore> core_;
 };

@@ -31,8 +31,10 @@
 #include <herald/secret_store.hpp>
 #include <herald/storage.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace herald {
@@ -51,6 +53,13 @@ struct EngineConfig {
     Logger logger;
     /// Where they count what they do (see metrics.hpp); default: a new Metrics.
     std::shared_ptr<Metrics> metrics;
+    /// Which projects of an entity are registries (a model registry, a dataset registry). When
+    /// set, a REGISTRY scope must name a registry and a PROJECT scope must not,
+    /// `LINK_ARTIFACT` and `UNLINK_ARTIFACT` fire only for links into (and out of) a registry,
+    /// and `AutomationManager::list_applying_to` leaves those out elsewhere. Unset: herald
+    /// cannot tell, so any project may be given a registry scope and links fire wherever they
+    /// happen. Called from any thread, on every link event: must be thread-safe and cheap.
+    std::function<bool(std::string_view entity, std::string_view project)> is_registry;
 };
 
 /// What `publish` did: the event's id (generated when the event had none) and the firings it

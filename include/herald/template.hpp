@@ -4,7 +4,8 @@
 // each with the value escaped for a JSON string, so no event data can break the document or add
 // keys; a string that is exactly "${name}" whose value is structured (an object or array, e.g.
 // `${artifact_metadata}` or `${metric_values}`) becomes that JSON value. A text template (Slack
-// title and message) is plain text with the same variables.
+// title and message) is plain text with the same variables but no secrets: what it renders is
+// posted where people read it.
 //
 // clang-format off
 //     herald::Template t = herald::Template::compile(
@@ -45,7 +46,7 @@ struct CompiledTemplate;
 
 enum class TemplateFormat {
     json,  ///< a JSON document (webhook payloads, launch-job overrides)
-    text,  ///< plain text (Slack titles and messages)
+    text,  ///< plain text (Slack titles and messages); secrets are refused
 };
 
 /// What a template may use, checked by `Template::compile`.

@@ -107,6 +107,7 @@ int secrets_delete(Context& c);
 int secrets_list(Context& c);
 int secrets_rotate_key(Context& c);
 int webhook_test(Context& c);
+int slack_test(Context& c);
 int history(Context& c);
 int dead(Context& c);
 int replay(Context& c);

@@ -161,31 +161,39 @@ void report_receipt(Context& c, const LineOutcome& o, std::vector<std::string>* 
 
 }  // namespace
 
-int webhook_test(Context& c) {
+namespace {
+
+/// The integration `--integration` of `--entity`, of kind `Spec`; throws naming it otherwise.
+template <class Spec>
+Spec integration_option(Context& c, std::string_view kind) {
     const std::string entity = required_option(c, "entity");
     const std::string name = required_option(c, "integration");
     auto integration = c.database().integrations().find(entity, name);
     if (!integration)
         throw Error(errc::not_found, "integration", "no integration '" + name + "' in " + entity);
-    const auto* webhook = integration->get_if<WebhookIntegration>();
-    if (!webhook)
-        throw Error(errc::invalid_argument, "integration", "'" + name + "' is not a webhook");
-    const std::string payload = c.args.value("payload")
-                                    ? read_input(*c.args.value("payload"), "payload")
-                                    : R"({"herald": "test request"})";
+    const auto* spec = integration->get_if<Spec>();
+    if (!spec)
+        throw Error(errc::invalid_argument, "integration",
+                    "'" + name + "' is not a " + std::string(kind) + " integration");
+    return *spec;
+}
+
+/// Runs a test send started by `start(handler)` and prints what came back; exits 1 unless the
+/// answer is a 2xx without an error (a Slack Web API refusal is one).
+template <class Start>
+int run_test_send(Context& c, const char* input_field, Start start) {
     bool done = false;
     boost::system::error_code error;
     WebhookTestResult result;
-    c.engine().dispatcher().async_test_webhook(
-        c.operator_of(entity), *webhook, payload,
-        [&](boost::system::error_code ec, WebhookTestResult r) {
-            error = ec;
-            result = std::move(r);
-            done = true;
-        });
+    start([&](boost::system::error_code ec, WebhookTestResult r) {
+        error = ec;
+        result = std::move(r);
+        done = true;
+    });
     c.run_until(done);
     if (error)
-        throw Error(static_cast<errc>(error.value()), "payload", error.message());
+        throw Error(static_cast<errc>(error.value()), input_field,
+                    result.error.empty() ? error.message() : result.error);
     if (c.json) {
         json::object headers;
         for (const auto& [k, v] : result.headers)
@@ -202,11 +210,37 @@ int webhook_test(Context& c) {
         c.out << "HTTP " << result.status << " in "
               << std::chrono::duration_cast<std::chrono::milliseconds>(result.latency).count()
               << " ms\n";
+        if (!result.error.empty())
+            c.out << result.error << '\n';
         for (const auto& [k, v] : result.headers)
             c.out << k << ": " << v << '\n';
         c.out << '\n' << result.body << '\n';
     }
-    return result.status >= 200 && result.status < 300 ? 0 : 1;
+    return result.status >= 200 && result.status < 300 && result.error.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int webhook_test(Context& c) {
+    const auto webhook = integration_option<WebhookIntegration>(c, "webhook");
+    const std::string payload = c.args.value("payload")
+                                    ? read_input(*c.args.value("payload"), "payload")
+                                    : R"({"herald": "test request"})";
+    return run_test_send(c, "payload", [&](auto handler) {
+        c.engine().dispatcher().async_test_webhook(c.operator_of(webhook.entity), webhook, payload,
+                                                   std::move(handler));
+    });
+}
+
+int slack_test(Context& c) {
+    const auto slack = integration_option<SlackIntegration>(c, "Slack");
+    const std::string title = c.args.value("title").value_or("herald test message");
+    const std::string message =
+        c.args.value("message").value_or("If you can read this, herald can post here.");
+    return run_test_send(c, "message", [&](auto handler) {
+        c.engine().dispatcher().async_test_slack(c.operator_of(slack.entity), slack, title, message,
+                                                 std::move(handler));
+    });
 }
 
 int history(Context& c) {

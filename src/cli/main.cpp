@@ -109,6 +109,15 @@ const std::vector<Entry>& entries() {
                      {"integration", "NAME", "the webhook integration"},
                      {"payload", "FILE", "the payload template (default {\"herald\": ...})"}})},
          webhook_test},
+        {{"slack test", "", 0, 0,
+          "Posts one message through a Slack integration, as a notification would look, and\n"
+          "prints Slack's answer; exits 1 unless it is a 2xx that Slack's Web API did not refuse.",
+          with_help(
+              {entity_option,
+               {"integration", "NAME", "the Slack integration"},
+               {"title", "TEXT", "the header (default \"herald test message\"; \"\" omits it)"},
+               {"message", "TEXT", "the message text (mrkdwn; secrets are refused)"}})},
+         slack_test},
         {{"history", "", 0, 0, "Shows firings, newest first, with their delivery attempts.",
           with_help({{"automation", "ID", "one automation's firings"},
                      {"entity", "ENTITY", "with --integration: the integration's entity"},

@@ -21,4 +21,10 @@ void Dispatcher::test_webhook(const Principal& who, WebhookIntegration integrati
     core_->test_webhook(who, std::move(integration), std::move(payload), std::move(handler));
 }
 
+void Dispatcher::test_slack(const Principal& who, SlackIntegration integration, std::string title,
+                            std::string message, TestHandler handler) {
+    core_->test_slack(who, std::move(integration), std::move(title), std::move(message),
+                      std::move(handler));
+}
+
 }  // namespace herald

@@ -1,6 +1,7 @@
 #include "dispatch/dispatcher_core.hpp"
 
 #include "dispatch/outgoing_request.hpp"
+#include "template/action_templates.hpp"
 #include "util/exception_message.hpp"
 
 #include <herald/error.hpp>
@@ -307,7 +308,11 @@ DispatcherCore::Prepared DispatcherCore::prepare(const Delivery& delivery, int n
                            .queue = job->queue,
                            .job = job->job,
                            .job_version = job->job_version,
-                           .override_json = std::move(override_json)};
+                           .override_json = std::move(override_json),
+                           .automation_id = firing.automation_id,
+                           .automation_name = firing.automation_name,
+                           .event = firing.event,
+                           .metric = firing.metric};
         return p;
     }
 
@@ -321,8 +326,8 @@ DispatcherCore::Prepared DispatcherCore::prepare(const Delivery& delivery, int n
 
     if (const auto* target = integration->get_if<WebhookIntegration>(); target && webhook) {
         p.secrets = std::make_unique<SecretResolver>(store, p.entity, now, target->access_token);
-        const Template& t = compiled(webhook->payload, delivery.trigger, TemplateFormat::json,
-                                     !target->access_token.empty());
+        const Template& t = compiled(payload_source(*webhook, delivery.trigger), delivery.trigger,
+                                     TemplateFormat::json, !target->access_token.empty());
         p.masked_payload = t.render_masked(firing);
         p.http = webhook_request(*target, t.render(firing, *p.secrets), attempt, *p.secrets);
     } else if (const auto* target = integration->get_if<SlackIntegration>(); target && slack) {
@@ -922,52 +927,86 @@ void DispatcherCore::replay(const Principal& who, std::string_view delivery_id) 
     wake();
 }
 
-void DispatcherCore::test_webhook(const Principal& who, WebhookIntegration integration,
-                                  std::string payload, Dispatcher::TestHandler handler) {
-    if (!services_.authorizer->allows(who, Permission::manage_integrations,
-                                      Scope::for_entity(integration.entity))) {
-        asio::post(strand_,
-                   asio::append(std::move(handler), make_error_code(errc::permission_denied),
-                                WebhookTestResult{}));
-        return;
-    }
-    asio::co_spawn(strand_,
-                   run_test(std::move(integration), std::move(payload), std::move(handler)),
-                   asio::detached);
+bool DispatcherCore::may_test(const Principal& who, const std::string& entity,
+                              Dispatcher::TestHandler& handler) {
+    if (services_.authorizer->allows(who, Permission::manage_integrations,
+                                     Scope::for_entity(entity)))
+        return true;
+    asio::post(strand_, asio::append(std::move(handler), make_error_code(errc::permission_denied),
+                                     WebhookTestResult{}));
+    return false;
 }
 
-awaitable<void> DispatcherCore::run_test(WebhookIntegration integration, std::string payload,
-                                         Dispatcher::TestHandler handler) {
+void DispatcherCore::test_webhook(const Principal& who, WebhookIntegration integration,
+                                  std::string payload, Dispatcher::TestHandler handler) {
+    if (!may_test(who, integration.entity, handler))
+        return;
+    TestSend send{.entity = integration.entity, .access_token = integration.access_token};
+    send.build = [this, integration = std::move(integration), payload = std::move(payload)](
+                     SecretResolver& secrets, Timestamp now) {
+        const Template& t =
+            compiled_for_test(payload, TemplateFormat::json, !integration.access_token.empty());
+        return webhook_request(integration, t.render(Firing{}, secrets),
+                               {.delivery_id = "test", .number = 1, .now = now}, secrets);
+    };
+    asio::co_spawn(strand_, run_test(std::move(send), std::move(handler)), asio::detached);
+}
+
+void DispatcherCore::test_slack(const Principal& who, SlackIntegration integration,
+                                std::string title, std::string message,
+                                Dispatcher::TestHandler handler) {
+    if (!may_test(who, integration.entity, handler))
+        return;
+    TestSend send{.entity = integration.entity,
+                  .slack_api = integration.webhook_url_secret.empty()};
+    send.build = [this, integration = std::move(integration), title = std::move(title),
+                  message = std::move(message),
+                  user = who.user](SecretResolver& secrets, Timestamp now) {
+        // Copies: compiling the message may clear the cache the title sits in.
+        const Template title_text = compiled_for_test(title, TemplateFormat::text, false);
+        const Template message_text = compiled_for_test(message, TemplateFormat::text, false);
+        Firing firing{.automation_name = "herald test message",
+                      .event = {.author = user, .entity = integration.entity},
+                      .reason = "a test message: no automation fired"};
+        const std::string channel =
+            integration.webhook_url_secret.empty() ? integration.channel : "";
+        return slack_request(integration,
+                             slack_message({}, firing, title_text.render(firing, secrets),
+                                           message_text.render(firing, secrets), "", channel),
+                             {.delivery_id = "test", .number = 1, .now = now}, secrets);
+    };
+    asio::co_spawn(strand_, run_test(std::move(send), std::move(handler)), asio::detached);
+}
+
+const Template& DispatcherCore::compiled_for_test(std::string_view source, TemplateFormat format,
+                                                  bool access_token) {
+    for (std::size_t kind = 0;; ++kind) {
+        try {
+            return compiled(source, static_cast<TriggerKind>(kind), format, access_token);
+        } catch (const Error& e) {
+            if (e.code() != errc::invalid_argument || e.field() != "template" ||
+                kind + 1 == trigger_kind_count)
+                throw;
+        }
+    }
+}
+
+awaitable<void> DispatcherCore::run_test(TestSend send, Dispatcher::TestHandler handler) {
     auto self = shared_from_this();
     const Timestamp now = services_.clock->now();
     const SecretStore& store = services_.secrets ? *services_.secrets : no_secrets();
-    SecretResolver secrets{store, integration.entity, now, integration.access_token};
+    SecretResolver secrets{store, send.entity, now, send.access_token};
     std::optional<HttpRequest> request;
     boost::system::error_code failure;
+    WebhookTestResult refused;
     try {
-        // Event variables render as "": the payload only has to suit some trigger.
-        std::optional<Error> last;
-        for (int kind = 0; !request && kind <= static_cast<int>(TriggerKind::run_state); ++kind) {
-            try {
-                const Template& t =
-                    compiled(payload, static_cast<TriggerKind>(kind), TemplateFormat::json,
-                             !integration.access_token.empty());
-                request =
-                    webhook_request(integration, t.render(Firing{}, secrets),
-                                    {.delivery_id = "test", .number = 1, .now = now}, secrets);
-            } catch (const Error& e) {
-                if (e.code() != errc::invalid_argument || e.field() != "template")
-                    throw;
-                last = e;
-            }
-        }
-        if (!request)
-            throw *last;
+        request = send.build(secrets, now);
     } catch (const Error& e) {
         failure = make_error_code(e.code());
+        refused.error = e.what();  // field and reason; herald's errors never hold secret values
     }
     if (failure) {
-        asio::post(strand_, asio::append(std::move(handler), failure, WebhookTestResult{}));
+        asio::post(strand_, asio::append(std::move(handler), failure, std::move(refused)));
         co_return;
     }
     auto sent = co_await http_.async_send(std::move(*request), asio::as_tuple(use_awaitable));
@@ -982,6 +1021,9 @@ awaitable<void> DispatcherCore::run_test(WebhookIntegration integration, std::st
                              .body = secrets.redact(response.body),
                              .error = ec ? describe(ec, response) : std::string(),
                              .latency = response.latency};
+    if (!ec && send.slack_api && result.status / 100 == 2)
+        if (std::string error = slack_api_error(result.body); !error.empty())
+            result.error = "slack: " + error;
     asio::post(strand_,
                asio::append(std::move(handler), boost::system::error_code{}, std::move(result)));
 }

@@ -21,6 +21,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -55,6 +56,8 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     void stop(std::chrono::milliseconds deadline, Dispatcher::StopHandler handler);
     void test_webhook(const Principal& who, WebhookIntegration integration, std::string payload,
                       Dispatcher::TestHandler handler);
+    void test_slack(const Principal& who, SlackIntegration integration, std::string title,
+                    std::string message, Dispatcher::TestHandler handler);
     /// The engine is going away: stop claiming and abort everything in flight now (aborted
     /// deliveries go back to the outbox).
     void shutdown();
@@ -89,8 +92,21 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     boost::asio::awaitable<void> deliver(Delivery delivery, std::shared_ptr<Flight> flight);
     boost::asio::awaitable<Outcome> send_http(Prepared& prepared, Flight& flight);
     boost::asio::awaitable<Outcome> submit_job(Prepared& prepared, Flight& flight);
-    boost::asio::awaitable<void> run_test(WebhookIntegration integration, std::string payload,
-                                          Dispatcher::TestHandler handler);
+    /// A test send: its request, built on the strand with secrets read through the resolver.
+    struct TestSend {
+        std::string entity;
+        std::string access_token;  ///< the secret `${ACCESS_TOKEN}` names; empty: none
+        std::function<HttpRequest(SecretResolver&, Timestamp)> build;
+        bool slack_api = false;  ///< answers are Slack Web API replies
+    };
+    /// Whether `who` may test-send for `entity`; if not, fails the handler.
+    bool may_test(const Principal& who, const std::string& entity,
+                  Dispatcher::TestHandler& handler);
+    boost::asio::awaitable<void> run_test(TestSend send, Dispatcher::TestHandler handler);
+    /// `source` compiled for the first trigger kind it suits: a test send has no event, its
+    /// event variables render as "". Throws the error of the last kind tried.
+    const Template& compiled_for_test(std::string_view source, TemplateFormat format,
+                                      bool access_token);
 
     Prepared prepare(const Delivery& delivery, int number, Timestamp now);
     const Template& compiled(std::string_view source, TriggerKind trigger, TemplateFormat format,

@@ -76,26 +76,71 @@ void add_bearer(HttpRequest& request, std::string_view token) {
     request.headers.emplace_back("Authorization", std::move(value));
 }
 
-/// Slack mrkdwn treats &, < and > as markup.
-std::string mrkdwn_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            default:
-                out += c;
-        }
+/// Slack's limits, in characters: a header's plain_text, a section's text, a field's text.
+constexpr std::size_t header_limit = 150;
+constexpr std::size_t section_limit = 3000;
+constexpr std::size_t field_limit = 2000;
+
+/// One character of `text` at `at` as it goes into a Slack text: its UTF-8 sequence, or its
+/// mrkdwn escape (`&amp;`, `&lt;`, `&gt;`) when `escape` is set; with the characters Slack
+/// counts for it (UTF-16 units, so a character beyond the BMP counts twice).
+struct SlackChar {
+    std::string_view bytes;
+    std::size_t source_size = 1;
+    std::size_t units = 1;
+};
+
+SlackChar slack_char(std::string_view text, std::size_t at, bool escape) noexcept {
+    const auto lead = static_cast<unsigned char>(text[at]);
+    if (escape && lead == '&')
+        return {"&amp;", 1, 5};
+    if (escape && lead == '<')
+        return {"&lt;", 1, 4};
+    if (escape && lead == '>')
+        return {"&gt;", 1, 4};
+    const std::size_t n = std::min<std::size_t>(lead >= 0xF0   ? 4
+                                                : lead >= 0xE0 ? 3
+                                                : lead >= 0xC0 ? 2
+                                                               : 1,
+                                                text.size() - at);
+    return {text.substr(at, n), n, n == 4 ? 2u : 1u};
+}
+
+/// Appends `text` to `out`, escaped for mrkdwn when `escape` is set (so `<!channel>` or
+/// `<@U123>` in event data cannot mention anyone), cut to `limit` characters: a cut text ends
+/// with "…" within the limit, and never splits a UTF-8 sequence or an escape.
+void append_slack_text(std::string& out, std::string_view text, std::size_t limit, bool escape) {
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const SlackChar c = slack_char(text, i, escape);
+        total += c.units;
+        i += c.source_size;
     }
+    const bool cut = total > limit;
+    const std::size_t budget = cut ? limit - 1 : limit;
+    std::size_t used = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const SlackChar c = slack_char(text, i, escape);
+        if (used + c.units > budget)
+            break;
+        out += c.bytes;
+        used += c.units;
+        i += c.source_size;
+    }
+    if (cut)
+        out += "\u2026";
+}
+
+std::string slack_text(std::string_view text, std::size_t limit, bool escape = true) {
+    std::string out;
+    out.reserve(std::min(text.size(), limit) + 8);
+    append_slack_text(out, text, limit, escape);
     return out;
+}
+
+/// Whether Slack would take `text` as empty (it refuses an empty or blank plain_text).
+bool blank(std::string_view text) noexcept {
+    return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
 std::string_view severity_marker(Severity severity) noexcept {
@@ -118,7 +163,7 @@ std::string field(std::string_view label, std::string_view value) {
     std::string text = "*";
     text += label;
     text += "*\n";
-    text += mrkdwn_escape(value);
+    append_slack_text(text, value, field_limit - text.size(), true);
     return text;
 }
 
@@ -159,17 +204,20 @@ std::string slack_message(const action::SlackNotification& action, const Firing&
     severity += to_string(action.severity);
 
     boost::json::array blocks;
-    // Slack limits header text to 150 characters.
-    blocks.push_back(
-        {{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", cut_utf8(title, 150)}}}});
-    if (!message.empty())
-        blocks.push_back({{"type", "section"}, {"text", mrkdwn(mrkdwn_escape(message))}});
+    if (!blank(title))
+        blocks.push_back(
+            {{"type", "header"},
+             {"text", {{"type", "plain_text"}, {"text", slack_text(title, header_limit, false)}}}});
+    if (!blank(message))
+        blocks.push_back(
+            {{"type", "section"}, {"text", mrkdwn(slack_text(message, section_limit))}});
     blocks.push_back({{"type", "section"},
                       {"fields",
                        {mrkdwn(field("Severity", severity)), mrkdwn(field("Project", where)),
                         mrkdwn(field("Triggered by", e.author)),
                         mrkdwn(field("Automation", firing.automation_name))}}});
-    blocks.push_back({{"type", "context"}, {"elements", {mrkdwn(mrkdwn_escape(firing.reason))}}});
+    blocks.push_back(
+        {{"type", "context"}, {"elements", {mrkdwn(slack_text(firing.reason, section_limit))}}});
     if (!link.empty()) {
         boost::json::object button{{"type", "button"},
                                    {"text", {{"type", "plain_text"}, {"text", "Open"}}},
@@ -182,9 +230,10 @@ std::string slack_message(const action::SlackNotification& action, const Firing&
     boost::json::object out;
     if (!channel.empty())
         out["channel"] = channel;
+    // The notification text: Slack reads mrkdwn in it too, so it is escaped like the blocks.
     std::string fallback(severity);
     fallback += ": ";
-    fallback += title;
+    append_slack_text(fallback, blank(title) ? message : title, section_limit, true);
     out["text"] = fallback;
     out["blocks"] = std::move(blocks);
     return boost::json::serialize(out);

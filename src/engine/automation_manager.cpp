@@ -7,8 +7,10 @@
 #include <herald/automation_manager.hpp>
 #include <herald/error.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <set>
+#include <tuple>
 
 namespace herald {
 namespace {
@@ -40,6 +42,74 @@ void require_unique_name(const detail::EngineState& state, const Automation& aut
                         automation.scope.path());
 }
 
+/// With registries declared, a REGISTRY scope names a registry and a PROJECT scope does not.
+void require_registry_fit(const detail::EngineState& state, const Scope& scope) {
+    if (!state.is_registry)
+        return;
+    if (scope.kind == ScopeKind::registry && !state.is_registry(scope.entity, scope.project))
+        throw Error(errc::invalid_argument, "scope.registry",
+                    "'" + scope.path() + "' is not a registry; use a PROJECT scope");
+    if (scope.kind == ScopeKind::project && state.is_registry(scope.entity, scope.project))
+        throw Error(errc::invalid_argument, "scope.project",
+                    "'" + scope.path() + "' is a registry; use a REGISTRY scope");
+}
+
+void check_new(const detail::EngineState& state, const Principal& who,
+               const Automation& automation) {
+    authorize(state, who, Permission::manage_automations, automation.scope);
+    detail::validate(automation);
+    require_registry_fit(state, automation.scope);
+}
+
+/// Whether an automation's trigger can fire on an event of the named collection: run triggers
+/// never do, and a collection filter must match.
+bool fires_on_collection(const Trigger& trigger, std::string_view collection) {
+    const EventKind kind = listens_to(trigger.kind());
+    if (kind == EventKind::run_metrics_logged || kind == EventKind::run_state_changed)
+        return false;
+    return std::visit(
+        [&](const auto& spec) {
+            if constexpr (requires { spec.collection; })
+                return !spec.collection || spec.collection->matches(collection);
+            else
+                return true;
+        },
+        trigger.spec());
+}
+
+/// Whether `automation` (of the same entity) can fire on events inside `where`.
+bool applies_within(const Automation& automation, const Scope& where, bool links) {
+    const TriggerKind kind = automation.trigger.kind();
+    if (!links && (kind == TriggerKind::link_artifact || kind == TriggerKind::unlink_artifact))
+        return false;
+    const Scope& own = automation.scope;
+    if (own.kind == ScopeKind::entity || where.kind == ScopeKind::entity)
+        return where.kind != ScopeKind::collection ||
+               fires_on_collection(automation.trigger, where.collection);
+    if (own.project != where.project)
+        return false;
+    if (where.kind != ScopeKind::collection)
+        return true;
+    if (own.kind == ScopeKind::collection)
+        return own.collection == where.collection;
+    return fires_on_collection(automation.trigger, where.collection);
+}
+
+/// Entity-level first, then project- and registry-level, then collection-level; by path and
+/// name within each.
+int level_of(ScopeKind kind) noexcept {
+    switch (kind) {
+        case ScopeKind::entity:
+            return 0;
+        case ScopeKind::project:
+        case ScopeKind::registry:
+            return 1;
+        case ScopeKind::collection:
+            return 2;
+    }
+    return 3;
+}
+
 void stamp_new(Automation& automation, const Principal& who, Timestamp now) {
     automation.id = detail::new_uuid();
     automation.creator = who.user;
@@ -61,8 +131,7 @@ void replace(detail::EngineState& state, const Automation& old, Automation& auto
 }  // namespace
 
 Automation AutomationManager::create(const Principal& who, Automation automation) {
-    authorize(state_, who, Permission::manage_automations, automation.scope);
-    detail::validate(automation);
+    check_new(state_, who, automation);
     std::unique_lock lock(state_.mutex);
     require_unique_name(state_, automation, {});
     detail::check_action(state_, automation);
@@ -75,10 +144,7 @@ Automation AutomationManager::create(const Principal& who, Automation automation
 std::vector<Automation> AutomationManager::create_all(const Principal& who,
                                                       std::vector<Automation> automations) {
     for (std::size_t i = 0; i < automations.size(); ++i)
-        detail::within_element(i, [&] {
-            authorize(state_, who, Permission::manage_automations, automations[i].scope);
-            detail::validate(automations[i]);
-        });
+        detail::within_element(i, [&] { check_new(state_, who, automations[i]); });
     std::unique_lock lock(state_.mutex);
     std::set<std::pair<std::string, std::string>> batch_names;
     for (std::size_t i = 0; i < automations.size(); ++i)
@@ -110,8 +176,7 @@ std::vector<Automation> AutomationManager::create_all(const Principal& who,
 
 Automation AutomationManager::update(const Principal& who, std::string_view id,
                                      Automation automation) {
-    authorize(state_, who, Permission::manage_automations, automation.scope);
-    detail::validate(automation);
+    check_new(state_, who, automation);
     std::unique_lock lock(state_.mutex);
     const std::shared_ptr<const Automation> old = find_or_throw(state_, id);
     authorize(state_, who, Permission::manage_automations, old->scope);
@@ -148,6 +213,41 @@ std::vector<Automation> AutomationManager::list(const Principal& who, const Scop
     for (auto it = state_.by_scope_name.lower_bound(std::make_pair(key, std::string()));
          it != state_.by_scope_name.end() && it->first.first == key; ++it)
         out.push_back(*state_.by_id.at(it->second));
+    return out;
+}
+
+std::vector<Automation> AutomationManager::list_applying_to(const Principal& who,
+                                                            const Scope& scope) const {
+    authorize(state_, who, Permission::view_automations, scope);
+    const bool links = scope.kind == ScopeKind::entity ||
+                       detail::may_link_into(state_, scope.entity, scope.project);
+    // Every scope of the entity that can hold such automations, as scope-key prefixes: the
+    // entity's own key, and the keys of its projects, registries and collections (narrowed to
+    // the project when one is given); `applies_within` decides on the scope itself.
+    const std::string below =
+        scope.kind == ScopeKind::entity ? scope.entity + '/' : scope.entity + '/' + scope.project;
+    std::vector<std::string> prefixes{detail::scope_key(Scope::for_entity(scope.entity))};
+    for (ScopeKind kind : {ScopeKind::project, ScopeKind::registry, ScopeKind::collection}) {
+        std::string prefix(to_string(kind));
+        prefix += '\0';
+        prefix += below;
+        prefixes.push_back(std::move(prefix));
+    }
+    std::vector<Automation> out;
+    std::shared_lock lock(state_.mutex);
+    for (const std::string& prefix : prefixes)
+        for (auto it = state_.by_scope_name.lower_bound(std::make_pair(prefix, std::string()));
+             it != state_.by_scope_name.end() && it->first.first.starts_with(prefix); ++it) {
+            const Automation& a = *state_.by_id.at(it->second);
+            if (a.scope.entity == scope.entity && applies_within(a, scope, links) &&
+                state_.authorizer->allows(who, Permission::view_automations, a.scope))
+                out.push_back(a);
+        }
+    lock.unlock();
+    std::sort(out.begin(), out.end(), [](const Automation& a, const Automation& b) {
+        return std::make_tuple(level_of(a.scope.kind), a.scope.path(), a.name) <
+               std::make_tuple(level_of(b.scope.kind), b.scope.path(), b.name);
+    });
     return out;
 }
 

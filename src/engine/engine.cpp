@@ -24,6 +24,10 @@
 namespace herald {
 namespace detail {
 
+bool may_link_into(const EngineState& state, std::string_view entity, std::string_view project) {
+    return !state.is_registry || state.is_registry(entity, project);
+}
+
 std::string scope_key(const Scope& scope) {
     std::string key(to_string(scope.kind));
     key += '\0';
@@ -39,6 +43,7 @@ EngineState::EngineState(EngineConfig config)
       secrets(config.secrets ? std::move(config.secrets) : std::make_shared<MemorySecretStore>()),
       logger(std::move(config.logger)),
       metrics(config.metrics ? std::move(config.metrics) : std::make_shared<Metrics>()),
+      is_registry(std::move(config.is_registry)),
       first_attempt_delay(config.dispatch.retry.schedule.empty()
                               ? std::chrono::nanoseconds{}
                               : std::chrono::nanoseconds{config.dispatch.retry.schedule.front()}) {
@@ -117,6 +122,11 @@ std::vector<Match> matches_of(detail::EngineState& state, const Event& event,
     candidates.clear();
     verdicts.clear();
     std::vector<Match> matched;
+    // Only links into a registry fire link triggers (when the host says which are registries).
+    if ((event.kind() == EventKind::artifact_linked ||
+         event.kind() == EventKind::artifact_unlinked) &&
+        !detail::may_link_into(state, event.entity, event.project))
+        return matched;
     std::shared_lock lock(state.mutex);
     state.index.for_each_candidate(event, [&](const auto& automation) {
         if (detail::filters_match(automation->trigger, event))

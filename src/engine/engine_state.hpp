@@ -7,6 +7,7 @@
 #include <herald/engine.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -25,6 +26,7 @@ struct EngineState {
     std::shared_ptr<SecretStore> secrets;
     Logger logger;
     std::shared_ptr<Metrics> metrics;
+    std::function<bool(std::string_view, std::string_view)> is_registry;  ///< may be empty
     /// How long after its firing a delivery's first attempt is due: the retry schedule's first
     /// wait (zero when the schedule is empty).
     std::chrono::nanoseconds first_attempt_delay{};
@@ -44,6 +46,10 @@ struct EngineState {
     void remember(std::shared_ptr<const Automation> automation);
     void forget(const Automation& automation);
 };
+
+/// Whether events of `project` can fire link triggers: it is a registry, or the host declares
+/// none.
+bool may_link_into(const EngineState& state, std::string_view entity, std::string_view project);
 
 /// The key under which names are unique: the scope's kind and path.
 std::string scope_key(const Scope& scope);

@@ -223,7 +223,7 @@ Action read_action(ObjectReader r) {
             break;
         case ActionKind::webhook:
             action = action::Webhook{.integration = r.string("integration"),
-                                     .payload = r.json_text("payload")};
+                                     .payload = r.has("payload") ? r.json_text("payload") : ""};
             break;
         case ActionKind::slack: {
             action::SlackNotification s;
@@ -377,7 +377,8 @@ json::object action_json(const Action& action) {
             using T = std::decay_t<decltype(spec)>;
             if constexpr (std::is_same_v<T, action::Webhook>) {
                 o["integration"] = spec.integration;
-                o["payload"] = detail::parse_json(spec.payload);
+                if (!spec.payload.empty())
+                    o["payload"] = detail::parse_json(spec.payload);
             } else if constexpr (std::is_same_v<T, action::SlackNotification>) {
                 o["integration"] = spec.integration;
                 o["title"] = spec.title;

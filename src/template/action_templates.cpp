@@ -1,4 +1,5 @@
 #include "template/action_templates.hpp"
+#include "template/variables.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -21,8 +22,9 @@ ActionTemplates compile_action_templates(const Action& action, TriggerKind trigg
                                          const EntityFacts& facts) {
     ActionTemplates out;
     if (const auto* webhook = action.get_if<action::Webhook>()) {
-        out.payload = compile_field(webhook->payload, trigger, TemplateFormat::json,
-                                    facts.access_token, facts, "action.payload");
+        out.payload =
+            compile_field(payload_source(*webhook, trigger), trigger, TemplateFormat::json,
+                          facts.access_token, facts, "action.payload");
     } else if (const auto* slack = action.get_if<action::SlackNotification>()) {
         out.title = compile_field(slack->title, trigger, TemplateFormat::text, false, facts,
                                   "action.title");
@@ -37,6 +39,11 @@ ActionTemplates compile_action_templates(const Action& action, TriggerKind trigg
                                            TemplateFormat::json, false, facts, "action.override");
     }
     return out;
+}
+
+std::string_view payload_source(const action::Webhook& webhook, TriggerKind trigger) {
+    return webhook.payload.empty() ? std::string_view(default_payload(trigger))
+                                   : std::string_view(webhook.payload);
 }
 
 std::string normalize_override(std::string_view source) {

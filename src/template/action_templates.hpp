@@ -30,6 +30,10 @@ struct EntityFacts {
 ActionTemplates compile_action_templates(const Action& action, TriggerKind trigger,
                                          const EntityFacts& facts = {});
 
+/// The payload template a webhook action sends: its own, or `default_payload(trigger)` when it
+/// gives none.
+std::string_view payload_source(const action::Webhook& webhook, TriggerKind trigger);
+
 /// A launch-job override as the bare object: `{"override": {...}}` is unwrapped, anything else
 /// is returned as it is. `source` must be a valid JSON template.
 std::string normalize_override(std::string_view source);

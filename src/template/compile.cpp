@@ -127,6 +127,11 @@ class Compiler {
                  shown(name) +
                      " is not a variable name (letters, digits and `_`, or "
                      "artifact_metadata.<KEY>)");
+        if (rules_.format == TemplateFormat::text)
+            fail(errc::invalid_argument, offset,
+                 shown(name) +
+                     " is not a template variable, and a chat message may not use secrets: "
+                     "it would post them to the channel");
         if (rules_.secret_exists && !rules_.secret_exists(name))
             fail(errc::invalid_argument, offset,
                  shown(name) + " is neither a template variable nor a secret of the entity");

@@ -95,6 +95,29 @@ bool applies_to(Variable variable, TriggerKind trigger) noexcept {
     }
 }
 
+const std::string& default_payload(TriggerKind trigger) {
+    static const auto payloads = [] {
+        std::array<std::string, trigger_kind_count> out;
+        for (std::size_t k = 0; k < trigger_kind_count; ++k) {
+            std::string& text = out[k];
+            for (const auto& [spelling, variable] : catalogue) {
+                if (variable == Variable::access_token ||
+                    !applies_to(variable, static_cast<TriggerKind>(k)))
+                    continue;
+                text += text.empty() ? "{" : ", ";
+                text += '"';
+                text += spelling;
+                text += "\": \"${";
+                text += spelling;
+                text += "}\"";
+            }
+            text += '}';
+        }
+        return out;
+    }();
+    return payloads[static_cast<std::size_t>(trigger)];
+}
+
 bool is_secret_name(std::string_view name) noexcept {
     return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace herald::detail {
@@ -46,6 +47,11 @@ std::optional<Variable> find_variable(std::string_view name) noexcept;
 
 /// Whether `variable` can apply to events of a `trigger` automation.
 bool applies_to(Variable variable, TriggerKind trigger) noexcept;
+
+/// The webhook payload sent when an automation gives none: a JSON template with one member per
+/// variable that applies to `trigger` (not secrets nor metadata keys), in catalogue order, each
+/// the whole string "${name}", so `artifact_metadata` and `metric_values` are JSON values.
+const std::string& default_payload(TriggerKind trigger);
 
 /// Letters, digits and `_`, non-empty: the syntax of secret names.
 bool is_secret_name(std::string_view name) noexcept;

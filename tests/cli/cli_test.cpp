@@ -120,6 +120,7 @@ TEST_CASE("herald: every command has --help, usage errors exit 2", "[cli]") {
                                 "secrets list",
                                 "secrets rotate-key",
                                 "webhook test",
+                                "slack test",
                                 "history",
                                 "dead",
                                 "replay",
@@ -321,6 +322,40 @@ TEST_CASE("herald: publish delivers, history shows it, webhook test prints the r
     CHECK(tested.out.find("HTTP 200") != std::string::npos);
     CHECK(server.requests().back().body == R"({"x":1})");
     CHECK(!server.requests().back().header("X-Wandb-Signature").empty());
+    CHECK(cli.printed.find(canary) == std::string::npos);
+}
+
+TEST_CASE("herald: slack test posts one Block Kit message and prints the answer", "[cli]") {
+    Cli cli;
+    herald::test::TestServer server;
+    cli.ok({"secrets", "put", "--entity", "acme", "SLACK_BOT"}, std::string(canary) + "\n");
+    cli.ok({"integrations", "apply", cli.file("s.json", R"({"type": "SLACK", "entity": "acme",
+        "name": "alerts", "bot_token": "SLACK_BOT", "channel": "#ml",
+        "api_base_url": ")" + server.url("/api") + R"("})")});
+    const ProcessResult sent =
+        cli.ok({"slack", "test", "--entity", "acme", "--integration", "alerts", "--title", "",
+                "--message", "deploys from ${entity_name} <!channel>"});
+    CHECK(sent.out.find("HTTP 200") != std::string::npos);
+    REQUIRE(server.requests().size() == 1);
+    const auto request = server.requests().back();
+    CHECK(request.target == "/api/chat.postMessage");
+    CHECK(request.header("Authorization") == "Bearer " + std::string(canary));
+    const auto message = boost::json::parse(request.body);
+    CHECK(message.at("channel") == "#ml");
+    CHECK(message.at("blocks").at(0).at("text").at("text") == "deploys from acme &lt;!channel&gt;");
+
+    // A secret in the message is refused before anything is sent, naming why.
+    const ProcessResult secret = cli.run({"slack", "test", "--entity", "acme", "--integration",
+                                          "alerts", "--message", "${SLACK_BOT}"});
+    CHECK(secret.exit_code == 1);
+    CHECK(secret.err.find("a chat message may not use secrets") != std::string::npos);
+    CHECK(server.requests().size() == 1);
+    // A webhook integration is not a Slack one.
+    cli.set_up_webhook(server.url());
+    const ProcessResult wrong =
+        cli.run({"slack", "test", "--entity", "acme", "--integration", "deploy"});
+    CHECK(wrong.exit_code == 1);
+    CHECK(wrong.err.find("'deploy' is not a Slack integration") != std::string::npos);
     CHECK(cli.printed.find(canary) == std::string::npos);
 }
 

@@ -87,6 +87,13 @@ class Harness {
     }
 
     void add_webhook(herald::SignatureScheme scheme = herald::SignatureScheme::wandb) {
+        add_webhook_integration(scheme);
+        add_automation(herald::action::Webhook{
+            .integration = "deploy",
+            .payload = R"({"alias": "${alias}", "by": "${event_author}", "t": "${TOKEN}"})"});
+    }
+
+    void add_webhook_integration(herald::SignatureScheme scheme = herald::SignatureScheme::wandb) {
         engine->integrations().create(admin,
                                       herald::WebhookIntegration{.entity = "acme",
                                                                  .name = "deploy",
@@ -94,9 +101,6 @@ class Harness {
                                                                  .access_token = "TOKEN",
                                                                  .signature = scheme,
                                                                  .signing_secret = "SIGNING_KEY"});
-        add_automation(herald::action::Webhook{
-            .integration = "deploy",
-            .payload = R"({"alias": "${alias}", "by": "${event_author}", "t": "${TOKEN}"})"});
     }
 
     void add_automation(herald::Action action, std::string name = "on-production") {
@@ -526,6 +530,17 @@ TEST_CASE("launch jobs are retried and recorded like webhooks", "[dispatcher]") 
     CHECK(jobs[1].queue == "gpu");
     CHECK(jobs[1].override_json == R"({"alias":"production"})");
 
+    // The job carries the firing's context beside the override.
+    CHECK(jobs[1].automation_id == h.automation_id);
+    CHECK(jobs[1].automation_name == "on-production");
+    CHECK(jobs[1].event.author == "grace");
+    CHECK(jobs[1].event.project == "reg");
+    const auto* alias = std::get_if<herald::AliasAdded>(&jobs[1].event.body);
+    REQUIRE(alias);
+    CHECK(alias->alias == "production");
+    CHECK(alias->version.collection == "clf");
+    CHECK_FALSE(jobs[1].metric);
+
     h.jobs->enqueue_results({herald::JobResult{.error = "no such job"}});
     const std::string failed = h.publish();
     REQUIRE(h.run_until([&] { return h.firing(failed).status == FiringStatus::failed; }));
@@ -929,4 +944,117 @@ TEST_CASE("a job queue that never answers times out into a retry", "[dispatcher]
     h.advance_to_due();
     REQUIRE(h.run_until_attempts(id, 2));
     CHECK(silent->submitted() == 2);
+}
+
+TEST_CASE("without a payload, the default body with every variable of the trigger is sent",
+          "[dispatcher]") {
+    TestServer server;
+    Harness h{server};
+    h.add_webhook_integration();
+    h.add_automation(herald::action::Webhook{.integration = "deploy"});
+    const std::string id = h.publish();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 1);
+    const auto& r = requests[0];
+    CHECK(r.header("X-Wandb-Signature") == herald::detail::wandb_signature(r.body, signing_key));
+    const boost::json::object body = boost::json::parse(r.body).as_object();
+    CHECK(body.at("event_type") == "ADD_ARTIFACT_ALIAS");
+    CHECK(body.at("event_author") == "grace");
+    CHECK(body.at("automation_name") == "on-production");
+    CHECK(body.at("alias") == "production");
+    CHECK(body.at("artifact_version_string") == "acme/reg/clf:production");
+    CHECK(body.at("artifact_metadata").is_object());
+    CHECK(body.at("event_id").as_string() == h.firing(id).event.id);
+    CHECK_FALSE(body.contains("tag"));
+    CHECK_FALSE(body.contains("run_id"));
+    CHECK(body.size() == 13);
+    CHECK(h.firing(id).payload == r.body);  // no secrets: the history shows it as sent
+}
+
+TEST_CASE("a Slack integration is test-sent like a webhook, its refusals reported",
+          "[dispatcher]") {
+    TestServer unused;
+    SECTION("through chat.postMessage") {
+        FixedAnswerServer slack{http_answer("200 OK", R"({"ok": true, "ts": "1.2"})")};
+        Harness h{unused};
+        add_slack(h, slack.port());
+        const auto integration = *h.engine->integrations()
+                                      .get(admin, "acme", "alerts")
+                                      .get_if<herald::SlackIntegration>();
+        std::optional<herald::WebhookTestResult> result;
+        h.engine->dispatcher().async_test_slack(
+            admin, integration, "", "hello <!channel> from ${entity_name}",
+            [&](boost::system::error_code ec, herald::WebhookTestResult r) {
+                CHECK_FALSE(ec);
+                result = std::move(r);
+            });
+        REQUIRE(h.run_until([&] { return result.has_value(); }));
+        CHECK(result->status == 200);
+        CHECK(result->error.empty());
+        const auto requests = slack.requests();
+        REQUIRE(requests.size() == 1);
+        const std::string& request = requests[0];
+        CHECK(request.starts_with("POST /api/chat.postMessage HTTP/1.1"));
+        CHECK(request.find("Authorization: Bearer xoxb-bot-token") != std::string::npos);
+        const auto message =
+            boost::json::parse(request.substr(request.find("\r\n\r\n") + 4)).as_object();
+        CHECK(message.at("channel") == "#ml");
+        const auto& blocks = message.at("blocks").as_array();
+        CHECK(blocks.at(0).at("type") == "section");  // a blank title: no header
+        CHECK(blocks.at(0).at("text").at("text") == "hello &lt;!channel&gt; from acme");
+        CHECK(boost::json::serialize(blocks.at(1)).find("herald test message") !=
+              std::string::npos);
+        CHECK(h.storage->outbox().pending_count() == 0);
+        CHECK(h.engine->history().by_automation(h.automation_id).empty());
+
+        // A secret in a chat template is refused before anything is sent.
+        std::optional<boost::system::error_code> refused;
+        std::string why;
+        h.engine->dispatcher().async_test_slack(
+            admin, integration, "t", "${SLACK_BOT}",
+            [&](boost::system::error_code ec, herald::WebhookTestResult r) {
+                refused = ec;
+                why = r.error;
+            });
+        REQUIRE(h.run_until([&] { return refused.has_value(); }));
+        CHECK(*refused == herald::make_error_code(herald::errc::invalid_argument));
+        CHECK_THAT(why, Catch::Contains("${SLACK_BOT} is not a template variable"));
+        CHECK(slack.requests().size() == 1);
+    }
+    SECTION("Slack's ok:false is the result's error") {
+        FixedAnswerServer slack{
+            http_answer("200 OK", R"({"ok": false, "error": "channel_not_found"})")};
+        Harness h{unused};
+        add_slack(h, slack.port());
+        std::optional<herald::WebhookTestResult> result;
+        h.engine->dispatcher().async_test_slack(
+            admin,
+            *h.engine->integrations()
+                 .get(admin, "acme", "alerts")
+                 .get_if<herald::SlackIntegration>(),
+            "Test", "", [&](boost::system::error_code ec, herald::WebhookTestResult r) {
+                CHECK_FALSE(ec);
+                result = std::move(r);
+            });
+        REQUIRE(h.run_until([&] { return result.has_value(); }));
+        CHECK(result->status == 200);
+        CHECK(result->error == "slack: channel_not_found");
+    }
+    SECTION("only an entity admin may test-send") {
+        FixedAnswerServer slack{http_answer("200 OK", R"({"ok": true})")};
+        Harness h{unused};
+        add_slack(h, slack.port());
+        std::optional<boost::system::error_code> denied;
+        h.engine->dispatcher().async_test_slack(
+            herald::Principal{.user = "eve", .roles = {herald::Role::entity_member("acme")}},
+            *h.engine->integrations()
+                 .get(admin, "acme", "alerts")
+                 .get_if<herald::SlackIntegration>(),
+            "Test", "",
+            [&](boost::system::error_code ec, herald::WebhookTestResult) { denied = ec; });
+        REQUIRE(h.run_until([&] { return denied.has_value(); }));
+        CHECK(*denied == herald::make_error_code(herald::errc::permission_denied));
+        CHECK(slack.requests().empty());
+    }
 }

@@ -95,7 +95,8 @@ void integration_store_example(const std::shared_ptr<herald::Storage>& storage) 
 /// What the job queue example hands its jobs to: a host's own launcher.
 struct Launcher {
     template <class Callback>
-    void enqueue(const std::string&, const std::string&, const std::string&, Callback&& done) {
+    void enqueue(const std::string&, const std::string&, const std::string&, const std::string&,
+                 Callback&& done) {
         std::forward<Callback>(done)(true);
     }
 };

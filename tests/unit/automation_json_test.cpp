@@ -317,3 +317,23 @@ TEST_CASE("doc/triggers.md's JSON examples are valid automations", "[automation_
     for (const Automation& a : collection)
         CHECK_THAT(to_json(a), Catch::Contains(R"("collection":)"));
 }
+
+TEST_CASE("a webhook action's payload is optional, and left out when it has none",
+          "[automation_json]") {
+    const Automation a = automation_from_json(R"({
+        "name": "deploy", "scope": {"type": "PROJECT", "entity": "acme", "project": "mnist"},
+        "trigger": {"type": "ADD_ARTIFACT_ALIAS", "alias": "production"},
+        "action": {"type": "WEBHOOK", "integration": "deploy"}})");
+    const auto* webhook = a.action.get_if<action::Webhook>();
+    REQUIRE(webhook);
+    CHECK(webhook->integration == "deploy");
+    CHECK(webhook->payload.empty());
+    CHECK(to_json(a).find("payload") == std::string::npos);
+    CHECK(automation_from_json(to_json(a)) == a);
+    // A payload, when given, must still be a JSON object.
+    CHECK_THAT(error_field(R"({"name": "d",
+        "scope": {"type": "PROJECT", "entity": "acme", "project": "mnist"},
+        "trigger": {"type": "ADD_ARTIFACT_ALIAS", "alias": "production"},
+        "action": {"type": "WEBHOOK", "integration": "deploy", "payload": "text"}})"),
+               Catch::StartsWith("action.payload"));
+}

@@ -228,3 +228,153 @@ TEST_CASE("a host authorizer replaces the default rules", "[automation_manager][
               engine.automations().create(admin_of("acme"), alias_rule("a"));
           }).code() == errc::permission_denied);
 }
+
+namespace {
+
+/// An engine whose host declares acme's "model-registry" and "wandb-registry-datasets"
+/// registries; every other project is a plain project.
+struct RegistryFixture {
+    Engine engine{{.is_registry = [](std::string_view entity, std::string_view project) {
+        return entity == "acme" &&
+               (project == "model-registry" || project == "wandb-registry-datasets");
+    }}};
+    Principal admin = admin_of("acme");
+    AutomationManager& automations = engine.automations();
+
+    Automation add(std::string name, Scope scope, Trigger trigger) {
+        return automations.create(
+            admin,
+            {.name = std::move(name), .scope = std::move(scope), .trigger = std::move(trigger)});
+    }
+};
+
+std::vector<std::string> names(const std::vector<Automation>& automations) {
+    std::vector<std::string> out;
+    for (const Automation& a : automations)
+        out.push_back(a.name);
+    return out;
+}
+
+Event linked(std::string project, std::string collection) {
+    return test::artifact_event(
+        "acme", std::move(project),
+        ArtifactLinked{.version = test::version(std::move(collection)),
+                       .source = {.entity = "acme", .project = "mnist", .collection = "cnn"}});
+}
+
+}  // namespace
+
+TEST_CASE(
+    "with registries declared, a registry scope names a registry and a project scope "
+    "does not",
+    "[automation_manager][registry]") {
+    RegistryFixture f;
+    const Error not_registry = error_of(
+        [&] { f.add("a", Scope::for_registry("acme", "mnist"), trigger::LinkArtifact{}); });
+    CHECK(not_registry.code() == errc::invalid_argument);
+    CHECK(not_registry.field() == "scope.registry");
+    CHECK_THAT(not_registry.reason(), Catch::Contains("'acme/mnist' is not a registry"));
+
+    const Error is_registry = error_of([&] {
+        f.add("a", Scope::for_project("acme", "model-registry"),
+              trigger::AddArtifactAlias{.alias = Pattern{"production"}});
+    });
+    CHECK(is_registry.field() == "scope.project");
+    CHECK_THAT(is_registry.reason(), Catch::Contains("is a registry; use a REGISTRY scope"));
+
+    // Updates and imports are held to the same rule, naming the element.
+    const Automation ok =
+        f.add("ok", Scope::for_registry("acme", "model-registry"), trigger::LinkArtifact{});
+    Automation moved = ok;
+    moved.scope = Scope::for_registry("acme", "mnist");
+    CHECK(error_of([&] { f.automations.update(f.admin, ok.id, moved); }).field() ==
+          "scope.registry");
+    const Error import = error_of([&] {
+        f.automations.create_all(
+            f.admin, {alias_rule("x"), Automation{.name = "y",
+                                                  .scope = Scope::for_registry("acme", "mnist"),
+                                                  .trigger = trigger::LinkArtifact{}}});
+    });
+    CHECK(import.field() == "[1].scope.registry");
+    CHECK(f.automations.list(f.admin, Scope::for_project("acme", "mnist")).empty());
+
+    // A host that declares nothing keeps accepting any project as a registry.
+    Fixture plain;
+    CHECK_NOTHROW(plain.automations.create(plain.admin,
+                                           Automation{.name = "a",
+                                                      .scope = Scope::for_registry("acme", "mnist"),
+                                                      .trigger = trigger::LinkArtifact{}}));
+}
+
+TEST_CASE("link triggers fire only for links into a registry, when registries are declared",
+          "[automation_manager][registry]") {
+    RegistryFixture f;
+    f.add("entity-links", Scope::for_entity("acme"), trigger::LinkArtifact{});
+    f.add("registry-links", Scope::for_registry("acme", "model-registry"), trigger::LinkArtifact{});
+    CHECK(f.engine.publish(linked("model-registry", "classifier")).firings.size() == 2);
+    CHECK(f.engine.publish(linked("mnist", "classifier")).firings.empty());
+
+    Fixture plain;
+    plain.automations.create(plain.admin, Automation{.name = "entity-links",
+                                                     .scope = Scope::for_entity("acme"),
+                                                     .trigger = trigger::LinkArtifact{}});
+    CHECK(plain.engine.publish(linked("mnist", "classifier")).firings.size() == 1);
+}
+
+TEST_CASE("list_applying_to gathers collection-, registry- and entity-level automations",
+          "[automation_manager][registry]") {
+    RegistryFixture f;
+    const Scope registry = Scope::for_registry("acme", "model-registry");
+    f.add("e-alias", Scope::for_entity("acme"),
+          trigger::AddArtifactAlias{.alias = Pattern{"production"}});
+    f.add("e-link", Scope::for_entity("acme"), trigger::LinkArtifact{});
+    f.add("r-link", registry, trigger::LinkArtifact{});
+    f.add("r-link-classifiers", registry,
+          trigger::LinkArtifact{.collection = Pattern{"classifier-.*"}});
+    f.add("r-link-other", registry, trigger::LinkArtifact{.collection = Pattern{"detector"}});
+    f.add("c-classifier", Scope::for_collection("acme", "model-registry", "classifier-v2"),
+          trigger::AddArtifactAlias{.alias = Pattern{"staging"}});
+    f.add("c-detector", Scope::for_collection("acme", "model-registry", "detector"),
+          trigger::LinkArtifact{});
+    f.add("p-alias", Scope::for_project("acme", "mnist"),
+          trigger::AddArtifactAlias{.alias = Pattern{"production"}});
+    f.add("p-runs", Scope::for_project("acme", "mnist"),
+          trigger::RunStateChange{.states = {RunState::failed}});
+    f.add("p-classifier-too", Scope::for_collection("acme", "mnist", "classifier-v2"),
+          trigger::CreateArtifact{});
+    f.add("other-registry", Scope::for_registry("acme", "wandb-registry-datasets"),
+          trigger::LinkArtifact{});
+    f.engine.automations().create(admin_of("globex"),
+                                  Automation{.name = "globex",
+                                             .scope = Scope::for_entity("globex"),
+                                             .trigger = trigger::LinkArtifact{}});
+
+    // A registered model's Automations tab: its own, its registry's that match it, its entity's.
+    CHECK(names(f.automations.list_applying_to(
+              f.admin, Scope::for_collection("acme", "model-registry", "classifier-v2"))) ==
+          std::vector<std::string>{"e-alias", "e-link", "r-link", "r-link-classifiers",
+                                   "c-classifier"});
+    // A registry's: everything in it and its entity's.
+    CHECK(names(f.automations.list_applying_to(f.admin, registry)) ==
+          std::vector<std::string>{"e-alias", "e-link", "r-link", "r-link-classifiers",
+                                   "r-link-other", "c-classifier", "c-detector"});
+    // A plain project's collection: entity-level links cannot fire there; run triggers are not
+    // about collections.
+    CHECK(names(f.automations.list_applying_to(
+              f.admin, Scope::for_collection("acme", "mnist", "classifier-v2"))) ==
+          std::vector<std::string>{"e-alias", "p-alias", "p-classifier-too"});
+    CHECK(names(f.automations.list_applying_to(f.admin, Scope::for_project("acme", "mnist"))) ==
+          std::vector<std::string>{"e-alias", "p-alias", "p-runs", "p-classifier-too"});
+    // An entity's: all of it, entity-level first, then by path.
+    CHECK(names(f.automations.list_applying_to(f.admin, Scope::for_entity("acme"))) ==
+          std::vector<std::string>{"e-alias", "e-link", "p-alias", "p-runs", "r-link",
+                                   "r-link-classifiers", "r-link-other", "other-registry",
+                                   "p-classifier-too", "c-classifier", "c-detector"});
+    // The exact-scope listing is unchanged.
+    CHECK(names(f.automations.list(f.admin, registry)) ==
+          std::vector<std::string>{"r-link", "r-link-classifiers", "r-link-other"});
+
+    const Principal stranger = admin_of("globex");
+    CHECK(error_of([&] { f.automations.list_applying_to(stranger, registry); }).code() ==
+          errc::permission_denied);
+}

@@ -307,6 +307,10 @@ TEST_CASE("an automation's templates are checked against its trigger and entity"
         {automation("a",
                     action::SlackNotification{.integration = "alerts", .title = "${ACCESS_TOKEN}"}),
          "action.title", "only available in a webhook payload"},
+        {automation("a",
+                    action::SlackNotification{
+                        .integration = "alerts", .title = "ok", .message = "token: ${GH_TOKEN}"}),
+         "action.message", "a chat message may not use secrets"},
         {automation("a", action::LaunchJob{.queue = "q",
                                            .job = "train",
                                            .override = R"({"override": {"a": "${tag}"}})"}),

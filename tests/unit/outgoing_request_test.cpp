@@ -4,6 +4,7 @@
 #include <herald/error.hpp>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
 using namespace herald::detail;
@@ -27,6 +28,17 @@ struct Secrets {
     }
     herald::MemorySecretStore store;
 };
+
+/// A firing of acme/reg as a Slack message shows it.
+herald::Firing slack_firing(std::string automation, std::string reason, std::string author) {
+    herald::Firing f;
+    f.automation_name = std::move(automation);
+    f.reason = std::move(reason);
+    f.event.author = std::move(author);
+    f.event.entity = "acme";
+    f.event.project = "reg";
+    return f;
+}
 
 }  // namespace
 
@@ -98,12 +110,7 @@ TEST_CASE("Slack goes to the incoming webhook or to chat.postMessage", "[dispatc
 
 TEST_CASE("the Block Kit message shows title, severity, scope, user, event and link, escaped",
           "[dispatch]") {
-    herald::Firing f;
-    f.automation_name = "deploy-prod";
-    f.reason = "alias 'production' added";
-    f.event.author = "grace";
-    f.event.entity = "acme";
-    f.event.project = "reg";
+    const herald::Firing f = slack_firing("deploy-prod", "alias 'production' added", "grace");
     const herald::action::SlackNotification action{.severity = herald::Severity::error};
     const auto message = boost::json::parse(
         slack_message(action, f, "Model <ready>", "a & b", "https://x.example/v3", "#ml"));
@@ -122,6 +129,72 @@ TEST_CASE("the Block Kit message shows title, severity, scope, user, event and l
     const auto no_link = boost::json::parse(slack_message(action, f, "t", "", "", ""));
     CHECK_FALSE(no_link.as_object().contains("channel"));
     CHECK(no_link.at("blocks").as_array().size() == 3);
+}
+
+TEST_CASE("Slack messages: no empty header, event data escaped everywhere it is mrkdwn",
+          "[dispatch]") {
+    const herald::Firing f =
+        slack_firing("<!here> deploy", "alias '<!channel>' added", "<@U024BE7LH>");
+    const herald::action::SlackNotification action;
+
+    for (const char* title : {"", " \n "}) {
+        const auto message =
+            boost::json::parse(slack_message(action, f, title, "model <!channel> & co", "", ""));
+        const auto& blocks = message.at("blocks").as_array();
+        CHECK(blocks.at(0).at("type") == "section");  // no header block
+        CHECK(blocks.at(0).at("text").at("text") == "model &lt;!channel&gt; &amp; co");
+        // The notification text falls back on the message, escaped too.
+        CHECK(message.at("text") == ":information_source: INFO: model &lt;!channel&gt; &amp; co");
+    }
+    const auto message = boost::json::parse(slack_message(action, f, "<!channel> v3", "", "", ""));
+    CHECK(message.at("text") == ":information_source: INFO: &lt;!channel&gt; v3");
+    boost::json::array blocks = message.at("blocks").as_array();
+    CHECK(blocks.at(0).at("text").at("type") == "plain_text");  // Slack shows it as text
+    CHECK(blocks.at(0).at("text").at("text") == "<!channel> v3");
+    blocks.erase(blocks.begin());
+    const std::string all = boost::json::serialize(blocks);
+    CHECK(all.find("<!") == std::string::npos);
+    CHECK(all.find("<@") == std::string::npos);
+    CHECK(all.find("&lt;@U024BE7LH&gt;") != std::string::npos);
+    CHECK(all.find("alias '&lt;!channel&gt;' added") != std::string::npos);
+}
+
+/// The characters Slack counts in `text`: UTF-16 units.
+std::size_t slack_length(std::string_view text) {
+    std::size_t units = 0;
+    for (unsigned char c : text)
+        units += (c & 0xC0) != 0x80 ? (c >= 0xF0 ? 2 : 1) : 0;
+    return units;
+}
+
+TEST_CASE("Slack texts are cut to Slack's limits, whole characters and escapes, marked",
+          "[dispatch]") {
+    herald::Firing f;
+    f.event.entity = "acme";
+    const herald::action::SlackNotification action;
+    std::string long_title;
+    for (int i = 0; i < 100; ++i)
+        long_title += "\xC3\xA9\xF0\x9F\x9A\x80";  // é, then a rocket: 1 + 2 units
+    std::string long_message(2998, 'x');
+    long_message += "&&&";  // 2998 + 15 escaped > 3000: the cut falls before an escape
+
+    const auto message =
+        boost::json::parse(slack_message(action, f, long_title, long_message, "", ""));
+    const auto& blocks = message.at("blocks").as_array();
+    const std::string header(blocks.at(0).at("text").at("text").as_string());
+    CHECK(slack_length(header) <= 150);
+    CHECK(slack_length(header) >= 148);
+    CHECK(header.ends_with("\xE2\x80\xA6"));  // …
+    CHECK(header.starts_with("\xC3\xA9\xF0\x9F\x9A\x80"));
+    const std::string section(blocks.at(1).at("text").at("text").as_string());
+    CHECK(section == std::string(2998, 'x') + "\xE2\x80\xA6");
+    CHECK(slack_length(section) == 2999);
+    CHECK(message.at("text").as_string() == ":information_source: INFO: " + long_title);
+
+    // At the limit exactly: nothing is cut.
+    const auto exact =
+        boost::json::parse(slack_message(action, f, std::string(150, 't'), "", "", ""));
+    CHECK(exact.at("blocks").at(0).at("text").at("text").as_string() == std::string(150, 't'));
 }
 
 TEST_CASE("Slack API replies: ok, errors, transient errors", "[dispatch]") {

@@ -195,6 +195,13 @@ TEST_CASE("the automation store keeps automations by id", "[storage]") {
     CHECK(store.erase("a1"));
     CHECK_FALSE(store.erase("a1"));
     CHECK(store.all() == std::vector<herald::Automation>{b});
+
+    // A webhook without a payload (it sends the default body) reads back without one.
+    herald::Automation c = a;
+    c.id = "a2";
+    c.action = herald::action::Webhook{.integration = "deploy"};
+    store.insert(c);
+    CHECK(store.find("a2") == c);
 }
 
 TEST_CASE("record_firings writes history and outbox together, all or none", "[storage]") {

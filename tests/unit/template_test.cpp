@@ -1,6 +1,8 @@
 // Payload templates: variables on every trigger kind, escaping, structured values,
-// compile errors with their position, secrets, and the seeds' example payloads.
+// compile errors with their position, secrets, the default webhook payload, and the seeds'
+// example payloads.
 #include "support/seed_payloads.hpp"
+#include "template/action_templates.hpp"
 
 #include <herald/error.hpp>
 #include <herald/secret_store.hpp>
@@ -578,4 +580,58 @@ TEST_CASE("the seeds' Slack blocks payload", "[templates][seeds]") {
                 "text": "New version: acme/model-registry/classifier:production"}},
             {"type": "divider"},
             {"type": "section", "text": {"type": "mrkdwn", "text": "Author: grace"}}]})"));
+}
+
+TEST_CASE("without a payload, a webhook sends every variable that applies, as JSON",
+          "[templates]") {
+    for (const TriggerKind kind : all_triggers) {
+        INFO(to_string(kind));
+        const detail::ActionTemplates t =
+            detail::compile_action_templates(action::Webhook{.integration = "deploy"}, kind);
+        CHECK_FALSE(t.payload.references_secrets());
+        const json::value body = json::parse(t.payload.render_masked(firing_for(kind)));
+        json::object expected;
+        for (const std::string& name : catalogue)
+            if (name.find('.') == std::string::npos && applies(name, kind))
+                expected[name] = expected_value(name, kind);
+        CHECK(body == expected);
+    }
+    // Spelled out for one kind of each family, so the list above is not the only witness.
+    const auto keys_of = [](TriggerKind kind) {
+        std::vector<std::string> keys;
+        const json::value body =
+            json::parse(detail::compile_action_templates(action::Webhook{}, kind)
+                            .payload.render_masked(firing_for(kind)));
+        for (const auto& member : body.as_object())
+            keys.emplace_back(member.key());
+        return keys;
+    };
+    CHECK(keys_of(TriggerKind::add_artifact_tag) ==
+          std::vector<std::string>{
+              "event_type", "event_author", "entity_name", "project_name", "automation_name",
+              "event_id", "event_time", "artifact_collection_name", "artifact_version",
+              "artifact_version_string", "artifact_version_index", "artifact_metadata", "tag"});
+    CHECK(keys_of(TriggerKind::run_state) ==
+          std::vector<std::string>{"event_type", "event_author", "entity_name", "project_name",
+                                   "automation_name", "event_id", "event_time", "run_id",
+                                   "run_name", "run_user", "run_status"});
+    CHECK(keys_of(TriggerKind::run_metric_zscore) ==
+          std::vector<std::string>{"event_type", "event_author", "entity_name", "project_name",
+                                   "automation_name", "event_id", "event_time", "run_id",
+                                   "run_name", "run_user", "metric_name", "metric_value",
+                                   "metric_values", "metric_condition", "metric_state"});
+}
+
+TEST_CASE("text templates refuse secrets, naming the spot and why", "[templates]") {
+    const Error e =
+        compile_error("deployed by ${GH_TOKEN}", {.trigger = TriggerKind::add_artifact_alias,
+                                                  .format = TemplateFormat::text,
+                                                  .field = "action.message"});
+    CHECK(e.code() == errc::invalid_argument);
+    CHECK(e.field() == "action.message");
+    CHECK_THAT(e.reason(), Catch::Contains("offset 12): ${GH_TOKEN} is not a template variable"));
+    CHECK_THAT(e.reason(), Catch::Contains("would post them to the channel"));
+    // The same name is a secret in a JSON template.
+    CHECK(Template::compile(R"({"t": "${GH_TOKEN}"})", {.trigger = TriggerKind::add_artifact_alias})
+              .secrets() == std::vector<std::string>{"GH_TOKEN"});
 }
