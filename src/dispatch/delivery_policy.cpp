@@ -1,11 +1,12 @@
 #include "dispatch/delivery_policy.hpp"
 
+#include "delivery/http_date.hpp"
+
 #include <herald/delivery_error.hpp>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <ctime>
 
 namespace herald::detail {
 
@@ -27,33 +28,9 @@ Verdict classify_error(boost::system::error_code ec) noexcept {
     return Verdict::retry;
 }
 
-namespace {
-
-/// "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate, the form senders must use).
-std::optional<Timestamp> parse_http_date(std::string_view text) {
-    std::tm tm{};
-    char weekday[4] = {}, month[4] = {}, zone[4] = {};
-    const std::string s(text);
-    if (std::sscanf(s.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", weekday, &tm.tm_mday, month,
-                    &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, zone) != 8 ||
-        std::string_view(zone) != "GMT")
-        return std::nullopt;
-    static constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    auto m = std::find(std::begin(months), std::end(months), std::string_view(month));
-    if (m == std::end(months))
-        return std::nullopt;
-    tm.tm_mon = static_cast<int>(m - std::begin(months));
-    tm.tm_year -= 1900;
-    const std::time_t t = timegm(&tm);
-    if (t == -1)
-        return std::nullopt;
-    return Timestamp{std::chrono::seconds{t}};
-}
-
-}  // namespace
-
 std::optional<std::chrono::nanoseconds> parse_retry_after(std::string_view value, Timestamp now) {
+    // Longer waits are capped by RetryPolicy::max_retry_after anyway; this keeps them finite.
+    constexpr std::int64_t longest_wait = std::int64_t{1} << 30;
     while (!value.empty() && value.front() == ' ')
         value.remove_prefix(1);
     while (!value.empty() && value.back() == ' ')
@@ -63,13 +40,20 @@ std::optional<std::chrono::nanoseconds> parse_retry_after(std::string_view value
     std::uint64_t seconds = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     if (ec == std::errc{} && end == value.data() + value.size())
-        return std::chrono::seconds{std::min<std::uint64_t>(seconds, 1u << 30)};
-    if (ec == std::errc::result_out_of_range)
-        return std::chrono::seconds{1u << 30};
-    const auto date = parse_http_date(value);
+        return std::chrono::seconds{std::min<std::uint64_t>(seconds, longest_wait)};
+    if (ec == std::errc::result_out_of_range && end == value.data() + value.size())
+        return std::chrono::seconds{longest_wait};
+    const auto date = parse_http_date(value, now);
     if (!date)
         return std::nullopt;
-    return std::max(std::chrono::nanoseconds{0}, *date - now);
+    // In seconds first: a date centuries away does not fit in a nanosecond Timestamp.
+    const std::int64_t ahead =
+        *date - std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
+    if (ahead <= 0)
+        return std::chrono::nanoseconds{0};
+    if (ahead > longest_wait)
+        return std::chrono::seconds{longest_wait};
+    return Timestamp{std::chrono::seconds{*date}} - now;
 }
 
 Settlement settle_attempt(const RetryPolicy& policy, int attempts_made, Verdict verdict,

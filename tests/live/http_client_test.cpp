@@ -36,6 +36,13 @@ herald::DeliveryConfig loopback_config() {
     return config;
 }
 
+// The loopback configuration, trusting the server's certificate when it has one.
+herald::DeliveryConfig config_for(const TestServer& server) {
+    auto config = loopback_config();
+    config.ca_file = server.ca_file();
+    return config;
+}
+
 HttpRequest post(const std::string& url, std::string body = R"({"hello":"world"})") {
     return {.url = boost::urls::url{url},
             .headers = {{"Content-Type", "application/json"}, {"X-Delivery-Id", "d-1"}},
@@ -176,6 +183,25 @@ TEST_CASE("a receiver that stalls or trickles past the total timeout gives a tim
                Catch::Contains("127.0.0.1:" + std::to_string(server.port())));
 }
 
+TEST_CASE("a slow-loris receiver that never ends its header gives a timeout", "[live]") {
+    TestServer server{{.tls = GENERATE(false, true), .fault = Fault::slow_headers}};
+    auto config = config_for(server);
+    config.total_timeout = 400ms;
+    Harness harness{config};
+    const auto result = harness.send(post(server.url()));
+    CHECK(result.ec == delivery_errc::timeout);
+    CHECK(result.response.status == 0);
+}
+
+TEST_CASE("a receiver that resets halfway through its body is no response", "[live]") {
+    TestServer server{{.tls = GENERATE(false, true), .fault = Fault::reset_mid_body}};
+    Harness harness{config_for(server)};
+    const auto result = harness.send(post(server.url()));
+    CHECK(result.ec == delivery_errc::connection_reset);
+    CHECK(result.response.status == 0);
+    CHECK(result.response.body.empty());
+}
+
 TEST_CASE("a connection reset before the response is connection_reset", "[live]") {
     TestServer server{{.fault = Fault::reset}};
     Harness harness;
@@ -266,15 +292,13 @@ TEST_CASE("the overall bound queues requests to other endpoints until a slot fre
 TEST_CASE("https verifies the receiver's certificate", "[live][tls]") {
     TestServer server{{.tls = true}};
     SECTION("trusted through the configured CA bundle") {
-        auto config = loopback_config();
-        config.ca_file = server.ca_file();
-        Harness harness{config};
+        Harness harness{config_for(server)};
         const auto result = harness.send(post(server.url()));
         REQUIRE_FALSE(result.ec);
         CHECK(result.response.status == 200);
         CHECK(server.requests().at(0).body == R"({"hello":"world"})");
     }
-    SECTION("an untrusted certificate fails verification") {
+    SECTION("an untrusted (self-signed) certificate fails verification") {
         Harness harness;
         const auto result = harness.send(post(server.url()));
         CHECK(result.ec == delivery_errc::tls_failed);
@@ -282,10 +306,8 @@ TEST_CASE("https verifies the receiver's certificate", "[live][tls]") {
         CHECK(server.requests().empty());
     }
     SECTION("a host name the certificate names passes; another one fails") {
-        auto config = loopback_config();
-        config.ca_file = server.ca_file();
         const auto loopback = asio::ip::make_address("127.0.0.1");
-        Harness harness{config, {{"hook.test", {loopback}}, {"wrong.test", {loopback}}}};
+        Harness harness{config_for(server), {{"hook.test", {loopback}}, {"wrong.test", {loopback}}}};
         const auto port = std::to_string(server.port());
         const auto good = harness.send(post("https://hook.test:" + port + "/hook"));
         REQUIRE_FALSE(good.ec);
@@ -296,6 +318,27 @@ TEST_CASE("https verifies the receiver's certificate", "[live][tls]") {
         CHECK(bad.ec == delivery_errc::tls_failed);
         CHECK_THAT(bad.response.diagnostic, Catch::Contains("mismatch"));
     }
+}
+
+TEST_CASE("an expired certificate fails verification, even from a trusted issuer", "[live][tls]") {
+    TestServer server{{.tls = true, .certificate = herald::test::Certificate::expired}};
+    Harness harness{config_for(server)};
+    const auto result = harness.send(post(server.url()));
+    CHECK(result.ec == delivery_errc::tls_failed);
+    CHECK_THAT(result.response.diagnostic, Catch::Contains("expired"));
+    CHECK(server.requests().empty());
+}
+
+TEST_CASE("a TLS handshake the receiver never answers ends at the connect timeout",
+          "[live][tls]") {
+    TestServer server{{.tls = true, .stall_handshake = true}};
+    auto config = config_for(server);
+    config.connect_timeout = 300ms;
+    Harness harness{config};
+    const auto result = harness.send(post(server.url()));
+    CHECK(result.ec == delivery_errc::connect_timeout);
+    CHECK_THAT(result.response.diagnostic, Catch::Contains("300 ms"));
+    CHECK(server.connections_accepted() == 1);
 }
 
 TEST_CASE("SSRF: refused destinations name the rule and are never contacted", "[live][ssrf]") {

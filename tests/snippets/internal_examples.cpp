@@ -5,6 +5,7 @@
 #include "cli/publish_pipeline.hpp"
 #include "delivery/address_policy.hpp"
 #include "delivery/http_client.hpp"
+#include "delivery/http_date.hpp"
 #include "delivery/signature.hpp"
 #include "evaluate/condition_machine.hpp"
 #include "evaluate/metric_conditions.hpp"
@@ -44,6 +45,10 @@ void delivery_error_example(boost::system::error_code ec, const HttpResponse& re
 void address_policy_example(const DeliveryConfig& config) {
     namespace ip = boost::asio::ip;
 #include "src/delivery/address_policy.hpp.inc"
+}
+
+void http_date_example(Timestamp now) {
+#include "src/delivery/http_date.hpp.inc"
 }
 
 /// The http_client.hpp example's logger: a failure with its diagnostic, or a status.

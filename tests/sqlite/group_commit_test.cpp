@@ -65,6 +65,7 @@ TEST_CASE("a write returns once a sync after its commit finished", "[group_commi
     std::atomic<int> written = 0;  // writes run so far, in commit order
     std::atomic<int> covered = 0;  // writes run before the last sync began
     std::atomic<int> syncs = 0;
+    std::atomic<int> early = 0;  // writes that returned before a sync covered them
     {
         GroupCommitter committer(table.connection, 1024, [&] {
             covered = written.load();
@@ -79,12 +80,14 @@ TEST_CASE("a write returns once a sync after its commit finished", "[group_commi
                         insert(c, t * 1000 + i);
                         mine = ++written;
                     });
-                    CHECK(covered.load() >= mine);
+                    if (covered.load() < mine)
+                        ++early;  // counted here, checked on the test's thread (Catch2 is not thread-safe)
                 }
             });
         for (auto& w : writers)
             w.join();
     }
+    CHECK(early == 0);
     CHECK(table.rows() == 800);
     CHECK(syncs > 0);
     CHECK(syncs <= 800);

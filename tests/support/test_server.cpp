@@ -13,8 +13,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
 #include <condition_variable>
-#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <mutex>
@@ -34,6 +38,14 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t huge_body_size = 10 * 1024 * 1024;
 constexpr std::size_t trickle_body_size = 200;
 constexpr auto trickle_interval = std::chrono::milliseconds{50};
+
+/// An OpenSSL object freed with `Free`.
+template <class T, void (*Free)(T*)>
+struct Deleter {
+    void operator()(T* p) const noexcept { Free(p); }
+};
+template <class T, void (*Free)(T*)>
+using Owned = std::unique_ptr<T, Deleter<T, Free>>;
 
 std::string make_temp_dir() {
     std::string pattern = (std::filesystem::temp_directory_path() / "herald-cert-XXXXXX").string();
@@ -61,15 +73,45 @@ std::string ReceivedRequest::header(std::string_view name) const {
     return {};
 }
 
-TestCertificate::TestCertificate()
+TestCertificate::TestCertificate(Certificate kind)
     : dir_(make_temp_dir()), cert_file_(dir_ + "/cert.pem"), key_file_(dir_ + "/key.pem") {
-    const std::string command =
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
-        " -subj /CN=herald-test -addext subjectAltName=IP:127.0.0.1,DNS:hook.test"
-        " -keyout " +
-        key_file_ + " -out " + cert_file_ + " 2>/dev/null";
-    if (std::system(command.c_str()) != 0)
-        throw std::runtime_error("openssl could not make the test certificate");
+    const auto fail = [](const char* what) {
+        throw std::runtime_error(std::string("OpenSSL could not make the test certificate: ") +
+                                 what);
+    };
+    const Owned<EVP_PKEY, EVP_PKEY_free> key{EVP_EC_gen("P-256")};
+    const Owned<X509, X509_free> cert{X509_new()};
+    if (!key || !cert)
+        fail("key");
+    constexpr long day = 24 * 60 * 60;
+    const long not_before = kind == Certificate::expired ? -3 * day : -day;
+    const long not_after = kind == Certificate::expired ? -day : day;
+    X509_set_version(cert.get(), 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), not_before);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), not_after);
+    X509_set_pubkey(cert.get(), key.get());
+    X509_NAME* name = X509_get_subject_name(cert.get());
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("herald-test"), -1, -1, 0);
+    X509_set_issuer_name(cert.get(), name);
+    X509V3_CTX context;
+    X509V3_set_ctx_nodb(&context);
+    X509V3_set_ctx(&context, cert.get(), cert.get(), nullptr, nullptr, 0);
+    const Owned<X509_EXTENSION, X509_EXTENSION_free> names{X509V3_EXT_conf_nid(
+        nullptr, &context, NID_subject_alt_name, "IP:127.0.0.1,DNS:hook.test")};
+    if (!names || !X509_add_ext(cert.get(), names.get(), -1) ||
+        !X509_sign(cert.get(), key.get(), EVP_sha256()))
+        fail("signature");
+    const auto write = [&](const std::string& path, auto write_pem) {
+        const Owned<BIO, BIO_free_all> file{BIO_new_file(path.c_str(), "w")};
+        if (!file || !write_pem(file.get()))
+            fail(path.c_str());
+    };
+    write(cert_file_, [&](BIO* out) { return PEM_write_bio_X509(out, cert.get()); });
+    write(key_file_, [&](BIO* out) {
+        return PEM_write_bio_PrivateKey(out, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    });
 }
 
 TestCertificate::~TestCertificate() {
@@ -81,7 +123,7 @@ class TestServer::Impl {
   public:
     explicit Impl(Options options) : options_(options), fault_(options.fault), acceptor_(io_) {
         if (options_.tls) {
-            certificate_.emplace();
+            certificate_.emplace(options_.certificate);
             tls_.emplace(ssl::context::tls_server);
             tls_->use_certificate_chain_file(certificate_->cert_file());
             tls_->use_private_key_file(certificate_->key_file(), ssl::context::pem);
@@ -158,6 +200,10 @@ class TestServer::Impl {
         if (!tls_) {
             beast::tcp_stream stream{std::move(socket)};
             co_await session(stream, connection);
+            co_return;
+        }
+        if (options_.stall_handshake) {
+            co_await wait_for_client_to_leave(socket);
             co_return;
         }
         beast::ssl_stream<beast::tcp_stream> stream{beast::tcp_stream{std::move(socket)}, *tls_};
@@ -238,7 +284,10 @@ class TestServer::Impl {
                     stream, simple_response(http::status::ok, std::string(huge_body_size, 'x'),
                                             keep_alive));
             case Fault::trickle:
-                co_await trickle(stream);
+                co_await trickle(stream,
+                                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+                                     std::to_string(trickle_body_size) + "\r\n\r\n",
+                                 std::string(trickle_body_size, 't'));
                 co_return false;
             case Fault::early_hints: {
                 static constexpr std::string_view hints =
@@ -252,6 +301,18 @@ class TestServer::Impl {
             }
             case Fault::ok_then_close:
                 co_await send(stream, simple_response(http::status::ok, "ok", true));
+                co_return false;
+            case Fault::reset_mid_body: {
+                static constexpr std::string_view half =
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"
+                    "only fifty bytes of the hundred promised arrive...";
+                auto [ec, ignored] = co_await asio::async_write(stream, asio::buffer(half), use_tuple);
+                if (!ec)
+                    reset(stream);
+                co_return false;
+            }
+            case Fault::slow_headers:
+                co_await trickle(stream, "HTTP/1.1 200 OK\r\n", "X-Slow: " + std::string(400, 's'));
                 co_return false;
         }
         co_return false;
@@ -282,18 +343,17 @@ class TestServer::Impl {
         socket.close(ignored);
     }
 
+    // Writes `head` at once, then `rest` one byte per trickle interval.
     template <class Stream>
-    asio::awaitable<void> trickle(Stream& stream) {
-        const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
-                                 std::to_string(trickle_body_size) + "\r\n\r\n";
+    asio::awaitable<void> trickle(Stream& stream, std::string head, std::string rest) {
         auto [head_ec, head_bytes] =
             co_await asio::async_write(stream, asio::buffer(head), use_tuple);
         asio::steady_timer timer{io_};
-        for (std::size_t i = 0; !head_ec && i < trickle_body_size; ++i) {
+        for (std::size_t i = 0; !head_ec && i < rest.size(); ++i) {
             timer.expires_after(trickle_interval);
             co_await timer.async_wait(use_tuple);
             auto [ec, ignored] =
-                co_await asio::async_write(stream, asio::buffer("t", 1), use_tuple);
+                co_await asio::async_write(stream, asio::buffer(&rest[i], 1), use_tuple);
             if (ec)
                 co_return;
         }

@@ -37,6 +37,14 @@ enum class Fault {
     trickle,            ///< 200 with a 200-byte body sent one byte every 50 ms (10 s in all)
     ok_then_close,      ///< 200 that promises keep-alive, then closes the connection
     early_hints,        ///< an interim 103 Early Hints, then 200 "ok"
+    reset_mid_body,     ///< 200 head and half its body, then a reset (RST)
+    slow_headers,       ///< a status line, then a header one byte every 50 ms, never ended
+};
+
+/// Which certificate an https TestServer presents.
+enum class Certificate {
+    valid,    ///< self-signed, for 127.0.0.1 and hook.test, valid from yesterday for two days
+    expired,  ///< the same names, expired yesterday
 };
 
 /// A request as the server received it.
@@ -55,6 +63,9 @@ struct ReceivedRequest {
 struct TestServerOptions {
     bool tls = false;
     Fault fault = Fault::ok;
+    Certificate certificate = Certificate::valid;
+    /// https: accepts connections but never answers the client's TLS hello.
+    bool stall_handshake = false;
 };
 
 /// The server. Thread-safe; the destructor stops it and closes every connection.
@@ -91,11 +102,11 @@ class TestServer {
     std::unique_ptr<Impl> impl_;
 };
 
-/// A self-signed certificate + key for 127.0.0.1 / hook.test, written to a fresh temporary
-/// directory (removed by the destructor), made with the `openssl` command line.
+/// A self-signed P-256 certificate + key for 127.0.0.1 / hook.test, made with OpenSSL at run
+/// time and written to a fresh temporary directory (removed by the destructor).
 class TestCertificate {
   public:
-    TestCertificate();
+    explicit TestCertificate(Certificate kind = Certificate::valid);
     ~TestCertificate();
     TestCertificate(const TestCertificate&) = delete;
     TestCertificate& operator=(const TestCertificate&) = delete;

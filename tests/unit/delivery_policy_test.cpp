@@ -1,3 +1,4 @@
+#include "delivery/http_date.hpp"
 #include "dispatch/delivery_policy.hpp"
 
 #include <herald/delivery_error.hpp>
@@ -60,6 +61,64 @@ TEST_CASE("Retry-After is read as seconds or an HTTP date", "[dispatch]") {
     CHECK_FALSE(parse_retry_after("-5", t0));
     CHECK_FALSE(parse_retry_after("soon", t0));
     CHECK_FALSE(parse_retry_after("Sun, 06 Nov 1994 08:49:37 CET", t0));
+}
+
+TEST_CASE("Retry-After reads the three HTTP date forms and nothing near them", "[dispatch]") {
+    using herald::detail::parse_retry_after;
+    const herald::Timestamp now{std::chrono::sys_days{std::chrono::year{1994} / 11 / 6} + 8h +
+                                49min + 30s + 250ms};
+    CHECK(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now) == 6750ms);
+    CHECK(parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now) == 6750ms);
+    CHECK(parse_retry_after("Sun Nov  6 08:49:37 1994", now) == 6750ms);
+    CHECK(parse_retry_after("Sun Nov 06 08:49:37 1994", now) == 6750ms);
+    // A leap second counts as the next second; Feb 29 only in a leap year.
+    CHECK(parse_retry_after("Sun, 06 Nov 1994 08:49:60 GMT", now) == 29750ms);
+    CHECK(parse_retry_after("Thu, 29 Feb 1996 00:00:00 GMT", now));
+    for (const char* malformed : {
+             "Sun, 29 Feb 1995 00:00:00 GMT",   // no such day
+             "Sun, 31 Nov 1994 08:49:37 GMT",   // no such day
+             "Sun, 00 Nov 1994 08:49:37 GMT",   // no such day
+             "Sun, 06 Nov 1994 24:00:00 GMT",   // no such hour
+             "Sun, 06 Nov 1994 08:60:00 GMT",   // no such minute
+             "Sun, 06 Nov 1994 08:49:61 GMT",   // no such second
+             "Sun, +6 Nov 1994 08:49:37 GMT",   // a sign is not a digit
+             "Sun,  6 Nov 1994 08:49:37 GMT",   // IMF-fixdate pads with a zero
+             "Sun, 6 Nov 1994 08:49:37 GMT",    // two digits
+             "sun, 06 nov 1994 08:49:37 gmt",   // names are case-sensitive
+             "Sun, 06 Nov 1994 08:49:37 GMT x", // nothing after
+             "Sun, 06 Nov 94 08:49:37 GMT",     // four-digit year
+             "Sun, 06 Nov -2147483648 08:49:37 GMT",
+             "Sun, 06 Nov 1994 8:49:37 GMT",
+             "Funday, 06-Nov-94 08:49:37 GMT",
+             "Sun Nov  6 08:49:37 94",
+         })
+        CHECK_FALSE(parse_retry_after(malformed, now));
+}
+
+TEST_CASE("an HTTP date far away asks for no wait or the longest one", "[dispatch]") {
+    using herald::detail::parse_retry_after;
+    const herald::Timestamp now{std::chrono::sys_days{std::chrono::year{2026} / 12 / 2}};
+    // Neither fits in a nanosecond Timestamp: read in seconds, then bounded.
+    CHECK(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now) == std::chrono::seconds{1 << 30});
+    CHECK(parse_retry_after("Sat, 01 Jan 0000 00:00:00 GMT", now) == 0s);
+    CHECK(parse_retry_after("99999999999999999999999", now) == std::chrono::seconds{1 << 30});
+    CHECK_FALSE(parse_retry_after("99999999999999999999999x", now));
+}
+
+TEST_CASE("a two-digit year is the one at most 50 years ahead", "[dispatch]") {
+    using herald::detail::parse_http_date;
+    const herald::Timestamp now{std::chrono::sys_days{std::chrono::year{2026} / 12 / 2}};
+    const auto year_of = [&](const char* text) {
+        const auto seconds = parse_http_date(text, now);
+        REQUIRE(seconds);
+        const std::chrono::sys_days day{std::chrono::floor<std::chrono::days>(
+            std::chrono::sys_seconds{std::chrono::seconds{*seconds}})};
+        return static_cast<int>(std::chrono::year_month_day{day}.year());
+    };
+    CHECK(year_of("Monday, 01-Jan-26 00:00:00 GMT") == 2026);
+    CHECK(year_of("Monday, 01-Jan-76 00:00:00 GMT") == 2076);
+    CHECK(year_of("Monday, 01-Jan-77 00:00:00 GMT") == 1977);
+    CHECK(year_of("Monday, 01-Jan-94 00:00:00 GMT") == 1994);
 }
 
 TEST_CASE("the default schedule is 8 attempts, then dead", "[dispatch]") {
