@@ -156,7 +156,9 @@ std::optional<std::uint64_t> parse_ipv4_part(std::string_view part) {
         base = 8;
         part.remove_prefix(1);
     }
-    if (part.empty() || part.size() > 16)
+    // Any number of leading zeros, as inet_aton reads them; a value too large for 64 bits is
+    // out of range for from_chars and refused.
+    if (part.empty())
         return std::nullopt;
     std::uint64_t value = 0;
     const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), value, base);
