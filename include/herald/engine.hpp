@@ -75,8 +75,10 @@ class Engine {
     explicit Engine(EngineConfig config = {});
     /// An engine whose `Dispatcher` carries firings out on `executor` (see dispatcher.hpp):
     /// the host runs the executor's context. Destroying the engine aborts requests in flight
-    /// (their deliveries stay in the outbox); call `dispatcher().async_stop` first for a
-    /// graceful stop. The executor's execution context must outlive the engine.
+    /// (their deliveries stay in the outbox) and waits for the storage calls the dispatcher has
+    /// under way to answer (a claim or a settlement, on the store's own thread); call
+    /// `dispatcher().async_stop` first for a graceful stop. The executor's execution context
+    /// must outlive the engine; once the destructor returns, nothing herald holds touches it.
     Engine(boost::asio::any_io_executor executor, EngineConfig config = {});
     ~Engine();
     Engine(const Engine&) = delete;

@@ -150,9 +150,11 @@ class Storage {
     }
     /// Claims like `OutboxStore::claim` and reads `next_due` after it, without making the
     /// caller wait: calls `done(error, result)` exactly once, from any thread (`result` empty
-    /// when `error` is set; nothing was claimed then). `done` must not block. What the
-    /// dispatcher's claim loop calls. This default claims on the calling thread before it
-    /// returns; a backend whose claims are durable writes overrides it.
+    /// when `error` is set; nothing was claimed then). `done` must not block, and must be
+    /// called without waiting for the engine's executor: the engine's destructor waits for it,
+    /// as it does for `settle_async`'s. What the dispatcher's claim loop calls. This default
+    /// claims on the calling thread before it returns; a backend whose claims are durable
+    /// writes overrides it.
     virtual void claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,
                              std::function<void(std::exception_ptr, ClaimResult)> done) {
         ClaimResult result;

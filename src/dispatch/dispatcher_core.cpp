@@ -127,13 +127,6 @@ const MemorySecretStore& no_secrets() {
     return empty;
 }
 
-/// `executor`, counting as outstanding work while a copy lives: what a store's callback posts
-/// through, so `run()` does not return while the store still has to answer.
-template <class Executor>
-auto tracked(const Executor& executor) {
-    return asio::prefer(executor, asio::execution::outstanding_work.tracked);
-}
-
 template <class T>
 void append(std::vector<T>& to, std::vector<T>&& from) {
     to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
@@ -158,6 +151,44 @@ DispatcherCore::~DispatcherCore() {
         -static_cast<int>(std::count_if(endpoints_.begin(), endpoints_.end(), [](const auto& e) {
             return e.second.breaker.state() != CircuitBreaker::State::closed;
         })));
+}
+
+bool StoreCalls::begin() {
+    std::lock_guard lock(mutex_);
+    if (closed_)
+        return false;
+    ++pending_;
+    return true;
+}
+
+void StoreCalls::end() {
+    std::lock_guard lock(mutex_);
+    if (--pending_ == 0)
+        idle_.notify_all();
+}
+
+void StoreCalls::close_and_wait() {
+    std::unique_lock lock(mutex_);
+    closed_ = true;
+    idle_.wait(lock, [this] { return pending_ == 0; });
+}
+
+template <class OnStrand>
+auto DispatcherCore::answer_on_strand(OnStrand on_strand) {
+    // The executor counts as outstanding work while the store holds the callback, so `run()`
+    // does not return while the store still has to answer; the copy is released before the
+    // call counts as ended, as the engine may be destroyed, and the context after it, then.
+    auto work = std::optional(asio::prefer(strand_, asio::execution::outstanding_work.tracked));
+    return [weak = weak_from_this(), calls = store_calls_, work = std::move(work),
+            on_strand = std::move(on_strand)](auto... args) mutable {
+        if (auto self = weak.lock())
+            asio::post(*work, [self, on_strand = std::move(on_strand),
+                               ... args = std::move(args)]() mutable {
+                on_strand(*self, std::move(args)...);
+            });
+        work.reset();
+        calls->end();
+    };
 }
 
 void DispatcherCore::start() {
@@ -223,26 +254,25 @@ awaitable<void> DispatcherCore::run() {
 }
 
 awaitable<ClaimResult> DispatcherCore::claim(Timestamp now, std::size_t limit) {
-    // The store answers from its own thread; the answer reaches the strand through a post,
-    // and the store holds no reference to the dispatcher (it may outlive it).
+    // The store answers from its own thread; the answer reaches the strand through a post.
     struct Answer {
         std::exception_ptr error;
         ClaimResult result;
         bool done = false;
     };
+    if (!store_calls_->begin())  // the engine is going away
+        co_return ClaimResult{};
     auto answer = std::make_shared<Answer>();
     claiming_ = true;
-    services_.storage->claim_async(now, limit, now + config_.lease,
-                                   [weak = weak_from_this(), answer, work = tracked(strand_)](
-                                       std::exception_ptr error, ClaimResult result) {
-                                       answer->error = error;
-                                       answer->result = std::move(result);
-                                       if (auto self = weak.lock())
-                                           asio::post(work, [self, answer] {
-                                               answer->done = true;
-                                               self->claim_timer_.cancel();
-                                           });
-                                   });
+    services_.storage->claim_async(
+        now, limit, now + config_.lease,
+        answer_on_strand(
+            [answer](DispatcherCore& self, std::exception_ptr error, ClaimResult result) {
+                answer->error = error;
+                answer->result = std::move(result);
+                answer->done = true;
+                self.claim_timer_.cancel();
+            }));
     while (!answer->done) {
         claim_timer_.expires_at(asio::steady_timer::time_point::max());
         co_await claim_timer_.async_wait(asio::as_tuple(use_awaitable));
@@ -701,14 +731,15 @@ void DispatcherCore::settle(const std::string& delivery_id, std::optional<Firing
 void DispatcherCore::write_settlements() {
     if (writing_settlements_ || settlements_.settled.empty())
         return;
+    if (!store_calls_->begin())  // the engine is going away: the leases bring them back
+        return;
     writing_settlements_ = true;
     auto batch = std::make_shared<Settlements>(std::exchange(settlements_, {}));
     services_.storage->settle_async(
         batch->history, batch->outbox,
-        [weak = weak_from_this(), batch, work = tracked(strand_)](std::exception_ptr error) {
-            if (auto self = weak.lock())
-                asio::post(work, [self, batch, error] { self->settled(batch, error); });
-        });
+        answer_on_strand([batch](DispatcherCore& self, std::exception_ptr error) {
+            self.settled(batch, error);
+        }));
 }
 
 void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_ptr error) {
@@ -878,6 +909,7 @@ void DispatcherCore::shutdown() {
         for (const auto& [id, flight] : self->flights_)
             flight->abort.emit(asio::cancellation_type::terminal);
     });
+    store_calls_->close_and_wait();
 }
 
 void DispatcherCore::complete_stop_if_idle() {

@@ -20,9 +20,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <condition_variable>
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -43,6 +46,26 @@ struct DispatcherServices {
     std::shared_ptr<Metrics> metrics;  ///< set
 };
 
+/// The store calls under way whose answers will post to the dispatcher's executor. A store
+/// answers from its own thread, and may outlive the engine; the engine's destructor closes this
+/// and waits for the answers still to come, so that once it returns no store thread touches the
+/// executor (whose execution context the host may then destroy).
+class StoreCalls {
+  public:
+    /// Counts a call about to start; false once closed (the call must not start).
+    bool begin();
+    /// The call's answer has been posted and its copy of the executor released.
+    void end();
+    /// Refuses new calls and waits until every begun call has ended.
+    void close_and_wait();
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable idle_;
+    std::size_t pending_ = 0;
+    bool closed_ = false;
+};
+
 class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
   public:
     DispatcherCore(boost::asio::any_io_executor executor, DispatcherServices services,
@@ -59,7 +82,8 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     void test_slack(const Principal& who, SlackIntegration integration, std::string title,
                     std::string message, Dispatcher::TestHandler handler);
     /// The engine is going away: stop claiming and abort everything in flight now (aborted
-    /// deliveries go back to the outbox).
+    /// deliveries go back to the outbox), and wait for the store's answers still to come.
+    /// Called from any thread but the store's.
     void shutdown();
 
   private:
@@ -139,6 +163,10 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     /// Writes what is queued unless a write is under way; `settled` continues from there.
     void write_settlements();
     void settled(std::shared_ptr<Settlements> batch, std::exception_ptr error);
+    /// The callback a store answers through: posts `on_strand(*this, answer...)` to the strand
+    /// while the dispatcher lives; begun with `store_calls_.begin()`, it ends the call.
+    template <class OnStrand>
+    auto answer_on_strand(OnStrand on_strand);
     /// Tells the host a store failed (`DispatcherConfig::on_storage_error`) and returns how
     /// long to wait before trying again: doubling from 10 ms up to `poll_interval`.
     std::chrono::nanoseconds storage_failed(std::string_view operation, std::exception_ptr error,
@@ -165,13 +193,13 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     boost::asio::steady_timer stop_timer_;
     boost::asio::steady_timer claim_timer_;   ///< the claim loop waits on it for the store
     boost::asio::steady_timer settle_timer_;  ///< the wait before a failed write is retried
+    std::shared_ptr<StoreCalls> store_calls_ = std::make_shared<StoreCalls>();
 
     // Everything below is touched on `strand_` only.
     bool woken_ = false;
     bool stopping_ = false;
-    bool aborting_ = false;
-    bool claiming_ = false;  ///< a claim is under way (stopping waits for it)  ///< stopping, and
-                             ///< past the deadline: unwritten settlements dropped
+    bool aborting_ = false;  ///< stopping, and past the deadline: unwritten settlements dropped
+    bool claiming_ = false;  ///< a claim is under way (stopping waits for it)
     /// Claims pause until then after an endpoint turned deliveries away, so its backlog waits
     /// in the outbox rather than cycling through claims; an endpoint whose queue drains to
     /// half ends the pause.

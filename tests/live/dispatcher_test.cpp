@@ -814,6 +814,33 @@ TEST_CASE("a failing claim is reported and retried with backoff, then delivers",
     CHECK(server.requests().size() == 1);
 }
 
+TEST_CASE("destroying the engine waits for the answer to a claim under way", "[dispatcher]") {
+    // The store answers from its own thread through the engine's executor: once the engine's
+    // destructor returns, the host may destroy the executor's context, so no answer may come
+    // after it.
+    auto flaky =
+        std::make_shared<herald::test::FlakyStorage>(std::make_shared<herald::MemoryStorage>());
+    flaky->hold_claims = true;
+    std::atomic<bool> destroyed = false;
+    {
+        asio::io_context io;
+        auto engine = std::make_unique<herald::Engine>(io.get_executor(),
+                                                       herald::EngineConfig{.storage = flaky});
+        while (!flaky->claim_held())
+            io.run_one_for(10ms);
+        std::thread destroyer([&] {
+            engine.reset();
+            destroyed = true;
+        });
+        std::this_thread::sleep_for(100ms);
+        CHECK_FALSE(destroyed);
+        flaky->answer_held_claim();
+        destroyer.join();
+        CHECK(destroyed);
+    }
+    CHECK(flaky->claims == 1);
+}
+
 TEST_CASE("a settle that fails is written again, the delivery not sent again", "[dispatcher]") {
     TestServer server;
     FlakyRig rig{server};

@@ -1,6 +1,7 @@
 // A herald::MemoryStorage behind switches that make claims, settles or integration reads fail
-// as a broken disk would (library herald_test_support, header only): what the dispatcher's
-// storage-failure tests and the log tests run against.
+// as a broken disk would, or hold a claim's answer back as a slow one would (library
+// herald_test_support, header only): what the dispatcher's storage-failure tests and the log
+// tests run against.
 #pragma once
 
 #include <herald/error.hpp>
@@ -10,6 +11,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 
 namespace herald::test {
 
@@ -34,6 +36,11 @@ class FlakyStorage final : public herald::Storage {
         ++claims;
         if (fail_claims)
             return done(broken(), {});
+        if (hold_claims) {
+            std::lock_guard lock(held_mutex_);
+            held_claim_ = std::move(done);
+            return;
+        }
         inner_->claim_async(now, limit, lease_until, std::move(done));
     }
     void settle_async(std::span<const herald::FiringUpdate> history,
@@ -50,6 +57,23 @@ class FlakyStorage final : public herald::Storage {
     std::atomic<bool> fail_claims = false;
     std::atomic<bool> fail_settles = false;
     std::atomic<bool> fail_integration_reads = false;
+    /// Claims are not answered until `answer_held_claim` (one at a time).
+    std::atomic<bool> hold_claims = false;
+
+    bool claim_held() {
+        std::lock_guard lock(held_mutex_);
+        return static_cast<bool>(held_claim_);
+    }
+    /// Answers the held claim, from the calling thread, with nothing claimed.
+    void answer_held_claim() {
+        std::function<void(std::exception_ptr, herald::ClaimResult)> done;
+        {
+            std::lock_guard lock(held_mutex_);
+            done = std::move(held_claim_);
+            held_claim_ = nullptr;
+        }
+        done(nullptr, {});
+    }
 
   private:
     static std::exception_ptr broken() {
@@ -79,6 +103,8 @@ class FlakyStorage final : public herald::Storage {
         FlakyStorage& owner_;
     };
     std::shared_ptr<herald::MemoryStorage> inner_;
+    std::mutex held_mutex_;
+    std::function<void(std::exception_ptr, herald::ClaimResult)> held_claim_;
     Integrations integrations_;
 };
 
