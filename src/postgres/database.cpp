@@ -142,7 +142,8 @@ const std::string& Database::schema() const noexcept {
 }
 
 std::shared_ptr<Database> open(const std::string& conninfo, const Options& options) {
-    return std::shared_ptr<Database>(new Database(std::make_shared<Database::State>(conninfo, options)));
+    return std::shared_ptr<Database>(
+        new Database(std::make_shared<Database::State>(conninfo, options)));
 }
 
 }  // namespace herald::postgres

@@ -48,10 +48,10 @@ Delivery delivery_of(const Result& r, int row) {
 }
 
 std::optional<Firing> find_in(Connection& c, std::string_view firing_id, bool lock) {
-    const Result r = c.exec(lock ? "SELECT " HERALD_FIRING_COLUMNS
-                                   " FROM firings f WHERE id = $1 FOR UPDATE"
-                                 : "SELECT " HERALD_FIRING_COLUMNS " FROM firings f WHERE id = $1",
-                            Params().text(firing_id));
+    const Result r =
+        c.exec(lock ? "SELECT " HERALD_FIRING_COLUMNS " FROM firings f WHERE id = $1 FOR UPDATE"
+                    : "SELECT " HERALD_FIRING_COLUMNS " FROM firings f WHERE id = $1",
+               Params().text(firing_id));
     if (r.rows() == 0)
         return std::nullopt;
     return firing_of(r, 0, 0);
@@ -189,8 +189,7 @@ std::vector<Delivery> OutboxTable::claim_in(Connection& c, Timestamp now, std::s
     return out;
 }
 
-std::vector<Delivery> OutboxTable::claim(Timestamp now, std::size_t limit,
-                                         Timestamp lease_until) {
+std::vector<Delivery> OutboxTable::claim(Timestamp now, std::size_t limit, Timestamp lease_until) {
     return pool_.transact([&](Connection& c) { return claim_in(c, now, limit, lease_until); });
 }
 
@@ -232,8 +231,8 @@ bool OutboxTable::replay(std::string_view delivery_id, Timestamp due) {
 }
 
 std::optional<Timestamp> OutboxTable::next_due_in(Connection& c) {
-    const Result r = c.exec(
-        "SELECT ready_at FROM outbox WHERE dead_seq IS NULL ORDER BY ready_at, seq LIMIT 1");
+    const Result r =
+        c.exec("SELECT ready_at FROM outbox WHERE dead_seq IS NULL ORDER BY ready_at, seq LIMIT 1");
     if (r.rows() == 0)
         return std::nullopt;
     return timestamp(r.int64(0, 0));
@@ -245,10 +244,10 @@ std::optional<Timestamp> OutboxTable::next_due() const {
 
 std::vector<Delivery> OutboxTable::dead_letters(std::size_t limit) const {
     const Result r = pool_.run([&](Connection& c) {
-        return c.exec(std::string(select_deliveries) +
-                          "WHERE o.dead_seq IS NOT NULL ORDER BY o.dead_seq LIMIT $1",
-                      Params().int64(static_cast<std::int64_t>(
-                          std::min<std::size_t>(limit, INT64_MAX))));
+        return c.exec(
+            std::string(select_deliveries) +
+                "WHERE o.dead_seq IS NOT NULL ORDER BY o.dead_seq LIMIT $1",
+            Params().int64(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX))));
     });
     std::vector<Delivery> out;
     for (int i = 0; i < r.rows(); ++i)

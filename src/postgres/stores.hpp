@@ -5,8 +5,8 @@
 #include "postgres/connection.hpp"
 #include "postgres/write_queue.hpp"
 
-#include <herald/postgres/database.hpp>
 #include <herald/error.hpp>
+#include <herald/postgres/database.hpp>
 #include <herald/storage.hpp>
 
 #include <cstdint>
@@ -103,8 +103,8 @@ class TriggerStateTable final : public TriggerStateStore {
     std::optional<RunTriggerState> load(const TriggerStateKey& key) const override;
     void erase_run(const TriggerStateKey& key) override;
     void erase_automation(std::string_view automation_id) override;
-    void put_population_value(std::string_view automation_id, std::string_view run_id,
-                              double value, std::size_t keep) override;
+    void put_population_value(std::string_view automation_id, std::string_view run_id, double value,
+                              std::size_t keep) override;
     std::vector<PopulationValue> load_population(std::string_view automation_id) const override;
     void restart_windows(std::string_view automation_id) override;
 
@@ -118,8 +118,8 @@ auto decoded(std::string_view table, Decode&& decode) {
     try {
         return decode();
     } catch (const Error& e) {
-        throw Error(errc::storage_failure, "", "PostgreSQL: a row of " + std::string(table) +
-                                                   " is malformed: " + e.reason());
+        throw Error(errc::storage_failure, "",
+                    "PostgreSQL: a row of " + std::string(table) + " is malformed: " + e.reason());
     }
 }
 

@@ -12,11 +12,11 @@
 namespace herald::sqlite {
 namespace {
 
+using detail::codec::nanos;
+using detail::codec::timestamp;
 using detail::sqlite::Connection;
 using detail::sqlite::Core;
-using detail::codec::nanos;
 using detail::sqlite::Query;
-using detail::codec::timestamp;
 
 /// Runs `decode` on a document read from the file, naming the file when it is malformed.
 template <class Decode>
@@ -209,9 +209,8 @@ class SqliteHistoryStore final : public HistoryStore {
     }
 
     /// The firing in columns `first`, ... of `row`, selected as `firing_columns`.
-    static Firing firing_of(
-        const Core& core, const detail::sqlite::Statement& row, int first,
-        detail::codec::FiringFields fields = detail::codec::FiringFields::all) {
+    static Firing firing_of(const Core& core, const detail::sqlite::Statement& row, int first,
+                            detail::codec::FiringFields fields = detail::codec::FiringFields::all) {
         Firing f{.id = std::string(row.text(first)),
                  .automation_id = std::string(row.text(first + 1)),
                  .time = timestamp(row.int64(first + 3)),

@@ -1,5 +1,5 @@
-#include "storage/memory_integration_store.hpp"
 #include "storage/firing_update.hpp"
+#include "storage/memory_integration_store.hpp"
 #include "storage/memory_trigger_state_store.hpp"
 
 #include <herald/error.hpp>
