@@ -101,21 +101,11 @@ class Storage {
 
     /// Records firings in the history and enqueues their deliveries, all or none; what
     /// `Engine::publish` calls. This default writes the history first, then the outbox; a
-    /// persistent backend overrides it to write both in one transaction.
+    /// persistent backend overrides it to write both in one transaction. Throws herald::Error
+    /// (invalid_argument, field "deliveries"), before writing anything, for a delivery whose
+    /// `NewDelivery::firing` names none of `firings`, or a second delivery for one firing.
     virtual void record_firings(std::span<const Firing> firings,
-                                std::span<const NewDelivery> deliveries) {
-        history().append(firings);
-        if (deliveries.empty())
-            return;
-        std::vector<Delivery> queued;
-        queued.reserve(deliveries.size());
-        for (const NewDelivery& d : deliveries)
-            queued.push_back({.firing = firings[d.firing],
-                              .action = d.action,
-                              .trigger = d.trigger,
-                              .due = d.due});
-        outbox().enqueue(queued);
-    }
+                                std::span<const NewDelivery> deliveries);
     /// Records like `record_firings`, without making the caller wait for it: calls
     /// `done(error)` exactly once, from any thread, when they are recorded (`error` null) or
     /// could not be (then none is). `firings` and `deliveries` stay valid until then; `done`

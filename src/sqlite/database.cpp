@@ -1,6 +1,7 @@
 #include "codec/storage_codec.hpp"
 #include "sqlite/core.hpp"
 #include "storage/firing_update.hpp"
+#include "storage/new_deliveries.hpp"
 
 #include <herald/automation_json.hpp>
 #include <herald/error.hpp>
@@ -743,21 +744,17 @@ class RecordFirings {
           actions_(encode_all(deliveries, [](const NewDelivery& d) {
               return detail::codec::action_to_json(d.action);
           })) {
+        const std::vector<const NewDelivery*> delivery_of =
+            detail::delivery_per_firing(firings, deliveries);
         rows_.reserve(firings.size());
-        for (std::size_t i = 0; i < firings.size(); ++i)
-            rows_.push_back({.firing = &firings[i], .document = &documents_[i]});
-        for (std::size_t d = 0; d < deliveries.size(); ++d) {
-            if (deliveries[d].firing >= rows_.size())
-                throw Error(errc::invalid_argument, "deliveries",
-                            "delivery " + std::to_string(d) + " names firing " +
-                                std::to_string(deliveries[d].firing) + " of " +
-                                std::to_string(rows_.size()));
-            NewFiring& row = rows_[deliveries[d].firing];
-            if (row.delivery)
-                throw Error(errc::invalid_argument, "deliveries",
-                            "firing '" + row.firing->id + "' has two deliveries");
-            row.delivery = &deliveries[d];
-            row.action = &actions_[d];
+        for (std::size_t i = 0; i < firings.size(); ++i) {
+            const NewDelivery* d = delivery_of[i];
+            const std::string* action =
+                d ? &actions_[static_cast<std::size_t>(d - deliveries.data())] : nullptr;
+            rows_.push_back({.firing = &firings[i],
+                             .document = &documents_[i],
+                             .delivery = d,
+                             .action = action});
         }
     }
 

@@ -235,3 +235,31 @@ TEST_CASE("record_firings writes history and outbox together, all or none", "[st
     CHECK_FALSE(storage->history().find("3"));
     CHECK(storage->outbox().pending_count() == 1);
 }
+
+TEST_CASE("record_firings refuses deliveries that do not pair with its firings", "[storage]") {
+    auto storage = herald::test::make_storage();
+    const herald::Firing fs[] = {firing("1", "a", "deploy", t0), firing("2", "a", "deploy", t0)};
+    const auto delivery_for = [](std::size_t index) {
+        return herald::NewDelivery{.firing = index,
+                                   .action = herald::action::None{},
+                                   .trigger = herald::TriggerKind::add_artifact_alias,
+                                   .due = t0};
+    };
+
+    const herald::NewDelivery beyond[] = {delivery_for(0), delivery_for(2)};
+    const herald::Error none = herald::test::error_of([&] { storage->record_firings(fs, beyond); });
+    CHECK(none.code() == herald::errc::invalid_argument);
+    CHECK(none.field() == "deliveries");
+    CHECK(none.reason() == "delivery 1 names firing 2 of 2");
+
+    const herald::NewDelivery twice[] = {delivery_for(1), delivery_for(1)};
+    const herald::Error two = herald::test::error_of([&] { storage->record_firings(fs, twice); });
+    CHECK(two.code() == herald::errc::invalid_argument);
+    CHECK(two.field() == "deliveries");
+    CHECK(two.reason() == "firing '2' has two deliveries");
+
+    // Refused before anything is written: neither the firings nor a delivery are recorded.
+    CHECK_FALSE(storage->history().find("1"));
+    CHECK_FALSE(storage->history().find("2"));
+    CHECK(storage->outbox().pending_count() == 0);
+}
