@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace herald {
@@ -54,6 +55,10 @@ struct FiringUpdate {
     std::string payload;                     ///< replaces `Firing::payload` when not empty
 };
 
+/// How many firings a history holds with each status: every status once, in the order of
+/// `FiringStatus`, with 0 when no firing has it. What `HistoryStore::count_firings` returns.
+using FiringCounts = std::vector<std::pair<FiringStatus, std::size_t>>;
+
 /// The record of every firing.
 class HistoryStore {
   public:
@@ -65,6 +70,10 @@ class HistoryStore {
     virtual std::optional<Firing> find(std::string_view firing_id) const = 0;
     /// The matching firings, newest first, at most `query.limit`.
     virtual std::vector<Firing> query(const HistoryQuery& query) const = 0;
+    /// How many firings the history holds with each status (what `herald stats` shows). The
+    /// default reads the whole history through `query`; backends count instead, without
+    /// loading a firing.
+    virtual FiringCounts count_firings() const;
 
     /// The most recent firings of an automation, newest first, at most `limit`.
     std::vector<Firing> by_automation(std::string_view automation_id,

@@ -102,20 +102,6 @@ void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_unt
         });
 }
 
-std::vector<std::pair<FiringStatus, std::size_t>> Database::count_firings() const {
-    std::vector<std::pair<FiringStatus, std::size_t>> counts;
-    for (int s = 0; s <= static_cast<int>(FiringStatus::dead); ++s)
-        counts.emplace_back(static_cast<FiringStatus>(s), 0);
-    const detail::postgres::Result r = state_->pool.run([](Connection& c) {
-        return c.exec("SELECT body::json->>'status', count(*) FROM firings GROUP BY 1");
-    });
-    for (int row = 0; row < r.rows(); ++row)
-        for (auto& [status, count] : counts)
-            if (r.text(row, 0) == to_string(status))
-                count = static_cast<std::size_t>(r.int64(row, 1));
-    return counts;
-}
-
 const std::string& Database::schema() const noexcept {
     return state_->schema;
 }

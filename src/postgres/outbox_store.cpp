@@ -2,6 +2,7 @@
 // row locks that other claimers skip.
 #include "codec/storage_codec.hpp"
 #include "postgres/stores.hpp"
+#include "storage/firing_counts.hpp"
 #include "storage/firing_update.hpp"
 
 #include <herald/error.hpp>
@@ -133,6 +134,19 @@ std::vector<Firing> HistoryTable::query(const HistoryQuery& q) const {
     for (int i = 0; i < r.rows(); ++i)
         out.push_back(firing_of(r, i, 0));
     return out;
+}
+
+FiringCounts HistoryTable::count_firings() const {
+    const Result r = pool_.run([](Connection& c) {
+        return c.exec("SELECT body::json->>'status', count(*) FROM firings GROUP BY 1");
+    });
+    FiringCounts counts = no_firings();
+    for (int i = 0; i < r.rows(); ++i) {
+        const FiringStatus status =
+            decoded("firings", [&] { return codec::status_named(r.text(i, 0)); });
+        count_of(counts, status) = static_cast<std::size_t>(r.int64(i, 1));
+    }
+    return counts;
 }
 
 // ---- outbox ----

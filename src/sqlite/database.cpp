@@ -1,5 +1,6 @@
 #include "codec/storage_codec.hpp"
 #include "sqlite/core.hpp"
+#include "storage/firing_counts.hpp"
 #include "storage/firing_update.hpp"
 #include "storage/new_deliveries.hpp"
 
@@ -206,6 +207,18 @@ class SqliteHistoryStore final : public HistoryStore {
             while (s->step())
                 out.push_back(firing_of(core_, *s, 0));
             return out;
+        });
+    }
+    FiringCounts count_firings() const override {
+        return core_.read([&](Connection& c) {
+            FiringCounts counts = detail::no_firings();
+            Query q(c, "SELECT json_extract(body, '$.status'), count(*) FROM firings GROUP BY 1");
+            while (q->step()) {
+                const FiringStatus status =
+                    decoded(core_, [&] { return detail::codec::status_named(q->text(0)); });
+                detail::count_of(counts, status) = static_cast<std::size_t>(q->int64(1));
+            }
+            return counts;
         });
     }
 
@@ -881,21 +894,6 @@ std::shared_ptr<EncryptedSecretStore> Database::secrets(std::shared_ptr<const Ke
 
 const std::filesystem::path& Database::path() const noexcept {
     return state_->path;
-}
-
-std::vector<std::pair<FiringStatus, std::size_t>> Database::count_firings() const {
-    std::vector<std::pair<FiringStatus, std::size_t>> counts;
-    for (int s = 0; s <= static_cast<int>(FiringStatus::dead); ++s)
-        counts.emplace_back(static_cast<FiringStatus>(s), 0);
-    state_->core->read([&](Connection& c) {
-        Query q(c, "SELECT json_extract(body, '$.status'), count(*) FROM firings GROUP BY 1");
-        while (q->step())
-            for (auto& [status, count] : counts)
-                if (q->text(0) == to_string(status))
-                    count = static_cast<std::size_t>(q->int64(1));
-        return 0;
-    });
-    return counts;
 }
 
 std::shared_ptr<Database> open(const std::filesystem::path& path, const Options& options) {
