@@ -269,6 +269,13 @@ std::vector<Delivery> OutboxTable::dead_letters(std::size_t limit) const {
     return out;
 }
 
+std::size_t OutboxTable::dead_count() const {
+    const Result r = pool_.run([&](Connection& c) {
+        return c.exec("SELECT count(*) FROM outbox WHERE dead_seq IS NOT NULL");
+    });
+    return static_cast<std::size_t>(r.int64(0, 0));
+}
+
 std::size_t OutboxTable::pending_count() const {
     const Result r = pool_.run([&](Connection& c) {
         return c.exec("SELECT count(*) FROM outbox WHERE dead_seq IS NULL");

@@ -89,6 +89,7 @@ class OutboxTable final : public OutboxStore {
     std::optional<Timestamp> next_due() const override;
     std::vector<Delivery> dead_letters(std::size_t limit) const override;
     std::size_t pending_count() const override;
+    std::size_t dead_count() const override;
 
   private:
     Pool& pool_;
