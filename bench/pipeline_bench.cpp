@@ -187,8 +187,8 @@ int main(int argc, char** argv) {
             herald::sqlite::open(folder / "herald.db", {.logger = logger, .metrics = metrics});
     } else if (options.storage == "postgres") {
 #if HERALD_BENCH_WITH_POSTGRES
-        storage = herald::postgres::open(
-            options.postgres, {.schema = "bench_" + std::to_string(::getpid())});
+        storage = herald::postgres::open(options.postgres,
+                                         {.schema = "bench_" + std::to_string(::getpid())});
 #else
         usage("--storage postgres: built without herald::postgres");
 #endif

@@ -19,8 +19,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::int64_t year_0 = -62167219200;       // 0000-01-01T00:00:00Z
-constexpr std::int64_t year_10000 = 253402300800;   // 10000-01-01T00:00:00Z
+constexpr std::int64_t year_0 = -62167219200;      // 0000-01-01T00:00:00Z
+constexpr std::int64_t year_10000 = 253402300800;  // 10000-01-01T00:00:00Z
 constexpr const char* imf = "%a, %d %b %Y %H:%M:%S GMT";
 constexpr const char* rfc850 = "%A, %d-%b-%y %H:%M:%S GMT";
 constexpr const char* asctime_form = "%a %b %e %H:%M:%S %Y";
@@ -66,7 +66,8 @@ void check_text(std::string_view text) {
             __builtin_trap();  // glibc reads another instant
     } else if (c_library_reads(s, rfc850, tm)) {
         // strptime's %y puts 69-99 in the 1900s; herald's year follows `now` instead.
-        if (tm.tm_sec != 60 && (!same_moment_of_day(tm, ours) || tm.tm_year % 100 != ours.tm_year % 100))
+        if (tm.tm_sec != 60 &&
+            (!same_moment_of_day(tm, ours) || tm.tm_year % 100 != ours.tm_year % 100))
             __builtin_trap();
     } else {
         __builtin_trap();  // herald reads a date glibc does not
@@ -81,7 +82,8 @@ void check_instant(const std::uint8_t* data) {
     const std::tm tm = utc_fields(seconds);
     // `now` is the instant itself where a nanosecond Timestamp holds it (years 1678 to 2261),
     // so a two-digit year means its own century.
-    const std::int64_t now_seconds = std::clamp<std::int64_t>(seconds, -9'000'000'000, 9'000'000'000);
+    const std::int64_t now_seconds =
+        std::clamp<std::int64_t>(seconds, -9'000'000'000, 9'000'000'000);
     const herald::Timestamp now{std::chrono::seconds{now_seconds}};
     for (const char* form : {imf, rfc850, asctime_form}) {
         char text[64];

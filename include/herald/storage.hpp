@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace herald {
@@ -54,6 +55,10 @@ struct FiringUpdate {
     std::string payload;                     ///< replaces `Firing::payload` when not empty
 };
 
+/// How many firings a history holds with each status: every status once, in the order of
+/// `FiringStatus`, with 0 when no firing has it. What `HistoryStore::count_firings` returns.
+using FiringCounts = std::vector<std::pair<FiringStatus, std::size_t>>;
+
 /// The record of every firing.
 class HistoryStore {
   public:
@@ -65,6 +70,10 @@ class HistoryStore {
     virtual std::optional<Firing> find(std::string_view firing_id) const = 0;
     /// The matching firings, newest first, at most `query.limit`.
     virtual std::vector<Firing> query(const HistoryQuery& query) const = 0;
+    /// How many firings the history holds with each status (what `herald stats` shows). The
+    /// default reads the whole history through `query`; backends count instead, without
+    /// loading a firing.
+    virtual FiringCounts count_firings() const;
 
     /// The most recent firings of an automation, newest first, at most `limit`.
     std::vector<Firing> by_automation(std::string_view automation_id,
@@ -101,21 +110,11 @@ class Storage {
 
     /// Records firings in the history and enqueues their deliveries, all or none; what
     /// `Engine::publish` calls. This default writes the history first, then the outbox; a
-    /// persistent backend overrides it to write both in one transaction.
+    /// persistent backend overrides it to write both in one transaction. Throws herald::Error
+    /// (invalid_argument, field "deliveries"), before writing anything, for a delivery whose
+    /// `NewDelivery::firing` names none of `firings`, or a second delivery for one firing.
     virtual void record_firings(std::span<const Firing> firings,
-                                std::span<const NewDelivery> deliveries) {
-        history().append(firings);
-        if (deliveries.empty())
-            return;
-        std::vector<Delivery> queued;
-        queued.reserve(deliveries.size());
-        for (const NewDelivery& d : deliveries)
-            queued.push_back({.firing = firings[d.firing],
-                              .action = d.action,
-                              .trigger = d.trigger,
-                              .due = d.due});
-        outbox().enqueue(queued);
-    }
+                                std::span<const NewDelivery> deliveries);
     /// Records like `record_firings`, without making the caller wait for it: calls
     /// `done(error)` exactly once, from any thread, when they are recorded (`error` null) or
     /// could not be (then none is). `firings` and `deliveries` stay valid until then; `done`

@@ -89,15 +89,6 @@ std::shared_ptr<SecretStore> Context::secret_store() {
     return sqlite_->secrets(key_from_environment());
 }
 
-std::vector<std::pair<FiringStatus, std::size_t>> Context::count_firings() {
-    database();
-#if HERALD_CLI_WITH_POSTGRES
-    if (postgres_)
-        return postgres_->count_firings();
-#endif
-    return sqlite_->count_firings();
-}
-
 std::size_t Context::rotate_secret_key() {
     database();
 #if HERALD_CLI_WITH_POSTGRES

@@ -36,8 +36,6 @@ class Context {
     /// The database --db names: a PostgreSQL connection URI (postgresql://, postgres://) or
     /// an SQLite file.
     Storage& database();
-    /// How many firings the database's history holds with each status (nothing is loaded).
-    std::vector<std::pair<FiringStatus, std::size_t>> count_firings();
     /// Re-encrypts the database's secrets under the current key; how many were.
     std::size_t rotate_secret_key();
     /// The engine, with the encrypted secret store (needs the key, see key_provider.hpp).

@@ -28,7 +28,7 @@ int stats(Context& c) {
     MetricFamily firings{.name = "herald_firings",
                          .help = "Firings the history holds, by status.",
                          .type = MetricType::gauge};
-    for (const auto& [status, count] : c.count_firings())
+    for (const auto& [status, count] : c.database().history().count_firings())
         firings.samples.push_back({.labels = {{"status", lowercase(to_string(status))}},
                                    .value = static_cast<double>(count)});
     snapshot.families.push_back(std::move(firings));

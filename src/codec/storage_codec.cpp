@@ -292,6 +292,15 @@ TriggerKind trigger_named(std::string_view name) {
                 "a stored record is malformed: unknown trigger '" + std::string(name) + "'");
 }
 
+FiringStatus status_named(std::string_view name) {
+    try {
+        return enum_named<FiringStatus>(name, 5);
+    } catch (const std::runtime_error&) {
+        throw Error(errc::storage_failure, "",
+                    "a stored record is malformed: unknown status '" + std::string(name) + "'");
+    }
+}
+
 std::string integration_to_json(const Integration& integration) {
     return json::serialize(integration_json(integration));
 }

@@ -41,6 +41,8 @@ void read_firing_document(std::string_view text, Firing& firing,
 std::string action_to_json(const Action& action);
 Action action_from_json(std::string_view text);
 TriggerKind trigger_named(std::string_view name);
+/// The status stored as `name`. Throws herald::Error (storage_failure) for an unknown name.
+FiringStatus status_named(std::string_view name);
 
 std::string integration_to_json(const Integration& integration);
 Integration integration_from_json(std::string_view text);

@@ -125,9 +125,8 @@ std::optional<Fields> rfc850_date(std::string_view text, Timestamp now) {
     r.literal(" GMT");
     if (!r.done())
         return std::nullopt;
-    const int this_year =
-        static_cast<int>(std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(now)}
-                             .year());
+    const int this_year = static_cast<int>(
+        std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(now)}.year());
     f.year = this_year - this_year % 100 + two_digits;
     if (f.year > this_year + 50)
         f.year -= 100;

@@ -45,8 +45,9 @@ std::optional<Automation> AutomationTable::find(std::string_view id) const {
 }
 
 std::vector<Automation> AutomationTable::all() const {
-    const Result r =
-        pool_.run([&](Connection& c) { return c.exec("SELECT body FROM automations ORDER BY id COLLATE \"C\""); });
+    const Result r = pool_.run([&](Connection& c) {
+        return c.exec("SELECT body FROM automations ORDER BY id COLLATE \"C\"");
+    });
     std::vector<Automation> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i)

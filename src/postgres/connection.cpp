@@ -175,8 +175,7 @@ void Connection::connect() {
         failed("cannot connect: " + message);
     }
     PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
-    exec("SELECT set_config('search_path', $1, false)",
-         Params().text(quote_identifier(schema_)));
+    exec("SELECT set_config('search_path', $1, false)", Params().text(quote_identifier(schema_)));
 }
 
 bool Connection::healthy() const noexcept {
@@ -221,8 +220,7 @@ std::string Connection::quote_identifier(std::string_view name) const {
 
 // ---- Pool ----
 
-Pool::Pool(std::string conninfo, std::string schema, std::size_t connections,
-           std::size_t workers) {
+Pool::Pool(std::string conninfo, std::string schema, std::size_t connections, std::size_t workers) {
     if (connections == 0 || workers == 0)
         throw Error(errc::invalid_argument, connections == 0 ? "connections" : "workers",
                     "must be at least 1");

@@ -161,7 +161,7 @@ class Pool {
     void work(std::stop_token stop);
 
     std::mutex mutex_;
-    std::condition_variable available_;  ///< a connection was returned
+    std::condition_variable available_;   ///< a connection was returned
     std::condition_variable_any queued_;  ///< a job was posted
     std::vector<std::unique_ptr<Connection>> idle_;
     std::deque<std::function<void()>> jobs_;

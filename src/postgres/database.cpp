@@ -2,6 +2,7 @@
 // transaction, and the asynchronous calls, which run on the pool's workers.
 #include "postgres/schema.hpp"
 #include "postgres/stores.hpp"
+#include "storage/new_deliveries.hpp"
 
 #include <herald/error.hpp>
 #include <herald/postgres/database.hpp>
@@ -12,32 +13,10 @@
 namespace herald::postgres {
 namespace {
 
+using detail::deliveries_of;
 using detail::postgres::Connection;
 using detail::postgres::HistoryTable;
 using detail::postgres::OutboxTable;
-
-/// The deliveries `record_firings` enqueues, each with its firing. Throws
-/// herald::Error (invalid_argument) for a delivery naming no firing, or a second one for a firing.
-std::vector<Delivery> deliveries_of(std::span<const Firing> firings,
-                                    std::span<const NewDelivery> deliveries) {
-    std::vector<Delivery> out;
-    out.reserve(deliveries.size());
-    std::vector<bool> taken(firings.size());
-    for (std::size_t i = 0; i < deliveries.size(); ++i) {
-        const NewDelivery& d = deliveries[i];
-        if (d.firing >= firings.size())
-            throw Error(errc::invalid_argument, "deliveries",
-                        "delivery " + std::to_string(i) + " names firing " +
-                            std::to_string(d.firing) + " of " + std::to_string(firings.size()));
-        if (taken[d.firing])
-            throw Error(errc::invalid_argument, "deliveries",
-                        "firing '" + firings[d.firing].id + "' has two deliveries");
-        taken[d.firing] = true;
-        out.push_back(
-            {.firing = firings[d.firing], .action = d.action, .trigger = d.trigger, .due = d.due});
-    }
-    return out;
-}
 
 void record(Connection& c, std::span<const Firing> firings, std::span<const Delivery> queued) {
     HistoryTable::insert(c, firings);
@@ -123,26 +102,13 @@ void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_unt
         });
 }
 
-std::vector<std::pair<FiringStatus, std::size_t>> Database::count_firings() const {
-    std::vector<std::pair<FiringStatus, std::size_t>> counts;
-    for (int s = 0; s <= static_cast<int>(FiringStatus::dead); ++s)
-        counts.emplace_back(static_cast<FiringStatus>(s), 0);
-    const detail::postgres::Result r = state_->pool.run([](Connection& c) {
-        return c.exec("SELECT body::json->>'status', count(*) FROM firings GROUP BY 1");
-    });
-    for (int row = 0; row < r.rows(); ++row)
-        for (auto& [status, count] : counts)
-            if (r.text(row, 0) == to_string(status))
-                count = static_cast<std::size_t>(r.int64(row, 1));
-    return counts;
-}
-
 const std::string& Database::schema() const noexcept {
     return state_->schema;
 }
 
 std::shared_ptr<Database> open(const std::string& conninfo, const Options& options) {
-    return std::shared_ptr<Database>(new Database(std::make_shared<Database::State>(conninfo, options)));
+    return std::shared_ptr<Database>(
+        new Database(std::make_shared<Database::State>(conninfo, options)));
 }
 
 }  // namespace herald::postgres

@@ -2,6 +2,7 @@
 // row locks that other claimers skip.
 #include "codec/storage_codec.hpp"
 #include "postgres/stores.hpp"
+#include "storage/firing_counts.hpp"
 #include "storage/firing_update.hpp"
 
 #include <herald/error.hpp>
@@ -48,10 +49,10 @@ Delivery delivery_of(const Result& r, int row) {
 }
 
 std::optional<Firing> find_in(Connection& c, std::string_view firing_id, bool lock) {
-    const Result r = c.exec(lock ? "SELECT " HERALD_FIRING_COLUMNS
-                                   " FROM firings f WHERE id = $1 FOR UPDATE"
-                                 : "SELECT " HERALD_FIRING_COLUMNS " FROM firings f WHERE id = $1",
-                            Params().text(firing_id));
+    const Result r =
+        c.exec(lock ? "SELECT " HERALD_FIRING_COLUMNS " FROM firings f WHERE id = $1 FOR UPDATE"
+                    : "SELECT " HERALD_FIRING_COLUMNS " FROM firings f WHERE id = $1",
+               Params().text(firing_id));
     if (r.rows() == 0)
         return std::nullopt;
     return firing_of(r, 0, 0);
@@ -135,6 +136,19 @@ std::vector<Firing> HistoryTable::query(const HistoryQuery& q) const {
     return out;
 }
 
+FiringCounts HistoryTable::count_firings() const {
+    const Result r = pool_.run([](Connection& c) {
+        return c.exec("SELECT body::json->>'status', count(*) FROM firings GROUP BY 1");
+    });
+    FiringCounts counts = no_firings();
+    for (int i = 0; i < r.rows(); ++i) {
+        const FiringStatus status =
+            decoded("firings", [&] { return codec::status_named(r.text(i, 0)); });
+        count_of(counts, status) = static_cast<std::size_t>(r.int64(i, 1));
+    }
+    return counts;
+}
+
 // ---- outbox ----
 
 void OutboxTable::insert(Connection& c, std::span<const Delivery> deliveries) {
@@ -189,8 +203,7 @@ std::vector<Delivery> OutboxTable::claim_in(Connection& c, Timestamp now, std::s
     return out;
 }
 
-std::vector<Delivery> OutboxTable::claim(Timestamp now, std::size_t limit,
-                                         Timestamp lease_until) {
+std::vector<Delivery> OutboxTable::claim(Timestamp now, std::size_t limit, Timestamp lease_until) {
     return pool_.transact([&](Connection& c) { return claim_in(c, now, limit, lease_until); });
 }
 
@@ -232,8 +245,8 @@ bool OutboxTable::replay(std::string_view delivery_id, Timestamp due) {
 }
 
 std::optional<Timestamp> OutboxTable::next_due_in(Connection& c) {
-    const Result r = c.exec(
-        "SELECT ready_at FROM outbox WHERE dead_seq IS NULL ORDER BY ready_at, seq LIMIT 1");
+    const Result r =
+        c.exec("SELECT ready_at FROM outbox WHERE dead_seq IS NULL ORDER BY ready_at, seq LIMIT 1");
     if (r.rows() == 0)
         return std::nullopt;
     return timestamp(r.int64(0, 0));
@@ -245,15 +258,22 @@ std::optional<Timestamp> OutboxTable::next_due() const {
 
 std::vector<Delivery> OutboxTable::dead_letters(std::size_t limit) const {
     const Result r = pool_.run([&](Connection& c) {
-        return c.exec(std::string(select_deliveries) +
-                          "WHERE o.dead_seq IS NOT NULL ORDER BY o.dead_seq LIMIT $1",
-                      Params().int64(static_cast<std::int64_t>(
-                          std::min<std::size_t>(limit, INT64_MAX))));
+        return c.exec(
+            std::string(select_deliveries) +
+                "WHERE o.dead_seq IS NOT NULL ORDER BY o.dead_seq LIMIT $1",
+            Params().int64(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX))));
     });
     std::vector<Delivery> out;
     for (int i = 0; i < r.rows(); ++i)
         out.push_back(delivery_of(r, i));
     return out;
+}
+
+std::size_t OutboxTable::dead_count() const {
+    const Result r = pool_.run([&](Connection& c) {
+        return c.exec("SELECT count(*) FROM outbox WHERE dead_seq IS NOT NULL");
+    });
+    return static_cast<std::size_t>(r.int64(0, 0));
 }
 
 std::size_t OutboxTable::pending_count() const {

@@ -128,9 +128,8 @@ std::shared_ptr<EncryptedSecretStore> Database::secrets(std::shared_ptr<const Ke
             missing += (missing.empty() ? "" : ", ") + std::string(r.text(i, 0));
     if (!missing.empty())
         throw Error(errc::storage_failure, "key",
-                    "PostgreSQL schema '" + state_->schema +
-                        "': secrets are encrypted under key " + missing +
-                        ", which the key provider does not have (wrong key?)");
+                    "PostgreSQL schema '" + state_->schema + "': secrets are encrypted under key " +
+                        missing + ", which the key provider does not have (wrong key?)");
     return std::make_shared<EncryptedSecretStore>(state_, std::move(keys));
 }
 

@@ -5,8 +5,8 @@
 #include "postgres/connection.hpp"
 #include "postgres/write_queue.hpp"
 
-#include <herald/postgres/database.hpp>
 #include <herald/error.hpp>
+#include <herald/postgres/database.hpp>
 #include <herald/storage.hpp>
 
 #include <cstdint>
@@ -59,6 +59,7 @@ class HistoryTable final : public HistoryStore {
     void update(std::span<const FiringUpdate> updates) override;
     std::optional<Firing> find(std::string_view firing_id) const override;
     std::vector<Firing> query(const HistoryQuery& query) const override;
+    FiringCounts count_firings() const override;
 
   private:
     Pool& pool_;
@@ -88,6 +89,7 @@ class OutboxTable final : public OutboxStore {
     std::optional<Timestamp> next_due() const override;
     std::vector<Delivery> dead_letters(std::size_t limit) const override;
     std::size_t pending_count() const override;
+    std::size_t dead_count() const override;
 
   private:
     Pool& pool_;
@@ -103,8 +105,8 @@ class TriggerStateTable final : public TriggerStateStore {
     std::optional<RunTriggerState> load(const TriggerStateKey& key) const override;
     void erase_run(const TriggerStateKey& key) override;
     void erase_automation(std::string_view automation_id) override;
-    void put_population_value(std::string_view automation_id, std::string_view run_id,
-                              double value, std::size_t keep) override;
+    void put_population_value(std::string_view automation_id, std::string_view run_id, double value,
+                              std::size_t keep) override;
     std::vector<PopulationValue> load_population(std::string_view automation_id) const override;
     void restart_windows(std::string_view automation_id) override;
 
@@ -118,8 +120,8 @@ auto decoded(std::string_view table, Decode&& decode) {
     try {
         return decode();
     } catch (const Error& e) {
-        throw Error(errc::storage_failure, "", "PostgreSQL: a row of " + std::string(table) +
-                                                   " is malformed: " + e.reason());
+        throw Error(errc::storage_failure, "",
+                    "PostgreSQL: a row of " + std::string(table) + " is malformed: " + e.reason());
     }
 }
 

@@ -29,12 +29,11 @@ void TriggerStateTable::append_values(const TriggerStateKey& key, std::span<cons
                 "INSERT INTO trigger_values (automation_id, run_id, seq, value)"
                 " VALUES ($1, $2, $3, $4)",
                 Params().text(key.automation_id).text(key.run_id).int64(seq++).real(v));
-        c.exec(
-            "DELETE FROM trigger_values WHERE automation_id = $1 AND run_id = $2 AND seq < $3",
-            Params()
-                .text(key.automation_id)
-                .text(key.run_id)
-                .int64(next_seq - static_cast<std::int64_t>(keep)));
+        c.exec("DELETE FROM trigger_values WHERE automation_id = $1 AND run_id = $2 AND seq < $3",
+               Params()
+                   .text(key.automation_id)
+                   .text(key.run_id)
+                   .int64(next_seq - static_cast<std::int64_t>(keep)));
     });
 }
 
@@ -125,12 +124,11 @@ void TriggerStateTable::put_population_value(std::string_view automation_id,
                                              std::string_view run_id, double value,
                                              std::size_t keep) {
     pool_.transact([&](Connection& c) {
-        const std::int64_t next =
-            c.exec(
-                 "SELECT coalesce(max(seq), 0) + 1 FROM trigger_population"
-                 " WHERE automation_id = $1",
-                 Params().text(automation_id))
-                .int64(0, 0);
+        const std::int64_t next = c.exec(
+                                       "SELECT coalesce(max(seq), 0) + 1 FROM trigger_population"
+                                       " WHERE automation_id = $1",
+                                       Params().text(automation_id))
+                                      .int64(0, 0);
         const Result updated = c.exec(
             "INSERT INTO trigger_population (automation_id, run_id, seq, value)"
             " VALUES ($1, $2, $3, $4) ON CONFLICT (automation_id, run_id) DO UPDATE SET"
@@ -143,7 +141,9 @@ void TriggerStateTable::put_population_value(std::string_view automation_id,
             "DELETE FROM trigger_population WHERE automation_id = $1 AND seq < (SELECT seq"
             " FROM trigger_population WHERE automation_id = $1 ORDER BY seq DESC"
             " LIMIT 1 OFFSET $2)",
-            Params().text(automation_id).int64(static_cast<std::int64_t>(std::max<std::size_t>(keep, 1)) - 1));
+            Params()
+                .text(automation_id)
+                .int64(static_cast<std::int64_t>(std::max<std::size_t>(keep, 1)) - 1));
     });
 }
 

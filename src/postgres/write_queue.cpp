@@ -6,7 +6,8 @@
 namespace herald::detail::postgres {
 
 WriteQueue::WriteQueue(Pool& pool, std::size_t max_batch, std::size_t batches)
-    : pool_(pool), max_batch_(std::max<std::size_t>(max_batch, 1)),
+    : pool_(pool),
+      max_batch_(std::max<std::size_t>(max_batch, 1)),
       batches_(std::max<std::size_t>(batches, 1)) {}
 
 void WriteQueue::push(Write write, Done done) {

@@ -73,8 +73,7 @@ Plaintext open_row(const KeyProvider& keys, std::string_view entity, std::string
     if (!key)
         unreadable(entity, name,
                    "is encrypted under key " + row.key_id + ", which the key provider lacks");
-    auto text =
-        unseal(*key, row.nonce, row.ciphertext, associated_data(entity, name));
+    auto text = unseal(*key, row.nonce, row.ciphertext, associated_data(entity, name));
     if (!text)
         unreadable(entity, name,
                    "failed authentication: it was altered in storage, or the key is wrong");

@@ -26,7 +26,6 @@ SealedSecret seal_secret(const EncryptionKey& key, std::string_view entity, std:
 /// The secret a row holds. Throws herald::Error (storage_failure, field "secret") naming the
 /// secret, never a value, when `keys` lacks the row's key or the row does not authenticate.
 StoredSecret open_secret(const KeyProvider& keys, std::string_view entity, std::string_view name,
-                         const SealedSecret& row, Timestamp previous_expires,
-                         Timestamp updated_at);
+                         const SealedSecret& row, Timestamp previous_expires, Timestamp updated_at);
 
 }  // namespace herald::detail::cipher

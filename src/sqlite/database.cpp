@@ -1,6 +1,8 @@
 #include "codec/storage_codec.hpp"
 #include "sqlite/core.hpp"
+#include "storage/firing_counts.hpp"
 #include "storage/firing_update.hpp"
+#include "storage/new_deliveries.hpp"
 
 #include <herald/automation_json.hpp>
 #include <herald/error.hpp>
@@ -12,11 +14,11 @@
 namespace herald::sqlite {
 namespace {
 
+using detail::codec::nanos;
+using detail::codec::timestamp;
 using detail::sqlite::Connection;
 using detail::sqlite::Core;
-using detail::codec::nanos;
 using detail::sqlite::Query;
-using detail::codec::timestamp;
 
 /// Runs `decode` on a document read from the file, naming the file when it is malformed.
 template <class Decode>
@@ -207,11 +209,22 @@ class SqliteHistoryStore final : public HistoryStore {
             return out;
         });
     }
+    FiringCounts count_firings() const override {
+        return core_.read([&](Connection& c) {
+            FiringCounts counts = detail::no_firings();
+            Query q(c, "SELECT json_extract(body, '$.status'), count(*) FROM firings GROUP BY 1");
+            while (q->step()) {
+                const FiringStatus status =
+                    decoded(core_, [&] { return detail::codec::status_named(q->text(0)); });
+                detail::count_of(counts, status) = static_cast<std::size_t>(q->int64(1));
+            }
+            return counts;
+        });
+    }
 
     /// The firing in columns `first`, ... of `row`, selected as `firing_columns`.
-    static Firing firing_of(
-        const Core& core, const detail::sqlite::Statement& row, int first,
-        detail::codec::FiringFields fields = detail::codec::FiringFields::all) {
+    static Firing firing_of(const Core& core, const detail::sqlite::Statement& row, int first,
+                            detail::codec::FiringFields fields = detail::codec::FiringFields::all) {
         Firing f{.id = std::string(row.text(first)),
                  .automation_id = std::string(row.text(first + 1)),
                  .time = timestamp(row.int64(first + 3)),
@@ -744,21 +757,17 @@ class RecordFirings {
           actions_(encode_all(deliveries, [](const NewDelivery& d) {
               return detail::codec::action_to_json(d.action);
           })) {
+        const std::vector<const NewDelivery*> delivery_of =
+            detail::delivery_per_firing(firings, deliveries);
         rows_.reserve(firings.size());
-        for (std::size_t i = 0; i < firings.size(); ++i)
-            rows_.push_back({.firing = &firings[i], .document = &documents_[i]});
-        for (std::size_t d = 0; d < deliveries.size(); ++d) {
-            if (deliveries[d].firing >= rows_.size())
-                throw Error(errc::invalid_argument, "deliveries",
-                            "delivery " + std::to_string(d) + " names firing " +
-                                std::to_string(deliveries[d].firing) + " of " +
-                                std::to_string(rows_.size()));
-            NewFiring& row = rows_[deliveries[d].firing];
-            if (row.delivery)
-                throw Error(errc::invalid_argument, "deliveries",
-                            "firing '" + row.firing->id + "' has two deliveries");
-            row.delivery = &deliveries[d];
-            row.action = &actions_[d];
+        for (std::size_t i = 0; i < firings.size(); ++i) {
+            const NewDelivery* d = delivery_of[i];
+            const std::string* action =
+                d ? &actions_[static_cast<std::size_t>(d - deliveries.data())] : nullptr;
+            rows_.push_back({.firing = &firings[i],
+                             .document = &documents_[i],
+                             .delivery = d,
+                             .action = action});
         }
     }
 
@@ -885,21 +894,6 @@ std::shared_ptr<EncryptedSecretStore> Database::secrets(std::shared_ptr<const Ke
 
 const std::filesystem::path& Database::path() const noexcept {
     return state_->path;
-}
-
-std::vector<std::pair<FiringStatus, std::size_t>> Database::count_firings() const {
-    std::vector<std::pair<FiringStatus, std::size_t>> counts;
-    for (int s = 0; s <= static_cast<int>(FiringStatus::dead); ++s)
-        counts.emplace_back(static_cast<FiringStatus>(s), 0);
-    state_->core->read([&](Connection& c) {
-        Query q(c, "SELECT json_extract(body, '$.status'), count(*) FROM firings GROUP BY 1");
-        while (q->step())
-            for (auto& [status, count] : counts)
-                if (q->text(0) == to_string(status))
-                    count = static_cast<std::size_t>(q->int64(1));
-        return 0;
-    });
-    return counts;
 }
 
 std::shared_ptr<Database> open(const std::filesystem::path& path, const Options& options) {

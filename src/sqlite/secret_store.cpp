@@ -12,9 +12,9 @@
 namespace herald::sqlite {
 namespace {
 
+using detail::cipher::SealedSecret;
 using detail::sqlite::Connection;
 using detail::sqlite::Query;
-using detail::cipher::SealedSecret;
 using detail::sqlite::Statement;
 
 /// The sealed columns `first`, ... of a secrets row (key_id, nonce, ciphertext).
@@ -54,8 +54,7 @@ EncryptedSecretStore::~EncryptedSecretStore() = default;
 
 void EncryptedSecretStore::put(std::string_view entity, std::string_view name,
                                const StoredSecret& secret) {
-    const SealedSecret sealed =
-        detail::cipher::seal_secret(keys_->current(), entity, name, secret);
+    const SealedSecret sealed = detail::cipher::seal_secret(keys_->current(), entity, name, secret);
     backend_->core->write([&](Connection& c) {
         write_row(c, entity, name, sealed, secret.previous_expires, secret.updated_at);
     });
@@ -125,10 +124,10 @@ std::size_t EncryptedSecretStore::rotate_key() {
                                 q->int64(5), q->int64(6)});
         }
         for (const Row& row : rows) {
-            const StoredSecret secret = detail::cipher::open_secret(
-                *keys_, row.entity, row.name, row.sealed,
-                detail::codec::timestamp(row.previous_expires),
-                detail::codec::timestamp(row.updated_at));
+            const StoredSecret secret =
+                detail::cipher::open_secret(*keys_, row.entity, row.name, row.sealed,
+                                            detail::codec::timestamp(row.previous_expires),
+                                            detail::codec::timestamp(row.updated_at));
             write_row(c, row.entity, row.name,
                       detail::cipher::seal_secret(current, row.entity, row.name, secret),
                       secret.previous_expires, secret.updated_at);

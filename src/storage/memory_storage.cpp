@@ -1,5 +1,6 @@
-#include "storage/memory_integration_store.hpp"
+#include "storage/firing_counts.hpp"
 #include "storage/firing_update.hpp"
+#include "storage/memory_integration_store.hpp"
 #include "storage/memory_trigger_state_store.hpp"
 
 #include <herald/error.hpp>
@@ -111,6 +112,13 @@ class MemoryHistoryStore final : public HistoryStore {
             }
         }
         return out;
+    }
+    FiringCounts count_firings() const override {
+        std::shared_lock lock(mutex_);
+        FiringCounts counts = detail::no_firings();
+        for (const Firing& f : firings_)
+            ++detail::count_of(counts, f.status);
+        return counts;
     }
 
   private:

@@ -307,7 +307,8 @@ TEST_CASE("https verifies the receiver's certificate", "[live][tls]") {
     }
     SECTION("a host name the certificate names passes; another one fails") {
         const auto loopback = asio::ip::make_address("127.0.0.1");
-        Harness harness{config_for(server), {{"hook.test", {loopback}}, {"wrong.test", {loopback}}}};
+        Harness harness{config_for(server),
+                        {{"hook.test", {loopback}}, {"wrong.test", {loopback}}}};
         const auto port = std::to_string(server.port());
         const auto good = harness.send(post("https://hook.test:" + port + "/hook"));
         REQUIRE_FALSE(good.ec);
@@ -329,8 +330,7 @@ TEST_CASE("an expired certificate fails verification, even from a trusted issuer
     CHECK(server.requests().empty());
 }
 
-TEST_CASE("a TLS handshake the receiver never answers ends at the connect timeout",
-          "[live][tls]") {
+TEST_CASE("a TLS handshake the receiver never answers ends at the connect timeout", "[live][tls]") {
     TestServer server{{.tls = true, .stall_handshake = true}};
     auto config = config_for(server);
     config.connect_timeout = 300ms;

@@ -45,8 +45,7 @@ struct Cli {
         herald::test::raw_query("DROP SCHEMA IF EXISTS herald CASCADE");
     }
     herald::test::ProcessResult ok(std::vector<std::string> args, const std::string& input = "") {
-        args.insert(args.begin(),
-                    {HERALD_CLI, "--db", uri, "--allow-subnet", "127.0.0.0/8"});
+        args.insert(args.begin(), {HERALD_CLI, "--db", uri, "--allow-subnet", "127.0.0.0/8"});
         herald::test::ProcessResult r = herald::test::run_process(args, input, dir);
         printed += r.out + r.err;
         INFO(r.err);
@@ -74,9 +73,10 @@ TEST_CASE("herald --db postgresql:// manages, publishes, delivers and lists hist
     Cli cli;
     herald::test::TestServer server;
     cli.ok({"secrets", "put", "--entity", "acme", "SIGNING_KEY"}, std::string(canary) + "\n");
-    cli.ok({"integrations", "apply", cli.file("pg-i.json", R"({"type": "WEBHOOK",
-        "entity": "acme", "name": "deploy", "url": ")" + server.url() +
-                                                  R"(", "signing_secret": "SIGNING_KEY"})")});
+    cli.ok({"integrations", "apply",
+            cli.file("pg-i.json", R"({"type": "WEBHOOK",
+        "entity": "acme", "name": "deploy", "url": ")" +
+                                      server.url() + R"(", "signing_secret": "SIGNING_KEY"})")});
     cli.ok({"automations", "apply", cli.file("pg-a.json", R"([{"name": "deploy-production",
         "scope": {"type": "REGISTRY", "entity": "acme", "registry": "model-registry"},
         "trigger": {"type": "ADD_ARTIFACT_ALIAS", "alias": "production"},
@@ -86,10 +86,9 @@ TEST_CASE("herald --db postgresql:// manages, publishes, delivers and lists hist
     CHECK(cli.ok({"secrets", "list", "--entity", "acme"}).out.find("SIGNING_KEY") !=
           std::string::npos);
 
-    const std::string event =
-        R"({"type": "ALIAS_ADDED", "author": "alice", "entity": "acme",)"
-        R"( "project": "model-registry", "alias": "production",)"
-        R"( "version": {"collection": "classifier", "index": 4}})";
+    const std::string event = R"({"type": "ALIAS_ADDED", "author": "alice", "entity": "acme",)"
+                              R"( "project": "model-registry", "alias": "production",)"
+                              R"( "version": {"collection": "classifier", "index": 4}})";
     cli.ok({"publish", "--deliver"}, event + "\n" + event + "\n");
     REQUIRE(server.wait_for_requests(2));
 

@@ -44,8 +44,7 @@ std::shared_ptr<herald::postgres::Database> open_schema(const std::string& schem
 
 }  // namespace
 
-TEST_CASE("open creates the schema at this version and reopens it with its data",
-          "[postgres]") {
+TEST_CASE("open creates the schema at this version and reopens it with its data", "[postgres]") {
     const std::string schema = fresh_schema();
     {
         auto db = open_schema(schema);
@@ -81,8 +80,7 @@ TEST_CASE("schemas keep herald's tables apart", "[postgres]") {
     CHECK(bad.field() == "schema");
 }
 
-TEST_CASE("a connection that fails names the server's reason, never the password",
-          "[postgres]") {
+TEST_CASE("a connection that fails names the server's reason, never the password", "[postgres]") {
     const herald::Error e = herald::test::error_of([] {
         herald::postgres::open("host=/nonexistent-herald-dir user=x password=hunter2-secret");
     });
@@ -164,8 +162,7 @@ TEST_CASE("a lease that ends makes the delivery claimable by another database",
     CHECK(a->outbox().claim(t0 + 1min, 10, t0 + 5min).empty());
 }
 
-TEST_CASE("the asynchronous calls run on the workers and report their errors",
-          "[postgres]") {
+TEST_CASE("the asynchronous calls run on the workers and report their errors", "[postgres]") {
     auto db = open_schema(fresh_schema());
     const herald::Delivery d = delivery("async", t0);
     db->outbox().enqueue({&d, 1});
@@ -228,7 +225,10 @@ TEST_CASE("asynchronous writes committed together fail alone", "[postgres]") {
 
 TEST_CASE("metric values keep every bit through the server, non-finite ones too", "[postgres]") {
     auto db = open_schema(fresh_schema());
-    const double values[] = {0.1, 1e-300, -2.5e300, std::numeric_limits<double>::infinity(),
+    const double values[] = {0.1,
+                             1e-300,
+                             -2.5e300,
+                             std::numeric_limits<double>::infinity(),
                              -std::numeric_limits<double>::infinity(),
                              std::numeric_limits<double>::quiet_NaN()};
     db->trigger_state().append_values({.automation_id = "a1", .run_id = "r1"}, values, 3, 10);

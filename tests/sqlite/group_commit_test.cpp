@@ -81,7 +81,8 @@ TEST_CASE("a write returns once a sync after its commit finished", "[group_commi
                         mine = ++written;
                     });
                     if (covered.load() < mine)
-                        ++early;  // counted here, checked on the test's thread (Catch2 is not thread-safe)
+                        ++early;  // counted here, checked on the test's thread (Catch2 is not
+                                  // thread-safe)
                 }
             });
         for (auto& w : writers)

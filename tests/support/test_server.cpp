@@ -98,8 +98,8 @@ TestCertificate::TestCertificate(Certificate kind)
     X509V3_CTX context;
     X509V3_set_ctx_nodb(&context);
     X509V3_set_ctx(&context, cert.get(), cert.get(), nullptr, nullptr, 0);
-    const Owned<X509_EXTENSION, X509_EXTENSION_free> names{X509V3_EXT_conf_nid(
-        nullptr, &context, NID_subject_alt_name, "IP:127.0.0.1,DNS:hook.test")};
+    const Owned<X509_EXTENSION, X509_EXTENSION_free> names{
+        X509V3_EXT_conf_nid(nullptr, &context, NID_subject_alt_name, "IP:127.0.0.1,DNS:hook.test")};
     if (!names || !X509_add_ext(cert.get(), names.get(), -1) ||
         !X509_sign(cert.get(), key.get(), EVP_sha256()))
         fail("signature");
@@ -306,7 +306,8 @@ class TestServer::Impl {
                 static constexpr std::string_view half =
                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"
                     "only fifty bytes of the hundred promised arrive...";
-                auto [ec, ignored] = co_await asio::async_write(stream, asio::buffer(half), use_tuple);
+                auto [ec, ignored] =
+                    co_await asio::async_write(stream, asio::buffer(half), use_tuple);
                 if (!ec)
                     reset(stream);
                 co_return false;

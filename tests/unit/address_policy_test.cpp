@@ -36,8 +36,9 @@ TEST_CASE("lenient IPv4 parsing reads every spelling inet_aton accepts", "[ssrf]
 }
 
 TEST_CASE("lenient IPv4 parsing rejects what is not an address", "[ssrf]") {
-    const std::string text = GENERATE("4294967296", "99999999999999999999999", "256.1.1.1", "1.2.3.4.5", "1..2", "08.1.1.1",
-                                      "0x1g", "example.com", "", "1.2.3.", "127.0.0.1 ");
+    const std::string text =
+        GENERATE("4294967296", "99999999999999999999999", "256.1.1.1", "1.2.3.4.5", "1..2",
+                 "08.1.1.1", "0x1g", "example.com", "", "1.2.3.", "127.0.0.1 ");
     CHECK_FALSE(parse_lenient_ipv4(text));
 }
 

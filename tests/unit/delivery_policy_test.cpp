@@ -1,5 +1,5 @@
-#include "delivery/http_date.hpp"
 #include "dispatch/delivery_policy.hpp"
+#include "delivery/http_date.hpp"
 
 #include <herald/delivery_error.hpp>
 
@@ -75,18 +75,18 @@ TEST_CASE("Retry-After reads the three HTTP date forms and nothing near them", "
     CHECK(parse_retry_after("Sun, 06 Nov 1994 08:49:60 GMT", now) == 29750ms);
     CHECK(parse_retry_after("Thu, 29 Feb 1996 00:00:00 GMT", now));
     for (const char* malformed : {
-             "Sun, 29 Feb 1995 00:00:00 GMT",   // no such day
-             "Sun, 31 Nov 1994 08:49:37 GMT",   // no such day
-             "Sun, 00 Nov 1994 08:49:37 GMT",   // no such day
-             "Sun, 06 Nov 1994 24:00:00 GMT",   // no such hour
-             "Sun, 06 Nov 1994 08:60:00 GMT",   // no such minute
-             "Sun, 06 Nov 1994 08:49:61 GMT",   // no such second
-             "Sun, +6 Nov 1994 08:49:37 GMT",   // a sign is not a digit
-             "Sun,  6 Nov 1994 08:49:37 GMT",   // IMF-fixdate pads with a zero
-             "Sun, 6 Nov 1994 08:49:37 GMT",    // two digits
-             "sun, 06 nov 1994 08:49:37 gmt",   // names are case-sensitive
-             "Sun, 06 Nov 1994 08:49:37 GMT x", // nothing after
-             "Sun, 06 Nov 94 08:49:37 GMT",     // four-digit year
+             "Sun, 29 Feb 1995 00:00:00 GMT",    // no such day
+             "Sun, 31 Nov 1994 08:49:37 GMT",    // no such day
+             "Sun, 00 Nov 1994 08:49:37 GMT",    // no such day
+             "Sun, 06 Nov 1994 24:00:00 GMT",    // no such hour
+             "Sun, 06 Nov 1994 08:60:00 GMT",    // no such minute
+             "Sun, 06 Nov 1994 08:49:61 GMT",    // no such second
+             "Sun, +6 Nov 1994 08:49:37 GMT",    // a sign is not a digit
+             "Sun,  6 Nov 1994 08:49:37 GMT",    // IMF-fixdate pads with a zero
+             "Sun, 6 Nov 1994 08:49:37 GMT",     // two digits
+             "sun, 06 nov 1994 08:49:37 gmt",    // names are case-sensitive
+             "Sun, 06 Nov 1994 08:49:37 GMT x",  // nothing after
+             "Sun, 06 Nov 94 08:49:37 GMT",      // four-digit year
              "Sun, 06 Nov -2147483648 08:49:37 GMT",
              "Sun, 06 Nov 1994 8:49:37 GMT",
              "Funday, 06-Nov-94 08:49:37 GMT",

@@ -8,8 +8,12 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <variant>
+#include <vector>
 
 using namespace std::chrono_literals;
 
@@ -33,6 +37,42 @@ std::vector<std::string> ids(const std::vector<herald::Firing>& firings) {
     for (const auto& f : firings)
         out.push_back(f.id);
     return out;
+}
+
+/// The backend's history without its own `count_firings`, so the default counts.
+class CountingThroughQuery final : public herald::HistoryStore {
+  public:
+    explicit CountingThroughQuery(herald::HistoryStore& inner) : inner_(inner) {}
+    void append(std::span<const herald::Firing> firings) override { inner_.append(firings); }
+    void update(std::span<const herald::FiringUpdate> updates) override { inner_.update(updates); }
+    std::optional<herald::Firing> find(std::string_view firing_id) const override {
+        return inner_.find(firing_id);
+    }
+    std::vector<herald::Firing> query(const herald::HistoryQuery& query) const override {
+        return inner_.query(query);
+    }
+
+  private:
+    herald::HistoryStore& inner_;
+};
+
+/// Checks `count_firings` of an empty history, then after appends and updates.
+void check_counts(herald::HistoryStore& history) {
+    using S = herald::FiringStatus;
+    const herald::FiringCounts none{
+        {S::pending, 0}, {S::finished, 0}, {S::failed, 0}, {S::skipped, 0}, {S::dead, 0}};
+    CHECK(history.count_firings() == none);
+
+    const herald::Firing fs[] = {firing("1", "a", "deploy", t0), firing("2", "a", "deploy", t0),
+                                 firing("3", "b", "", t0 + 1s), firing("4", "b", "", t0 + 2s)};
+    history.append(fs);
+    const herald::FiringUpdate updates[] = {{.firing_id = "1", .status = S::finished},
+                                            {.firing_id = "2", .status = S::dead},
+                                            {.firing_id = "3", .status = S::finished}};
+    history.update(updates);
+    const herald::FiringCounts counts{
+        {S::pending, 1}, {S::finished, 2}, {S::failed, 0}, {S::skipped, 0}, {S::dead, 1}};
+    CHECK(history.count_firings() == counts);
 }
 
 }  // namespace
@@ -234,4 +274,43 @@ TEST_CASE("record_firings writes history and outbox together, all or none", "[st
           }).code() == herald::errc::already_exists);
     CHECK_FALSE(storage->history().find("3"));
     CHECK(storage->outbox().pending_count() == 1);
+}
+
+TEST_CASE("record_firings refuses deliveries that do not pair with its firings", "[storage]") {
+    auto storage = herald::test::make_storage();
+    const herald::Firing fs[] = {firing("1", "a", "deploy", t0), firing("2", "a", "deploy", t0)};
+    const auto delivery_for = [](std::size_t index) {
+        return herald::NewDelivery{.firing = index,
+                                   .action = herald::action::None{},
+                                   .trigger = herald::TriggerKind::add_artifact_alias,
+                                   .due = t0};
+    };
+
+    const herald::NewDelivery beyond[] = {delivery_for(0), delivery_for(2)};
+    const herald::Error none = herald::test::error_of([&] { storage->record_firings(fs, beyond); });
+    CHECK(none.code() == herald::errc::invalid_argument);
+    CHECK(none.field() == "deliveries");
+    CHECK(none.reason() == "delivery 1 names firing 2 of 2");
+
+    const herald::NewDelivery twice[] = {delivery_for(1), delivery_for(1)};
+    const herald::Error two = herald::test::error_of([&] { storage->record_firings(fs, twice); });
+    CHECK(two.code() == herald::errc::invalid_argument);
+    CHECK(two.field() == "deliveries");
+    CHECK(two.reason() == "firing '2' has two deliveries");
+
+    // Refused before anything is written: neither the firings nor a delivery are recorded.
+    CHECK_FALSE(storage->history().find("1"));
+    CHECK_FALSE(storage->history().find("2"));
+    CHECK(storage->outbox().pending_count() == 0);
+}
+
+TEST_CASE("count_firings counts the history by status, every status listed", "[history]") {
+    auto storage = herald::test::make_storage();
+    check_counts(storage->history());
+}
+
+TEST_CASE("the default count_firings counts what query returns", "[history]") {
+    auto storage = herald::test::make_storage();
+    CountingThroughQuery history(storage->history());
+    check_counts(history);
 }

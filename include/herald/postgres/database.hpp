@@ -31,7 +31,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace herald::postgres {
@@ -92,9 +91,6 @@ class Database final : public Storage {
     /// herald::Error (storage_failure, field "key") when stored secrets are encrypted under a
     /// key that `keys` does not have.
     std::shared_ptr<EncryptedSecretStore> secrets(std::shared_ptr<const KeyProvider> keys);
-    /// How many firings the history holds with each status, every status listed (one query;
-    /// nothing is loaded). Throws herald::Error (storage_failure).
-    std::vector<std::pair<FiringStatus, std::size_t>> count_firings() const;
 
     /// The schema herald's tables are in.
     const std::string& schema() const noexcept;

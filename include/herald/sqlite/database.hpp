@@ -36,8 +36,6 @@
 #include <filesystem>
 #include <memory>
 #include <span>
-#include <utility>
-#include <vector>
 
 namespace herald::sqlite {
 
@@ -108,10 +106,6 @@ class Database final : public Storage {
     std::shared_ptr<EncryptedSecretStore> secrets(std::shared_ptr<const KeyProvider> keys);
 
     const std::filesystem::path& path() const noexcept;
-
-    /// How many firings the history holds with each status (one pass over the history on the
-    /// reading connection; nothing is loaded). Throws herald::Error (storage_failure).
-    std::vector<std::pair<FiringStatus, std::size_t>> count_firings() const;
 
     struct State;
 
