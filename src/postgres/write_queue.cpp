@@ -61,8 +61,15 @@ void WriteQueue::drain() {
         } catch (...) {
             lost = std::current_exception();
         }
+        // Each callback is handed the only reference this thread holds to its error, so none is
+        // released here after a writer was told: libstdc++ counts an exception_ptr's references
+        // out of ThreadSanitizer's sight, and a last release here would free what the writer read.
+        if (lost)
+            for (Item& item : batch)
+                item.error = lost;
+        lost = nullptr;
         for (Item& item : batch)
-            item.done(lost ? lost : item.error);
+            item.done(std::move(item.error));
     }
 }
 

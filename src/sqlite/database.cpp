@@ -882,7 +882,7 @@ void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_unt
         },
         [result, done = std::move(done)](std::exception_ptr error) {
             if (error)
-                done(error, ClaimResult{});
+                done(std::move(error), ClaimResult{});
             else
                 done(nullptr, std::move(*result));
         });

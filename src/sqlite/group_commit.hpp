@@ -81,7 +81,7 @@ class GroupCommitter {
         owned->job.call = [](void* w, Connection& c) { (*static_cast<Write*>(w))(c); };
         owned->job.on_done = [owned, done = std::move(done)] {
             const std::unique_ptr<Owned> release(owned);
-            done(owned->job.error);
+            done(std::move(owned->job.error));
         };
         enqueue(owned->job);
     }
