@@ -125,7 +125,8 @@ struct DispatcherConfig {
     /// Response bodies (and job-queue errors) are recorded in the history up to this length.
     std::size_t max_recorded_body = 4096;
     /// The URL of the object a firing is about (a version, a run), shown as a link in Slack
-    /// messages; empty string or unset: no link. Called on the dispatcher's executor.
+    /// messages; empty string or unset: no link. Called on the dispatcher's executor, and by
+    /// `Engine::dry_run` on its caller's thread.
     std::function<std::string(const Firing&)> link_builder;
     /// Told when an integration is disabled; called on the dispatcher's executor, must not
     /// block.

@@ -20,6 +20,7 @@
 #include <herald/automation_manager.hpp>
 #include <herald/clock.hpp>
 #include <herald/dispatcher.hpp>
+#include <herald/dry_run.hpp>
 #include <herald/event.hpp>
 #include <herald/firing.hpp>
 #include <herald/integration_manager.hpp>
@@ -111,6 +112,15 @@ class Engine {
             },
             token, std::move(event));
     }
+    /// What publishing `event` now would do, and why each automation whose scope holds it would
+    /// or would not fire (see dry_run.hpp); records nothing and sends nothing. Throws
+    /// herald::Error: invalid_argument for an event `publish` refuses, storage_failure when
+    /// the trigger state cannot be read.
+    DryRunEvent dry_run(Event event) const;
+    /// The events in order, each evaluated against what the ones before it would have left in
+    /// the run windows and cooldowns. Every event is validated before any is evaluated: one
+    /// that `publish` refuses throws herald::Error naming it ("events[2].step").
+    std::vector<DryRunEvent> dry_run(std::vector<Event> events) const;
     const HistoryStore& history() const noexcept;
     /// The figures of `EngineConfig::metrics` and the queue depth in the store now (reads the
     /// store: pending and dead deliveries). Throws herald::Error (storage_failure) when it

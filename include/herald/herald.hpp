@@ -10,6 +10,7 @@
 #include <herald/delivery_config.hpp>
 #include <herald/delivery_error.hpp>
 #include <herald/dispatcher.hpp>
+#include <herald/dry_run.hpp>
 #include <herald/engine.hpp>
 #include <herald/error.hpp>
 #include <herald/event.hpp>

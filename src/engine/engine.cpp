@@ -46,7 +46,8 @@ EngineState::EngineState(EngineConfig config)
       is_registry(std::move(config.is_registry)),
       first_attempt_delay(config.dispatch.retry.schedule.empty()
                               ? std::chrono::nanoseconds{}
-                              : std::chrono::nanoseconds{config.dispatch.retry.schedule.front()}) {
+                              : std::chrono::nanoseconds{config.dispatch.retry.schedule.front()}),
+      link_builder(config.dispatch.link_builder) {
     for (Automation& a : storage->automations().all())
         remember(std::make_shared<const Automation>(std::move(a)));
 }
@@ -66,8 +67,6 @@ void EngineState::forget(const Automation& automation) {
     by_id.erase(automation.id);
 }
 
-}  // namespace detail
-
 namespace {
 
 /// The integration (or job queue) an action goes through; empty for no action.
@@ -85,14 +84,11 @@ std::string integration_of(const Action& action) {
         action.spec());
 }
 
-/// An automation that fires on the event being published.
-struct Match {
-    std::shared_ptr<const Automation> automation;
-    std::optional<MetricObservation> metric;  ///< what a run metric trigger saw
-};
+}  // namespace
 
-Firing make_firing(const Match& match, const Event& event, Timestamp now) {
-    const Automation& automation = *match.automation;
+Firing make_firing(const Automation& automation, std::optional<MetricObservation> metric,
+                   const Event& event, Timestamp now) {
+    std::string reason = metric ? metric->metric_condition : describe_match(automation, event);
     return Firing{
         .id = detail::new_uuid(),
         .automation_id = automation.id,
@@ -100,15 +96,24 @@ Firing make_firing(const Match& match, const Event& event, Timestamp now) {
         .action = automation.action.kind(),
         .event = event,
         .time = now,
-        .reason = match.metric ? match.metric->metric_condition
-                               : detail::describe_match(automation, event),
-        .metric = match.metric,
+        .reason = std::move(reason),
+        .metric = std::move(metric),
         // A no-op action is carried out by recording the firing.
         .status = automation.action.kind() == ActionKind::none ? FiringStatus::finished
                                                                : FiringStatus::pending,
         .integration = integration_of(automation.action),
     };
 }
+
+}  // namespace detail
+
+namespace {
+
+/// An automation that fires on the event being published.
+struct Match {
+    std::shared_ptr<const Automation> automation;
+    std::optional<MetricObservation> metric;  ///< what a run metric trigger saw
+};
 
 /// The automations that fire on `event` at the publish `time`: the enabled ones whose scope,
 /// trigger kind and filters match it, narrowed for run events by their windows and cooldowns.
@@ -170,7 +175,7 @@ Publication prepare(detail::EngineState& state, Event& event) {
     p.receipt.firings.reserve(matched.size());
     for (const Match& match : matched) {
         const auto& automation = match.automation;
-        p.receipt.firings.push_back(make_firing(match, event, now));
+        p.receipt.firings.push_back(detail::make_firing(*automation, match.metric, event, now));
         if (p.receipt.firings.back().status == FiringStatus::pending)
             p.deliveries.push_back({.firing = p.receipt.firings.size() - 1,
                                     .action = automation->action,

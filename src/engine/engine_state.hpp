@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -30,6 +31,8 @@ struct EngineState {
     /// How long after its firing a delivery's first attempt is due: the retry schedule's first
     /// wait (zero when the schedule is empty).
     std::chrono::nanoseconds first_attempt_delay{};
+    /// The dispatcher's `link_builder`, for the Slack messages a dry run shows; may be empty.
+    std::function<std::string(const Firing&)> link_builder;
     /// Run trigger windows and cooldowns; `evaluate` runs under a shared lock of `mutex`,
     /// `forget_automation` under an exclusive one.
     TriggerEvaluator evaluator{storage->trigger_state()};
@@ -53,5 +56,9 @@ bool may_link_into(const EngineState& state, std::string_view entity, std::strin
 
 /// The key under which names are unique: the scope's kind and path.
 std::string scope_key(const Scope& scope);
+
+/// The firing of `automation` on `event` at `now`, with what its run metric trigger saw.
+Firing make_firing(const Automation& automation, std::optional<MetricObservation> metric,
+                   const Event& event, Timestamp now);
 
 }  // namespace herald::detail

@@ -129,6 +129,13 @@ MetricObservation ThresholdCondition::observe_resolved(double bound) const {
         true);
 }
 
+Unmet ThresholdCondition::unmet() const {
+    return {.reason = observation(", not " + std::string(to_string(spec_->comparison)) + " " +
+                                      configured_text(spec_->threshold),
+                                  false)
+                          .metric_condition};
+}
+
 std::size_t ThresholdCondition::heap_bytes() const noexcept {
     return ring_.heap_bytes() + (extreme_ ? extreme_->heap_bytes() : 0);
 }
@@ -217,6 +224,22 @@ MetricObservation ChangeCondition::observe_resolved(double bound) const {
     return observation(", no longer >= " + amount_text(bound), true);
 }
 
+Unmet ChangeCondition::unmet() const {
+    if (ring_.size() <= spec_->current_window)
+        return {.window_not_full = true,
+                .reason = "avg(" + spec_->metric + ") needs " +
+                          std::to_string(spec_->current_window) +
+                          " values in its current window and one before them; it has " +
+                          std::to_string(ring_.size())};
+    if (!change())
+        return {.reason = over_last(spec_->metric, "avg", spec_->current_window) + " = " +
+                          computed_text(current_average()) + ", over the " +
+                          std::to_string(prior_size()) +
+                          " before = 0: a relative change from 0 is undefined"};
+    return {.reason =
+                observation(", not >= " + amount_text(spec_->amount), false).metric_condition};
+}
+
 // --- z-score -----------------------------------------------------------------------------------
 
 ZScoreCondition::ZScoreCondition(const trigger::MetricZScore& spec)
@@ -270,6 +293,18 @@ MetricObservation ZScoreCondition::observe_resolved(double bound) const {
     return observation(", no longer " + bound_text(bound), true);
 }
 
+Unmet ZScoreCondition::unmet() const {
+    if (prior_count_ < 2)
+        return {.window_not_full = true,
+                .reason = "z(" + spec_->metric +
+                          ") needs at least 2 values before the latest; it has " +
+                          std::to_string(prior_count_)};
+    if (!defined_)
+        return {.reason = "z(" + spec_->metric + ") is undefined: the " +
+                          std::to_string(prior_count_) + " values before the latest are all equal"};
+    return {.reason = observation(", not " + bound_text(spec_->threshold), false).metric_condition};
+}
+
 // --- z-score across runs ---------------------------------------------------------------------
 
 CrossRunZScoreCondition::CrossRunZScoreCondition(const trigger::MetricZScore& spec,
@@ -313,10 +348,29 @@ MetricObservation CrossRunZScoreCondition::observe_resolved(double bound) const 
     return observation(", no longer " + zscore_bound_text(spec_->direction, z_, bound), true);
 }
 
+Unmet CrossRunZScoreCondition::unmet() const {
+    if (others_.count < 2)
+        return {.window_not_full = true,
+                .reason = "z(" + spec_->metric +
+                          ") needs the latest values of at least 2 other runs; it has " +
+                          std::to_string(others_.count)};
+    if (!defined_)
+        return {.reason = "z(" + spec_->metric + ") is undefined: the latest values of the " +
+                          std::to_string(others_.count) + " other runs are all equal"};
+    return {
+        .reason =
+            observation(", not " + zscore_bound_text(spec_->direction, z_, spec_->threshold), false)
+                .metric_condition};
+}
+
 // --- any ---------------------------------------------------------------------------------------
 
 const std::string& watched_metric(const MetricCondition& condition) noexcept {
     return std::visit([](const auto& c) -> const std::string& { return c.metric(); }, condition);
+}
+
+Unmet unmet(const MetricCondition& condition) {
+    return std::visit([](const auto& c) { return c.unmet(); }, condition);
 }
 
 std::optional<MetricCondition> make_condition(const Trigger& trigger,

@@ -4,7 +4,8 @@
 // the condition holds after that value; `holds_at(bound)` whether it would with another
 // threshold (amount) in place of the configured one, for the recovery bound; `observe` then
 // describes what it saw, and `observe_resolved(bound)` that it cleared (only called when the
-// automation actually fires, so the per-point path builds no strings). Every push is O(1)
+// automation actually fires, so the per-point path builds no strings); `unmet` why it does not
+// hold, for a dry run. Every push is O(1)
 // amortized, independent of the window sizes. Not synchronised; no clock, no storage.
 //
 // clang-format off
@@ -24,9 +25,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 
 namespace herald::detail {
+
+/// Why a condition does not hold after its latest value (for a dry run).
+struct Unmet {
+    bool window_not_full = false;  ///< too few values for the statistic yet
+    std::string reason;
+};
 
 /// RUN_METRIC_THRESHOLD: aggregate(last `window` values) <op> threshold, over the values present
 /// while fewer exist. Keeps a reference to `spec`, which must outlive it.
@@ -38,6 +46,7 @@ class ThresholdCondition {
     bool holds_at(double bound) const noexcept;
     MetricObservation observe() const;
     MetricObservation observe_resolved(double bound) const;
+    Unmet unmet() const;
     const std::string& metric() const noexcept { return spec_->metric; }
     /// How many of the latest values restore this state after a restart.
     std::size_t keep() const noexcept { return ring_.capacity(); }
@@ -64,6 +73,7 @@ class ChangeCondition {
     bool holds_at(double bound) const noexcept;
     MetricObservation observe() const;
     MetricObservation observe_resolved(double bound) const;
+    Unmet unmet() const;
     const std::string& metric() const noexcept { return spec_->metric; }
     std::size_t keep() const noexcept { return ring_.capacity(); }
     std::size_t heap_bytes() const noexcept { return ring_.heap_bytes(); }
@@ -94,6 +104,7 @@ class ZScoreCondition {
     bool holds_at(double bound) const noexcept;
     MetricObservation observe() const;
     MetricObservation observe_resolved(double bound) const;
+    Unmet unmet() const;
     const std::string& metric() const noexcept { return spec_->metric; }
     std::size_t keep() const noexcept { return ring_.capacity(); }
     std::size_t heap_bytes() const noexcept { return ring_.heap_bytes(); }
@@ -126,9 +137,14 @@ class CrossRunZScoreCondition {
     bool push(double value);
     /// Takes a saved latest value back after a restart (the population is loaded apart).
     void restore(double value) noexcept { latest_ = value; }
+    /// Compares with `population` from now on: a dry run's copy of the shared one.
+    void use_population(std::shared_ptr<RunPopulation> population) noexcept {
+        population_ = std::move(population);
+    }
     bool holds_at(double bound) const noexcept;
     MetricObservation observe() const;
     MetricObservation observe_resolved(double bound) const;
+    Unmet unmet() const;
     const std::string& metric() const noexcept { return spec_->metric; }
     std::size_t keep() const noexcept { return 1; }
     /// How many runs the population keeps.
@@ -157,6 +173,8 @@ std::optional<MetricCondition> make_condition(const Trigger& trigger,
                                               std::string_view run_id = {});
 /// The metric a metric trigger watches.
 const std::string& watched_metric(const MetricCondition& condition) noexcept;
+/// Why `condition` does not hold after its latest value.
+Unmet unmet(const MetricCondition& condition);
 
 /// Numbers in condition texts: 6 significant digits for computed values, the shortest exact
 /// form for configured ones.

@@ -49,6 +49,21 @@ std::vector<double> RunPopulation::values_except(std::string_view run) const {
     return out;
 }
 
+std::shared_ptr<RunPopulation> RunPopulation::copy() const {
+    std::lock_guard lock(mutex_);
+    auto c = std::make_shared<RunPopulation>(capacity_);
+    for (const std::string& id : order_) {
+        c->order_.push_back(id);
+        c->entries_.emplace(c->order_.back(),
+                            Entry{entries_.find(id)->second.value, std::prev(c->order_.end())});
+    }
+    c->shift_ = shift_;
+    c->sum_ = sum_;
+    c->sum_squares_ = sum_squares_;
+    c->updates_ = updates_;
+    return c;
+}
+
 void RunPopulation::put(std::string_view run, double value) {
     if (entries_.empty())
         shift_ = value;

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <functional>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -41,6 +42,8 @@ class RunPopulation {
     void restore(std::string_view run, double value);
     /// The other runs' latest values, least recently updated first.
     std::vector<double> values_except(std::string_view run) const;
+    /// An independent population holding what this one holds now (for a dry run).
+    std::shared_ptr<RunPopulation> copy() const;
 
   private:
     struct Entry {

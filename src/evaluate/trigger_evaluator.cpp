@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace herald::detail {
 namespace {
@@ -86,6 +87,81 @@ Trigger condition_part(const Trigger& trigger) {
     return Trigger(std::move(spec));
 }
 
+std::string quoted(std::string_view s) {
+    return "'" + std::string(s) + "'";
+}
+
+/// Why a trigger whose condition would fire does not: its cooldown for the run.
+template <class Tracked>
+void explain_cooldown(const Tracked& trigger, RunExplanation& out) {
+    out.outcome = DryRunOutcome::cooldown;
+    out.cooldown_until = *trigger.last_fired + *trigger.automation->trigger.cooldown();
+    out.reason = "it fired for the run at " + format_rfc3339(*trigger.last_fired) +
+                 "; its cooldown ends at " + format_rfc3339(*out.cooldown_until);
+}
+
+/// What a dry run's `feed` concluded: `last` is the latest value's transition, `cooling`
+/// whether the cooldown kept it from firing.
+template <class Tracked>
+void explain_feed(const Tracked& trigger, bool no_value, Transition last, bool cooling,
+                  const std::optional<MetricObservation>& observation, RunExplanation& out) {
+    const MetricCondition& condition = *trigger.condition;
+    if (observation) {
+        out.outcome = DryRunOutcome::fires;
+        out.metric = observation;
+        return;
+    }
+    if (no_value) {
+        out.outcome = DryRunOutcome::no_value;
+        out.reason = "the event has no finite value of " + quoted(watched_metric(condition));
+        return;
+    }
+    if (cooling) {
+        explain_cooldown(trigger, out);
+        return;
+    }
+    const Hysteresis& h = *trigger.automation->trigger.hysteresis();
+    const ConditionProgress& p = trigger.progress;
+    const std::string recovery = h.recovery ? configured_text(*h.recovery) : "";
+    switch (p.state) {
+        case ConditionState::pending:
+            out.outcome = DryRunOutcome::pending;
+            out.pending_evaluations =
+                p.streak < h.pending_evaluations ? h.pending_evaluations - p.streak : 0;
+            out.reason =
+                "the condition holds (" + observe(condition).metric_condition + ") but must hold";
+            if (out.pending_evaluations > 0)
+                out.reason += " for " + std::to_string(out.pending_evaluations) + " more value" +
+                              (out.pending_evaluations == 1 ? "" : "s");
+            if (h.pending_for.count() > 0) {
+                out.pending_until = *p.holding_since + h.pending_for;
+                out.reason += (out.pending_evaluations > 0 ? " and" : "") + std::string(" until ") +
+                              format_rfc3339(*out.pending_until);
+            }
+            return;
+        case ConditionState::firing:
+            // Held with a recovery bound: an episode fires once.
+            out.outcome = DryRunOutcome::recovering;
+            out.reason = std::string(p.fired ? "it fired in this episode"
+                                             : "this episode began inside the cooldown") +
+                         " (" + observe(condition).metric_condition +
+                         "); it fires again once the statistic has crossed back past " + recovery;
+            return;
+        case ConditionState::recovering:
+            out.outcome = DryRunOutcome::recovering;
+            out.reason =
+                unmet(condition).reason + "; recovering until it crosses back past " + recovery;
+            return;
+        case ConditionState::normal:
+            break;
+    }
+    Unmet u = unmet(condition);
+    out.outcome = u.window_not_full ? DryRunOutcome::window_not_full : DryRunOutcome::not_met;
+    out.reason = std::move(u.reason);
+    if (last == Transition::resolved || last == Transition::resolved_silent)
+        out.reason += " (the episode is over)";
+}
+
 }  // namespace
 
 bool restarts_windows(const Automation& before, const Automation& after) {
@@ -122,10 +198,10 @@ void TriggerEvaluator::evaluate(const Event& event, std::span<const Candidate> c
             TrackedTrigger& trigger = track(tracked, *candidate);
             if (trigger.condition) {
                 auto observation =
-                    feed(trigger, tracked, std::get<RunMetricsLogged>(event.body), now);
+                    feed(trigger, tracked.run_id, std::get<RunMetricsLogged>(event.body), now);
                 if (observation)
                     fired.push_back({candidate, std::move(observation)});
-            } else if (try_fire(trigger, tracked, now)) {
+            } else if (try_fire(trigger, tracked.run_id, now)) {
                 fired.push_back({candidate, std::nullopt});
             }
         }
@@ -134,6 +210,54 @@ void TriggerEvaluator::evaluate(const Event& event, std::span<const Candidate> c
     }
     if (release_due_at)
         lower_earliest_release(*release_due_at);
+}
+
+void TriggerEvaluator::dry_run(const Event& event, std::span<const Candidate> candidates,
+                               LazyNow& now, DryRunState& state, std::vector<RunExplanation>& out) {
+    const Run* run = event.run();
+    if (!run)
+        return;
+    const std::string key_text(run_key_text(event, *run));  // the per-thread buffer is reused
+    const RunKeyView run_key{key_text, std::hash<std::string_view>{}(key_text)};
+    for (Candidate candidate : candidates) {
+        TrackedTrigger& trigger = dry_run_trigger(state, run_key, *run, *candidate);
+        RunExplanation& explanation = out.emplace_back(RunExplanation{.automation = candidate});
+        if (trigger.condition)
+            feed(trigger, run->id, std::get<RunMetricsLogged>(event.body), now, &explanation);
+        else if (!try_fire(trigger, run->id, now, false))
+            explain_cooldown(trigger, explanation);
+    }
+}
+
+TriggerEvaluator::TrackedTrigger& TriggerEvaluator::dry_run_trigger(
+    DryRunState& state, RunKeyView run_key, const Run& run,
+    const std::shared_ptr<const Automation>& automation) {
+    std::string key(run_key.text);
+    key += '\0';
+    key += automation->id;
+    if (auto it = state.triggers.find(key); it != state.triggers.end())
+        return it->second;
+    std::optional<TrackedTrigger> copy;
+    {
+        Shard& shard = shard_of(run_key);
+        std::lock_guard lock(shard.mutex);
+        if (const auto it = shard.runs.find(run_key); it != shard.runs.end())
+            for (const TrackedTrigger& t : it->second.triggers)
+                if (t.automation.get() == automation.get()) {
+                    copy = t;
+                    break;
+                }
+    }
+    if (!copy)
+        copy = load(automation, run.id);
+    if (copy->condition)
+        if (auto* z = std::get_if<CrossRunZScoreCondition>(&*copy->condition)) {
+            std::shared_ptr<RunPopulation>& population = state.populations[automation->id];
+            if (!population)
+                population = population_of(*automation)->copy();
+            z->use_population(population);
+        }
+    return state.triggers.emplace(std::move(key), std::move(*copy)).first->second;
 }
 
 TriggerEvaluator::TrackedRun& TriggerEvaluator::run_of(Shard& shard, RunKeyView run_key,
@@ -151,14 +275,17 @@ TriggerEvaluator::TrackedTrigger& TriggerEvaluator::track(
     });
     if (it != run.triggers.end())
         return *it;
-    // First sight of this (automation, run) in this process: resume what the store kept (read
-    // first, so that a failing store leaves nothing half set up).
-    const std::optional<RunTriggerState> saved = store_.load(key_of(automation, run.run_id));
-    std::optional<MetricCondition> condition = condition_for(automation, run.run_id);
-    TrackedTrigger& trigger =
-        run.triggers.emplace_back(TrackedTrigger{.automation = automation,
-                                                 .condition_source = automation,
-                                                 .condition = std::move(condition)});
+    // First sight of this (automation, run) in this process: resume what the store kept.
+    return run.triggers.emplace_back(load(automation, run.run_id));
+}
+
+TriggerEvaluator::TrackedTrigger TriggerEvaluator::load(
+    const std::shared_ptr<const Automation>& automation, const std::string& run_id) {
+    // The store is read first, so that a failing store leaves nothing half set up.
+    const std::optional<RunTriggerState> saved = store_.load(key_of(automation, run_id));
+    TrackedTrigger trigger{.automation = automation,
+                           .condition_source = automation,
+                           .condition = condition_for(automation, run_id)};
     if (saved) {
         if (trigger.condition)
             for (double value : saved->values)
@@ -171,11 +298,18 @@ TriggerEvaluator::TrackedTrigger& TriggerEvaluator::track(
 }
 
 std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
-                                                        const TrackedRun& run,
-                                                        const RunMetricsLogged& body,
-                                                        LazyNow& now) {
-    if (trigger.last_step && body.step < *trigger.last_step)
+                                                        const std::string& run_id,
+                                                        const RunMetricsLogged& body, LazyNow& now,
+                                                        RunExplanation* explain) {
+    if (trigger.last_step && body.step < *trigger.last_step) {
+        if (explain)
+            *explain = {.automation = explain->automation,
+                        .outcome = DryRunOutcome::no_value,
+                        .reason = "step " + std::to_string(body.step) +
+                                  " is before the latest accepted step, " +
+                                  std::to_string(*trigger.last_step)};
         return std::nullopt;
+    }
     MetricCondition& condition = *trigger.condition;
     const Hysteresis& hysteresis = *trigger.automation->trigger.hysteresis();
     const std::string& metric = watched_metric(condition);
@@ -183,6 +317,8 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
     thread_local std::vector<double> accepted;
     accepted.clear();
     std::optional<MetricObservation> observation;
+    Transition last = Transition::none;  // of the latest value, and whether the cooldown held
+    bool cooling = false;                // its firing back
     for (const MetricPoint& point : body.metrics) {
         if (point.name != metric || !std::isfinite(point.value))
             continue;
@@ -191,6 +327,8 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
         const Transition transition = advance(
             trigger.progress, hysteresis, holds,
             [&] { return !holds_at(condition, *hysteresis.recovery); }, now);
+        last = transition;
+        cooling = false;
         if (observation)
             continue;
         switch (transition) {
@@ -198,10 +336,13 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
             case Transition::held:
                 // Without a recovery bound the cooldown is also the repeat interval of a
                 // condition that keeps holding; with one, an episode fires once.
-                if ((transition == Transition::activated || !hysteresis.recovery) &&
-                    try_fire(trigger, run, now)) {
-                    trigger.progress.fired = true;
-                    observation = observe(condition);
+                if (transition == Transition::activated || !hysteresis.recovery) {
+                    if (try_fire(trigger, run_id, now, !explain)) {
+                        trigger.progress.fired = true;
+                        observation = observe(condition);
+                    } else {
+                        cooling = true;
+                    }
                 }
                 break;
             case Transition::resolved:
@@ -214,12 +355,18 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
                 break;
         }
     }
+    if (explain) {
+        if (!accepted.empty())
+            trigger.last_step = body.step;
+        explain_feed(trigger, accepted.empty(), last, cooling, observation, *explain);
+        return observation;
+    }
     if (!accepted.empty()) {
         trigger.last_step = body.step;
-        const TriggerStateKey key = key_of(trigger.automation, run.run_id);
+        const TriggerStateKey key = key_of(trigger.automation, run_id);
         store_.append_values(key, accepted, body.step, values_to_keep(condition));
         if (const auto* z = std::get_if<CrossRunZScoreCondition>(&condition))
-            store_.put_population_value(trigger.automation->id, run.run_id, accepted.back(),
+            store_.put_population_value(trigger.automation->id, run_id, accepted.back(),
                                         z->population_size());
         if (trigger.progress != before)
             store_.save_condition(key, trigger.progress);
@@ -227,12 +374,14 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
     return observation;
 }
 
-bool TriggerEvaluator::try_fire(TrackedTrigger& trigger, const TrackedRun& run, LazyNow& now) {
+bool TriggerEvaluator::try_fire(TrackedTrigger& trigger, const std::string& run_id, LazyNow& now,
+                                bool persist) {
     const auto cooldown = *trigger.automation->trigger.cooldown();
     if (trigger.last_fired && now.get() - *trigger.last_fired < cooldown)
         return false;
     trigger.last_fired = now.get();
-    store_.record_firing(key_of(trigger.automation, run.run_id), now.get());
+    if (persist)
+        store_.record_firing(key_of(trigger.automation, run_id), now.get());
     return true;
 }
 

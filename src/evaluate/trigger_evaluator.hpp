@@ -41,11 +41,13 @@
 #include "util/lazy_now.hpp"
 
 #include <herald/automation.hpp>
+#include <herald/dry_run.hpp>
 #include <herald/event.hpp>
 #include <herald/trigger_state_store.hpp>
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -65,6 +67,18 @@ struct RunVerdict {
     std::optional<MetricObservation> metric;              ///< set for metric triggers
 };
 
+/// What a dry run concluded for one run trigger on one event (see `TriggerEvaluator::dry_run`):
+/// the fields of `herald::DryRunVerdict` the trigger decides.
+struct RunExplanation {
+    const std::shared_ptr<const Automation>* automation;  ///< one of the candidates passed in
+    DryRunOutcome outcome = DryRunOutcome::fires;
+    std::string reason;  ///< empty when it fires: the firing's reason then
+    std::optional<Timestamp> cooldown_until;
+    std::uint64_t pending_evaluations = 0;
+    std::optional<Timestamp> pending_until;
+    std::optional<MetricObservation> metric;
+};
+
 /// Whether replacing `before` by `after` restarts the windows of its runs: when the trigger's
 /// condition changes (anything but its cooldown and run filter), its scope changes, or it is
 /// disabled. A new name, description, action, cooldown or run filter, or enabling, keeps them.
@@ -81,6 +95,14 @@ class TriggerEvaluator {
     /// a condition holds, a run changes state or a release may be due.
     void evaluate(const Event& event, std::span<const Candidate> candidates, LazyNow& now,
                   std::vector<RunVerdict>& fired);
+
+    class DryRunState;
+    /// Evaluates `event` as `evaluate` would, against copies in `state` of the candidates' run
+    /// state (taken from memory or the store the first time a dry run needs them), and appends
+    /// one explanation per candidate to `out`. Changes nothing but `state`: neither the
+    /// evaluator's state nor the store. A run that ended is not released in the copies.
+    void dry_run(const Event& event, std::span<const Candidate> candidates, LazyNow& now,
+                 DryRunState& state, std::vector<RunExplanation>& out);
 
     /// Drops all state of an automation (it was deleted), in memory and in the store.
     void forget_automation(std::string_view automation_id);
@@ -151,9 +173,21 @@ class TriggerEvaluator {
     Shard& shard_of(RunKeyView run_key) noexcept;
     TrackedRun& run_of(Shard& shard, RunKeyView run_key, const Run& run);
     TrackedTrigger& track(TrackedRun& run, const std::shared_ptr<const Automation>& automation);
-    std::optional<MetricObservation> feed(TrackedTrigger& trigger, const TrackedRun& run,
-                                          const RunMetricsLogged& body, LazyNow& now);
-    bool try_fire(TrackedTrigger& trigger, const TrackedRun& run, LazyNow& now);
+    /// The state of `automation` for `run_id` as the store kept it (fresh when it kept none).
+    TrackedTrigger load(const std::shared_ptr<const Automation>& automation,
+                        const std::string& run_id);
+    /// Feeds the event's values to a metric trigger; says what it fires with, if it does.
+    /// With `explain` (a dry run), writes nothing to the store and says why it does not.
+    std::optional<MetricObservation> feed(TrackedTrigger& trigger, const std::string& run_id,
+                                          const RunMetricsLogged& body, LazyNow& now,
+                                          RunExplanation* explain = nullptr);
+    /// Whether the cooldown lets the trigger fire now; if so, notes the firing (in the store
+    /// too when `persist`).
+    bool try_fire(TrackedTrigger& trigger, const std::string& run_id, LazyNow& now,
+                  bool persist = true);
+    /// A dry run's copy of the state of `automation` for a run, made on first use.
+    TrackedTrigger& dry_run_trigger(DryRunState& state, RunKeyView run_key, const Run& run,
+                                    const std::shared_ptr<const Automation>& automation);
     /// Notes a run's new state; returns when its release is due if it ended.
     std::optional<Timestamp> note_state(Shard& shard, RunKeyView run_key, TrackedRun& run,
                                         RunState state, Timestamp now);
@@ -179,6 +213,15 @@ class TriggerEvaluator {
     /// The earliest `next_release` of all shards: the publish path reads it without a lock.
     std::atomic<Timestamp::rep> earliest_release_{never};
     std::mutex release_mutex_;  ///< serialises sweeps and lowering `earliest_release_`
+};
+
+/// The copies a dry run evaluates against, kept across the events of one sequence.
+class TriggerEvaluator::DryRunState {
+    friend class TriggerEvaluator;
+    /// By run key, NUL, automation id.
+    std::unordered_map<std::string, TrackedTrigger> triggers;
+    /// Copies of the populations of z-scores across runs, by automation id.
+    std::unordered_map<std::string, std::shared_ptr<RunPopulation>> populations;
 };
 
 }  // namespace herald::detail

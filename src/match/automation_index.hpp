@@ -46,6 +46,8 @@ class AutomationIndex {
     }
 
     std::size_t size() const noexcept { return size_; }
+    /// Whether `scope` holds the event (its entity, project, registry or collection).
+    static bool contains(const Scope& scope, const Event& event) noexcept;
 
   private:
     struct ScopeHashes {
@@ -62,7 +64,6 @@ class AutomationIndex {
     /// Registry scopes share the project level: both are keyed on (entity, project).
     static std::uint64_t key(ScopeKind level, std::uint64_t scope_hash, EventKind kind) noexcept;
     static std::uint64_t key_of(const Automation& automation) noexcept;
-    static bool contains(const Scope& scope, const Event& event) noexcept;
 
     template <class F>
     void visit(std::uint64_t k, const Event& event, F& f) const {

@@ -1,6 +1,7 @@
 #include "match/match.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 namespace herald::detail {
@@ -49,40 +50,108 @@ std::string run_text(const Run& run) {
     return "run " + quoted(run.name.empty() ? run.id : run.name);
 }
 
-}  // namespace
-
-bool filters_match(const Trigger& trigger, const Event& event) noexcept {
+/// The filters' verdict: true when the event passes; otherwise `refuse(outcome, why)` is
+/// returned, where `why()` makes the reason (called only by a caller that wants it).
+template <class Refuse>
+bool check_filters(const Trigger& trigger, const Event& event, Refuse&& refuse) {
+    const auto runs_match = [&](const RunFilter& runs, const Run& run) {
+        if (runs.matches(run))
+            return true;
+        return refuse(DryRunOutcome::filtered, [&] {
+            return runs.user && run.user != *runs.user
+                       ? "the run's user " + quoted(run.user) + " is not " + quoted(*runs.user)
+                       : "the run's name " + quoted(run.name) + " does not match " +
+                             quoted(runs.name->source());
+        });
+    };
     return std::visit(
         [&](const auto& spec) -> bool {
             using T = std::decay_t<decltype(spec)>;
             // Every artifact trigger may filter on the name of the version's collection.
             if constexpr (requires { spec.collection; })
                 if (!optional_matches(spec.collection, event.artifact()->collection))
-                    return false;
+                    return refuse(DryRunOutcome::filtered, [&] {
+                        return "collection " + quoted(event.artifact()->collection) +
+                               " does not match " + quoted(spec.collection->source());
+                    });
             if constexpr (std::is_same_v<T, trigger::CreateArtifact>) {
                 const ArtifactVersion& v = std::get<ArtifactCreated>(event.body).version;
-                return !spec.artifact_type || *spec.artifact_type == v.collection_type;
+                if (spec.artifact_type && *spec.artifact_type != v.collection_type)
+                    return refuse(DryRunOutcome::filtered, [&] {
+                        return "artifact type " + quoted(v.collection_type) + " is not " +
+                               quoted(*spec.artifact_type);
+                    });
+                return true;
             } else if constexpr (std::is_same_v<T, trigger::LinkArtifact>) {
                 const ArtifactVersion& v = std::get<ArtifactLinked>(event.body).version;
-                return (!spec.alias || any_matches(*spec.alias, v.aliases)) &&
-                       (!spec.tag || any_matches(*spec.tag, v.tags));
+                if (spec.alias && !any_matches(*spec.alias, v.aliases))
+                    return refuse(DryRunOutcome::filtered, [&] {
+                        return "no alias of the version matches " + quoted(spec.alias->source());
+                    });
+                if (spec.tag && !any_matches(*spec.tag, v.tags))
+                    return refuse(DryRunOutcome::filtered, [&] {
+                        return "no tag of the version matches " + quoted(spec.tag->source());
+                    });
+                return true;
             } else if constexpr (std::is_same_v<T, trigger::UnlinkArtifact>) {
                 return true;
             } else if constexpr (std::is_same_v<T, trigger::AddArtifactAlias>) {
-                return spec.alias.matches(std::get<AliasAdded>(event.body).alias);
-            } else if constexpr (std::is_same_v<T, trigger::AddArtifactTag>) {
-                return optional_matches(spec.tag, std::get<TagAdded>(event.body).tag);
-            } else if constexpr (std::is_same_v<T, trigger::RemoveArtifactTag>) {
-                return optional_matches(spec.tag, std::get<TagRemoved>(event.body).tag);
+                const std::string& alias = std::get<AliasAdded>(event.body).alias;
+                if (!spec.alias.matches(alias))
+                    return refuse(DryRunOutcome::filtered, [&] {
+                        return "alias " + quoted(alias) + " does not match " +
+                               quoted(spec.alias.source());
+                    });
+                return true;
+            } else if constexpr (std::is_same_v<T, trigger::AddArtifactTag> ||
+                                 std::is_same_v<T, trigger::RemoveArtifactTag>) {
+                const std::string& tag = std::is_same_v<T, trigger::AddArtifactTag>
+                                             ? std::get<TagAdded>(event.body).tag
+                                             : std::get<TagRemoved>(event.body).tag;
+                if (!optional_matches(spec.tag, tag))
+                    return refuse(DryRunOutcome::filtered, [&] {
+                        return "tag " + quoted(tag) + " does not match " +
+                               quoted(spec.tag->source());
+                    });
+                return true;
             } else if constexpr (std::is_same_v<T, trigger::RunStateChange>) {
                 const auto& body = std::get<RunStateChanged>(event.body);
-                return spec.runs.matches(body.run) && state_chosen(spec.states, body.state);
+                if (!runs_match(spec.runs, body.run))
+                    return false;
+                if (!state_chosen(spec.states, body.state))
+                    return refuse(DryRunOutcome::filtered, [&] {
+                        return body.state == RunState::killed
+                                   ? std::string("a run that is killed never fires")
+                                   : "state " + std::string(to_string(body.state)) +
+                                         " is not one the trigger chose";
+                    });
+                return true;
             } else {
-                return spec.runs.matches(std::get<RunMetricsLogged>(event.body).run) &&
-                       logs_metric(event, spec.metric);
+                const auto& body = std::get<RunMetricsLogged>(event.body);
+                if (!runs_match(spec.runs, body.run))
+                    return false;
+                if (!logs_metric(event, spec.metric))
+                    return refuse(DryRunOutcome::no_value,
+                                  [&] { return "the event does not log " + quoted(spec.metric); });
+                return true;
             }
         },
         trigger.spec());
+}
+
+}  // namespace
+
+bool filters_match(const Trigger& trigger, const Event& event) noexcept {
+    return check_filters(trigger, event, [](DryRunOutcome, auto&&) { return false; });
+}
+
+std::optional<FilterMismatch> filter_mismatch(const Trigger& trigger, const Event& event) {
+    std::optional<FilterMismatch> mismatch;
+    check_filters(trigger, event, [&](DryRunOutcome outcome, auto&& why) {
+        mismatch = FilterMismatch{outcome, why()};
+        return false;
+    });
+    return mismatch;
 }
 
 std::string version_string(const Event& event, const ArtifactVersion& version) {

@@ -49,6 +49,10 @@ void delivery_config_example() {
 #include "include/herald/delivery_config.hpp.inc"
 }
 
+void dry_run_example(const Engine& engine, const Event& event) {
+#include "include/herald/dry_run.hpp.inc"
+}
+
 void dispatcher_example(std::shared_ptr<herald::Storage> storage,
                         std::shared_ptr<herald::SecretStore> secrets, const Event& event,
                         const Principal& admin, const std::string& id) {
