@@ -110,6 +110,7 @@ int history(Context& c);
 int dead(Context& c);
 int replay(Context& c);
 int publish(Context& c);
+int dry_run(Context& c);
 int deliver(Context& c);
 int stats(Context& c);
 

@@ -149,6 +149,16 @@ const std::vector<Entry>& entries() {
                {"stop-on-error", "",
                 "stop reading at the first refused line (what was published stays)"}})},
          publish},
+        {{"dry-run", "[FILE]", 0, 1,
+          "Says what publishing events would do, and records nothing: for each event, every\n"
+          "automation whose scope holds it, whether it would fire and why (or why not: disabled,\n"
+          "a filter, no value, window not full, condition not met, pending, recovering,\n"
+          "cooldown), with the payload it would send, secrets masked. The events come from FILE\n"
+          "or standard input: one JSON object per line, one object, or a JSON array; run metric\n"
+          "events are evaluated in order, each seeing the values of those before it. A refused\n"
+          "event stops the command before anything is evaluated (exit status 1).",
+          with_help({})},
+         dry_run},
         {{"deliver", "", 0, 0,
           "Delivers what the outbox holds until nothing is pending or --wait has passed.",
           with_help({})},

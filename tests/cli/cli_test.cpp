@@ -125,6 +125,7 @@ TEST_CASE("herald: every command has --help, usage errors exit 2", "[cli]") {
                                 "dead",
                                 "replay",
                                 "publish",
+                                "dry-run",
                                 "deliver"}) {
         std::vector<std::string> args;
         std::istringstream words(command);
@@ -540,6 +541,67 @@ TEST_CASE("herald: a refused line is reported with its number and the stream goe
         CHECK(r.err.find("line 4") == std::string::npos);
         CHECK(cli.json({"history"}).as_array().size() == 1);
     }
+}
+
+TEST_CASE("herald: dry-run says what would fire and why not, and records nothing", "[cli]") {
+    Cli cli;
+    herald::test::TestServer server;
+    cli.set_up_webhook(server.url());
+    cli.ok({"automations", "apply", cli.file("m.json", R"({"name": "low-loss",
+        "scope": {"type": "PROJECT", "entity": "acme", "project": "mnist"},
+        "trigger": {"type": "RUN_METRIC_THRESHOLD", "metric": "loss", "window": 2,
+                    "operator": "<", "threshold": 0.25},
+        "action": {"type": "WEBHOOK", "integration": "deploy",
+                   "payload": {"loss": "${metric_value}", "key": "${SIGNING_KEY}"}}})")});
+    const auto loss = [](int step, double value) {
+        return R"({"type": "RUN_METRICS_LOGGED", "entity": "acme", "project": "mnist",)"
+               R"( "run": {"id": "r-1", "name": "bright-sun-1", "user": "alice"}, "step": )" +
+               std::to_string(step) + R"(, "metrics": {"loss": )" + std::to_string(value) + "}}";
+    };
+    const std::string events = alias_event + "\n" + loss(1, 0.5) + "\n\n" + loss(2, 0.0) + "\n" +
+                               loss(3, 0.0) + "\n" + loss(4, 0.0) + "\n";
+
+    const ProcessResult text = cli.ok({"dry-run"}, events);
+    CHECK(text.out.find("deploy-production  FIRES") != std::string::npos);
+    CHECK(
+        text.out.find("would send: {\"version\":\"acme/model-registry/classifier:production\"}") !=
+        std::string::npos);
+    CHECK(text.out.find("NOT_MET  avg(loss) over last 1 = 0.5, not < 0.25") != std::string::npos);
+    CHECK(text.out.find("COOLDOWN  it fired for the run at ") != std::string::npos);
+
+    const std::vector<boost::json::value> lines =
+        json_lines(cli.ok({"dry-run", "--json", cli.file("events.ndjson", events)}).out);
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[0].at("automations").as_array()[0].at("automation") == "deploy-production");
+    CHECK(lines[1].at("automations").as_array()[0].at("outcome") == "NOT_MET");
+    const boost::json::value& unmet = lines[2].at("automations").as_array()[0];
+    CHECK(unmet.at("reason") == "avg(loss) over last 2 = 0.25, not < 0.25");
+    const boost::json::value& fires = lines[3].at("automations").as_array()[0];
+    CHECK(fires.at("outcome") == "FIRES");
+    CHECK(fires.at("reason") == "avg(loss) over last 2 = 0 < 0.25");
+    CHECK(std::string(fires.at("payload").as_string()).find(R"("key":"********")") !=
+          std::string::npos);
+    CHECK(fires.at("metric").at("values") == boost::json::parse("[0.0, 0.0]"));
+    const boost::json::value& cooling = lines[4].at("automations").as_array()[0];
+    CHECK(cooling.at("outcome") == "COOLDOWN");
+    CHECK(cooling.as_object().contains("cooldown_until"));
+
+    // A JSON array works too; nothing was recorded by any of this.
+    const std::vector<boost::json::value> array = json_lines(
+        cli.ok({"dry-run", "--json"}, "[" + alias_event + ",\n" + alias_event + "]").out);
+    REQUIRE(array.size() == 2);
+    CHECK(array[1].at("automations").as_array()[0].at("outcome") == "FIRES");
+    CHECK(cli.json({"history"}).as_array().empty());
+    CHECK(cli.json({"stats"}).at("deliveries").at("pending") == 0);
+    CHECK(server.requests().empty());
+
+    // A refused event stops it before anything is evaluated, naming the line.
+    const ProcessResult refused =
+        cli.run({"dry-run"}, alias_event + "\n" + R"({"type": "X"})" + "\n");
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.out.empty());
+    CHECK(refused.err.find("herald: error: line 2: ") != std::string::npos);
+    CHECK(cli.printed.find(canary) == std::string::npos);
 }
 
 TEST_CASE("herald: --ca-file trusts a private CA for every command that sends", "[cli][tls]") {
