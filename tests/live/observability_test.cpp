@@ -238,6 +238,9 @@ TEST_CASE("breakers, store failures and a stop are logged and counted", "[observ
     CHECK(rig.logs.of("storage.recovered").empty());
     rig.storage->fail_settles = false;
     REQUIRE(rig.run_until([&] { return rig.status(second) == FiringStatus::finished; }));
+    // Logged once the dispatcher has the store's answer, which may be after the history shows
+    // the write.
+    REQUIRE(rig.run_until([&] { return !rig.logs.of("storage.recovered").empty(); }));
     const auto recovered = rig.logs.of("storage.recovered");
     REQUIRE(recovered.size() == 1);
     CHECK(recovered[0].fields.at("operation") == "settle");
