@@ -34,6 +34,7 @@
 #include <herald/delivery_config.hpp>
 #include <herald/firing.hpp>
 #include <herald/integration.hpp>
+#include <herald/metrics.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -44,6 +45,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -93,6 +95,37 @@ struct StorageFailure {
     std::chrono::milliseconds retry_in{};  ///< when the dispatcher tries again
 };
 
+/// What the host is told once a delivery's outcome is written to the history (see
+/// `DispatcherConfig::on_settled`). Value type.
+struct DeliverySettled {
+    std::string delivery_id;  ///< the firing's id
+    std::string automation_id;
+    std::string automation_name;
+    std::string entity;
+    std::string integration;  ///< the webhook or Slack integration, or the job queue
+    /// Finished, Failed, Dead or Skipped; Pending when the attempt failed and another is
+    /// scheduled (`retry_at`).
+    FiringStatus status = FiringStatus::pending;
+    int attempt = 0;           ///< the attempt it came to (1, 2, ...)
+    unsigned status_code = 0;  ///< the HTTP status, 0 when none arrived
+    std::string error;         ///< as the history records it, secret values masked
+    std::optional<Timestamp> retry_at;
+    Timestamp time{};
+};
+
+/// Something an operator should know about, as the dispatcher sees it happen (see
+/// `DispatcherConfig::on_operator_event`). Value type.
+struct OperatorEvent {
+    OperatorEventKind kind = OperatorEventKind::integration_failing;
+    std::string entity;       ///< integration events and retries exhausted
+    std::string integration;  ///< integration events and retries exhausted (may be a job queue)
+    std::string endpoint;     ///< breaker opened: "https://host:port"
+    std::string delivery_id;  ///< retries exhausted
+    unsigned percent = 0;     ///< integration failing: 50, 70 or 90 (% of `disable_after`)
+    std::string reason;       ///< for people, never a secret
+    Timestamp time{};
+};
+
 /// Plain configuration; every member has a default.
 struct DispatcherConfig {
     DeliveryConfig http;  ///< timeouts, body bounds, TLS trust, SSRF rules, in-flight bounds
@@ -137,6 +170,19 @@ struct DispatcherConfig {
     /// deliveries stay held meanwhile, and nothing is lost (a delivery whose outcome could not
     /// be written is sent again once its lease ends).
     std::function<void(const StorageFailure&)> on_storage_error;
+    /// Told of every delivery outcome once it is written to the history — finished, retry
+    /// scheduled, failed, dead, skipped — so a host can show an automation's status without
+    /// polling `history()`; called on the dispatcher's executor, in the order the outcomes were
+    /// written, must not block. An outcome the dispatcher could not write before it stopped is
+    /// not told (the delivery is claimed again once its lease ends).
+    std::function<void(const DeliverySettled&)> on_settled;
+    /// Told what an operator should act on (each also counted in
+    /// `herald_operator_events_total{kind}`): an integration's failing streak crossing 50, 70
+    /// and 90 % of `disable_after` (once each per streak), an integration disabled, a delivery
+    /// whose retries are exhausted (once it is written as dead; again only if it is replayed
+    /// and dies again), a circuit breaker opening. Called on the dispatcher's executor, must not
+    /// block; a host may forward them to an operators' channel.
+    std::function<void(const OperatorEvent&)> on_operator_event;
 };
 
 /// What a test request (a webhook's or a Slack message's) got back. Value type;

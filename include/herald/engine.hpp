@@ -123,7 +123,7 @@ class Engine {
     std::vector<DryRunEvent> dry_run(std::vector<Event> events) const;
     const HistoryStore& history() const noexcept;
     /// The figures of `EngineConfig::metrics` and the queue depth in the store now (reads the
-    /// store: pending and dead deliveries). Throws herald::Error (storage_failure) when it
+    /// store: pending and dead deliveries, and how long the oldest claimable one has waited). Throws herald::Error (storage_failure) when it
     /// cannot be read.
     MetricsSnapshot metrics() const;
     /// The dispatcher; throws herald::Error (unsupported) when the engine has no executor.

@@ -45,6 +45,17 @@ enum class DeliveryOutcome {
 /// "success", "retry", "failed", "dead", "skipped".
 std::string_view to_string(DeliveryOutcome outcome) noexcept;
 
+/// What the dispatcher tells an operator about (see `herald::OperatorEvent`).
+enum class OperatorEventKind {
+    integration_failing,   ///< its failing streak crossed 50, 70 or 90 % of `disable_after`
+    integration_disabled,  ///< disabled: 410 Gone, or failing for `disable_after`
+    retries_exhausted,     ///< a delivery is dead: every attempt of its schedule failed
+    breaker_opened,        ///< an endpoint's circuit breaker opened
+};
+
+/// "integration_failing", "integration_disabled", "retries_exhausted", "breaker_opened".
+std::string_view to_string(OperatorEventKind kind) noexcept;
+
 /// One label of a sample: `{kind="alias_added"}`.
 struct MetricLabel {
     std::string name;
@@ -108,6 +119,7 @@ class Metrics {
     void delivered(std::chrono::nanoseconds since_publish) noexcept;
     void ssrf_refused() noexcept;
     void integration_disabled() noexcept;
+    void operator_event(OperatorEventKind kind) noexcept;
     void storage_failed() noexcept;
     void breakers_opened(int delta) noexcept;       ///< +1 opened, -1 closed
     void deliveries_in_flight(int delta) noexcept;  ///< held by a dispatcher

@@ -141,4 +141,18 @@ bool FailureStreak::on_failure(Timestamp now, std::chrono::milliseconds disable_
     return disable_after.count() > 0 && now - *failing_since_ >= disable_after;
 }
 
+unsigned FailureStreak::crossed(Timestamp now, std::chrono::milliseconds disable_after) noexcept {
+    if (!failing_since_ || disable_after.count() <= 0)
+        return 0;
+    const auto failing = now - *failing_since_;
+    unsigned reached = 0;
+    for (unsigned percent : {50u, 70u, 90u})
+        if (failing * 100 >= disable_after * percent)
+            reached = percent;
+    if (reached <= reported_)
+        return 0;
+    reported_ = reached;
+    return reached;
+}
+
 }  // namespace herald::detail

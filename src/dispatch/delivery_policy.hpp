@@ -84,14 +84,21 @@ class CircuitBreaker {
 /// failure since its last success.
 class FailureStreak {
   public:
-    void on_success() noexcept { failing_since_.reset(); }
+    void on_success() noexcept {
+        failing_since_.reset();
+        reported_ = 0;
+    }
     /// Records a failure; true when it has been failing for at least `disable_after` (never
     /// when that is zero).
     bool on_failure(Timestamp now, std::chrono::milliseconds disable_after);
+    /// After `on_failure`: the highest of 50, 70 and 90 (% of `disable_after`) that the streak
+    /// has reached at `now` and not reported before in this streak; 0 when none.
+    unsigned crossed(Timestamp now, std::chrono::milliseconds disable_after) noexcept;
     std::optional<Timestamp> failing_since() const noexcept { return failing_since_; }
 
   private:
     std::optional<Timestamp> failing_since_;
+    unsigned reported_ = 0;  ///< the highest percentage `crossed` returned in this streak
 };
 
 }  // namespace herald::detail

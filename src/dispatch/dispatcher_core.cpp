@@ -636,12 +636,15 @@ void DispatcherCore::record(const Delivery& delivery, const Prepared& prepared, 
             break;
     }
     observe(delivery, prepared, outcome.attempt, s, now);
-    settle(delivery.firing.id,
-           FiringUpdate{.firing_id = delivery.firing.id,
-                        .status = status,
-                        .attempt = std::move(outcome.attempt),
-                        .payload = prepared.masked_payload},
-           std::move(update));
+    FiringUpdate history{.firing_id = delivery.firing.id,
+                         .status = status,
+                         .attempt = std::move(outcome.attempt),
+                         .payload = prepared.masked_payload};
+    std::optional<DeliverySettled> notice = notice_of(
+        delivery, history, s.kind == Settlement::Kind::retry ? std::optional(s.due) : std::nullopt);
+    if (notice && prepared.secrets)  // a receiver may have echoed a secret into the error
+        notice->error = prepared.secrets->redact(notice->error);
+    settle(delivery.firing.id, std::move(history), std::move(update), std::move(notice));
     if (!prepared.integration.empty())
         track_integration(prepared.entity, prepared.integration, s.kind, now);
 }
@@ -660,13 +663,38 @@ void DispatcherCore::record_unsent(const Delivery& delivery, int number, Timesta
                           {"action", to_string(delivery.action.kind())},
                           {"outcome", skipped ? "skipped" : "failed"},
                           {"reason", why.reason()}});
-    settle(delivery.firing.id,
-           FiringUpdate{
-               .firing_id = delivery.firing.id,
-               .status =
-                   why.code() == errc::unsupported ? FiringStatus::skipped : FiringStatus::failed,
-               .attempt = DeliveryAttempt{.number = number, .time = now, .error = why.reason()}},
-           OutboxUpdate{.delivery_id = delivery.firing.id});
+    FiringUpdate history{
+        .firing_id = delivery.firing.id,
+        .status = skipped ? FiringStatus::skipped : FiringStatus::failed,
+        .attempt = DeliveryAttempt{.number = number, .time = now, .error = why.reason()}};
+    std::optional<DeliverySettled> notice = notice_of(delivery, history, std::nullopt);
+    settle(delivery.firing.id, std::move(history), OutboxUpdate{.delivery_id = delivery.firing.id},
+           std::move(notice));
+}
+
+std::optional<DeliverySettled> DispatcherCore::notice_of(const Delivery& delivery,
+                                                         const FiringUpdate& update,
+                                                         std::optional<Timestamp> retry_at) const {
+    if (!config_.on_settled && !(update.status == FiringStatus::dead && config_.on_operator_event))
+        return std::nullopt;
+    const DeliveryAttempt& attempt = *update.attempt;
+    return DeliverySettled{.delivery_id = delivery.firing.id,
+                           .automation_id = delivery.firing.automation_id,
+                           .automation_name = delivery.firing.automation_name,
+                           .entity = delivery.firing.event.entity,
+                           .integration = delivery.firing.integration,
+                           .status = update.status,
+                           .attempt = attempt.number,
+                           .status_code = static_cast<unsigned>(attempt.status_code),
+                           .error = attempt.error,
+                           .retry_at = retry_at,
+                           .time = attempt.time};
+}
+
+void DispatcherCore::tell_operator(OperatorEvent event) {
+    services_.metrics->operator_event(event.kind);
+    if (config_.on_operator_event)
+        config_.on_operator_event(event);
 }
 
 void DispatcherCore::track_integration(const std::string& entity, const std::string& name,
@@ -681,13 +709,25 @@ void DispatcherCore::track_integration(const std::string& entity, const std::str
             return;
         case Settlement::Kind::retry:
         case Settlement::Kind::dead:
-        case Settlement::Kind::fail:
+        case Settlement::Kind::fail: {
             FailureStreak& streak = failing_[key];
-            if (streak.on_failure(now, config_.disable_after))
-                disable_integration(
-                    entity, name,
-                    "its deliveries have failed since " + format_rfc3339(*streak.failing_since()));
+            const bool disable = streak.on_failure(now, config_.disable_after);
+            std::string since =
+                "its deliveries have failed since " + format_rfc3339(*streak.failing_since());
+            if (disable) {
+                disable_integration(entity, name, std::move(since));
+                return;
+            }
+            if (const unsigned percent = streak.crossed(now, config_.disable_after))
+                tell_operator({.kind = OperatorEventKind::integration_failing,
+                               .entity = entity,
+                               .integration = name,
+                               .percent = percent,
+                               .reason = since + ", " + std::to_string(percent) +
+                                         " % of the time after which it is disabled",
+                               .time = now});
             return;
+        }
     }
 }
 
@@ -702,11 +742,17 @@ void DispatcherCore::disable_integration(std::string_view entity, std::string_vi
     services_.metrics->integration_disabled();
     services_.logger.log(LogLevel::warning, "integration.disabled",
                          {{"entity", entity}, {"integration", name}, {"reason", reason}});
+    const Timestamp now = services_.clock->now();
+    tell_operator({.kind = OperatorEventKind::integration_disabled,
+                   .entity = std::string(entity),
+                   .integration = std::string(name),
+                   .reason = reason,
+                   .time = now});
     if (config_.on_integration_disabled)
         config_.on_integration_disabled({.entity = std::string(entity),
                                          .integration = std::string(name),
                                          .reason = std::move(reason),
-                                         .time = services_.clock->now()});
+                                         .time = now});
 }
 
 void DispatcherCore::return_to_outbox(const Delivery& delivery, Timestamp due) {
@@ -718,11 +764,13 @@ void DispatcherCore::return_to_outbox(const Delivery& delivery, Timestamp due) {
 }
 
 void DispatcherCore::settle(const std::string& delivery_id, std::optional<FiringUpdate> history,
-                            OutboxUpdate outbox) {
+                            OutboxUpdate outbox, std::optional<DeliverySettled> notice) {
     if (auto it = flights_.find(delivery_id); it != flights_.end())
         it->second->settling = true;
     if (history)
         settlements_.history.push_back(std::move(*history));
+    if (notice)
+        settlements_.notices.push_back(std::move(*notice));
     settlements_.outbox.push_back(std::move(outbox));
     settlements_.settled.push_back(delivery_id);
     write_settlements();
@@ -750,6 +798,7 @@ void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_
         append(batch->history, std::move(settlements_.history));
         append(batch->outbox, std::move(settlements_.outbox));
         append(batch->settled, std::move(settlements_.settled));
+        append(batch->notices, std::move(settlements_.notices));
         settlements_ = std::move(*batch);
         settle_timer_.expires_after(wait);
         settle_timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
@@ -764,6 +813,18 @@ void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_
         storage_recovered("settle", settle_backoff_);
     settle_backoff_ = {};
     writing_settlements_ = false;
+    if (!error)
+        for (const DeliverySettled& notice : batch->notices) {
+            if (config_.on_settled)
+                config_.on_settled(notice);
+            if (notice.status == FiringStatus::dead)
+                tell_operator({.kind = OperatorEventKind::retries_exhausted,
+                               .entity = notice.entity,
+                               .integration = notice.integration,
+                               .delivery_id = notice.delivery_id,
+                               .reason = "every attempt failed; the last: " + notice.error,
+                               .time = notice.time});
+        }
     for (const std::string& id : batch->settled)
         finish_flight(id);
     write_settlements();
@@ -804,10 +865,14 @@ void DispatcherCore::breaker_changed(const std::string& key, const CircuitBreake
     if (open == was_open)
         return;
     services_.metrics->breakers_opened(open ? 1 : -1);
-    if (open)
+    if (open) {
         services_.logger.log(LogLevel::warning, "breaker.opened",
                              {{"endpoint", key}, {"until", format_rfc3339(breaker.open_until())}});
-    else
+        tell_operator({.kind = OperatorEventKind::breaker_opened,
+                       .endpoint = key,
+                       .reason = "open until " + format_rfc3339(breaker.open_until()),
+                       .time = services_.clock->now()});
+    } else
         services_.logger.log(LogLevel::info, "breaker.closed", {{"endpoint", key}});
 }
 

@@ -106,6 +106,7 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
         std::vector<FiringUpdate> history;
         std::vector<OutboxUpdate> outbox;
         std::vector<std::string> settled;
+        std::vector<DeliverySettled> notices;  ///< told once written (on_settled, dead letters)
     };
 
     boost::asio::awaitable<void> run();
@@ -159,7 +160,13 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     /// Queues a settlement of the delivery (and its history update, when there is one) for
     /// the next write; the delivery stays held until it is written.
     void settle(const std::string& delivery_id, std::optional<FiringUpdate> history,
-                OutboxUpdate outbox);
+                OutboxUpdate outbox, std::optional<DeliverySettled> notice = std::nullopt);
+    /// What the host is told of `delivery`'s outcome once written: made only when someone
+    /// listens (`on_settled`), or for a dead letter (`retries_exhausted`).
+    std::optional<DeliverySettled> notice_of(const Delivery& delivery, const FiringUpdate& update,
+                                             std::optional<Timestamp> retry_at) const;
+    /// Counts an operator event and tells the host (`on_operator_event`).
+    void tell_operator(OperatorEvent event);
     /// Writes what is queued unless a write is under way; `settled` continues from there.
     void write_settlements();
     void settled(std::shared_ptr<Settlements> batch, std::exception_ptr error);

@@ -263,6 +263,17 @@ MetricsSnapshot Engine::metrics() const {
     depth.samples.push_back(
         {.labels = {{"state", "dead"}}, .value = static_cast<double>(outbox.dead_count())});
     snapshot.families.push_back(std::move(depth));
+    // Something claimable since `next_due` has waited that long: the dispatcher is behind.
+    const std::optional<Timestamp> due = outbox.next_due();
+    const Timestamp now = state_->clock->now();
+    const double waited =
+        due && *due < now ? std::chrono::duration<double>(now - *due).count() : 0.0;
+    snapshot.families.push_back(MetricFamily{
+        .name = "herald_outbox_oldest_due_age_seconds",
+        .help = "How long the delivery that has been claimable longest has waited past its due "
+                "time (a lease that ended counts from its end); 0 when none is claimable.",
+        .type = MetricType::gauge,
+        .samples = {{.value = waited}}});
     return snapshot;
 }
 

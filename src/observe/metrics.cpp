@@ -120,12 +120,19 @@ std::string_view to_string(DeliveryOutcome outcome) noexcept {
     return names[static_cast<std::size_t>(outcome)];
 }
 
+std::string_view to_string(OperatorEventKind kind) noexcept {
+    static constexpr std::array<std::string_view, 4> names = {
+        "integration_failing", "integration_disabled", "retries_exhausted", "breaker_opened"};
+    return names[static_cast<std::size_t>(kind)];
+}
+
 struct Metrics::State {
     std::array<std::atomic<std::uint64_t>, event_kind_count> events{};
     std::atomic<std::uint64_t> firings{0};
     std::array<std::atomic<std::uint64_t>, 5> deliveries{};
     std::atomic<std::uint64_t> ssrf_refusals{0};
     std::atomic<std::uint64_t> integrations_disabled{0};
+    std::array<std::atomic<std::uint64_t>, 4> operator_events{};
     std::atomic<std::uint64_t> storage_errors{0};
     std::atomic<std::int64_t> open_breakers{0};
     std::atomic<std::int64_t> in_flight{0};
@@ -158,6 +165,9 @@ void Metrics::ssrf_refused() noexcept {
 }
 void Metrics::integration_disabled() noexcept {
     state_->integrations_disabled.fetch_add(1, relaxed);
+}
+void Metrics::operator_event(OperatorEventKind kind) noexcept {
+    state_->operator_events[static_cast<std::size_t>(kind)].fetch_add(1, relaxed);
 }
 void Metrics::storage_failed() noexcept {
     state_->storage_errors.fetch_add(1, relaxed);
@@ -218,6 +228,14 @@ MetricsSnapshot Metrics::snapshot() const {
     add("herald_integrations_disabled_total",
         "Integrations the dispatcher disabled (410 Gone, or failing too long).", counter,
         {sample(load(s.integrations_disabled))});
+    std::vector<MetricSample> operator_events;
+    for (std::size_t k = 0; k < s.operator_events.size(); ++k)
+        operator_events.push_back(
+            sample(load(s.operator_events[k]),
+                   {{"kind", std::string(to_string(static_cast<OperatorEventKind>(k)))}}));
+    add("herald_operator_events_total",
+        "What the dispatcher told an operator about (on_operator_event), by kind.", counter,
+        std::move(operator_events));
     add("herald_ssrf_refusals_total", "Requests refused by the SSRF policy before they were sent.",
         counter, {sample(load(s.ssrf_refusals))});
     add("herald_storage_errors_total", "Store operations of the dispatcher that failed (retried).",

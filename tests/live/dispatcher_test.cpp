@@ -384,6 +384,107 @@ TEST_CASE("410 fails the delivery and disables the integration", "[dispatcher]")
     CHECK(server.requests().size() == 1);
 }
 
+TEST_CASE("the host is told each outcome once written, and what an operator should know",
+          "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::server_error);
+    std::vector<herald::DeliverySettled> settled;
+    std::vector<herald::OperatorEvent> told;
+    Harness h{server, [&](herald::EngineConfig& c) {
+                  c.dispatch.retry.schedule = {0s, 1s};
+                  c.dispatch.retry.jitter = 0;
+                  c.dispatch.breaker.failure_threshold = 2;
+                  c.dispatch.disable_after = 1900ms;  // the second failure, 1 s on, is at 52 %
+                  c.dispatch.on_settled = [&settled,
+                                           storage = c.storage](const herald::DeliverySettled& s) {
+                      // Written before the host hears of it.
+                      const auto written = storage->history().find(s.delivery_id);
+                      CHECK((written && written->status == s.status));
+                      settled.push_back(s);
+                  };
+                  c.dispatch.on_operator_event = [&](const herald::OperatorEvent& e) {
+                      told.push_back(e);
+                  };
+              }};
+    h.add_webhook();
+    const std::string id = h.publish_and_attempt();
+    REQUIRE(h.run_until([&] { return settled.size() == 1; }));
+    CHECK(settled[0].delivery_id == id);
+    CHECK(settled[0].automation_id == h.automation_id);
+    CHECK(settled[0].automation_name == "on-production");
+    CHECK(settled[0].entity == "acme");
+    CHECK(settled[0].integration == "deploy");
+    CHECK(settled[0].status == FiringStatus::pending);
+    CHECK(settled[0].attempt == 1);
+    CHECK(settled[0].status_code == 500);
+    CHECK(settled[0].error == "HTTP 500");
+    REQUIRE(settled[0].retry_at);
+    CHECK(*settled[0].retry_at == h.clock->now() + 1s);
+    CHECK(told.empty());
+
+    h.advance_to_due();
+    REQUIRE(h.run_until([&] { return settled.size() == 2 && told.size() == 3; }));
+    CHECK(settled[1].status == FiringStatus::dead);
+    CHECK(settled[1].attempt == 2);
+    CHECK_FALSE(settled[1].retry_at);
+    const auto event_of = [&](herald::OperatorEventKind kind) {
+        const auto it = std::find_if(told.begin(), told.end(), [&](const herald::OperatorEvent& e) {
+            return e.kind == kind;
+        });
+        REQUIRE(it != told.end());
+        return *it;
+    };
+    const herald::OperatorEvent breaker = event_of(herald::OperatorEventKind::breaker_opened);
+    CHECK(breaker.endpoint.find(std::to_string(server.port())) != std::string::npos);
+    const herald::OperatorEvent failing = event_of(herald::OperatorEventKind::integration_failing);
+    CHECK(failing.entity == "acme");
+    CHECK(failing.integration == "deploy");
+    CHECK(failing.percent == 50);
+    CHECK(failing.reason.find("50 % of the time after which it is disabled") != std::string::npos);
+    const herald::OperatorEvent dead = event_of(herald::OperatorEventKind::retries_exhausted);
+    CHECK(dead.delivery_id == id);
+    CHECK(dead.reason == "every attempt failed; the last: HTTP 500");
+    CHECK(told.back().kind == herald::OperatorEventKind::retries_exhausted);  // once written
+
+    // Counted too, with the disabling that a 410 brings.
+    server.set_fault(Fault::gone);
+    h.clock->advance(31s);  // the breaker lets a probe through
+    h.engine->dispatcher().replay(admin, id);
+    REQUIRE(h.run_until([&] { return settled.size() == 3 && told.size() == 4; }));
+    CHECK(settled[2].status == FiringStatus::failed);
+    CHECK(told[3].kind == herald::OperatorEventKind::integration_disabled);
+    CHECK(told[3].reason == "the endpoint answered 410 Gone");
+    const std::string next = h.publish();
+    REQUIRE(h.run_until([&] { return settled.size() == 4; }));
+    CHECK(settled[3].delivery_id == next);
+    CHECK(settled[3].status == FiringStatus::skipped);
+    CHECK(settled[3].error == "integration 'deploy' is disabled");
+    const herald::MetricsSnapshot m = h.engine->metrics();
+    for (const char* kind :
+         {"integration_failing", "integration_disabled", "retries_exhausted", "breaker_opened"}) {
+        const herald::MetricLabel label{"kind", kind};
+        CHECK(m.value("herald_operator_events_total", {&label, 1}) == 1);
+    }
+}
+
+TEST_CASE("the outbox's oldest claimable delivery is measured from its due time", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::server_error);
+    Harness h{server, [](herald::EngineConfig& c) {
+                  c.dispatch.retry.schedule = {0s, 10s};
+                  c.dispatch.retry.jitter = 0;
+              }};
+    h.add_webhook();
+    h.publish_and_attempt();
+    h.io.run_for(50ms);  // the retry's settlement is written
+    const auto age = [&] {
+        return h.engine->metrics().value("herald_outbox_oldest_due_age_seconds");
+    };
+    CHECK(age() == 0);      // due in 10 s
+    h.clock->advance(15s);  // due 5 s ago, and nobody woke the dispatcher
+    CHECK(age() == 5);
+}
+
 TEST_CASE("a redirect fails without being followed", "[dispatcher]") {
     TestServer server;
     server.set_fault(Fault::redirect);

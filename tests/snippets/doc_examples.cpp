@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace snippets {
 
@@ -27,6 +28,17 @@ void dispatcher_doc_example(std::shared_ptr<herald::Storage> storage,
 
 void metrics_doc_example(boost::asio::io_context& io) {
 #include "doc/operations.md.metrics.inc"
+}
+
+struct Ui {
+    void show(const std::string&, const std::string&, std::string_view, const std::string&) {}
+};
+struct Channel {
+    void post(const std::string&) {}
+};
+
+void notifications_doc_example(herald::EngineConfig& config, Ui& ui, Channel& ops_channel) {
+#include "doc/operations.md.notifications.inc"
 }
 
 void delivery_config_doc_example() {

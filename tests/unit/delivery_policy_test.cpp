@@ -211,3 +211,23 @@ TEST_CASE("an integration failing for the configured time is to be disabled", "[
     CHECK(streak.on_failure(t0 + 239h, 120h));
     CHECK_FALSE(herald::detail::FailureStreak{}.on_failure(t0, 0h));
 }
+
+TEST_CASE("a failing streak reports 50, 70 and 90 % of the disable time once each", "[dispatch]") {
+    herald::detail::FailureStreak streak;
+    const auto fail_at = [&](std::chrono::hours h) {
+        streak.on_failure(t0 + h, 100h);
+        return streak.crossed(t0 + h, 100h);
+    };
+    CHECK(fail_at(0h) == 0);
+    CHECK(fail_at(49h) == 0);
+    CHECK(fail_at(50h) == 50);
+    CHECK(fail_at(60h) == 0);   // reported already
+    CHECK(fail_at(95h) == 90);  // 70 was skipped over: only the highest is told
+    CHECK(fail_at(99h) == 0);
+    streak.on_success();  // a new streak reports again
+    CHECK(fail_at(100h) == 0);
+    CHECK(fail_at(170h) == 70);
+    herald::detail::FailureStreak never;
+    never.on_failure(t0, 0h);
+    CHECK(never.crossed(t0 + 1000h, 0h) == 0);
+}
