@@ -40,10 +40,15 @@ class AutomationStore {
 /// Which firings `HistoryStore::query` returns: those matching every field that is set.
 struct HistoryQuery {
     std::string automation_id;
-    std::string entity;              ///< with `integration`: the entity the integration belongs to
-    std::string integration;         ///< see `Firing::integration`
-    std::optional<Timestamp> from;   ///< firing time >= from
-    std::optional<Timestamp> until;  ///< firing time < until
+    std::string entity;       ///< the firings of this entity's events (an integration's entity too)
+    std::string project;      ///< the firings of this project's events
+    std::string integration;  ///< see `Firing::integration`
+    std::optional<FiringStatus> status;  ///< firings with this status now
+    std::optional<Timestamp> from;       ///< firing time >= from
+    std::optional<Timestamp> until;      ///< firing time < until
+    /// A firing's id: only the firings recorded before it, so that the last id of one page
+    /// asks for the next; empty: from the newest. No firing: an empty result.
+    std::string before;
     std::size_t limit = 100;
 };
 

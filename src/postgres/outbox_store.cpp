@@ -112,7 +112,8 @@ std::optional<Firing> HistoryTable::find(std::string_view firing_id) const {
 }
 
 std::vector<Firing> HistoryTable::query(const HistoryQuery& q) const {
-    // One statement whose unset filters are null parameters; each set filter has its index.
+    // One statement whose unset filters are null parameters; the automation, entity and
+    // integration have their indexes, the project and status are read from the document.
     const Result r = pool_.run([&](Connection& c) {
         Params p;
         p.text(q.automation_id)
@@ -120,12 +121,19 @@ std::vector<Firing> HistoryTable::query(const HistoryQuery& q) const {
             .text(q.integration)
             .optional_int64(q.from ? std::optional(nanos(*q.from)) : std::nullopt)
             .optional_int64(q.until ? std::optional(nanos(*q.until)) : std::nullopt)
-            .int64(static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)));
+            .int64(static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)))
+            .text(q.project)
+            .text(q.status ? to_string(*q.status) : std::string_view())
+            .text(q.before);
         return c.exec("SELECT " HERALD_FIRING_COLUMNS
                       " FROM firings f WHERE ($1 = '' OR automation_id = $1)"
-                      " AND ($3 = '' OR (entity = $2 AND integration = $3))"
+                      " AND ($2 = '' OR entity = $2)"
+                      " AND ($3 = '' OR integration = $3)"
                       " AND ($4::bigint IS NULL OR time >= $4)"
                       " AND ($5::bigint IS NULL OR time < $5)"
+                      " AND ($7 = '' OR body::json->'event'->>'project' = $7)"
+                      " AND ($8 = '' OR body::json->>'status' = $8)"
+                      " AND ($9 = '' OR seq < (SELECT b.seq FROM firings b WHERE b.id = $9))"
                       " ORDER BY seq DESC LIMIT $6",
                       p);
     });

@@ -66,6 +66,10 @@ constexpr std::array<std::string_view, herald::postgres::schema_version> migrati
         PRIMARY KEY (automation_id, run_id));
     CREATE INDEX trigger_population_by_seq ON trigger_population (automation_id, seq);
     )sql",
+    // Version 2: an entity's history, newest first, for the paged history of Engine::history.
+    R"sql(
+    CREATE INDEX firings_by_entity ON firings (entity, seq);
+    )sql",
 };
 
 /// Lowercase letters, digits and underscores, not starting with a digit: a name that needs no

@@ -249,6 +249,10 @@ CREATE TABLE trigger_population (
 ) WITHOUT ROWID;
 CREATE INDEX trigger_population_order ON trigger_population (automation_id, seq);
 )sql"},
+    // Version 4: an entity's history, newest first, for the paged history of Engine::history.
+    Migration{R"sql(
+CREATE INDEX firings_by_entity ON firings (entity, seq);
+)sql"},
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <herald/memory_storage.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -103,12 +104,21 @@ class MemoryHistoryStore final : public HistoryStore {
             return out.size() < q.limit;
         };
         // Appends arrive in firing-time order, so walking a position list backwards is newest
-        // first; the narrowest list that the query names is walked.
+        // first; the narrowest list that the query names is walked, from `before` on.
+        std::size_t end = firings_.size();
+        if (!q.before.empty()) {
+            const auto it = by_id_.find(q.before);
+            if (it == by_id_.end())
+                return out;
+            end = it->second;
+        }
         if (const std::vector<std::size_t>* positions = narrowest(q)) {
-            for (auto it = positions->rbegin(); it != positions->rend() && take(*it); ++it) {
+            auto it =
+                std::upper_bound(positions->rbegin(), positions->rend(), end, std::greater<>{});
+            for (; it != positions->rend() && take(*it); ++it) {
             }
         } else {
-            for (std::size_t i = firings_.size(); i > 0 && take(i - 1); --i) {
+            for (std::size_t i = end; i > 0 && take(i - 1); --i) {
             }
         }
         return out;
@@ -130,9 +140,11 @@ class MemoryHistoryStore final : public HistoryStore {
     }
     static bool matches(const HistoryQuery& q, const Firing& f) {
         return (q.automation_id.empty() || f.automation_id == q.automation_id) &&
-               (q.integration.empty() ||
-                (f.integration == q.integration && f.event.entity == q.entity)) &&
-               (!q.from || f.time >= *q.from) && (!q.until || f.time < *q.until);
+               (q.entity.empty() || f.event.entity == q.entity) &&
+               (q.project.empty() || f.event.project == q.project) &&
+               (q.integration.empty() || f.integration == q.integration) &&
+               (!q.status || f.status == *q.status) && (!q.from || f.time >= *q.from) &&
+               (!q.until || f.time < *q.until);
     }
     const std::vector<std::size_t>* narrowest(const HistoryQuery& q) const {
         static const std::vector<std::size_t> none;
@@ -140,7 +152,7 @@ class MemoryHistoryStore final : public HistoryStore {
             auto it = by_automation_.find(q.automation_id);
             return it == by_automation_.end() ? &none : &it->second;
         }
-        if (!q.integration.empty()) {
+        if (!q.integration.empty() && !q.entity.empty()) {
             auto it = by_integration_.find(integration_key(q.entity, q.integration));
             return it == by_integration_.end() ? &none : &it->second;
         }

@@ -100,6 +100,46 @@ TEST_CASE("history is queried per automation, per integration and by time", "[hi
     CHECK_FALSE(history.last_execution("none"));
 }
 
+TEST_CASE("history is filtered by entity, project and status and paged with before", "[history]") {
+    auto storage = herald::test::make_storage();
+    herald::HistoryStore& history = storage->history();
+    std::vector<herald::Firing> fs;
+    for (int i = 0; i < 10; ++i) {
+        herald::Firing f = firing(std::to_string(i), i % 2 ? "odd" : "even", i < 5 ? "deploy" : "",
+                                  t0 + std::chrono::seconds{i}, i == 9 ? "other" : "acme");
+        f.event.project = i % 3 == 0 ? "mnist" : "cifar";
+        fs.push_back(std::move(f));
+    }
+    history.append(fs);
+    const herald::FiringUpdate finished[] = {
+        {.firing_id = "2", .status = herald::FiringStatus::finished},
+        {.firing_id = "7", .status = herald::FiringStatus::finished},
+        {.firing_id = "8", .status = herald::FiringStatus::dead}};
+    history.update(finished);
+
+    using V = std::vector<std::string>;
+    CHECK(ids(history.query({.entity = "acme"})) == V{"8", "7", "6", "5", "4", "3", "2", "1", "0"});
+    CHECK(ids(history.query({.entity = "other"})) == V{"9"});
+    CHECK(ids(history.query({.entity = "acme", .project = "mnist"})) == V{"6", "3", "0"});
+    CHECK(ids(history.query({.status = herald::FiringStatus::finished})) == V{"7", "2"});
+    CHECK(ids(history.query({.entity = "acme", .status = herald::FiringStatus::dead})) == V{"8"});
+    CHECK(ids(history.query(
+              {.entity = "acme", .project = "cifar", .status = herald::FiringStatus::pending})) ==
+          V{"5", "4", "1"});
+
+    // Pages: the last id of one asks for the next, with every filter kept.
+    CHECK(ids(history.query({.entity = "acme", .limit = 4})) == V{"8", "7", "6", "5"});
+    CHECK(ids(history.query({.entity = "acme", .before = "5", .limit = 4})) ==
+          V{"4", "3", "2", "1"});
+    CHECK(ids(history.query({.entity = "acme", .before = "1", .limit = 4})) == V{"0"});
+    CHECK(history.query({.entity = "acme", .before = "0"}).empty());
+    CHECK(ids(history.query({.automation_id = "odd", .before = "7"})) == V{"5", "3", "1"});
+    CHECK(ids(history.query({.entity = "acme", .integration = "deploy", .before = "3"})) ==
+          V{"2", "1", "0"});
+    CHECK(ids(history.query({.before = "9", .limit = 2})) == V{"8", "7"});
+    CHECK(history.query({.before = "no-such-firing"}).empty());
+}
+
 TEST_CASE("history updates append attempts and set status and payload", "[history]") {
     auto storage = herald::test::make_storage();
     herald::HistoryStore& history = storage->history();

@@ -36,7 +36,7 @@
 namespace herald::postgres {
 
 /// The schema version this build writes; `open` refuses a schema with a newer one.
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 /// How a database is opened. Plain configuration.
 struct Options {

@@ -40,7 +40,7 @@
 namespace herald::sqlite {
 
 /// The schema version this build writes; `open` refuses files with a newer one.
-inline constexpr int schema_version = 3;
+inline constexpr int schema_version = 4;
 
 /// How a database is opened. Plain configuration; the defaults suit a server.
 struct Options {
