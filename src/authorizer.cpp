@@ -23,12 +23,12 @@ bool DefaultAuthorizer::allows(const Principal& who, Permission what, const Scop
             case Role::Kind::entity_admin:
                 return true;
             case Role::Kind::project_writer:
-                if (what == Permission::view_automations)
+                if (what == Permission::view_automations || what == Permission::view_history)
                     return true;
                 return what == Permission::manage_automations && where.kind != ScopeKind::entity &&
                        role.project == where.project;
             case Role::Kind::entity_member:
-                return what == Permission::view_automations;
+                return what == Permission::view_automations || what == Permission::view_history;
         }
         return false;
     });

@@ -3,7 +3,8 @@
 // The host passes a `Principal` (the user and the roles it holds) to every management call;
 // herald asks the engine's `Authorizer`. The default rules: an entity admin manages everything
 // in the entity (automations, integrations, secrets); a project writer manages the automations
-// whose scope lies inside that project; any member of an entity may view its automations.
+// whose scope lies inside that project; any member of an entity may view its automations and
+// read its history.
 //
 // clang-format off
 //     herald::Principal alice{.user = "alice",
@@ -40,6 +41,7 @@ enum class Permission {
     manage_automations,
     manage_integrations,
     manage_secrets,
+    view_history,  ///< read the firings of the scope's events (`Engine::history`)
 };
 
 /// Decides whether a principal may do something within a scope. Implementations must be

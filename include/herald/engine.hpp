@@ -32,6 +32,7 @@
 #include <herald/secret_store.hpp>
 #include <herald/storage.hpp>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -61,6 +62,16 @@ struct EngineConfig {
     /// cannot tell, so any project may be given a registry scope and links fire wherever they
     /// happen. Called from any thread, on every link event: must be thread-safe and cheap.
     std::function<bool(std::string_view entity, std::string_view project)> is_registry;
+};
+
+/// The most firings one `Engine::history` page holds.
+inline constexpr std::size_t max_history_page = 1000;
+
+/// One page of the history (see `Engine::history`).
+struct HistoryPage {
+    std::vector<Firing> firings;  ///< newest first
+    /// The next page: pass it as `HistoryQuery::before`; empty when this page is the last.
+    std::string next;
 };
 
 /// What `publish` did: the event's id (generated when the event had none) and the firings it
@@ -122,9 +133,16 @@ class Engine {
     /// that `publish` refuses throws herald::Error naming it ("events[2].step").
     std::vector<DryRunEvent> dry_run(std::vector<Event> events) const;
     const HistoryStore& history() const noexcept;
+    /// The firings of `query.entity`'s events that `who` may read (`Permission::view_history`
+    /// on the entity, or on `query.project` within it), filtered by the rest of `query`, newest
+    /// first: one page of at most `query.limit` (1 to 1000), read from the store without
+    /// loading more. Throws herald::Error: invalid_argument naming the field (no entity, a
+    /// limit out of range, `before` naming no firing of the entity), permission_denied, or
+    /// storage_failure.
+    HistoryPage history(const Principal& who, HistoryQuery query) const;
     /// The figures of `EngineConfig::metrics` and the queue depth in the store now (reads the
-    /// store: pending and dead deliveries, and how long the oldest claimable one has waited). Throws herald::Error (storage_failure) when it
-    /// cannot be read.
+    /// store: pending and dead deliveries, and how long the oldest claimable one has waited).
+    /// Throws herald::Error (storage_failure) when it cannot be read.
     MetricsSnapshot metrics() const;
     /// The dispatcher; throws herald::Error (unsupported) when the engine has no executor.
     Dispatcher& dispatcher();

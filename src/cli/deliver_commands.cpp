@@ -247,19 +247,14 @@ int history(Context& c) {
     HistoryQuery q;
     q.automation_id = c.args.value("automation").value_or("");
     q.entity = c.args.value("entity").value_or("");
+    q.project = c.args.value("project").value_or("");
     q.integration = c.args.value("integration").value_or("");
+    q.status = status_filter(c);
     q.from = time_option(c, "since");
     q.until = time_option(c, "until");
-    const std::size_t limit = limit_option(c, 100);
-    const auto status = status_filter(c);
-    // The status is filtered here, so the store is asked for everything in the range.
-    q.limit = status ? std::numeric_limits<std::size_t>::max() : limit;
-    std::vector<Firing> firings = c.database().history().query(q);
-    if (status)
-        std::erase_if(firings, [&](const Firing& f) { return f.status != *status; });
-    if (firings.size() > limit)
-        firings.resize(limit);
-    print_firings(c, firings);
+    q.before = c.args.value("before").value_or("");
+    q.limit = limit_option(c, 100);
+    print_firings(c, c.database().history().query(q));
     return 0;
 }
 

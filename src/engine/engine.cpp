@@ -250,6 +250,30 @@ const HistoryStore& Engine::history() const noexcept {
     return state_->storage->history();
 }
 
+HistoryPage Engine::history(const Principal& who, HistoryQuery query) const {
+    if (query.entity.empty())
+        throw Error(errc::invalid_argument, "entity", "is required: history is read per entity");
+    if (query.limit == 0 || query.limit > max_history_page)
+        throw Error(errc::invalid_argument, "limit",
+                    "must be 1 to " + std::to_string(max_history_page));
+    const Scope scope = query.project.empty() ? Scope::for_entity(query.entity)
+                                              : Scope::for_project(query.entity, query.project);
+    if (!state_->authorizer->allows(who, Permission::view_history, scope))
+        throw Error(errc::permission_denied, "",
+                    "'" + who.user + "' may not read the history of " + scope.path());
+    const HistoryStore& store = state_->storage->history();
+    if (!query.before.empty()) {
+        const std::optional<Firing> from = store.find(query.before);
+        if (!from || from->event.entity != query.entity)
+            throw Error(errc::invalid_argument, "before",
+                        "no firing '" + query.before + "' in entity '" + query.entity + "'");
+    }
+    HistoryPage page{.firings = store.query(query)};
+    if (page.firings.size() == query.limit)
+        page.next = page.firings.back().id;
+    return page;
+}
+
 MetricsSnapshot Engine::metrics() const {
     MetricsSnapshot snapshot = state_->metrics->snapshot();
     const OutboxStore& outbox = state_->storage->outbox();

@@ -311,6 +311,15 @@ TEST_CASE("herald: publish delivers, history shows it, webhook test prints the r
               .as_array()
               .size() == 1);
     CHECK(cli.json({"history", "--until", "2000-01-01T00:00:00Z"}).as_array().empty());
+    // Paged in the database: the last id of one page asks for the next.
+    const boost::json::value newest = cli.json({"history", "--entity", "acme", "--limit", "1"});
+    REQUIRE(newest.as_array().size() == 1);
+    const boost::json::value older =
+        cli.json({"history", "--entity", "acme", "--project", "model-registry", "--before",
+                  std::string(newest.as_array()[0].at("id").as_string())});
+    REQUIRE(older.as_array().size() == 1);
+    CHECK(older.as_array()[0].at("id") != newest.as_array()[0].at("id"));
+    CHECK(cli.json({"history", "--project", "elsewhere"}).as_array().empty());
     CHECK(cli.ok({"history"}).out.find("Finished") != std::string::npos);
 
     const ProcessResult bad_line =

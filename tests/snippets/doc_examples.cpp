@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace snippets {
 
@@ -39,6 +40,12 @@ struct Channel {
 
 void notifications_doc_example(herald::EngineConfig& config, Ui& ui, Channel& ops_channel) {
 #include "doc/operations.md.notifications.inc"
+}
+
+void show(const std::vector<herald::Firing>&) {}
+
+void history_page_doc_example(const herald::Engine& engine, const herald::Principal& user) {
+#include "doc/operations.md.history-page.inc"
 }
 
 void delivery_config_doc_example() {
