@@ -68,7 +68,7 @@ Storage& Context::database() {
     const std::string db = required_option(*this, "db");
     if (db.starts_with("postgresql://") || db.starts_with("postgres://")) {
 #if HERALD_CLI_WITH_POSTGRES
-        postgres_ = postgres::open(db);
+        postgres_ = postgres::open(db, {.logger = logger_, .metrics = metrics_});
         database_ = postgres_;
 #else
         throw Error(errc::unsupported, "--db", "this herald was built without PostgreSQL");

@@ -240,8 +240,9 @@ MetricsSnapshot Metrics::snapshot() const {
         counter, {sample(load(s.ssrf_refusals))});
     add("herald_storage_errors_total", "Store operations of the dispatcher that failed (retried).",
         counter, {sample(load(s.storage_errors))});
-    add("herald_group_commit_writes", "Writes committed together in one transaction (SQLite).",
-        histogram, {histogram_sample(s.batch.read())});
+    add("herald_group_commit_writes",
+        "Writes committed together in one transaction (SQLite, PostgreSQL).", histogram,
+        {histogram_sample(s.batch.read())});
     add("herald_fsync_duration_seconds", "How long one fsync of the write-ahead log took (SQLite).",
         histogram, {histogram_sample(s.fsync.read())});
     return out;

@@ -34,7 +34,8 @@ void settle_in(Connection& c, std::span<const FiringUpdate> history,
 Database::State::State(const std::string& conninfo, const Options& options)
     : schema(options.schema),
       pool(conninfo, options.schema, options.connections, options.workers),
-      writes(pool, options.max_batch, options.workers) {
+      writes(pool, options.max_batch, options.workers,
+             {.logger = options.logger, .metrics = options.metrics, .slow = options.slow_write}) {
     pool.run([&](Connection& c) { detail::postgres::prepare_schema(c, schema); });
 }
 

@@ -1,14 +1,19 @@
 #include "postgres/write_queue.hpp"
 
+#include "util/exception_message.hpp"
+
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 namespace herald::detail::postgres {
 
-WriteQueue::WriteQueue(Pool& pool, std::size_t max_batch, std::size_t batches)
+WriteQueue::WriteQueue(Pool& pool, std::size_t max_batch, std::size_t batches,
+                       CommitObserver observer)
     : pool_(pool),
       max_batch_(std::max<std::size_t>(max_batch, 1)),
-      batches_(std::max<std::size_t>(batches, 1)) {}
+      batches_(std::max<std::size_t>(batches, 1)),
+      observer_(std::move(observer)) {}
 
 void WriteQueue::push(Write write, Done done) {
     bool post = false;
@@ -41,6 +46,21 @@ void WriteQueue::run(Connection& c, std::deque<Item>& batch) {
     }
 }
 
+void WriteQueue::observe(std::size_t writes, std::chrono::nanoseconds took,
+                         const std::exception_ptr& lost) const {
+    if (lost) {
+        observer_.logger.log(LogLevel::error, "postgres.batch_failed",
+                             {{"writes", std::to_string(writes)}, {"reason", message_of(lost)}});
+        return;
+    }
+    if (observer_.metrics)
+        observer_.metrics->group_committed(writes);
+    if (took >= observer_.slow)
+        observer_.logger.log(
+            LogLevel::warning, "postgres.commit_stalled",
+            {{"writes", std::to_string(writes)}, {"duration_ms", milliseconds_of(took)}});
+}
+
 void WriteQueue::drain() {
     for (;;) {
         std::deque<Item> batch;
@@ -56,11 +76,13 @@ void WriteQueue::drain() {
             waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<std::ptrdiff_t>(n));
         }
         std::exception_ptr lost;
+        const auto started = std::chrono::steady_clock::now();
         try {
             pool_.transact([&](Connection& c) { run(c, batch); });
         } catch (...) {
             lost = std::current_exception();
         }
+        observe(batch.size(), std::chrono::steady_clock::now() - started, lost);
         // Each callback is handed the only reference this thread holds to its error, so none is
         // released here after a writer was told: libstdc++ counts an exception_ptr's references
         // out of ThreadSanitizer's sight, and a last release here would free what the writer read.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "postgres/connection.hpp"
+#include "storage/commit_observer.hpp"
 
 #include <cstddef>
 #include <deque>
@@ -19,8 +20,9 @@ class WriteQueue {
     using Done = std::function<void(std::exception_ptr)>;
 
     /// Batches of at most `max_batch` writes, at most `batches` of them committing at once (one
-    /// per pool worker).
-    WriteQueue(Pool& pool, std::size_t max_batch, std::size_t batches);
+    /// per pool worker); `observer` hears how each batch's commit went.
+    WriteQueue(Pool& pool, std::size_t max_batch, std::size_t batches,
+               CommitObserver observer = {});
 
     /// Queues `write` and returns. `done(error)` runs on a pool worker once the transaction that
     /// holds it committed (error null), or failed: the write's own error, or the transaction's
@@ -34,11 +36,14 @@ class WriteQueue {
         std::exception_ptr error;
     };
     void drain();
+    void observe(std::size_t writes, std::chrono::nanoseconds took,
+                 const std::exception_ptr& lost) const;
     static void run(Connection& c, std::deque<Item>& batch);
 
     Pool& pool_;
     const std::size_t max_batch_;
     const std::size_t batches_;
+    const CommitObserver observer_;
     std::mutex mutex_;
     std::deque<Item> waiting_;
     std::size_t draining_ = 0;  ///< drain jobs posted and not finished

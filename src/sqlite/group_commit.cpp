@@ -7,14 +7,6 @@
 
 namespace herald::detail::sqlite {
 
-namespace {
-
-std::string milliseconds_of(std::chrono::nanoseconds d) {
-    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
-}
-
-}  // namespace
-
 GroupCommitter::GroupCommitter(Connection& connection, std::size_t max_batch,
                                std::function<void()> sync, CommitObserver observer)
     : connection_(connection),

@@ -17,6 +17,7 @@
 #pragma once
 
 #include "sqlite/connection.hpp"
+#include "storage/commit_observer.hpp"
 
 #include <herald/logger.hpp>
 #include <herald/metrics.hpp>
@@ -36,12 +37,7 @@
 
 namespace herald::detail::sqlite {
 
-/// Who hears how commits go: batch sizes and fsync durations counted, slow ones logged.
-struct CommitObserver {
-    Logger logger;
-    std::shared_ptr<Metrics> metrics;  ///< null: not counted
-    std::chrono::milliseconds slow{1000};
-};
+using detail::CommitObserver;  ///< here also told of fsync durations
 
 class GroupCommitter {
   public:

@@ -2,6 +2,7 @@
 // rest, errors, and several Database objects on one schema, as several replicas would be.
 #include "postgres/test_server.hpp"
 #include "support/error_of.hpp"
+#include "support/log_capture.hpp"
 
 #include <herald/error.hpp>
 #include <herald/postgres/database.hpp>
@@ -184,9 +185,8 @@ TEST_CASE("the asynchronous calls run on the workers and report their errors", "
     // The error is moved into the promise: set_exception would keep a copy on the worker past
     // the wake-up, and libstdc++ counts that reference out of ThreadSanitizer's sight.
     std::promise<std::exception_ptr> recorded;
-    db->record_firings_async({&f, 1}, {}, [&](std::exception_ptr error) {
-        recorded.set_value(std::move(error));
-    });
+    db->record_firings_async(
+        {&f, 1}, {}, [&](std::exception_ptr error) { recorded.set_value(std::move(error)); });
     const std::exception_ptr error = recorded.get_future().get();
     REQUIRE(error);
     const herald::Error e = herald::test::error_of([&] { std::rethrow_exception(error); });
@@ -240,4 +240,44 @@ TEST_CASE("metric values keep every bit through the server, non-finite ones too"
         CHECK(state->values[i] == values[i]);
     CHECK(std::isnan(state->values[5]));
     CHECK(state->last_step == 3);
+}
+
+TEST_CASE("group commits are counted, slow ones and failed batches logged", "[postgres]") {
+    herald::test::LogCapture logs;
+    auto metrics = std::make_shared<herald::Metrics>();
+    auto db = herald::postgres::open(postgres_conninfo(), {.schema = fresh_schema(),
+                                                           .logger = logs.logger(),
+                                                           .metrics = metrics,
+                                                           .slow_write = 0ms});  // every one
+    constexpr int count = 20;
+    std::vector<herald::Firing> firings(count);
+    std::vector<std::promise<std::exception_ptr>> done(count);
+    for (int i = 0; i < count; ++i) {
+        firings[i].id = "f" + std::to_string(i);
+        firings[i].automation_id = "a1";
+        db->record_firings_async({&firings[i], 1}, {}, [&done, i](std::exception_ptr error) {
+            done[i].set_value(std::move(error));
+        });
+    }
+    for (auto& d : done)
+        CHECK_FALSE(d.get_future().get());
+    const herald::MetricFamily* batches = metrics->snapshot().find("herald_group_commit_writes");
+    REQUIRE(batches);
+    REQUIRE(batches->samples.size() == 1);
+    CHECK(batches->samples[0].histogram.sum == count);  // every write, in however many batches
+    const auto stalled = logs.of("postgres.commit_stalled");
+    REQUIRE_FALSE(stalled.empty());
+    CHECK(stalled[0].level == herald::LogLevel::warning);
+    CHECK(stalled[0].fields.contains("duration_ms"));
+
+    // A batch of one whose write fails loses its transaction: logged with the reason.
+    std::promise<std::exception_ptr> again;
+    db->record_firings_async({&firings[0], 1}, {},
+                             [&](std::exception_ptr error) { again.set_value(std::move(error)); });
+    CHECK(again.get_future().get());
+    const auto failed = logs.of("postgres.batch_failed");
+    REQUIRE(failed.size() == 1);
+    CHECK(failed[0].level == herald::LogLevel::error);
+    CHECK(failed[0].fields.at("writes") == "1");
+    CHECK(failed[0].fields.at("reason").find("already") != std::string::npos);
 }

@@ -23,9 +23,12 @@
 #pragma once
 
 #include <herald/key_provider.hpp>
+#include <herald/logger.hpp>
+#include <herald/metrics.hpp>
 #include <herald/secret_store.hpp>
 #include <herald/storage.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -50,6 +53,12 @@ struct Options {
     /// The most `_async` writes one transaction takes: writes that arrive while a transaction
     /// commits are committed together in the next (group commit), each in its own savepoint.
     std::size_t max_batch = 512;
+    /// Told of group commits slower than `slow_write` ("postgres.commit_stalled") and of
+    /// batches whose transaction failed ("postgres.batch_failed"); default: nothing.
+    Logger logger;
+    /// Where group-commit batch sizes are counted (`herald_group_commit_writes`); null: nowhere.
+    std::shared_ptr<Metrics> metrics;
+    std::chrono::milliseconds slow_write{1000};
 };
 
 class EncryptedSecretStore;
