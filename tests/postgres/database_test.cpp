@@ -261,7 +261,8 @@ TEST_CASE("group commits are counted, slow ones and failed batches logged", "[po
     }
     for (auto& d : done)
         CHECK_FALSE(d.get_future().get());
-    const herald::MetricFamily* batches = metrics->snapshot().find("herald_group_commit_writes");
+    const herald::MetricsSnapshot snapshot = metrics->snapshot();
+    const herald::MetricFamily* batches = snapshot.find("herald_group_commit_writes");
     REQUIRE(batches);
     REQUIRE(batches->samples.size() == 1);
     CHECK(batches->samples[0].histogram.sum == count);  // every write, in however many batches
