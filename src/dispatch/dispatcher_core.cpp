@@ -712,20 +712,22 @@ void DispatcherCore::track_integration(const std::string& entity, const std::str
         case Settlement::Kind::fail: {
             FailureStreak& streak = failing_[key];
             const bool disable = streak.on_failure(now, config_.disable_after);
+            const unsigned percent = disable ? 0 : streak.crossed(now, config_.disable_after);
+            if (!disable && percent == 0)
+                return;  // most failures: nothing to tell, no reason to format
             std::string since =
                 "its deliveries have failed since " + format_rfc3339(*streak.failing_since());
             if (disable) {
                 disable_integration(entity, name, std::move(since));
                 return;
             }
-            if (const unsigned percent = streak.crossed(now, config_.disable_after))
-                tell_operator({.kind = OperatorEventKind::integration_failing,
-                               .entity = entity,
-                               .integration = name,
-                               .percent = percent,
-                               .reason = since + ", " + std::to_string(percent) +
-                                         " % of the time after which it is disabled",
-                               .time = now});
+            tell_operator({.kind = OperatorEventKind::integration_failing,
+                           .entity = entity,
+                           .integration = name,
+                           .percent = percent,
+                           .reason = since + ", " + std::to_string(percent) +
+                                     " % of the time after which it is disabled",
+                           .time = now});
             return;
         }
     }
