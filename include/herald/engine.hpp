@@ -28,6 +28,7 @@
 #include <herald/logger.hpp>
 #include <herald/metrics.hpp>
 #include <herald/resolver.hpp>
+#include <herald/retention.hpp>
 #include <herald/secret_manager.hpp>
 #include <herald/secret_store.hpp>
 #include <herald/storage.hpp>
@@ -35,11 +36,16 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace herald {
+namespace detail {
+class PruneSchedule;
+}
 
 /// Plain configuration; every member has a default.
 struct EngineConfig {
@@ -62,6 +68,10 @@ struct EngineConfig {
     /// cannot tell, so any project may be given a registry scope and links fire wherever they
     /// happen. Called from any thread, on every link event: must be thread-safe and cheap.
     std::function<bool(std::string_view entity, std::string_view project)> is_registry;
+    /// How long the history keeps firings: set, the engine prunes every `interval` on a thread
+    /// of its own (see retention.hpp). Unset: nothing is pruned unless `Engine::prune` or
+    /// `herald prune` is called.
+    std::optional<RetentionPolicy> retention;
 };
 
 /// The most firings one `Engine::history` page holds.
@@ -146,9 +156,15 @@ class Engine {
     MetricsSnapshot metrics() const;
     /// The dispatcher; throws herald::Error (unsupported) when the engine has no executor.
     Dispatcher& dispatcher();
+    /// Runs a pruning pass now, on the calling thread, with `EngineConfig::retention` (the
+    /// default `RetentionPolicy` when unset); logs and counts what it took. Throws
+    /// herald::Error (storage_failure) when the store fails; the batches before stay pruned.
+    PruneResult prune();
 
   private:
     void start_publish(Event event, PublishHandler handler);
+
+    PruneResult prune(std::stop_token stop);
 
     std::unique_ptr<detail::EngineState> state_;
     boost::asio::any_io_executor executor_;  ///< what `async_publish` completes on
@@ -156,6 +172,7 @@ class Engine {
     std::unique_ptr<Dispatcher> dispatcher_;  ///< with an executor only
     SecretManager secrets_;
     IntegrationManager integrations_;
+    std::unique_ptr<detail::PruneSchedule> pruning_;  ///< last: its thread uses the rest
 };
 
 }  // namespace herald

@@ -27,6 +27,7 @@
 #include <herald/outbox_store.hpp>
 #include <herald/pattern.hpp>
 #include <herald/resolver.hpp>
+#include <herald/retention.hpp>
 #include <herald/scope.hpp>
 #include <herald/secret_manager.hpp>
 #include <herald/secret_store.hpp>

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <herald/event.hpp>
+#include <herald/retention.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -126,6 +127,8 @@ class Metrics {
     /// A group commit of `writes` writes; `fsync` when it was synced (SQLite).
     void group_committed(std::size_t writes) noexcept;
     void fsynced(std::chrono::nanoseconds duration) noexcept;
+    /// What a pruning pass took away.
+    void pruned(const PruneResult& result) noexcept;
 
     /// The figures recorded so far (queue depth in the store is `Engine::metrics`' to add).
     MetricsSnapshot snapshot() const;

@@ -10,6 +10,7 @@
 #include <herald/firing.hpp>
 #include <herald/integration_store.hpp>
 #include <herald/outbox_store.hpp>
+#include <herald/retention.hpp>
 #include <herald/trigger_state_store.hpp>
 
 #include <cstddef>
@@ -168,6 +169,19 @@ class Storage {
         });
         done(error, error ? ClaimResult{} : std::move(result));
     }
+
+    /// Runs one pruning pass (see retention.hpp), batch by batch, each batch its own
+    /// transaction, until nothing more is due to go or `request.stop` is requested. Firings are
+    /// looked at in the order they were recorded, oldest first; the pass ends at the first one
+    /// no rule can take yet, so a firing recorded after it with an older time waits for a later
+    /// pass. A settled firing (finished, failed, skipped) goes when its time is before
+    /// `settled_before` or it is older than the newest `keep`; a dead letter goes with its
+    /// firing when the firing's time is before `dead_before`. Never taken: a pending firing, a
+    /// firing whose delivery waits in the outbox (due, retrying, claimed, replayed), and the
+    /// newest firing. With `bodies_before`, the payload and the recorded response bodies of
+    /// the firings before it are expunged, and the store remembers how far it got. Throws
+    /// herald::Error (storage_failure); the batches written before stay written.
+    virtual PruneResult prune(const PruneRequest& request) = 0;
 
   protected:
     /// Runs `f`; what it threw, or null.

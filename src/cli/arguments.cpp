@@ -121,9 +121,11 @@ std::chrono::milliseconds parse_duration(std::string_view text, std::string_view
         scale = 60'000;
     else if (unit == "h")
         scale = 3'600'000;
+    else if (unit == "d")
+        scale = 86'400'000;
     if (ec != std::errc() || scale == 0 || amount < 0)
         throw UsageError{"", "--" + std::string(option) +
-                                 ": expected a duration such as 500ms, 2s, 5m or 1h, got '" +
+                                 ": expected a duration such as 500ms, 2s, 5m, 1h or 30d, got '" +
                                  std::string(text) + "'"};
     return std::chrono::milliseconds{static_cast<std::int64_t>(amount * scale)};
 }

@@ -113,5 +113,6 @@ int publish(Context& c);
 int dry_run(Context& c);
 int deliver(Context& c);
 int stats(Context& c);
+int prune(Context& c);
 
 }  // namespace herald::cli

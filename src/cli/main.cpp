@@ -169,6 +169,20 @@ const std::vector<Entry>& entries() {
           "Prints what the database holds: deliveries pending and dead, firings by status.",
           with_help({{"prometheus", "", "print them in the Prometheus text format"}})},
          stats},
+        {{"prune", "", 0, 0,
+          "Deletes what the retention policy no longer keeps: settled firings older than\n"
+          "--history, dead letters (with their firings) older than --dead-letters, settled\n"
+          "firings beyond the newest --max-firings; with --bodies, expunges the payloads and\n"
+          "response bodies of older firings. Never a pending firing or one whose delivery\n"
+          "waits. Works in small transactions, so engines sharing a PostgreSQL database go on\n"
+          "working meanwhile.",
+          with_help({{"history", "DURATION", "keep settled firings this long (default 30d)"},
+                     {"dead-letters", "DURATION", "keep dead letters this long (default 90d)"},
+                     {"max-firings", "N",
+                      "keep at most the newest N settled firings (default: no bound)"},
+                     {"bodies", "DURATION", "keep payloads and response bodies this long"},
+                     {"batch", "N", "firings looked at per transaction (default 500)"}})},
+         prune},
     };
     return all;
 }

@@ -1,5 +1,6 @@
 #include "dispatch/dispatcher_core.hpp"
 #include "engine/engine_state.hpp"
+#include "engine/prune_schedule.hpp"
 #include "match/match.hpp"
 #include "model/validate.hpp"
 #include "util/ids.hpp"
@@ -44,10 +45,13 @@ EngineState::EngineState(EngineConfig config)
       logger(std::move(config.logger)),
       metrics(config.metrics ? std::move(config.metrics) : std::make_shared<Metrics>()),
       is_registry(std::move(config.is_registry)),
+      retention(config.retention),
       first_attempt_delay(config.dispatch.retry.schedule.empty()
                               ? std::chrono::nanoseconds{}
                               : std::chrono::nanoseconds{config.dispatch.retry.schedule.front()}),
       link_builder(config.dispatch.link_builder) {
+    if (retention)
+        validate(*retention);
     for (Automation& a : storage->automations().all())
         remember(std::make_shared<const Automation>(std::move(a)));
 }
@@ -202,7 +206,17 @@ Engine::Engine(EngineConfig config)
     : state_(std::make_unique<detail::EngineState>(std::move(config))),
       automations_(*state_),
       secrets_(*state_),
-      integrations_(*state_) {}
+      integrations_(*state_) {
+    if (state_->retention)
+        pruning_ = std::make_unique<detail::PruneSchedule>(
+            [this](std::stop_token stop) {
+                try {
+                    prune(stop);
+                } catch (...) {  // logged and counted; the next pass tries again
+                }
+            },
+            state_->retention->interval);
+}
 
 Engine::Engine(boost::asio::any_io_executor executor, EngineConfig config) : Engine(config) {
     executor_ = executor;
@@ -224,6 +238,7 @@ Engine::Engine(boost::asio::any_io_executor executor, EngineConfig config) : Eng
 }
 
 Engine::~Engine() {
+    pruning_.reset();
     if (dispatcher_)
         dispatcher_->core_->shutdown();
 }
@@ -272,6 +287,32 @@ HistoryPage Engine::history(const Principal& who, HistoryQuery query) const {
     if (page.firings.size() == query.limit)
         page.next = page.firings.back().id;
     return page;
+}
+
+PruneResult Engine::prune() {
+    return prune(std::stop_token{});
+}
+
+PruneResult Engine::prune(std::stop_token stop) {
+    PruneRequest request =
+        PruneRequest::at(state_->clock->now(), state_->retention.value_or(RetentionPolicy{}));
+    request.stop = std::move(stop);
+    const Logger& log = state_->logger;
+    try {
+        const PruneResult result = state_->storage->prune(request);
+        state_->metrics->pruned(result);
+        if (log.enabled(LogLevel::info) && (result.firings || result.dead_letters || result.bodies))
+            log.log(LogLevel::info, "retention.pruned",
+                    {{"firings", std::to_string(result.firings)},
+                     {"dead_letters", std::to_string(result.dead_letters)},
+                     {"bodies", std::to_string(result.bodies)},
+                     {"batches", std::to_string(result.batches)}});
+        return result;
+    } catch (const std::exception& e) {
+        state_->metrics->storage_failed();
+        log.log(LogLevel::error, "retention.failed", {{"reason", e.what()}});
+        throw;
+    }
 }
 
 MetricsSnapshot Engine::metrics() const {

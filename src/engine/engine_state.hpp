@@ -28,6 +28,7 @@ struct EngineState {
     Logger logger;
     std::shared_ptr<Metrics> metrics;
     std::function<bool(std::string_view, std::string_view)> is_registry;  ///< may be empty
+    std::optional<RetentionPolicy> retention;                             ///< validated
     /// How long after its firing a delivery's first attempt is due: the retry schedule's first
     /// wait (zero when the schedule is empty).
     std::chrono::nanoseconds first_attempt_delay{};

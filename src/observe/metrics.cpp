@@ -136,6 +136,7 @@ struct Metrics::State {
     std::atomic<std::uint64_t> storage_errors{0};
     std::atomic<std::int64_t> open_breakers{0};
     std::atomic<std::int64_t> in_flight{0};
+    std::array<std::atomic<std::uint64_t>, 3> pruned{};  ///< firings, dead letters, bodies
     Histogram attempt{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, ns};
     Histogram delivered{{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600, 36000}, ns};
     Histogram batch{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}, 1};
@@ -183,6 +184,11 @@ void Metrics::group_committed(std::size_t writes) noexcept {
 }
 void Metrics::fsynced(std::chrono::nanoseconds duration) noexcept {
     state_->fsync.observe(nanoseconds(duration));
+}
+void Metrics::pruned(const PruneResult& result) noexcept {
+    state_->pruned[0].fetch_add(result.firings, relaxed);
+    state_->pruned[1].fetch_add(result.dead_letters, relaxed);
+    state_->pruned[2].fetch_add(result.bodies, relaxed);
 }
 
 MetricsSnapshot Metrics::snapshot() const {
@@ -236,9 +242,18 @@ MetricsSnapshot Metrics::snapshot() const {
     add("herald_operator_events_total",
         "What the dispatcher told an operator about (on_operator_event), by kind.", counter,
         std::move(operator_events));
+    add("herald_pruned_total",
+        "What retention took away: settled firings, dead letters (each with its firing), and "
+        "firings whose payload and response bodies were expunged.",
+        counter,
+        {sample(load(s.pruned[0]), {{"kind", "firing"}}),
+         sample(load(s.pruned[1]), {{"kind", "dead_letter"}}),
+         sample(load(s.pruned[2]), {{"kind", "body"}})});
     add("herald_ssrf_refusals_total", "Requests refused by the SSRF policy before they were sent.",
         counter, {sample(load(s.ssrf_refusals))});
-    add("herald_storage_errors_total", "Store operations of the dispatcher that failed (retried).",
+    add("herald_storage_errors_total",
+        "Store operations that failed: the dispatcher's claims and settlements (retried) and "
+        "pruning passes.",
         counter, {sample(load(s.storage_errors))});
     add("herald_group_commit_writes",
         "Writes committed together in one transaction (SQLite, PostgreSQL).", histogram,

@@ -70,6 +70,12 @@ constexpr std::array<std::string_view, herald::postgres::schema_version> migrati
     R"sql(
     CREATE INDEX firings_by_entity ON firings (entity, seq);
     )sql",
+    // Version 3: how far pruning has expunged payloads and response bodies (Database::prune):
+    // the firings up to bodies_seq have been looked at.
+    R"sql(
+    CREATE TABLE retention (bodies_seq bigint NOT NULL);
+    INSERT INTO retention VALUES (0);
+    )sql",
 };
 
 /// Lowercase letters, digits and underscores, not starting with a digit: a name that needs no

@@ -3,6 +3,7 @@
 #include "storage/firing_counts.hpp"
 #include "storage/firing_update.hpp"
 #include "storage/new_deliveries.hpp"
+#include "storage/prune.hpp"
 
 #include <herald/automation_json.hpp>
 #include <herald/error.hpp>
@@ -902,6 +903,130 @@ void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_unt
                 done(std::move(error), ClaimResult{});
             else
                 done(nullptr, std::move(*result));
+        });
+}
+
+namespace {
+
+/// Inside a write transaction: one batch of deleting, over the firings after `after` (see
+/// Storage::prune); `last` is set to the last one looked at. `keep_from`: the firings before
+/// it are older than the newest `request.keep`. The newest firing is never looked at: rows are
+/// numbered from the highest seq, and a number used again after the outbox cursor passed it
+/// would hide a new delivery from claims.
+detail::PruneStep prune_batch(const Core& core, Connection& c, const PruneRequest& request,
+                              std::int64_t after, std::optional<std::int64_t> keep_from,
+                              std::int64_t& last) {
+    detail::PruneStep step;
+    last = after;
+    Query rows(c, R"sql(
+        SELECT f.seq, f.time, json_extract(f.body, '$.status'),
+               o.seq IS NOT NULL AND o.dead_seq IS NULL
+                   OR (f.action IS NOT NULL AND f.seq > (SELECT seq FROM outbox_cursor)),
+               o.dead_seq IS NOT NULL
+        FROM firings f LEFT JOIN outbox o ON o.seq = f.seq
+        WHERE f.seq > ?1 AND f.seq < (SELECT max(seq) FROM firings)
+        ORDER BY f.seq LIMIT ?2)sql");
+    rows->bind(1, after).bind(2, static_cast<std::int64_t>(request.batch));
+    std::vector<std::pair<std::int64_t, bool>> doomed;  ///< (seq, a dead letter)
+    std::size_t looked = 0;
+    step.finished = true;
+    while (rows->step()) {
+        ++looked;
+        const std::int64_t seq = rows->int64(0);
+        const detail::PruneVerdict verdict = detail::prune_verdict(
+            request,
+            {.time = timestamp(rows->int64(1)),
+             .status = decoded(core, [&] { return detail::codec::status_named(rows->text(2)); }),
+             .waiting = rows->int64(3) != 0,
+             .beyond_keep = keep_from && seq < *keep_from});
+        if (verdict == detail::PruneVerdict::end)
+            break;
+        last = seq;
+        if (verdict == detail::PruneVerdict::delete_settled)
+            doomed.emplace_back(seq, false);
+        else if (verdict == detail::PruneVerdict::delete_dead)
+            doomed.emplace_back(seq, rows->int64(4) != 0);
+        if (looked == request.batch)
+            step.finished = false;
+    }
+    Query firing(c, "DELETE FROM firings WHERE seq = ?1");
+    Query dead(c, "DELETE FROM outbox WHERE seq = ?1");
+    for (const auto& [seq, dead_letter] : doomed) {
+        if (dead_letter) {
+            dead->bind(1, seq).run();
+            dead->reset();
+            ++step.done.dead_letters;
+        } else {
+            ++step.done.firings;
+        }
+        firing->bind(1, seq).run();
+        firing->reset();
+    }
+    return step;
+}
+
+/// Inside a write transaction: one batch of expunging bodies, from where the last one ended
+/// (the `retention` table) up to the first firing at or after `request.bodies_before`.
+detail::PruneStep expunge_batch(const Core& core, Connection& c, const PruneRequest& request) {
+    detail::PruneStep step{.finished = true};
+    Query rows(c,
+               "SELECT seq, time, body FROM firings WHERE seq > (SELECT bodies_seq FROM "
+               "retention) ORDER BY seq LIMIT ?1");
+    rows->bind(1, static_cast<std::int64_t>(request.batch));
+    Query expunge(c, "UPDATE firings SET body = ?2 WHERE seq = ?1");
+    std::optional<std::int64_t> last;
+    std::size_t looked = 0;
+    while (rows->step()) {
+        if (timestamp(rows->int64(1)) >= *request.bodies_before)
+            break;
+        last = rows->int64(0);
+        Firing f;
+        decoded(core, [&] {
+            detail::codec::read_firing_document(rows->text(2), f);
+            return 0;
+        });
+        if (detail::expunge_bodies(f)) {
+            expunge->bind(1, *last).bind(2, detail::codec::firing_document(f)).run();
+            expunge->reset();
+            ++step.done.bodies;
+        }
+        if (++looked == request.batch)
+            step.finished = false;
+    }
+    if (last)
+        Query(c, "UPDATE retention SET bodies_seq = ?1")->bind(1, *last).run();
+    return step;
+}
+
+}  // namespace
+
+PruneResult Database::prune(const PruneRequest& request) {
+    Core& core = *state_->core;
+    std::optional<std::int64_t> keep_from;
+    if (request.keep > 0)
+        keep_from = core.read([&](Connection& c) -> std::optional<std::int64_t> {
+            Query q(c, "SELECT seq FROM firings ORDER BY seq DESC LIMIT 1 OFFSET ?1");
+            if (!q->bind(1, static_cast<std::int64_t>(request.keep - 1)).step())
+                return std::nullopt;
+            return q->int64(0);
+        });
+    std::int64_t after = 0;
+    return detail::run_prune_pass(
+        request,
+        [&] {
+            // A group commit may run a write twice: it sets what it found, the loop adds it.
+            detail::PruneStep step;
+            std::int64_t last = after;
+            core.write([&](Connection& c) {
+                step = prune_batch(core, c, request, after, keep_from, last);
+            });
+            after = last;
+            return step;
+        },
+        [&] {
+            detail::PruneStep step;
+            core.write([&](Connection& c) { step = expunge_batch(core, c, request); });
+            return step;
         });
 }
 

@@ -253,6 +253,12 @@ CREATE INDEX trigger_population_order ON trigger_population (automation_id, seq)
     Migration{R"sql(
 CREATE INDEX firings_by_entity ON firings (entity, seq);
 )sql"},
+    // Version 5: how far pruning has expunged payloads and response bodies (database.cpp,
+    // Database::prune): the firings up to bodies_seq have been looked at.
+    Migration{R"sql(
+CREATE TABLE retention (bodies_seq INTEGER NOT NULL);
+INSERT INTO retention VALUES (0);
+)sql"},
 };
 
 }  // namespace

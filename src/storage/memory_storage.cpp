@@ -2,6 +2,7 @@
 #include "storage/firing_update.hpp"
 #include "storage/memory_integration_store.hpp"
 #include "storage/memory_trigger_state_store.hpp"
+#include "storage/prune.hpp"
 
 #include <herald/error.hpp>
 #include <herald/memory_storage.hpp>
@@ -70,12 +71,8 @@ class MemoryHistoryStore final : public HistoryStore {
                 throw Error(errc::already_exists, "id",
                             "firing '" + f.id + "' is already in the history");
         for (const Firing& f : firings) {
-            const std::size_t position = firings_.size();
             firings_.push_back(f);
-            by_id_.emplace(f.id, position);
-            by_automation_[f.automation_id].push_back(position);
-            if (!f.integration.empty())
-                by_integration_[integration_key(f.event.entity, f.integration)].push_back(position);
+            index(firings_.size() - 1);
         }
     }
     void update(std::span<const FiringUpdate> updates) override {
@@ -84,7 +81,7 @@ class MemoryHistoryStore final : public HistoryStore {
             auto it = by_id_.find(u.firing_id);
             if (it == by_id_.end())
                 continue;
-            detail::apply_update(firings_[it->second], u);
+            detail::apply_update(*firings_[it->second], u);
         }
     }
     std::optional<Firing> find(std::string_view firing_id) const override {
@@ -92,15 +89,15 @@ class MemoryHistoryStore final : public HistoryStore {
         auto it = by_id_.find(std::string(firing_id));
         if (it == by_id_.end())
             return std::nullopt;
-        return firings_[it->second];
+        return *firings_[it->second];
     }
     std::vector<Firing> query(const HistoryQuery& q) const override {
         std::shared_lock lock(mutex_);
         std::vector<Firing> out;
         auto take = [&](std::size_t position) {
-            const Firing& f = firings_[position];
-            if (matches(q, f))
-                out.push_back(f);
+            const std::optional<Firing>& f = firings_[position];
+            if (f && matches(q, *f))
+                out.push_back(*f);
             return out.size() < q.limit;
         };
         // Appends arrive in firing-time order, so walking a position list backwards is newest
@@ -126,12 +123,130 @@ class MemoryHistoryStore final : public HistoryStore {
     FiringCounts count_firings() const override {
         std::shared_lock lock(mutex_);
         FiringCounts counts = detail::no_firings();
-        for (const Firing& f : firings_)
-            ++detail::count_of(counts, f.status);
+        for (const std::optional<Firing>& f : firings_)
+            if (f)
+                ++detail::count_of(counts, f->status);
         return counts;
     }
 
+    /// How a firing's delivery stands in the outbox: for `prune_batch`.
+    enum class Held { no, waiting, dead };
+
+    /// One batch of a pruning pass: looks at up to `request.batch` firings from position
+    /// `next` on (and moves it past them), deleting what `prune_verdict` says; `held(id)`
+    /// tells where the firing's delivery is, `drop_dead(id)` deletes its dead letter. The
+    /// newest firing is never looked at.
+    template <class HeldOf, class DropDead>
+    detail::PruneStep prune_batch(const PruneRequest& request, std::size_t& next, HeldOf&& held,
+                                  DropDead&& drop_dead) {
+        std::unique_lock lock(mutex_);
+        detail::PruneStep step;
+        const std::size_t keep_from = keep_boundary(request.keep);
+        const std::size_t end = firings_.empty() ? 0 : firings_.size() - 1;
+        for (std::size_t looked = 0; looked < request.batch; ++next) {
+            if (next >= end) {
+                step.finished = true;
+                break;
+            }
+            std::optional<Firing>& f = firings_[next];
+            if (!f)
+                continue;
+            ++looked;
+            const auto where = held(f->id);
+            const detail::PruneVerdict verdict =
+                detail::prune_verdict(request, {.time = f->time,
+                                                .status = f->status,
+                                                .waiting = where == Held::waiting,
+                                                .beyond_keep = next < keep_from});
+            if (verdict == detail::PruneVerdict::end) {
+                step.finished = true;
+                break;
+            }
+            if (verdict == detail::PruneVerdict::keep)
+                continue;
+            if (verdict == detail::PruneVerdict::delete_dead) {
+                if (where == Held::dead)
+                    drop_dead(f->id);
+                ++step.done.dead_letters;
+            } else {
+                ++step.done.firings;
+            }
+            by_id_.erase(f->id);
+            f.reset();
+            ++pruned_;
+        }
+        return step;
+    }
+
+    /// One batch of expunging bodies: the firings from the last one expunged on, up to the
+    /// first at or after `request.bodies_before`.
+    detail::PruneStep expunge_batch(const PruneRequest& request) {
+        std::unique_lock lock(mutex_);
+        detail::PruneStep step;
+        for (std::size_t looked = 0; looked < request.batch; ++bodies_next_) {
+            if (bodies_next_ >= firings_.size()) {
+                step.finished = true;
+                break;
+            }
+            std::optional<Firing>& f = firings_[bodies_next_];
+            if (!f)
+                continue;
+            ++looked;
+            if (f->time >= *request.bodies_before) {
+                step.finished = true;
+                break;
+            }
+            if (detail::expunge_bodies(*f))
+                ++step.done.bodies;
+        }
+        return step;
+    }
+
+    /// Gives back the room of pruned firings once they are most of the history (so a history
+    /// pruned for ever stays bounded); positions change, so between passes only.
+    void compact() {
+        std::unique_lock lock(mutex_);
+        if (pruned_ < 1024 || pruned_ < firings_.size() / 2)
+            return;
+        std::vector<std::optional<Firing>> live;
+        live.reserve(firings_.size() - pruned_);
+        std::size_t bodies_next = 0;
+        for (std::size_t i = 0; i < firings_.size(); ++i)
+            if (firings_[i]) {
+                live.push_back(std::move(firings_[i]));
+                if (i < bodies_next_)
+                    ++bodies_next;
+            }
+        firings_ = std::move(live);
+        bodies_next_ = bodies_next;
+        pruned_ = 0;
+        by_id_.clear();
+        by_automation_.clear();
+        by_integration_.clear();
+        for (std::size_t i = 0; i < firings_.size(); ++i)
+            index(i);
+    }
+
   private:
+    /// Adds the firing at `position` to the indexes.
+    void index(std::size_t position) {
+        const Firing& f = *firings_[position];
+        by_id_.emplace(f.id, position);
+        by_automation_[f.automation_id].push_back(position);
+        if (!f.integration.empty())
+            by_integration_[integration_key(f.event.entity, f.integration)].push_back(position);
+    }
+    /// The position before which firings are older than the newest `keep`; 0 when `keep` is
+    /// 0 or the history holds no more.
+    std::size_t keep_boundary(std::size_t keep) const {
+        if (keep == 0)
+            return 0;
+        std::size_t live = 0;
+        for (std::size_t i = firings_.size(); i > 0; --i)
+            if (firings_[i - 1] && ++live == keep)
+                return i - 1;
+        return 0;
+    }
     static std::string integration_key(std::string_view entity, std::string_view integration) {
         std::string key(entity);
         key += '\0';
@@ -160,7 +275,9 @@ class MemoryHistoryStore final : public HistoryStore {
     }
 
     mutable std::shared_mutex mutex_;
-    std::vector<Firing> firings_;  ///< in append order
+    std::vector<std::optional<Firing>> firings_;  ///< in append order; empty once pruned
+    std::size_t pruned_ = 0;                      ///< empty entries in `firings_`
+    std::size_t bodies_next_ = 0;  ///< the first position whose bodies are not expunged yet
     std::unordered_map<std::string, std::size_t> by_id_;
     std::unordered_map<std::string, std::vector<std::size_t>> by_automation_;
     std::unordered_map<std::string, std::vector<std::size_t>> by_integration_;
@@ -257,6 +374,20 @@ class MemoryOutboxStore final : public OutboxStore {
         return dead_.size();
     }
 
+    /// Where the delivery `id` stands, for pruning.
+    MemoryHistoryStore::Held held(const std::string& id) const {
+        std::shared_lock lock(mutex_);
+        if (waiting_.contains(id))
+            return MemoryHistoryStore::Held::waiting;
+        return dead_.contains(id) ? MemoryHistoryStore::Held::dead : MemoryHistoryStore::Held::no;
+    }
+    /// Deletes the dead letter `id`.
+    void drop_dead(const std::string& id) {
+        std::unique_lock lock(mutex_);
+        if (dead_.erase(id) != 0)
+            std::erase(dead_order_, id);
+    }
+
   private:
     using Key = std::pair<Timestamp, std::string>;
     struct Waiting {
@@ -304,6 +435,22 @@ OutboxStore& MemoryStorage::outbox() {
 }
 TriggerStateStore& MemoryStorage::trigger_state() {
     return *stores_->trigger_state;
+}
+
+PruneResult MemoryStorage::prune(const PruneRequest& request) {
+    MemoryHistoryStore& history = stores_->history;
+    MemoryOutboxStore& outbox = stores_->outbox;
+    std::size_t next = 0;
+    PruneResult result = detail::run_prune_pass(
+        request,
+        [&] {
+            return history.prune_batch(
+                request, next, [&](const std::string& id) { return outbox.held(id); },
+                [&](const std::string& id) { outbox.drop_dead(id); });
+        },
+        [&] { return history.expunge_batch(request); });
+    history.compact();
+    return result;
 }
 
 }  // namespace herald

@@ -126,7 +126,9 @@ TEST_CASE("herald: every command has --help, usage errors exit 2", "[cli]") {
                                 "replay",
                                 "publish",
                                 "dry-run",
-                                "deliver"}) {
+                                "deliver",
+                                "stats",
+                                "prune"}) {
         std::vector<std::string> args;
         std::istringstream words(command);
         for (std::string w; words >> w;)
@@ -428,6 +430,40 @@ TEST_CASE("herald: dead deliveries are listed and replayed with the same id", "[
     CHECK(requests.back().header("X-Herald-Attempt") == "3");
     CHECK(cli.json({"history", "--status", "finished"}).as_array().size() == 2);
     CHECK(cli.run({"replay", "no-such-delivery"}).err.find("delivery: no delivery") !=
+          std::string::npos);
+}
+
+TEST_CASE("herald: prune takes what the retention policy no longer keeps", "[cli]") {
+    Cli cli;
+    herald::test::TestServer server;
+    cli.set_up_webhook(server.url());
+    cli.ok({"publish", "--deliver"}, alias_event + "\n" + alias_event + "\n" + alias_event + "\n");
+    REQUIRE(cli.json({"history", "--status", "finished"}).as_array().size() == 3);
+
+    // The defaults keep 30 days: nothing goes.
+    const boost::json::value none = cli.json({"prune"});
+    CHECK(none.at("firings") == 0);
+    CHECK(none.at("dead_letters") == 0);
+
+    const boost::json::value bounded = cli.json({"prune", "--max-firings", "1"});
+    CHECK(bounded.at("firings") == 2);
+    CHECK(cli.json({"history"}).as_array().size() == 1);
+
+    // The payload sent and the receiver's answer of the firing left, once older than --bodies.
+    std::this_thread::sleep_for(std::chrono::milliseconds{1100});
+    CHECK(cli.ok({"prune", "--bodies", "1s"}).out.find("expunged the bodies of 1 firings") !=
+          std::string::npos);
+    CHECK(cli.json({"prune", "--bodies", "1s"}).at("bodies") == 0);
+    CHECK(cli.json({"history", "--status", "finished"}).as_array().size() == 1);
+
+    const ProcessResult zero = cli.run({"prune", "--history", "0s"});
+    CHECK(zero.exit_code == 2);
+    CHECK(zero.err.find("--history: must be at least 1s") != std::string::npos);
+    const ProcessResult batch = cli.run({"prune", "--batch", "0"});
+    CHECK(batch.exit_code == 2);
+    CHECK(batch.err.find("--batch: expected a whole number of at least 1, got '0'") !=
+          std::string::npos);
+    CHECK(cli.run({"prune", "--history", "soon"}).err.find("such as 500ms, 2s, 5m, 1h or 30d") !=
           std::string::npos);
 }
 

@@ -48,6 +48,10 @@ void history_page_doc_example(const herald::Engine& engine, const herald::Princi
 #include "doc/operations.md.history-page.inc"
 }
 
+void retention_doc_example(boost::asio::io_context& io) {
+#include "doc/operations.md.retention.inc"
+}
+
 void delivery_config_doc_example() {
 #include "doc/delivery.md.delivery-config.inc"
 }

@@ -116,6 +116,11 @@ void memory_storage_example() {
 #include "include/herald/memory_storage.hpp.inc"
 }
 
+void retention_example(const std::shared_ptr<herald::Storage>& storage,
+                       const herald::Clock& clock) {
+#include "include/herald/retention.hpp.inc"
+}
+
 void outbox_store_example(const std::shared_ptr<herald::Storage>& storage, herald::Timestamp now) {
 #include "include/herald/outbox_store.hpp.inc"
 }

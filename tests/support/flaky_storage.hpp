@@ -31,6 +31,12 @@ class FlakyStorage final : public herald::Storage {
                         std::span<const herald::NewDelivery> deliveries) override {
         inner_->record_firings(firings, deliveries);
     }
+    herald::PruneResult prune(const herald::PruneRequest& request) override {
+        ++prunes;
+        if (fail_prunes)
+            std::rethrow_exception(broken());
+        return inner_->prune(request);
+    }
     void claim_async(herald::Timestamp now, std::size_t limit, herald::Timestamp lease_until,
                      std::function<void(std::exception_ptr, herald::ClaimResult)> done) override {
         ++claims;
@@ -56,6 +62,8 @@ class FlakyStorage final : public herald::Storage {
     std::atomic<int> settled = 0;  ///< outbox updates written (or tried)
     std::atomic<bool> fail_claims = false;
     std::atomic<bool> fail_settles = false;
+    std::atomic<int> prunes = 0;  ///< pruning passes started
+    std::atomic<bool> fail_prunes = false;
     std::atomic<bool> fail_integration_reads = false;
     /// Claims are not answered until `answer_held_claim` (one at a time).
     std::atomic<bool> hold_claims = false;

@@ -9,7 +9,7 @@
 
 namespace herald::test {
 
-/// Forwards every store and `record_firings` to a MemoryStorage (`memory_`).
+/// Forwards every store, `record_firings` and `prune` to a MemoryStorage (`memory_`).
 class ForwardingStorage : public Storage {
   public:
     AutomationStore& automations() override { return memory_.automations(); }
@@ -21,6 +21,7 @@ class ForwardingStorage : public Storage {
                         std::span<const NewDelivery> deliveries) override {
         memory_.record_firings(firings, deliveries);
     }
+    PruneResult prune(const PruneRequest& request) override { return memory_.prune(request); }
 
   protected:
     MemoryStorage memory_;

@@ -39,7 +39,7 @@
 namespace herald::postgres {
 
 /// The schema version this build writes; `open` refuses a schema with a newer one.
-inline constexpr int schema_version = 2;
+inline constexpr int schema_version = 3;
 
 /// How a database is opened. Plain configuration.
 struct Options {
@@ -95,6 +95,10 @@ class Database final : public Storage {
     /// once the lease is committed.
     void claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,
                      std::function<void(std::exception_ptr, ClaimResult)> done) override;
+    /// Several engines may prune one database at once: each deletes only what is still due to
+    /// go when its statement runs, and expunging bodies takes the `retention` row's lock, so
+    /// passes over bodies take turns. Deleted rows are reclaimed by PostgreSQL's autovacuum.
+    PruneResult prune(const PruneRequest& request) override;
 
     /// The encrypted secret store of this database, reading keys from `keys`. Throws
     /// herald::Error (storage_failure, field "key") when stored secrets are encrypted under a

@@ -40,7 +40,7 @@
 namespace herald::sqlite {
 
 /// The schema version this build writes; `open` refuses files with a newer one.
-inline constexpr int schema_version = 4;
+inline constexpr int schema_version = 5;
 
 /// How a database is opened. Plain configuration; the defaults suit a server.
 struct Options {
@@ -99,6 +99,10 @@ class Database final : public Storage {
     /// durable.
     void claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,
                      std::function<void(std::exception_ptr, ClaimResult)> done) override;
+    /// Each batch is a write of its own, group-committed with whatever else is being written.
+    /// Deleted rows leave free pages that later writes reuse, so a pruned file stops growing
+    /// rather than shrinking; `VACUUM` (with herald stopped) gives the room back.
+    PruneResult prune(const PruneRequest& request) override;
 
     /// The encrypted secret store of this database, reading keys from `keys`. Throws
     /// herald::Error (storage_failure, field "key") when stored secrets are encrypted under a
