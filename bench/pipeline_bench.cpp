@@ -16,6 +16,12 @@
 // --mode backlog    everything is published first (not timed), then the dispatcher starts: the
 //                   clock runs from its start until the outbox is empty
 // --https           the URL is https: verify against --ca-file
+// --old-firings N   (sqlite) N settled firings 60 days old are recorded first (not timed), as a
+//                   history that was never pruned holds them
+// --prune on        (sqlite) `Engine::prune` (the default policy: 30 days) runs on a thread of
+//                   its own from the start of the clock, beside publishing and delivery; the
+//                   line adds how long it took, what it pruned, and the file's size after seeding,
+//                   after the run and after a VACUUM
 //
 // Prints one line of `key=value` pairs: deliveries/s and the herald process's CPU time per
 // delivery (all its threads: publisher, dispatcher, storage), plus what was delivered and what
@@ -35,6 +41,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
+
+#include <sqlite3.h>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -66,6 +74,8 @@ struct Options {
     std::size_t connections = 64;
     std::size_t events = 50'000;
     std::size_t window = 4096;  ///< async_publish calls in flight at once
+    std::size_t old_firings = 0;
+    bool prune = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -97,6 +107,10 @@ Options parse(int argc, char** argv) {
             o.connections = std::stoul(value);
         else if (flag == "--events")
             o.events = std::stoul(value);
+        else if (flag == "--old-firings")
+            o.old_firings = std::stoul(value);
+        else if (flag == "--prune")
+            o.prune = value == "on";
         else
             usage("unknown flag " + flag);
     }
@@ -108,6 +122,8 @@ Options parse(int argc, char** argv) {
         usage("--storage postgres needs --postgres CONNINFO");
     if (o.mode != "stream" && o.mode != "backlog")
         usage("--mode: stream or backlog");
+    if ((o.old_firings > 0 || o.prune) && o.storage != "sqlite")
+        usage("--old-firings and --prune: with --storage sqlite");
     return o;
 }
 
@@ -127,6 +143,59 @@ herald::Event alias_event(std::size_t i) {
             .body = herald::AliasAdded{
                 .version = {.collection = "clf", .index = static_cast<std::int64_t>(i)},
                 .alias = "production"}};
+}
+
+/// Records `count` settled firings 60 days old, each as a delivered webhook's record looks (the
+/// payload sent, one attempt with the receiver's answer), in transactions of 10,000.
+void record_old_firings(herald::Storage& storage, std::size_t count) {
+    const herald::Timestamp old = herald::SystemClock().now() - std::chrono::days{60};
+    std::vector<herald::Firing> batch;
+    for (std::size_t i = 0; i < count;) {
+        batch.clear();
+        for (; batch.size() < 10'000 && i < count; ++i) {
+            herald::Firing f{
+                .id = "old-" + std::to_string(i),
+                .automation_id = "old",
+                .automation_name = "promote",
+                .action = herald::ActionKind::webhook,
+                .event = alias_event(i),
+                .time = old + std::chrono::milliseconds{i},
+                .reason = "alias production added",
+                .status = herald::FiringStatus::finished,
+                .integration = "sink",
+                .payload = R"({"event":"ALIAS_ADDED","alias":"production","version":)" +
+                           std::to_string(i) + "}"};
+            f.event.id = f.id;
+            f.event.time = f.time;
+            f.attempts.push_back({.number = 1,
+                                  .time = f.time,
+                                  .status_code = 200,
+                                  .latency = 2ms,
+                                  .response_body = "ok"});
+            batch.push_back(std::move(f));
+        }
+        storage.record_firings(batch, {});
+    }
+}
+
+/// The size of an SQLite database: its file and its WAL.
+std::uintmax_t database_bytes(const std::filesystem::path& file) {
+    std::uintmax_t bytes = std::filesystem::file_size(file);
+    std::error_code ec;
+    const std::uintmax_t wal = std::filesystem::file_size(file.string() + "-wal", ec);
+    return ec ? bytes : bytes + wal;
+}
+
+/// Runs VACUUM on a closed database file (what an operator does with herald stopped).
+void vacuum(const std::filesystem::path& file) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(file.c_str(), &db) != SQLITE_OK ||
+        sqlite3_exec(db, "VACUUM; PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr) !=
+            SQLITE_OK) {
+        std::cerr << "vacuum: " << sqlite3_errmsg(db) << '\n';
+        std::exit(1);
+    }
+    sqlite3_close(db);
 }
 
 /// Publishes `count` events through `async_publish`, at most `window` unanswered at once, and
@@ -215,6 +284,11 @@ int main(int argc, char** argv) {
         add_webhook_automation(setup, std::string(target.buffer()));
     }
 
+    std::uintmax_t seeded_bytes = 0;
+    if (options.old_firings > 0) {
+        record_old_firings(*storage, options.old_firings);
+        seeded_bytes = database_bytes(folder / "herald.db");
+    }
     if (options.mode == "backlog") {
         // Recorded by an engine that does not deliver, then carried out by one that does.
         herald::Engine publisher{config};
@@ -228,6 +302,16 @@ int main(int argc, char** argv) {
         auto work = asio::make_work_guard(io);
         io.run();
     });
+    herald::PruneResult pruned;
+    double prune_seconds = 0;
+    std::thread pruner;
+    if (options.prune)
+        pruner = std::thread([&] {
+            const auto begun = std::chrono::steady_clock::now();
+            pruned = engine->prune();
+            prune_seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
+        });
     if (options.mode == "stream")
         publish_all(*engine, options.events, options.window);
     // Every delivery settles within seconds against a healthy sink; one that keeps failing is
@@ -237,6 +321,8 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(20ms);  // counting reads the database: not too often
     const auto elapsed = std::chrono::steady_clock::now() - started;
     const double cpu = cpu_seconds() - cpu_before;
+    if (pruner.joinable())
+        pruner.join();
 
     std::atomic<bool> stopped = false;
     engine->dispatcher().async_stop(5s, [&](boost::system::error_code) { stopped = true; });
@@ -249,21 +335,33 @@ int main(int argc, char** argv) {
     all.limit = options.events + 1;
     std::size_t finished = 0;
     for (const herald::Firing& f : storage->history().query(all))
-        finished += f.status == herald::FiringStatus::finished ? 1 : 0;
+        finished += f.status == herald::FiringStatus::finished && f.automation_id != "old" ? 1 : 0;
     const herald::MetricsSnapshot figures = metrics->snapshot();
     const herald::MetricLabel success[] = {{"outcome", "success"}};
     const double counted = figures.value("herald_deliveries_total", success).value_or(0);
     engine.reset();
     storage.reset();
+    std::string sizes;
+    if (options.old_firings > 0 || options.prune) {
+        const std::filesystem::path file = folder / "herald.db";
+        const std::uintmax_t after = database_bytes(file);
+        vacuum(file);
+        sizes = " pruned=" + std::to_string(pruned.firings) +
+                " prune_batches=" + std::to_string(pruned.batches) +
+                " prune_seconds=" + std::to_string(prune_seconds) +
+                " db_mb_seeded=" + std::to_string(seeded_bytes >> 20) +
+                " db_mb_after=" + std::to_string(after >> 20) +
+                " db_mb_vacuumed=" + std::to_string(database_bytes(file) >> 20);
+    }
     if (!folder.empty())
         std::filesystem::remove_all(folder);
 
     const double seconds = std::chrono::duration<double>(elapsed).count();
     std::printf(
         "storage=%s mode=%s connections=%zu events=%zu finished=%zu seconds=%.3f "
-        "deliveries_per_s=%.0f cpu_us_per_delivery=%.1f counted_successes=%.0f\n",
+        "deliveries_per_s=%.0f cpu_us_per_delivery=%.1f counted_successes=%.0f%s\n",
         options.storage.c_str(), options.mode.c_str(), options.connections, options.events,
         finished, seconds, static_cast<double>(options.events) / seconds,
-        cpu * 1e6 / static_cast<double>(options.events), counted);
+        cpu * 1e6 / static_cast<double>(options.events), counted, sizes.c_str());
     return finished == options.events ? 0 : 1;
 }
