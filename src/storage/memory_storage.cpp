@@ -97,11 +97,31 @@ class MemoryHistoryStore final : public HistoryStore {
     std::vector<Firing> query(const HistoryQuery& q) const override {
         std::shared_lock lock(mutex_);
         std::vector<Firing> out;
+        if (q.limit > 0)
+            for_each_match(q, [&](const Firing& f) {
+                out.push_back(f);
+                return out.size() < q.limit;
+            });
+        return out;
+    }
+    FiringCounts count_firings(const HistoryQuery& q) const override {
+        std::shared_lock lock(mutex_);
+        FiringCounts counts = detail::no_firings();
+        for_each_match(q, [&](const Firing& f) {
+            ++detail::count_of(counts, f.status);
+            return true;
+        });
+        return counts;
+    }
+
+  private:
+    /// Calls `visit` with each firing `q` matches (its limit aside), newest first, while it
+    /// returns true. Under the lock.
+    template <class Visit>
+    void for_each_match(const HistoryQuery& q, Visit visit) const {
         auto take = [&](std::size_t position) {
             const Firing& f = firings_[position];
-            if (matches(q, f))
-                out.push_back(f);
-            return out.size() < q.limit;
+            return !matches(q, f) || visit(f);
         };
         // Appends arrive in firing-time order, so walking a position list backwards is newest
         // first; the narrowest list that the query names is walked, from `before` on.
@@ -109,7 +129,7 @@ class MemoryHistoryStore final : public HistoryStore {
         if (!q.before.empty()) {
             const auto it = by_id_.find(q.before);
             if (it == by_id_.end())
-                return out;
+                return;
             end = it->second;
         }
         if (const std::vector<std::size_t>* positions = narrowest(q)) {
@@ -121,17 +141,7 @@ class MemoryHistoryStore final : public HistoryStore {
             for (std::size_t i = end; i > 0 && take(i - 1); --i) {
             }
         }
-        return out;
     }
-    FiringCounts count_firings() const override {
-        std::shared_lock lock(mutex_);
-        FiringCounts counts = detail::no_firings();
-        for (const Firing& f : firings_)
-            ++detail::count_of(counts, f.status);
-        return counts;
-    }
-
-  private:
     static std::string integration_key(std::string_view entity, std::string_view integration) {
         std::string key(entity);
         key += '\0';
