@@ -98,6 +98,7 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
 int automations_apply(Context& c);
 int automations_export(Context& c);
 int automations_list(Context& c);
+int automations_summary(Context& c);
 int automations_enable(Context& c);
 int automations_disable(Context& c);
 int automations_delete(Context& c);
