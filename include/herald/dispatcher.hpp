@@ -87,6 +87,15 @@ struct IntegrationDisabled {
     Timestamp time{};
 };
 
+/// An integration whose deliveries have failed without a success since `failing_since`, as the
+/// dispatcher sees it now (what `Engine::automation_summary` reports). Value type.
+struct IntegrationStreak {
+    Timestamp failing_since{};  ///< the first failed attempt since its last success
+    /// When the dispatcher disables it unless a delivery succeeds before: `failing_since` plus
+    /// `DispatcherConfig::disable_after`; nullopt when that is zero (it is never disabled).
+    std::optional<Timestamp> disables_at;
+};
+
 /// What the host is told when a store fails under the dispatcher. Value type.
 struct StorageFailure {
     std::string operation;  ///< "claim" or "settle"

@@ -33,6 +33,7 @@
 #include <herald/secret_store.hpp>
 #include <herald/storage.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -82,6 +83,23 @@ struct HistoryPage {
     std::vector<Firing> firings;  ///< newest first
     /// The next page: pass it as `HistoryQuery::before`; empty when this page is the last.
     std::string next;
+};
+
+/// What an operator, or a tracking server's page for one automation, shows of it (see
+/// `Engine::automation_summary`). Value type.
+struct AutomationSummary {
+    std::string automation_id;
+    /// Its newest firing, with its status and attempts now; nullopt when it never fired.
+    std::optional<Firing> last_execution;
+    Timestamp window_start{};  ///< the summary's time less the window asked for
+    /// Its firings at or after `window_start`, by their status now: every status once, in the
+    /// order of `FiringStatus`, with 0 when none has it.
+    FiringCounts counts;
+    /// The failing streak of the integration its action goes through (a webhook's or a Slack
+    /// notification's, in the automation's entity) when the engine's dispatcher sees it failing
+    /// now; nullopt when it is not, for launch jobs and no action, and for an engine without a
+    /// dispatcher.
+    std::optional<IntegrationStreak> integration_streak;
 };
 
 /// What `publish` did: the event's id (generated when the event had none) and the firings it
@@ -150,6 +168,15 @@ class Engine {
     /// limit out of range, `before` naming no firing of the entity), permission_denied, or
     /// storage_failure.
     HistoryPage history(const Principal& who, HistoryQuery query) const;
+    /// What `automation_id` did lately (see `AutomationSummary`), for whoever may read its
+    /// history (`Permission::view_history` on its project, or on its entity for an entity
+    /// scope): its last execution, its firings of the last `window` counted by status, and its
+    /// integration's failing streak. Reads the store without loading more than one firing.
+    /// Throws herald::Error: not_found (no such automation), permission_denied,
+    /// invalid_argument (a `window` that is not positive, field "window"), storage_failure.
+    AutomationSummary automation_summary(const Principal& who, std::string_view automation_id,
+                                         std::chrono::seconds window = std::chrono::hours{
+                                             24}) const;
     /// The figures of `EngineConfig::metrics` and the queue depth in the store now (reads the
     /// store: pending and dead deliveries, and how long the oldest claimable one has waited).
     /// Throws herald::Error (storage_failure) when it cannot be read.

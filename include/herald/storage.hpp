@@ -76,10 +76,12 @@ class HistoryStore {
     virtual std::optional<Firing> find(std::string_view firing_id) const = 0;
     /// The matching firings, newest first, at most `query.limit`.
     virtual std::vector<Firing> query(const HistoryQuery& query) const = 0;
-    /// How many firings the history holds with each status (what `herald stats` shows). The
-    /// default reads the whole history through `query`; backends count instead, without
-    /// loading a firing.
-    virtual FiringCounts count_firings() const;
+    /// How many of the firings `query` matches (every set field, `before` included; `limit`
+    /// aside) have each status. The default pages through `query`; backends count instead,
+    /// without loading a firing.
+    virtual FiringCounts count_firings(const HistoryQuery& query) const;
+    /// How many firings the whole history holds with each status (what `herald stats` shows).
+    FiringCounts count_firings() const { return count_firings(HistoryQuery{}); }
 
     /// The most recent firings of an automation, newest first, at most `limit`.
     std::vector<Firing> by_automation(std::string_view automation_id,

@@ -1,13 +1,16 @@
 #include "cli/context.hpp"
 
 #include <herald/error.hpp>
+#include <herald/event_json.hpp>
 #include <herald/key_provider.hpp>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -189,6 +192,34 @@ std::string read_input(const std::string& path, std::string_view field) {
     if (!in)
         throw Error(errc::invalid_argument, std::string(field), "cannot read '" + path + "'");
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string lowercase(std::string_view text) {
+    std::string out(text);
+    for (char& ch : out)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return out;
+}
+
+boost::json::value firing_json(const Firing& f) {
+    boost::json::array attempts;
+    for (const DeliveryAttempt& a : f.attempts)
+        attempts.push_back(
+            {{"number", a.number},
+             {"time", format_rfc3339(a.time)},
+             {"status_code", a.status_code},
+             {"latency_ms", std::chrono::duration<double, std::milli>(a.latency).count()},
+             {"error", a.error}});
+    return {{"id", f.id},
+            {"automation_id", f.automation_id},
+            {"automation", f.automation_name},
+            {"time", format_rfc3339(f.time)},
+            {"status", to_string(f.status)},
+            {"action", to_string(f.action)},
+            {"integration", f.integration},
+            {"reason", f.reason},
+            {"event", to_json_value(f.event)},
+            {"attempts", std::move(attempts)}};
 }
 
 void print_json(std::ostream& out, const boost::json::value& value) {

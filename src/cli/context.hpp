@@ -84,6 +84,11 @@ std::string required_option(const Context& c, std::string_view name);
 /// The contents of `path` ("-": standard input); throws herald::Error naming `field`.
 std::string read_input(const std::string& path, std::string_view field);
 
+/// `text` in lower case ("Dead" -> "dead"): how statuses read in JSON and on the command line.
+std::string lowercase(std::string_view text);
+/// A firing with its attempts, as `history --json` prints each.
+boost::json::value firing_json(const Firing& f);
+
 /// Prints a JSON value on its own line (the --json output).
 void print_json(std::ostream& out, const boost::json::value& value);
 /// Prints rows as a table with a header row, columns padded to their widest cell.
@@ -93,6 +98,7 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
 int automations_apply(Context& c);
 int automations_export(Context& c);
 int automations_list(Context& c);
+int automations_summary(Context& c);
 int automations_enable(Context& c);
 int automations_disable(Context& c);
 int automations_delete(Context& c);

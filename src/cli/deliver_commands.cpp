@@ -20,13 +20,6 @@ constexpr FiringStatus all_statuses[] = {FiringStatus::pending, FiringStatus::fi
                                          FiringStatus::failed, FiringStatus::skipped,
                                          FiringStatus::dead};
 
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    return out;
-}
-
 std::optional<FiringStatus> status_filter(const Context& c) {
     auto text = c.args.value("status");
     if (!text)
@@ -64,27 +57,6 @@ std::string last_outcome(const Firing& f) {
         return "-";
     const DeliveryAttempt& a = f.attempts.back();
     return a.error.empty() ? "HTTP " + std::to_string(a.status_code) : a.error;
-}
-
-json::value firing_json(const Firing& f) {
-    json::array attempts;
-    for (const DeliveryAttempt& a : f.attempts)
-        attempts.push_back(
-            {{"number", a.number},
-             {"time", format_rfc3339(a.time)},
-             {"status_code", a.status_code},
-             {"latency_ms", std::chrono::duration<double, std::milli>(a.latency).count()},
-             {"error", a.error}});
-    return {{"id", f.id},
-            {"automation_id", f.automation_id},
-            {"automation", f.automation_name},
-            {"time", format_rfc3339(f.time)},
-            {"status", to_string(f.status)},
-            {"action", to_string(f.action)},
-            {"integration", f.integration},
-            {"reason", f.reason},
-            {"event", to_json_value(f.event)},
-            {"attempts", std::move(attempts)}};
 }
 
 void print_firings(Context& c, const std::vector<Firing>& firings) {

@@ -63,6 +63,11 @@ const std::vector<Entry>& entries() {
         {{"automations list", "", 0, 0, "Lists the automations.",
           with_help({{"entity", "ENTITY", "only this entity's automations"}})},
          automations_list},
+        {{"automations summary", "ID", 1, 1,
+          "Shows an automation's last execution (delivery, time, status, reason) and how many of\n"
+          "its firings of the last --window have each status now.",
+          with_help({{"window", "DURATION", "how far back firings are counted (default 24h)"}})},
+         automations_summary},
         {{"automations enable", "ID...", 1, 100, "Enables automations.", with_help({})},
          automations_enable},
         {{"automations disable", "ID...", 1, 100, "Disables automations.", with_help({})},

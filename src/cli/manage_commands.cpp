@@ -7,8 +7,10 @@
 #include <herald/integration_json.hpp>
 
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 
 namespace herald::cli {
@@ -50,6 +52,15 @@ int set_enabled(Context& c, bool enabled) {
                  {{"id", id}, {"name", a.name}, {"enabled", enabled}});
     }
     return 0;
+}
+
+// --window: how far back the summary counts firings, in whole seconds (the engine's unit).
+std::chrono::seconds window_option(const Context& c) {
+    const auto window = std::chrono::duration_cast<std::chrono::seconds>(
+        parse_duration(c.args.value("window").value_or("24h"), "window"));
+    if (window < std::chrono::seconds{1})
+        throw UsageError{"automations summary", "--window: expected at least 1s"};
+    return window;
 }
 
 std::string secret_value(Context& c) {
@@ -121,6 +132,38 @@ int automations_list(Context& c) {
     for (const Automation& a : all)
         rows.push_back({a.id, a.scope.path(), a.name, std::string(to_string(a.trigger.kind())),
                         std::string(to_string(a.action.kind())), a.enabled ? "yes" : "no"});
+    print_table(c.out, rows);
+    return 0;
+}
+
+int automations_summary(Context& c) {
+    const std::string& id = c.args.positionals().front();
+    const Automation a = stored_automation(c, id);
+    // The tool runs no dispatcher, so the summary has no integration streak to show.
+    const AutomationSummary summary =
+        c.recorder().automation_summary(c.operator_of(a.scope.entity), id, window_option(c));
+    const std::optional<Firing>& last = summary.last_execution;
+    if (c.json) {
+        json::object counts;
+        for (const auto& [status, count] : summary.counts)
+            counts[lowercase(to_string(status))] = count;
+        print_json(c.out, {{"id", id},
+                           {"name", a.name},
+                           {"last_execution", last ? firing_json(*last) : json::value()},
+                           {"window_start", format_rfc3339(summary.window_start)},
+                           {"counts", std::move(counts)}});
+        return 0;
+    }
+    c.out << a.name << " (" << id << ")\n";
+    if (last)
+        c.out << "last execution: " << last->id << " at " << format_rfc3339(last->time) << ", "
+              << to_string(last->status) << ": " << last->reason << '\n';
+    else
+        c.out << "last execution: none\n";
+    c.out << "firings since " << format_rfc3339(summary.window_start) << ":\n";
+    std::vector<std::vector<std::string>> rows{{"STATUS", "FIRINGS"}};
+    for (const auto& [status, count] : summary.counts)
+        rows.push_back({std::string(to_string(status)), std::to_string(count)});
     print_table(c.out, rows);
     return 0;
 }

@@ -5,20 +5,7 @@
 
 #include <boost/json/object.hpp>
 
-#include <cctype>
-
 namespace herald::cli {
-
-namespace {
-
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    for (char& ch : out)
-        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return out;
-}
-
-}  // namespace
 
 int stats(Context& c) {
     // The engine's figures of the store (the outbox's depth), and the history's counts.

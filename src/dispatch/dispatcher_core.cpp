@@ -702,7 +702,7 @@ void DispatcherCore::track_integration(const std::string& entity, const std::str
     const std::string key = integration_key(entity, name);
     switch (outcome) {
         case Settlement::Kind::finish:
-            failing_.erase(key);
+            end_streak(key);
             return;
         case Settlement::Kind::disable_integration:
             disable_integration(entity, name, "the endpoint answered 410 Gone");
@@ -711,7 +711,12 @@ void DispatcherCore::track_integration(const std::string& entity, const std::str
         case Settlement::Kind::dead:
         case Settlement::Kind::fail: {
             FailureStreak& streak = failing_[key];
+            const bool starts = !streak.failing_since();
             const bool disable = streak.on_failure(now, config_.disable_after);
+            if (starts) {
+                std::lock_guard lock(streaks_mutex_);
+                failing_since_.insert_or_assign(key, *streak.failing_since());
+            }
             const unsigned percent = disable ? 0 : streak.crossed(now, config_.disable_after);
             if (!disable && percent == 0)
                 return;  // most failures: nothing to tell, no reason to format
@@ -735,7 +740,7 @@ void DispatcherCore::track_integration(const std::string& entity, const std::str
 
 void DispatcherCore::disable_integration(std::string_view entity, std::string_view name,
                                          std::string reason) {
-    failing_.erase(integration_key(entity, name));
+    end_streak(integration_key(entity, name));
     IntegrationStore& store = services_.storage->integrations();
     const auto found = store.find(entity, name);
     if (!found || !found->enabled())
@@ -755,6 +760,29 @@ void DispatcherCore::disable_integration(std::string_view entity, std::string_vi
                                          .integration = std::string(name),
                                          .reason = std::move(reason),
                                          .time = now});
+}
+
+void DispatcherCore::end_streak(const std::string& key) {
+    if (failing_.erase(key) == 0)
+        return;  // the common case, a success of a healthy integration, takes no lock
+    std::lock_guard lock(streaks_mutex_);
+    failing_since_.erase(key);
+}
+
+std::optional<IntegrationStreak> DispatcherCore::integration_streak(std::string_view entity,
+                                                                    std::string_view name) const {
+    Timestamp since;
+    {
+        std::lock_guard lock(streaks_mutex_);
+        const auto it = failing_since_.find(integration_key(entity, name));
+        if (it == failing_since_.end())
+            return std::nullopt;
+        since = it->second;
+    }
+    IntegrationStreak streak{.failing_since = since};
+    if (config_.disable_after.count() > 0)
+        streak.disables_at = since + config_.disable_after;
+    return streak;
 }
 
 void DispatcherCore::return_to_outbox(const Delivery& delivery, Timestamp due) {

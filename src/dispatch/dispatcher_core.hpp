@@ -85,6 +85,10 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     /// deliveries go back to the outbox), and wait for the store's answers still to come.
     /// Called from any thread but the store's.
     void shutdown();
+    /// The failing streak of `entity`'s integration `name` now; nullopt when its last delivery
+    /// succeeded (or none failed since it was enabled). From any thread.
+    std::optional<IntegrationStreak> integration_streak(std::string_view entity,
+                                                        std::string_view name) const;
 
   private:
     struct Flight;
@@ -156,6 +160,8 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     void track_integration(const std::string& entity, const std::string& name,
                            Settlement::Kind outcome, Timestamp now);
     void disable_integration(std::string_view entity, std::string_view name, std::string reason);
+    /// The streak of the integration keyed `key` has ended: a success, or it is disabled.
+    void end_streak(const std::string& key);
     void return_to_outbox(const Delivery& delivery, Timestamp due);
     /// Queues a settlement of the delivery (and its history update, when there is one) for
     /// the next write; the delivery stays held until it is written.
@@ -201,6 +207,11 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     boost::asio::steady_timer claim_timer_;   ///< the claim loop waits on it for the store
     boost::asio::steady_timer settle_timer_;  ///< the wait before a failed write is retried
     std::shared_ptr<StoreCalls> store_calls_ = std::make_shared<StoreCalls>();
+    /// When each failing integration's streak started, by entity '\0' name: what
+    /// `integration_streak` reads from other threads. Written on the strand only when a streak
+    /// starts or ends (`failing_` below changes on every delivery; this does not).
+    mutable std::mutex streaks_mutex_;
+    std::unordered_map<std::string, Timestamp> failing_since_;
 
     // Everything below is touched on `strand_` only.
     bool woken_ = false;

@@ -24,14 +24,6 @@ void authorize(const detail::EngineState& state, const Principal& who, Permissio
                         " automations in " + where.path());
 }
 
-const std::shared_ptr<const Automation>& find_or_throw(const detail::EngineState& state,
-                                                       std::string_view id) {
-    auto it = state.by_id.find(std::string(id));
-    if (it == state.by_id.end())
-        throw Error(errc::not_found, "id", "no automation with id '" + std::string(id) + "'");
-    return it->second;
-}
-
 void require_unique_name(const detail::EngineState& state, const Automation& automation,
                          std::string_view own_id) {
     auto it = state.by_scope_name.find(
@@ -178,7 +170,7 @@ Automation AutomationManager::update(const Principal& who, std::string_view id,
                                      Automation automation) {
     check_new(state_, who, automation);
     std::unique_lock lock(state_.mutex);
-    const std::shared_ptr<const Automation> old = find_or_throw(state_, id);
+    const std::shared_ptr<const Automation> old = detail::find_automation(state_, id);
     authorize(state_, who, Permission::manage_automations, old->scope);
     require_unique_name(state_, automation, id);
     detail::check_action(state_, automation);
@@ -191,7 +183,7 @@ Automation AutomationManager::update(const Principal& who, std::string_view id,
 
 void AutomationManager::remove(const Principal& who, std::string_view id) {
     std::unique_lock lock(state_.mutex);
-    const std::shared_ptr<const Automation> old = find_or_throw(state_, id);
+    const std::shared_ptr<const Automation> old = detail::find_automation(state_, id);
     authorize(state_, who, Permission::manage_automations, old->scope);
     state_.storage->automations().erase(id);
     state_.forget(*old);
@@ -200,7 +192,7 @@ void AutomationManager::remove(const Principal& who, std::string_view id) {
 
 Automation AutomationManager::get(const Principal& who, std::string_view id) const {
     std::shared_lock lock(state_.mutex);
-    const auto& found = find_or_throw(state_, id);
+    const auto& found = detail::find_automation(state_, id);
     authorize(state_, who, Permission::view_automations, found->scope);
     return *found;
 }
@@ -253,7 +245,7 @@ std::vector<Automation> AutomationManager::list_applying_to(const Principal& who
 
 Automation AutomationManager::set_enabled(const Principal& who, std::string_view id, bool enabled) {
     std::unique_lock lock(state_.mutex);
-    const std::shared_ptr<const Automation> old = find_or_throw(state_, id);
+    const std::shared_ptr<const Automation> old = detail::find_automation(state_, id);
     authorize(state_, who, Permission::manage_automations, old->scope);
     Automation automation = *old;
     automation.enabled = enabled;

@@ -25,6 +25,14 @@
 namespace herald {
 namespace detail {
 
+const std::shared_ptr<const Automation>& find_automation(const EngineState& state,
+                                                         std::string_view id) {
+    auto it = state.by_id.find(std::string(id));
+    if (it == state.by_id.end())
+        throw Error(errc::not_found, "id", "no automation with id '" + std::string(id) + "'");
+    return it->second;
+}
+
 bool may_link_into(const EngineState& state, std::string_view entity, std::string_view project) {
     return !state.is_registry || state.is_registry(entity, project);
 }
@@ -190,6 +198,17 @@ Publication prepare(detail::EngineState& state, Event& event) {
     return p;
 }
 
+/// Throws herald::Error (permission_denied) unless `who` may read the history of `entity`'s
+/// events, or of `project`'s within it when that is set.
+void authorize_history(const detail::EngineState& state, const Principal& who,
+                       const std::string& entity, const std::string& project) {
+    const Scope scope =
+        project.empty() ? Scope::for_entity(entity) : Scope::for_project(entity, project);
+    if (!state.authorizer->allows(who, Permission::view_history, scope))
+        throw Error(errc::permission_denied, "",
+                    "'" + who.user + "' may not read the history of " + scope.path());
+}
+
 boost::system::error_code error_code_of(const std::exception_ptr& error) {
     try {
         std::rethrow_exception(error);
@@ -271,11 +290,7 @@ HistoryPage Engine::history(const Principal& who, HistoryQuery query) const {
     if (query.limit == 0 || query.limit > max_history_page)
         throw Error(errc::invalid_argument, "limit",
                     "must be 1 to " + std::to_string(max_history_page));
-    const Scope scope = query.project.empty() ? Scope::for_entity(query.entity)
-                                              : Scope::for_project(query.entity, query.project);
-    if (!state_->authorizer->allows(who, Permission::view_history, scope))
-        throw Error(errc::permission_denied, "",
-                    "'" + who.user + "' may not read the history of " + scope.path());
+    authorize_history(*state_, who, query.entity, query.project);
     const HistoryStore& store = state_->storage->history();
     if (!query.before.empty()) {
         const std::optional<Firing> from = store.find(query.before);
@@ -313,6 +328,32 @@ PruneResult Engine::prune(std::stop_token stop) {
         log.log(LogLevel::error, "retention.failed", {{"reason", e.what()}});
         throw;
     }
+}
+
+AutomationSummary Engine::automation_summary(const Principal& who, std::string_view automation_id,
+                                             std::chrono::seconds window) const {
+    if (window <= std::chrono::seconds::zero())
+        throw Error(errc::invalid_argument, "window", "must be positive");
+    std::shared_ptr<const Automation> automation;
+    {
+        std::shared_lock lock(state_->mutex);
+        automation = detail::find_automation(*state_, automation_id);
+    }
+    // Its firings are of its scope's events: within its project, or anywhere in its entity.
+    const Scope& scope = automation->scope;
+    authorize_history(*state_, who, scope.entity, scope.project);
+    const HistoryStore& store = state_->storage->history();
+    const Timestamp window_start = state_->clock->now() - window;
+    AutomationSummary summary{
+        .automation_id = automation->id,
+        .last_execution = store.last_execution(automation->id),
+        .window_start = window_start,
+        .counts = store.count_firings({.automation_id = automation->id, .from = window_start})};
+    const ActionKind action = automation->action.kind();
+    if (dispatcher_ && (action == ActionKind::webhook || action == ActionKind::slack))
+        summary.integration_streak = dispatcher_->core_->integration_streak(
+            scope.entity, detail::integration_of(automation->action));
+    return summary;
 }
 
 MetricsSnapshot Engine::metrics() const {

@@ -51,6 +51,11 @@ struct EngineState {
     void forget(const Automation& automation);
 };
 
+/// The automation with `id`, under a lock of `state.mutex`; throws herald::Error (not_found,
+/// field "id") when there is none.
+const std::shared_ptr<const Automation>& find_automation(const EngineState& state,
+                                                         std::string_view id);
+
 /// Whether events of `project` can fire link triggers: it is a registry, or the host declares
 /// none.
 bool may_link_into(const EngineState& state, std::string_view entity, std::string_view project);

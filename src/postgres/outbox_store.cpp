@@ -58,6 +58,33 @@ std::optional<Firing> find_in(Connection& c, std::string_view firing_id, bool lo
     return firing_of(r, 0, 0);
 }
 
+/// The WHERE clause of the firings a `HistoryQuery` selects (its limit aside), over
+/// `filter_params`: one statement whose unset filters are null parameters; the automation,
+/// entity and integration have their indexes, the project and status are read from the document.
+#define HERALD_HISTORY_FILTER                                \
+    " WHERE ($1 = '' OR automation_id = $1)"                 \
+    " AND ($2 = '' OR entity = $2)"                          \
+    " AND ($3 = '' OR integration = $3)"                     \
+    " AND ($4::bigint IS NULL OR time >= $4)"                \
+    " AND ($5::bigint IS NULL OR time < $5)"                 \
+    " AND ($6 = '' OR body::json->'event'->>'project' = $6)" \
+    " AND ($7 = '' OR body::json->>'status' = $7)"           \
+    " AND ($8 = '' OR seq < (SELECT b.seq FROM firings b WHERE b.id = $8))"
+
+/// $1 to $8 of `HERALD_HISTORY_FILTER`.
+Params filter_params(const HistoryQuery& q) {
+    Params p;
+    p.text(q.automation_id)
+        .text(q.entity)
+        .text(q.integration)
+        .optional_int64(q.from ? std::optional(nanos(*q.from)) : std::nullopt)
+        .optional_int64(q.until ? std::optional(nanos(*q.until)) : std::nullopt)
+        .text(q.project)
+        .text(q.status ? to_string(*q.status) : std::string_view())
+        .text(q.before);
+    return p;
+}
+
 constexpr const char* insert_firing =
     "INSERT INTO firings (id, automation_id, entity, integration, time, body) "
     "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING";
@@ -112,29 +139,11 @@ std::optional<Firing> HistoryTable::find(std::string_view firing_id) const {
 }
 
 std::vector<Firing> HistoryTable::query(const HistoryQuery& q) const {
-    // One statement whose unset filters are null parameters; the automation, entity and
-    // integration have their indexes, the project and status are read from the document.
     const Result r = pool_.run([&](Connection& c) {
-        Params p;
-        p.text(q.automation_id)
-            .text(q.entity)
-            .text(q.integration)
-            .optional_int64(q.from ? std::optional(nanos(*q.from)) : std::nullopt)
-            .optional_int64(q.until ? std::optional(nanos(*q.until)) : std::nullopt)
-            .int64(static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)))
-            .text(q.project)
-            .text(q.status ? to_string(*q.status) : std::string_view())
-            .text(q.before);
-        return c.exec("SELECT " HERALD_FIRING_COLUMNS
-                      " FROM firings f WHERE ($1 = '' OR automation_id = $1)"
-                      " AND ($2 = '' OR entity = $2)"
-                      " AND ($3 = '' OR integration = $3)"
-                      " AND ($4::bigint IS NULL OR time >= $4)"
-                      " AND ($5::bigint IS NULL OR time < $5)"
-                      " AND ($7 = '' OR body::json->'event'->>'project' = $7)"
-                      " AND ($8 = '' OR body::json->>'status' = $8)"
-                      " AND ($9 = '' OR seq < (SELECT b.seq FROM firings b WHERE b.id = $9))"
-                      " ORDER BY seq DESC LIMIT $6",
+        Params p = filter_params(q);
+        p.int64(static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)));
+        return c.exec("SELECT " HERALD_FIRING_COLUMNS " FROM firings f" HERALD_HISTORY_FILTER
+                      " ORDER BY seq DESC LIMIT $9",
                       p);
     });
     std::vector<Firing> out;
@@ -144,9 +153,11 @@ std::vector<Firing> HistoryTable::query(const HistoryQuery& q) const {
     return out;
 }
 
-FiringCounts HistoryTable::count_firings() const {
-    const Result r = pool_.run([](Connection& c) {
-        return c.exec("SELECT body::json->>'status', count(*) FROM firings GROUP BY 1");
+FiringCounts HistoryTable::count_firings(const HistoryQuery& q) const {
+    const Result r = pool_.run([&](Connection& c) {
+        return c.exec("SELECT body::json->>'status', count(*) FROM firings f" HERALD_HISTORY_FILTER
+                      " GROUP BY 1",
+                      filter_params(q));
     });
     FiringCounts counts = no_firings();
     for (int i = 0; i < r.rows(); ++i) {

@@ -59,7 +59,7 @@ class HistoryTable final : public HistoryStore {
     void update(std::span<const FiringUpdate> updates) override;
     std::optional<Firing> find(std::string_view firing_id) const override;
     std::vector<Firing> query(const HistoryQuery& query) const override;
-    FiringCounts count_firings() const override;
+    FiringCounts count_firings(const HistoryQuery& query) const override;
 
   private:
     Pool& pool_;

@@ -182,59 +182,29 @@ class SqliteHistoryStore final : public HistoryStore {
         return core_.read([&](Connection& c) { return find_in(core_, c, firing_id); });
     }
     std::vector<Firing> query(const HistoryQuery& q) const override {
-        // One statement per combination of filters, so each can use its index. The project and
-        // the status are read from the document: they narrow what an indexed filter found.
-        std::string sql = "SELECT " + std::string(firing_columns) + " FROM firings f WHERE 1";
-        if (!q.automation_id.empty())
-            sql += " AND automation_id = ?1";
-        if (!q.entity.empty())
-            sql += " AND entity = ?2";
-        if (!q.integration.empty())  // `<> ''` lets SQLite use the partial index
-            sql += " AND integration = ?3 AND integration <> ''";
-        if (q.from)
-            sql += " AND time >= ?4";
-        if (q.until)
-            sql += " AND time < ?5";
-        if (!q.project.empty())
-            sql += " AND json_extract(body, '$.event.project') = ?7";
-        if (q.status)
-            sql += " AND json_extract(body, '$.status') = ?8";
-        if (!q.before.empty())
-            sql += " AND seq < (SELECT seq FROM firings WHERE id = ?9)";
-        sql += " ORDER BY seq DESC LIMIT ?6";
+        const std::string sql = "SELECT " + std::string(firing_columns) + " FROM firings f" +
+                                where_of(q) + " ORDER BY seq DESC LIMIT ?9";
         return core_.read([&](Connection& c) {
             Query s(c, sql);
-            if (!q.automation_id.empty())
-                s->bind(1, q.automation_id);
-            if (!q.entity.empty())
-                s->bind(2, q.entity);
-            if (!q.integration.empty())
-                s->bind(3, q.integration);
-            if (q.from)
-                s->bind(4, nanos(*q.from));
-            if (q.until)
-                s->bind(5, nanos(*q.until));
-            s->bind(6, static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)));
-            if (!q.project.empty())
-                s->bind(7, q.project);
-            if (q.status)
-                s->bind(8, to_string(*q.status));
-            if (!q.before.empty())
-                s->bind(9, q.before);
+            bind_filter(*s, q);
+            s->bind(9, static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)));
             std::vector<Firing> out;
             while (s->step())
                 out.push_back(firing_of(core_, *s, 0));
             return out;
         });
     }
-    FiringCounts count_firings() const override {
+    FiringCounts count_firings(const HistoryQuery& q) const override {
+        const std::string sql = "SELECT json_extract(body, '$.status'), count(*) FROM firings f" +
+                                where_of(q) + " GROUP BY 1";
         return core_.read([&](Connection& c) {
+            Query s(c, sql);
+            bind_filter(*s, q);
             FiringCounts counts = detail::no_firings();
-            Query q(c, "SELECT json_extract(body, '$.status'), count(*) FROM firings GROUP BY 1");
-            while (q->step()) {
+            while (s->step()) {
                 const FiringStatus status =
-                    decoded(core_, [&] { return detail::codec::status_named(q->text(0)); });
-                detail::count_of(counts, status) = static_cast<std::size_t>(q->int64(1));
+                    decoded(core_, [&] { return detail::codec::status_named(s->text(0)); });
+                detail::count_of(counts, status) = static_cast<std::size_t>(s->int64(1));
             }
             return counts;
         });
@@ -255,6 +225,49 @@ class SqliteHistoryStore final : public HistoryStore {
     }
 
   private:
+    /// The WHERE clause of the firings `q` selects (its limit aside), parameters ?1 to ?8: one
+    /// statement per combination of filters, so each can use its index. The project and the
+    /// status are read from the document: they narrow what an indexed filter found.
+    static std::string where_of(const HistoryQuery& q) {
+        std::string sql = " WHERE 1";
+        if (!q.automation_id.empty())
+            sql += " AND automation_id = ?1";
+        if (!q.entity.empty())
+            sql += " AND entity = ?2";
+        if (!q.integration.empty())  // `<> ''` lets SQLite use the partial index
+            sql += " AND integration = ?3 AND integration <> ''";
+        if (q.from)
+            sql += " AND time >= ?4";
+        if (q.until)
+            sql += " AND time < ?5";
+        if (!q.project.empty())
+            sql += " AND json_extract(body, '$.event.project') = ?6";
+        if (q.status)
+            sql += " AND json_extract(body, '$.status') = ?7";
+        if (!q.before.empty())
+            sql += " AND seq < (SELECT seq FROM firings WHERE id = ?8)";
+        return sql;
+    }
+    /// Binds what `where_of(q)` names.
+    static void bind_filter(detail::sqlite::Statement& s, const HistoryQuery& q) {
+        if (!q.automation_id.empty())
+            s.bind(1, q.automation_id);
+        if (!q.entity.empty())
+            s.bind(2, q.entity);
+        if (!q.integration.empty())
+            s.bind(3, q.integration);
+        if (q.from)
+            s.bind(4, nanos(*q.from));
+        if (q.until)
+            s.bind(5, nanos(*q.until));
+        if (!q.project.empty())
+            s.bind(6, q.project);
+        if (q.status)
+            s.bind(7, to_string(*q.status));
+        if (!q.before.empty())
+            s.bind(8, q.before);
+    }
+
     inline static const std::string select_by_id =
         "SELECT " + std::string(firing_columns) + " FROM firings f WHERE id = ?1";
 

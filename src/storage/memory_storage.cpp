@@ -94,38 +94,20 @@ class MemoryHistoryStore final : public HistoryStore {
     std::vector<Firing> query(const HistoryQuery& q) const override {
         std::shared_lock lock(mutex_);
         std::vector<Firing> out;
-        auto take = [&](std::size_t position) {
-            const std::optional<Firing>& f = firings_[position];
-            if (f && matches(q, *f))
-                out.push_back(*f);
-            return out.size() < q.limit;
-        };
-        // Appends arrive in firing-time order, so walking a position list backwards is newest
-        // first; the narrowest list that the query names is walked, from `before` on.
-        std::size_t end = firings_.size();
-        if (!q.before.empty()) {
-            const auto it = by_id_.find(q.before);
-            if (it == by_id_.end())
-                return out;
-            end = it->second;
-        }
-        if (const std::vector<std::size_t>* positions = narrowest(q)) {
-            auto it =
-                std::upper_bound(positions->rbegin(), positions->rend(), end, std::greater<>{});
-            for (; it != positions->rend() && take(*it); ++it) {
-            }
-        } else {
-            for (std::size_t i = end; i > 0 && take(i - 1); --i) {
-            }
-        }
+        if (q.limit > 0)
+            for_each_match(q, [&](const Firing& f) {
+                out.push_back(f);
+                return out.size() < q.limit;
+            });
         return out;
     }
-    FiringCounts count_firings() const override {
+    FiringCounts count_firings(const HistoryQuery& q) const override {
         std::shared_lock lock(mutex_);
         FiringCounts counts = detail::no_firings();
-        for (const std::optional<Firing>& f : firings_)
-            if (f)
-                ++detail::count_of(counts, f->status);
+        for_each_match(q, [&](const Firing& f) {
+            ++detail::count_of(counts, f.status);
+            return true;
+        });
         return counts;
     }
 
@@ -228,6 +210,33 @@ class MemoryHistoryStore final : public HistoryStore {
     }
 
   private:
+    /// Calls `visit` with each firing `q` matches (its limit aside), newest first, while it
+    /// returns true. Under the lock.
+    template <class Visit>
+    void for_each_match(const HistoryQuery& q, Visit visit) const {
+        auto take = [&](std::size_t position) {
+            const std::optional<Firing>& f = firings_[position];
+            return !f || !matches(q, *f) || visit(*f);
+        };
+        // Appends arrive in firing-time order, so walking a position list backwards is newest
+        // first; the narrowest list that the query names is walked, from `before` on.
+        std::size_t end = firings_.size();
+        if (!q.before.empty()) {
+            const auto it = by_id_.find(q.before);
+            if (it == by_id_.end())
+                return;
+            end = it->second;
+        }
+        if (const std::vector<std::size_t>* positions = narrowest(q)) {
+            auto it =
+                std::upper_bound(positions->rbegin(), positions->rend(), end, std::greater<>{});
+            for (; it != positions->rend() && take(*it); ++it) {
+            }
+        } else {
+            for (std::size_t i = end; i > 0 && take(i - 1); --i) {
+            }
+        }
+    }
     /// Adds the firing at `position` to the indexes.
     void index(std::size_t position) {
         const Firing& f = *firings_[position];

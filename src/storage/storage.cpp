@@ -4,15 +4,25 @@
 
 #include <herald/storage.hpp>
 
-#include <limits>
+#include <vector>
 
 namespace herald {
 
-FiringCounts HistoryStore::count_firings() const {
+FiringCounts HistoryStore::count_firings(const HistoryQuery& query) const {
+    // A page at a time, each continuing before the last firing of the one before: counting a
+    // large history holds one page of it in memory, not all of it.
+    constexpr std::size_t page = 1000;
     FiringCounts counts = detail::no_firings();
-    for (const Firing& f : query({.limit = std::numeric_limits<std::size_t>::max()}))
-        ++detail::count_of(counts, f.status);
-    return counts;
+    HistoryQuery next = query;
+    next.limit = page;
+    for (;;) {
+        const std::vector<Firing> firings = this->query(next);
+        for (const Firing& f : firings)
+            ++detail::count_of(counts, f.status);
+        if (firings.size() < page)
+            return counts;
+        next.before = firings.back().id;
+    }
 }
 
 void Storage::record_firings(std::span<const Firing> firings,

@@ -108,6 +108,7 @@ TEST_CASE("herald: every command has --help, usage errors exit 2", "[cli]") {
     for (const char* command : {"automations apply",
                                 "automations export",
                                 "automations list",
+                                "automations summary",
                                 "automations enable",
                                 "automations disable",
                                 "automations delete",
@@ -335,6 +336,49 @@ TEST_CASE("herald: publish delivers, history shows it, webhook test prints the r
     CHECK(server.requests().back().body == R"({"x":1})");
     CHECK(!server.requests().back().header("X-Wandb-Signature").empty());
     CHECK(cli.printed.find(canary) == std::string::npos);
+}
+
+TEST_CASE("herald: automations summary shows the last execution and the firings by status",
+          "[cli]") {
+    Cli cli;
+    herald::test::TestServer server;
+    cli.set_up_webhook(server.url());
+    const boost::json::value listed = cli.json({"automations", "list"});
+    const auto it = std::find_if(listed.as_array().begin(), listed.as_array().end(),
+                                 [](const auto& a) { return a.at("name") == "deploy-production"; });
+    REQUIRE(it != listed.as_array().end());
+    const std::string id(it->at("id").as_string());
+
+    const boost::json::value never = cli.json({"automations", "summary", id});
+    CHECK(never.at("name") == "deploy-production");
+    CHECK(never.at("last_execution").is_null());
+    CHECK(never.at("counts").at("pending") == 0);
+
+    cli.ok({"publish", "--deliver"}, alias_event + "\n");  // finished
+    const boost::json::value receipt =
+        json_lines(cli.ok({"publish", "--json"}, alias_event + "\n").out).front();  // pending
+    const std::string waiting(receipt.at("firings").as_array()[0].at("id").as_string());
+    const boost::json::value summary = cli.json({"automations", "summary", id});
+    CHECK(summary.at("last_execution").at("id").as_string() == waiting);
+    CHECK(summary.at("last_execution").at("status") == "Pending");
+    CHECK(summary.at("counts").at("pending") == 1);
+    CHECK(summary.at("counts").at("finished") == 1);
+    CHECK(summary.at("counts").at("dead") == 0);
+    CHECK(summary.at("counts").as_object().size() == 5);
+
+    const std::string text = cli.ok({"automations", "summary", id, "--window", "1h"}).out;
+    CHECK(text.find("deploy-production (" + id + ")") != std::string::npos);
+    CHECK(text.find("last execution: " + waiting + " at ") != std::string::npos);
+    CHECK(text.find(", Pending: alias 'production' added") != std::string::npos);
+    CHECK(text.find("Finished  1") != std::string::npos);
+    CHECK(text.find("Pending   1") != std::string::npos);
+
+    const ProcessResult too_short = cli.run({"automations", "summary", id, "--window", "10ms"});
+    CHECK(too_short.exit_code == 2);
+    CHECK(too_short.err.find("--window: expected at least 1s") != std::string::npos);
+    const ProcessResult unknown = cli.run({"automations", "summary", "no-such-automation"});
+    CHECK(unknown.exit_code == 1);
+    CHECK(unknown.err.find("id: no automation with id 'no-such-automation'") != std::string::npos);
 }
 
 TEST_CASE("herald: slack test posts one Block Kit message and prints the answer", "[cli]") {

@@ -569,8 +569,45 @@ TEST_CASE("an integration failing for the configured time is disabled", "[dispat
     CHECK(h.disabled[0].integration == "deploy");
     CHECK(h.disabled[0].reason.starts_with("its deliveries have failed since "));
     CHECK_FALSE(h.engine->integrations().get(admin, "acme", "deploy").enabled());
+    // Disabled, it fails no more: its streak is over.
+    CHECK_FALSE(h.engine->automation_summary(admin, h.automation_id).integration_streak);
     // 0 s, 5 s, 5 min, 30 min: the failure at about 35 min is not enough, the one after 2 h is.
     CHECK(h.firing(id).attempts.size() == 5);
+}
+
+TEST_CASE("a summary shows the integration's failing streak until a delivery succeeds",
+          "[dispatcher][summary]") {
+    TestServer server;
+    server.set_fault(Fault::server_error);
+    Harness h{server, [](herald::EngineConfig& c) { c.dispatch.disable_after = 2h; }};
+    h.add_webhook();
+    const auto streak = [&] {
+        return h.engine->automation_summary(admin, h.automation_id).integration_streak;
+    };
+    CHECK_FALSE(streak());
+
+    const herald::Timestamp first_failure = h.clock->now();
+    const std::string id = h.publish_and_attempt();
+    REQUIRE(streak());
+    CHECK(streak()->failing_since == first_failure);
+    CHECK(streak()->disables_at == first_failure + 2h);
+
+    // Another failure, later: the streak still starts at the first.
+    h.advance_to_due();
+    REQUIRE(h.run_until_attempts(id, 2));
+    REQUIRE(h.clock->now() > first_failure);
+    REQUIRE(streak());
+    CHECK(streak()->failing_since == first_failure);
+
+    server.set_fault(Fault::ok);
+    h.advance_to_due();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    const herald::AutomationSummary summary = h.engine->automation_summary(admin, h.automation_id);
+    CHECK_FALSE(summary.integration_streak);
+    REQUIRE(summary.last_execution);
+    CHECK(summary.last_execution->id == id);
+    CHECK(summary.last_execution->attempts.size() == 3);
+    CHECK(summary.counts[static_cast<std::size_t>(FiringStatus::finished)].second == 1);
 }
 
 TEST_CASE("stop lets a request finish within the deadline, else returns it", "[dispatcher]") {

@@ -52,6 +52,18 @@ void retention_doc_example(boost::asio::io_context& io) {
 #include "doc/operations.md.retention.inc"
 }
 
+struct AutomationPage {
+    void last_execution(const std::string&, herald::Timestamp, std::string_view,
+                        const std::string&) {}
+    void count(std::string_view, std::size_t) {}
+    void warn(const std::string&) {}
+};
+
+void automation_summary_doc_example(const herald::Engine& engine, const herald::Principal& user,
+                                    const std::string& automation_id, AutomationPage& page) {
+#include "doc/operations.md.automation-summary.inc"
+}
+
 void delivery_config_doc_example() {
 #include "doc/delivery.md.delivery-config.inc"
 }

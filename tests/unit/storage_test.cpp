@@ -39,6 +39,20 @@ std::vector<std::string> ids(const std::vector<herald::Firing>& firings) {
     return out;
 }
 
+/// Firings "0" to "9", a second apart: automation "even" or "odd" by their number, integration
+/// "deploy" for 0 to 4, entity "other" for 9 ("acme" otherwise), project "mnist" for 0, 3, 6
+/// and 9 ("cifar" otherwise).
+std::vector<herald::Firing> ten_firings() {
+    std::vector<herald::Firing> fs;
+    for (int i = 0; i < 10; ++i) {
+        herald::Firing f = firing(std::to_string(i), i % 2 ? "odd" : "even", i < 5 ? "deploy" : "",
+                                  t0 + std::chrono::seconds{i}, i == 9 ? "other" : "acme");
+        f.event.project = i % 3 == 0 ? "mnist" : "cifar";
+        fs.push_back(std::move(f));
+    }
+    return fs;
+}
+
 /// The backend's history without its own `count_firings`, so the default counts.
 class CountingThroughQuery final : public herald::HistoryStore {
   public:
@@ -75,6 +89,36 @@ void check_counts(herald::HistoryStore& history) {
     CHECK(history.count_firings() == counts);
 }
 
+/// Checks `count_firings(query)`: every field of a query narrows the count, `before` as in
+/// `query`, and its limit does not.
+void check_query_counts(herald::HistoryStore& history) {
+    using S = herald::FiringStatus;
+    history.append(ten_firings());
+    const herald::FiringUpdate updates[] = {{.firing_id = "2", .status = S::finished},
+                                            {.firing_id = "4", .status = S::failed},
+                                            {.firing_id = "7", .status = S::finished},
+                                            {.firing_id = "8", .status = S::dead}};
+    history.update(updates);
+
+    // pending, finished, failed, skipped, dead
+    const auto counts = [](std::size_t p, std::size_t fi, std::size_t fa, std::size_t d) {
+        return herald::FiringCounts{
+            {S::pending, p}, {S::finished, fi}, {S::failed, fa}, {S::skipped, 0}, {S::dead, d}};
+    };
+    CHECK(history.count_firings({}) == counts(6, 2, 1, 1));
+    CHECK(history.count_firings({.limit = 1}) == counts(6, 2, 1, 1));
+    CHECK(history.count_firings({.automation_id = "odd"}) == counts(4, 1, 0, 0));
+    CHECK(history.count_firings({.automation_id = "even", .from = t0 + 3s}) == counts(1, 0, 1, 1));
+    CHECK(history.count_firings({.from = t0 + 2s, .until = t0 + 8s}) == counts(3, 2, 1, 0));
+    CHECK(history.count_firings({.entity = "other"}) == counts(1, 0, 0, 0));
+    CHECK(history.count_firings({.entity = "acme", .project = "mnist"}) == counts(3, 0, 0, 0));
+    CHECK(history.count_firings({.entity = "acme", .integration = "deploy"}) == counts(3, 1, 1, 0));
+    CHECK(history.count_firings({.status = S::finished}) == counts(0, 2, 0, 0));
+    CHECK(history.count_firings({.automation_id = "even", .before = "6"}) == counts(1, 1, 1, 0));
+    CHECK(history.count_firings({.before = "no-such-firing"}) == counts(0, 0, 0, 0));
+    CHECK(history.count_firings({.automation_id = "none"}) == counts(0, 0, 0, 0));
+}
+
 }  // namespace
 
 TEST_CASE("history is queried per automation, per integration and by time", "[history]") {
@@ -103,14 +147,7 @@ TEST_CASE("history is queried per automation, per integration and by time", "[hi
 TEST_CASE("history is filtered by entity, project and status and paged with before", "[history]") {
     auto storage = herald::test::make_storage();
     herald::HistoryStore& history = storage->history();
-    std::vector<herald::Firing> fs;
-    for (int i = 0; i < 10; ++i) {
-        herald::Firing f = firing(std::to_string(i), i % 2 ? "odd" : "even", i < 5 ? "deploy" : "",
-                                  t0 + std::chrono::seconds{i}, i == 9 ? "other" : "acme");
-        f.event.project = i % 3 == 0 ? "mnist" : "cifar";
-        fs.push_back(std::move(f));
-    }
-    history.append(fs);
+    history.append(ten_firings());
     const herald::FiringUpdate finished[] = {
         {.firing_id = "2", .status = herald::FiringStatus::finished},
         {.firing_id = "7", .status = herald::FiringStatus::finished},
@@ -353,4 +390,23 @@ TEST_CASE("the default count_firings counts what query returns", "[history]") {
     auto storage = herald::test::make_storage();
     CountingThroughQuery history(storage->history());
     check_counts(history);
+}
+
+TEST_CASE("count_firings counts what a query matches, by status", "[history]") {
+    auto storage = herald::test::make_storage();
+    check_query_counts(storage->history());
+}
+
+TEST_CASE("the default count_firings of a query counts what query returns", "[history]") {
+    auto storage = herald::test::make_storage();
+    CountingThroughQuery history(storage->history());
+    check_query_counts(history);
+
+    // More firings than a page of the default's: every page is counted, each once.
+    std::vector<herald::Firing> many;
+    for (int i = 0; i < 2001; ++i)
+        many.push_back(firing("many-" + std::to_string(i), "many", "", t0 + 1h));
+    history.append(many);
+    CHECK(history.count_firings({.automation_id = "many"}).front() ==
+          std::pair{herald::FiringStatus::pending, std::size_t{2001}});
 }
