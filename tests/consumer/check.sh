@@ -20,4 +20,5 @@ cmake --build "$work/build" -j2 >/dev/null
 "$work/build/consumer"
 if [[ -x "$work/build/consumer_sqlite" ]]; then "$work/build/consumer_sqlite"; fi
 if [[ -x "$work/build/consumer_postgres" ]]; then "$work/build/consumer_postgres"; fi
+if [[ -x "$work/build/consumer_prometheus" ]]; then "$work/build/consumer_prometheus"; fi
 echo "consumer via $mode: ok"
