@@ -154,6 +154,10 @@ std::string usage(std::span<const OptionSpec> globals, std::span<const CommandSp
         if (!command->positionals.empty())
             out += " " + std::string(command->positionals);
         out += "\n\n" + std::string(command->summary) + "\n";
+        if (command->access == Access::reads)
+            out +=
+                "It only reads the database: it works beside a running engine that holds an\n"
+                "SQLite file.\n";
         if (!command->options.empty()) {
             out += "\ncommand options:\n";
             describe_options(out, command->options);

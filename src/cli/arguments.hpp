@@ -20,6 +20,10 @@ struct OptionSpec {
     bool repeatable = false;
 };
 
+/// Whether a command changes the database. One that only reads opens an SQLite file read-only,
+/// beside the engine that holds it.
+enum class Access { writes, reads };
+
 /// A subcommand: its words, what it does, its options and positional arguments.
 struct CommandSpec {
     std::string_view words;        ///< "secrets put"
@@ -28,6 +32,7 @@ struct CommandSpec {
     std::size_t max_positionals = 0;
     std::string_view summary;
     std::vector<OptionSpec> options;
+    Access access = Access::writes;
 };
 
 /// Thrown for a malformed command line; the tool prints it with the usage and exits 2.

@@ -77,7 +77,9 @@ Storage& Context::database() {
         throw Error(errc::unsupported, "--db", "this herald was built without PostgreSQL");
 #endif
     } else {
-        sqlite_ = sqlite::open(db, {.logger = logger_, .metrics = metrics_});
+        // A command that only reads opens the file beside the engine that may hold it.
+        const bool reads = args.command() && args.command()->access == Access::reads;
+        sqlite_ = sqlite::open(db, {.logger = logger_, .metrics = metrics_, .read_only = reads});
         database_ = sqlite_;
     }
     return *database_;

@@ -34,7 +34,7 @@ class Context {
     bool json = false;
 
     /// The database --db names: a PostgreSQL connection URI (postgresql://, postgres://) or
-    /// an SQLite file.
+    /// an SQLite file, opened read-only for a command of `Access::reads`.
     Storage& database();
     /// Re-encrypts the database's secrets under the current key; how many were.
     std::size_t rotate_secret_key();

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace herald::detail::sqlite {
 namespace {
@@ -52,6 +53,14 @@ void set_up_writer(Connection& connection, const herald::sqlite::Options& option
     migrate(connection);
 }
 
+/// The read connection: the only one of a read-only open, which never creates the file.
+Connection open_reader(const std::string& path, const herald::sqlite::Options& options) {
+    if (options.read_only && !std::filesystem::exists(path))
+        throw Error(errc::storage_failure, "",
+                    path + ": no such database file (a read-only open never creates one)");
+    return Connection(path, /*create=*/false);
+}
+
 }  // namespace
 
 LockFile::LockFile(const std::string& database_path) {
@@ -68,7 +77,9 @@ LockFile::LockFile(const std::string& database_path) {
                         database_path +
                             ": the database is already open (another process, or another "
                             "herald::sqlite::open in this one, holds " +
-                            path + "); one engine owns a database file");
+                            path +
+                            "); one engine owns a database file: stop it to change the file "
+                            "from elsewhere, or open the file read-only to read it beside it");
         throw Error(errc::storage_failure, "",
                     path + ": cannot lock the lock file: " + std::strerror(error));
     }
@@ -98,22 +109,35 @@ void WalFile::sync() {
 
 Core::Core(std::string path, const herald::sqlite::Options& options)
     : path_(std::move(path)),
-      lock_(path_),
-      writer_(path_, /*create=*/true),
-      reader_(path_, /*create=*/false) {
-    set_up_writer(writer_, options);
-    checkpointer_ = std::make_unique<Checkpointer>(writer_, path_, checkpoint_frames);
+      lock_(options.read_only ? nullptr : std::make_unique<LockFile>(path_)),
+      writer_(options.read_only ? nullptr : std::make_unique<Connection>(path_, /*create=*/true)),
+      reader_(open_reader(path_, options)) {
+    if (writer_) {
+        set_up_writer(*writer_, options);
+        checkpointer_ = std::make_unique<Checkpointer>(*writer_, path_, checkpoint_frames);
+    }
     configure(reader_, options);
     reader_.exec("PRAGMA query_only = ON");
+    if (!writer_) {
+        check_schema(reader_);
+        return;
+    }
     std::function<void()> sync;
     if (options.synchronous_full && !sqlite_syncs_commits(options)) {
         wal_ = std::make_unique<WalFile>(path_);
         sync = [wal = wal_.get()] { wal->sync(); };
     }
     committer_ = std::make_unique<GroupCommitter>(
-        writer_, options.max_batch, std::move(sync),
+        *writer_, options.max_batch, std::move(sync),
         CommitObserver{
             .logger = options.logger, .metrics = options.metrics, .slow = options.slow_write});
+}
+
+Error Core::read_only_error() const {
+    return Error(errc::storage_failure, "",
+                 path_ +
+                     ": the database was opened read-only (sqlite::Options::read_only); "
+                     "writes go through the process that holds it");
 }
 
 }  // namespace herald::detail::sqlite

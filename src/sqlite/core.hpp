@@ -6,6 +6,7 @@
 #include "sqlite/connection.hpp"
 #include "sqlite/group_commit.hpp"
 
+#include <herald/error.hpp>
 #include <herald/sqlite/database.hpp>
 
 #include <memory>
@@ -45,6 +46,8 @@ class WalFile {
     int fd_ = -1;
 };
 
+/// An open database file. With `Options::read_only` it is only its read connection: no lock,
+/// no writer, no migration, and every write refused with `read_only_error`.
 class Core {
   public:
     Core(std::string path, const herald::sqlite::Options& options);
@@ -54,12 +57,16 @@ class Core {
     /// Runs `f(connection)` in a write transaction, committed (with others) before it returns.
     template <class F>
     void write(F&& f) {
+        if (!committer_)
+            throw read_only_error();
         committer_->run(std::forward<F>(f));
     }
     /// Runs `f(connection)` in a write transaction and calls `done(error)` once it is
-    /// committed (see GroupCommitter::run_async).
+    /// committed (see GroupCommitter::run_async); at once, with the error, when read-only.
     template <class F>
     void write_async(F f, std::function<void(std::exception_ptr)> done) {
+        if (!committer_)
+            return done(std::make_exception_ptr(read_only_error()));
         committer_->run_async(std::move(f), std::move(done));
     }
     /// Runs `f(connection)` on the read connection; it sees every committed write.
@@ -70,14 +77,18 @@ class Core {
     }
 
   private:
+    /// What a write to a database opened read-only throws.
+    Error read_only_error() const;
+
     std::string path_;
-    LockFile lock_;
-    Connection writer_;
+    std::unique_ptr<LockFile> lock_;      ///< null when read-only
+    std::unique_ptr<Connection> writer_;  ///< null when read-only
     mutable std::mutex read_mutex_;
     mutable Connection reader_;
     std::unique_ptr<Checkpointer> checkpointer_;  ///< once the file is in WAL mode
     std::unique_ptr<WalFile> wal_;                ///< when the committer syncs commits itself
-    std::unique_ptr<GroupCommitter> committer_;   ///< last: it uses everything above
+    std::unique_ptr<GroupCommitter>
+        committer_;  ///< last: it uses everything above; null when read-only
 };
 
 /// The encrypted secret store kept by `core` (secret_store.cpp). Throws herald::Error when

@@ -261,9 +261,9 @@ INSERT INTO retention VALUES (0);
 )sql"},
 };
 
-}  // namespace
-
-void migrate(Connection& connection) {
+/// The schema version of `connection`'s file; refuses a file that is not a herald database
+/// (an empty one is, at version 0) or was written by a newer herald.
+std::int64_t version_of(Connection& connection) {
     const std::int64_t id = connection.scalar("PRAGMA application_id");
     const std::int64_t version = connection.scalar("PRAGMA user_version");
     if (id != application_id && (id != 0 || version != 0 || has_tables(connection)))
@@ -273,6 +273,23 @@ void migrate(Connection& connection) {
                                ", newer than this herald supports (" +
                                std::to_string(herald::sqlite::schema_version) +
                                "); open it with a newer herald");
+    return version;
+}
+
+}  // namespace
+
+void check_schema(Connection& connection) {
+    const std::int64_t version = version_of(connection);
+    if (version < herald::sqlite::schema_version)
+        refuse(connection, "has schema version " + std::to_string(version) +
+                               ", older than this herald's (" +
+                               std::to_string(herald::sqlite::schema_version) +
+                               "); a read-only open does not upgrade it: open it for writing once "
+                               "(an engine, or a herald command that changes something)");
+}
+
+void migrate(Connection& connection) {
+    const std::int64_t version = version_of(connection);
     for (auto step = static_cast<std::size_t>(version); step < migrations.size(); ++step) {
         Transaction transaction(connection);
         connection.exec(migrations[step].sql);

@@ -9,5 +9,8 @@ namespace herald::detail::sqlite {
 /// transaction per step. Throws herald::Error (storage_failure) for a file that is not a
 /// herald database or was written by a newer herald.
 void migrate(Connection& connection);
+/// Refuses (herald::Error, storage_failure) a file that `migrate` would refuse or would
+/// upgrade: what a read-only open accepts is this build's schema only.
+void check_schema(Connection& connection);
 
 }  // namespace herald::detail::sqlite

@@ -6,6 +6,9 @@
 #include "support/test_server.hpp"
 
 #include <herald/automation_json.hpp>
+#include <herald/engine.hpp>
+#include <herald/event_json.hpp>
+#include <herald/sqlite/database.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -379,6 +382,42 @@ TEST_CASE("herald: automations summary shows the last execution and the firings 
     const ProcessResult unknown = cli.run({"automations", "summary", "no-such-automation"});
     CHECK(unknown.exit_code == 1);
     CHECK(unknown.err.find("id: no automation with id 'no-such-automation'") != std::string::npos);
+}
+
+TEST_CASE("herald: commands that only read work beside an engine that holds the file", "[cli]") {
+    Cli cli;
+    herald::test::TestServer server;
+    cli.set_up_webhook(server.url());
+    cli.ok({"publish"}, alias_event + "\n");
+    // From here on a host's engine holds the file, and records a firing of its own.
+    auto held = herald::sqlite::open(cli.dir / "herald.db");
+    herald::Engine engine({.storage = held});
+    const auto receipt = engine.publish(herald::event_from_json(alias_event_with_id("by-engine")));
+    REQUIRE(receipt.firings.size() == 1);
+
+    const boost::json::value history = cli.json({"history"});
+    REQUIRE(history.as_array().size() == 2);
+    CHECK(history.as_array()[0].at("id").as_string() == receipt.firings[0].id);
+    CHECK(cli.json({"stats"}).at("firings").at("pending") == 2);
+    CHECK(cli.json({"dead"}).as_array().empty());
+    const boost::json::value automations = cli.json({"automations", "list"});
+    CHECK(automations.as_array().size() == 2);
+    CHECK(cli.ok({"automations", "export"}).out.find("deploy-production") != std::string::npos);
+    CHECK(cli.ok({"integrations", "list", "--entity", "acme"}).out.find("deploy") !=
+          std::string::npos);
+    CHECK(cli.ok({"secrets", "list", "--entity", "acme"}).out.find("SIGNING_KEY") !=
+          std::string::npos);
+    CHECK(cli.ok({"dry-run"}, alias_event + "\n").out.find("FIRES") != std::string::npos);
+    CHECK(cli.ok({"history", "--help"}).out.find("works beside a running engine") !=
+          std::string::npos);
+
+    // A command that changes the file is refused, and says what to do.
+    const ProcessResult refused = cli.run({"publish"}, alias_event + "\n");
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("the database is already open") != std::string::npos);
+    CHECK(refused.err.find("stop it to change the file") != std::string::npos);
+    CHECK(cli.json({"history"}).as_array().size() == 2);
+    CHECK(cli.printed.find(canary) == std::string::npos);
 }
 
 TEST_CASE("herald: slack test posts one Block Kit message and prints the answer", "[cli]") {

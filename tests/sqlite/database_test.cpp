@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
@@ -172,6 +173,55 @@ TEST_CASE("a second open of the same file is refused while the first is open", "
 
     first.reset();
     CHECK_NOTHROW(sqlite::open(file));
+}
+
+TEST_CASE("a read-only open reads what the holder commits, beside it, and writes nothing",
+          "[sqlite]") {
+    TempDir dir;
+    const auto file = dir / "herald.db";
+    auto holder = sqlite::open(file);
+    holder->history().append(std::vector<Firing>{firing("f-1", "one")});
+    const Error held = error_of([&] { sqlite::open(file); });
+    CHECK(held.reason().find("open the file read-only") != std::string::npos);
+
+    auto reader = sqlite::open(file, {.read_only = true});
+    REQUIRE(reader->history().find("f-1"));
+    holder->history().append(std::vector<Firing>{firing("f-2", "two")});
+    CHECK(reader->history().find("f-2"));  // every commit of the holder, not a snapshot
+    CHECK(in_child_process(User::same, [&] {
+        return sqlite::open(file, {.read_only = true})->history().find("f-2").has_value();
+    }));
+
+    const Error refused =
+        error_of([&] { reader->history().append(std::vector<Firing>{firing("f-3")}); });
+    CHECK(refused.code() == errc::storage_failure);
+    CHECK(refused.reason().find(file.string() + ": the database was opened read-only") !=
+          std::string::npos);
+    std::exception_ptr async_error;
+    reader->record_firings_async(std::vector<Firing>{firing("f-4")}, {},
+                                 [&](std::exception_ptr e) { async_error = e; });
+    CHECK(async_error);
+    const auto keys = std::make_shared<sqlite::StaticKeyProvider>(
+        sqlite::EncryptionKey(std::array<unsigned char, 32>{}));
+    CHECK(refused_with(
+        [&] {
+            reader->secrets(keys)->put("acme", "TOKEN", StoredSecret{.value = SecretValue("x")});
+        },
+        "opened read-only"));
+    CHECK(!holder->history().find("f-3"));
+    CHECK(!holder->history().find("f-4"));
+
+    // A reader takes no lock: the holder can go and another take its place meanwhile.
+    holder.reset();
+    CHECK_NOTHROW(holder = sqlite::open(file));
+    CHECK(reader->history().find("f-1"));
+}
+
+TEST_CASE("a read-only open of a missing file is refused and creates nothing", "[sqlite]") {
+    TempDir dir;
+    const auto file = dir / "absent.db";
+    CHECK(refused_with([&] { sqlite::open(file, {.read_only = true}); }, "no such database file"));
+    CHECK(!std::filesystem::exists(file));
 }
 
 TEST_CASE("a file that is not a herald database is refused", "[sqlite]") {

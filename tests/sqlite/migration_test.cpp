@@ -2,6 +2,7 @@
 // and everything it held reads back. fixtures/schema_v1.sql is a schema-1 database (herald 0.1)
 // written by the herald tool.
 #include "sqlite/temp_dir.hpp"
+#include "support/error_of.hpp"
 
 #include <herald/sqlite/database.hpp>
 
@@ -15,6 +16,7 @@
 #include <variant>
 
 using namespace herald;
+using herald::test::error_of;
 using herald::test::TempDir;
 
 namespace {
@@ -76,6 +78,17 @@ std::filesystem::path version_1_database(const TempDir& dir) {
 }
 
 }  // namespace
+
+TEST_CASE("a read-only open refuses an older schema and leaves the file as it was", "[sqlite]") {
+    TempDir dir;
+    const auto file = version_1_database(dir);
+    const Error e = error_of([&] { sqlite::open(file, {.read_only = true}); });
+    CHECK(e.code() == errc::storage_failure);
+    CHECK(e.reason().find("has schema version 1, older than this herald's") != std::string::npos);
+    CHECK(scalar(file, "PRAGMA user_version") == 1);
+    sqlite::open(file);  // what a read-only open cannot do, a writing one does
+    CHECK_NOTHROW(sqlite::open(file, {.read_only = true}));
+}
 
 TEST_CASE("a schema-1 database is migrated on open and keeps what it held", "[sqlite]") {
     TempDir dir;

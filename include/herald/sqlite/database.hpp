@@ -20,8 +20,10 @@
 //
 // One process owns a database file: `open` takes an exclusive lock on `<path>.lock` and refuses
 // a second opener (in this process or another) with a clear error; the lock goes with the
-// `Database`, or with the process when it dies. The schema is versioned: `open` migrates an
-// older file and refuses one written by a newer herald. Requires the `herald::sqlite` target.
+// `Database`, or with the process when it dies. `Options::read_only` opens the file beside its
+// owner instead, to read what it has committed (an operator's tool next to a running engine). The
+// schema is versioned: `open` migrates an older file and refuses one written by a newer herald.
+// Requires the `herald::sqlite` target.
 #pragma once
 
 #include <herald/logger.hpp>
@@ -63,6 +65,12 @@ struct Options {
     /// Where group-commit batch sizes and fsync durations are counted; null: nowhere.
     std::shared_ptr<Metrics> metrics;
     std::chrono::milliseconds slow_write{1000};
+    /// Opens the file to read it only, beside the engine (or tool) that holds it: no lock is
+    /// taken and nothing is written — not even a migration, so the file must have this
+    /// build's schema, and a missing file is not created. Reads see every transaction the
+    /// holder has committed (WAL readers never block its writer, nor it them); every write
+    /// throws herald::Error (storage_failure) saying the database was opened read-only.
+    bool read_only = false;
 };
 
 /// A herald database file. Implements every store of `herald::Storage`; thread-safe. Reads
@@ -122,7 +130,7 @@ class Database final : public Storage {
 /// Opens the database at `path`, creating it when missing, and migrates its schema. Throws
 /// herald::Error (storage_failure) naming the file and the reason when it cannot be opened for
 /// writing, is not a herald database, is corrupt, comes from a newer herald, or is open
-/// elsewhere.
+/// elsewhere. With `Options::read_only`: see there.
 std::shared_ptr<Database> open(const std::filesystem::path& path, const Options& options = {});
 
 }  // namespace herald::sqlite
