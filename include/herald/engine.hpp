@@ -45,7 +45,7 @@
 
 namespace herald {
 namespace detail {
-class PruneSchedule;
+class Periodic;
 }
 
 /// Plain configuration; every member has a default.
@@ -73,6 +73,12 @@ struct EngineConfig {
     /// of its own (see retention.hpp). Unset: nothing is pruned unless `Engine::prune` or
     /// `herald prune` is called.
     std::optional<RetentionPolicy> retention;
+    /// How often an engine on a store that other processes write too (other engines on one
+    /// PostgreSQL database, the `herald` tool) looks for automations they created, changed,
+    /// enabled, disabled or deleted (`AutomationStore::revision`), on a thread of its own; a
+    /// change reaches matching within about this long. Zero: only when `Engine::refresh` is
+    /// called. Not used for a store only this process writes (memory, SQLite).
+    std::chrono::milliseconds refresh_interval = std::chrono::seconds{1};
 };
 
 /// The most firings one `Engine::history` page holds.
@@ -187,6 +193,14 @@ class Engine {
     /// default `RetentionPolicy` when unset); logs and counts what it took. Throws
     /// herald::Error (storage_failure) when the store fails; the batches before stay pruned.
     PruneResult prune();
+    /// Reads the automations again when the store says another process changed them
+    /// (`AutomationStore::revision`) and matches against what it holds from then on: a new
+    /// automation is added, a changed one replaces its old self as an update through this
+    /// engine would (cooldowns carry over, windows restart when the condition changed), a
+    /// deleted one is forgotten with its run state. Publishing waits for the swap, not for
+    /// the read. True when something changed; false at once for a store only this process
+    /// writes. Logs `automations.refreshed` (info). Throws herald::Error (storage_failure).
+    bool refresh();
 
   private:
     void start_publish(Event event, PublishHandler handler);
@@ -199,7 +213,8 @@ class Engine {
     std::unique_ptr<Dispatcher> dispatcher_;  ///< with an executor only
     SecretManager secrets_;
     IntegrationManager integrations_;
-    std::unique_ptr<detail::PruneSchedule> pruning_;  ///< last: its thread uses the rest
+    std::unique_ptr<detail::Periodic> pruning_;     ///< last two: their threads use the rest
+    std::unique_ptr<detail::Periodic> refreshing_;  ///< on a shared store
 };
 
 }  // namespace herald

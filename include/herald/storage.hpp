@@ -14,6 +14,7 @@
 #include <herald/trigger_state_store.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -36,6 +37,12 @@ class AutomationStore {
     virtual bool erase(std::string_view id) = 0;
     virtual std::optional<Automation> find(std::string_view id) const = 0;
     virtual std::vector<Automation> all() const = 0;
+    /// For a store that several processes write (a database engines share): a number that
+    /// changes whenever any of them changes an automation, read from the store. An engine on
+    /// such a store looks at it every `EngineConfig::refresh_interval` and reads the
+    /// automations again when it changed (`Engine::refresh`). nullopt, the default: only this
+    /// process writes the store, so what an engine holds in memory is never stale.
+    virtual std::optional<std::int64_t> revision() const { return std::nullopt; }
 };
 
 /// Which firings `HistoryStore::query` returns: those matching every field that is set.

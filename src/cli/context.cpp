@@ -71,12 +71,17 @@ Storage& Context::database() {
     const std::string db = required_option(*this, "db");
     if (db.starts_with("postgresql://") || db.starts_with("postgres://")) {
 #if HERALD_CLI_WITH_POSTGRES
-        postgres_ = postgres::open(db, {.logger = logger_, .metrics = metrics_});
+        postgres::Options options{.logger = logger_, .metrics = metrics_};
+        if (auto schema = args.value("schema"))
+            options.schema = *schema;
+        postgres_ = postgres::open(db, options);
         database_ = postgres_;
 #else
         throw Error(errc::unsupported, "--db", "this herald was built without PostgreSQL");
 #endif
     } else {
+        if (args.value("schema"))
+            throw UsageError{"", "--schema: only for a PostgreSQL --db (postgresql://...)"};
         // A command that only reads opens the file beside the engine that may hold it.
         const bool reads = args.command() && args.command()->access == Access::reads;
         sqlite_ = sqlite::open(db, {.logger = logger_, .metrics = metrics_, .read_only = reads});

@@ -16,6 +16,7 @@ const OptionSpec help_option{"help", "", "show this help"};
 const std::vector<OptionSpec> global_options{
     {"db", "FILE",
      "the herald database: an SQLite file (created when missing) or a postgresql:// URI"},
+    {"schema", "NAME", "with a postgresql:// --db: the schema of herald's tables (default herald)"},
     {"json", "", "print JSON for scripts instead of tables"},
     {"user", "NAME", "who the operator is in records (default herald-cli)"},
     {"allow-host", "HOST", "deliver to this host despite the SSRF rules", true},

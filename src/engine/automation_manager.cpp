@@ -122,6 +122,60 @@ void replace(detail::EngineState& state, const Automation& old, Automation& auto
 
 }  // namespace
 
+namespace detail {
+
+std::optional<AutomationChanges> refresh_automations(EngineState& state) {
+    const AutomationStore& store = state.storage->automations();
+    std::int64_t seen = 0;
+    {
+        std::shared_lock lock(state.mutex);
+        if (!state.revision)
+            return std::nullopt;
+        seen = *state.revision;
+    }
+    if (store.revision() == seen)  // the common case: one read, no lock held meanwhile
+        return std::nullopt;
+    // Read and swapped under the exclusive lock: this engine's own changes, made under it too,
+    // are then either in what is read or made after the swap, never lost between the two.
+    std::unique_lock lock(state.mutex);
+    const std::optional<std::int64_t> revision = store.revision();
+    if (revision == state.revision)
+        return std::nullopt;
+    std::unordered_map<std::string, Automation> stored;
+    for (Automation& a : store.all()) {
+        const std::string id = a.id;
+        stored.emplace(id, std::move(a));
+    }
+    AutomationChanges changes;
+    std::vector<std::shared_ptr<const Automation>> gone;
+    for (const auto& [id, held] : state.by_id)
+        if (!stored.contains(id))
+            gone.push_back(held);
+    for (const auto& old : gone) {
+        state.forget(*old);
+        state.evaluator.forget_automation(old->id);
+        ++changes.removed;
+    }
+    for (auto& [id, automation] : stored) {
+        const auto it = state.by_id.find(id);
+        if (it == state.by_id.end()) {
+            state.remember(std::make_shared<const Automation>(std::move(automation)));
+            ++changes.added;
+        } else if (*it->second != automation) {
+            const std::shared_ptr<const Automation> old = it->second;
+            auto updated = std::make_shared<const Automation>(std::move(automation));
+            state.forget(*old);
+            state.remember(updated);
+            state.evaluator.replace_automation(*old, std::move(updated));
+            ++changes.changed;
+        }
+    }
+    state.revision = revision;
+    return changes;
+}
+
+}  // namespace detail
+
 Automation AutomationManager::create(const Principal& who, Automation automation) {
     check_new(state_, who, automation);
     std::unique_lock lock(state_.mutex);

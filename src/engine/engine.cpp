@@ -1,6 +1,6 @@
 #include "dispatch/dispatcher_core.hpp"
 #include "engine/engine_state.hpp"
-#include "engine/prune_schedule.hpp"
+#include "engine/periodic.hpp"
 #include "match/match.hpp"
 #include "model/validate.hpp"
 #include "util/ids.hpp"
@@ -54,12 +54,17 @@ EngineState::EngineState(EngineConfig config)
       metrics(config.metrics ? std::move(config.metrics) : std::make_shared<Metrics>()),
       is_registry(std::move(config.is_registry)),
       retention(config.retention),
+      refresh_interval(config.refresh_interval),
       first_attempt_delay(config.dispatch.retry.schedule.empty()
                               ? std::chrono::nanoseconds{}
                               : std::chrono::nanoseconds{config.dispatch.retry.schedule.front()}),
       link_builder(config.dispatch.link_builder) {
     if (retention)
         validate(*retention);
+    if (refresh_interval < std::chrono::milliseconds::zero())
+        throw Error(errc::invalid_argument, "refresh_interval", "must not be negative");
+    // Read before the automations, so that a change made meanwhile is read again.
+    revision = storage->automations().revision();
     for (Automation& a : storage->automations().all())
         remember(std::make_shared<const Automation>(std::move(a)));
 }
@@ -227,7 +232,7 @@ Engine::Engine(EngineConfig config)
       secrets_(*state_),
       integrations_(*state_) {
     if (state_->retention)
-        pruning_ = std::make_unique<detail::PruneSchedule>(
+        pruning_ = std::make_unique<detail::Periodic>(
             [this](std::stop_token stop) {
                 try {
                     prune(stop);
@@ -235,6 +240,15 @@ Engine::Engine(EngineConfig config)
                 }
             },
             state_->retention->interval);
+    if (state_->revision && state_->refresh_interval > std::chrono::milliseconds::zero())
+        refreshing_ = std::make_unique<detail::Periodic>(
+            [this](std::stop_token) {
+                try {
+                    refresh();
+                } catch (...) {  // logged and counted; the next look tries again
+                }
+            },
+            state_->refresh_interval);
 }
 
 Engine::Engine(boost::asio::any_io_executor executor, EngineConfig config) : Engine(config) {
@@ -257,6 +271,7 @@ Engine::Engine(boost::asio::any_io_executor executor, EngineConfig config) : Eng
 }
 
 Engine::~Engine() {
+    refreshing_.reset();
     pruning_.reset();
     if (dispatcher_)
         dispatcher_->core_->shutdown();
@@ -354,6 +369,26 @@ AutomationSummary Engine::automation_summary(const Principal& who, std::string_v
         summary.integration_streak = dispatcher_->core_->integration_streak(
             scope.entity, detail::integration_of(automation->action));
     return summary;
+}
+
+bool Engine::refresh() {
+    try {
+        const std::optional<detail::AutomationChanges> changes =
+            detail::refresh_automations(*state_);
+        if (!changes)
+            return false;
+        const Logger& log = state_->logger;
+        if (log.enabled(LogLevel::info))
+            log.log(LogLevel::info, "automations.refreshed",
+                    {{"added", std::to_string(changes->added)},
+                     {"changed", std::to_string(changes->changed)},
+                     {"removed", std::to_string(changes->removed)}});
+        return changes->added + changes->changed + changes->removed > 0;
+    } catch (const std::exception& e) {
+        state_->metrics->storage_failed();
+        state_->logger.log(LogLevel::error, "automations.refresh_failed", {{"reason", e.what()}});
+        throw;
+    }
 }
 
 MetricsSnapshot Engine::metrics() const {

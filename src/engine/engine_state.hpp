@@ -7,6 +7,8 @@
 #include <herald/engine.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -29,6 +31,7 @@ struct EngineState {
     std::shared_ptr<Metrics> metrics;
     std::function<bool(std::string_view, std::string_view)> is_registry;  ///< may be empty
     std::optional<RetentionPolicy> retention;                             ///< validated
+    std::chrono::milliseconds refresh_interval;                           ///< validated
     /// How long after its firing a delivery's first attempt is due: the retry schedule's first
     /// wait (zero when the schedule is empty).
     std::chrono::nanoseconds first_attempt_delay{};
@@ -45,11 +48,27 @@ struct EngineState {
     std::unordered_map<std::string, std::shared_ptr<const Automation>> by_id;
     /// (scope key, name) -> id: names are unique within a scope; `list` reads it in name order.
     std::map<std::pair<std::string, std::string>, std::string, std::less<>> by_scope_name;
+    /// The store's `AutomationStore::revision` when the automations above were read from it;
+    /// nullopt for a store only this process writes.
+    std::optional<std::int64_t> revision;
 
     /// Adds to or removes from the in-memory views (not the store).
     void remember(std::shared_ptr<const Automation> automation);
     void forget(const Automation& automation);
 };
+
+/// How many automations `refresh_automations` found added, changed and removed.
+struct AutomationChanges {
+    std::size_t added = 0;
+    std::size_t changed = 0;
+    std::size_t removed = 0;
+};
+
+/// Reads the automations again when the store's revision moved past `state.revision`, and
+/// brings the in-memory views and the run trigger state to what the store holds, under an
+/// exclusive lock of `state.mutex` (see `Engine::refresh`); nullopt when the revision had not
+/// moved.
+std::optional<AutomationChanges> refresh_automations(EngineState& state);
 
 /// The automation with `id`, under a lock of `state.mutex`; throws herald::Error (not_found,
 /// field "id") when there is none.

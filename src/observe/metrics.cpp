@@ -252,8 +252,8 @@ MetricsSnapshot Metrics::snapshot() const {
     add("herald_ssrf_refusals_total", "Requests refused by the SSRF policy before they were sent.",
         counter, {sample(load(s.ssrf_refusals))});
     add("herald_storage_errors_total",
-        "Store operations that failed: the dispatcher's claims and settlements (retried) and "
-        "pruning passes.",
+        "Store operations that failed: the dispatcher's claims and settlements (retried), "
+        "pruning passes and automation refreshes.",
         counter, {sample(load(s.storage_errors))});
     add("herald_group_commit_writes",
         "Writes committed together in one transaction (SQLite, PostgreSQL).", histogram,

@@ -55,6 +55,12 @@ std::vector<Automation> AutomationTable::all() const {
     return out;
 }
 
+std::optional<std::int64_t> AutomationTable::revision() const {
+    const Result r = pool_.run(
+        [](Connection& c) { return c.exec("SELECT revision FROM automations_revision"); });
+    return r.int64(0, 0);
+}
+
 void IntegrationTable::insert(const Integration& integration) {
     const std::string body = codec::integration_to_json(integration);
     const Result r = pool_.run([&](Connection& c) {

@@ -76,6 +76,20 @@ constexpr std::array<std::string_view, herald::postgres::schema_version> migrati
     CREATE TABLE retention (bodies_seq bigint NOT NULL);
     INSERT INTO retention VALUES (0);
     )sql",
+    // Version 4: the automations' revision (AutomationTable::revision), moved by every
+    // statement that writes the automations table, whoever runs it, in that statement's
+    // transaction: an engine that reads a new revision then reads the change with it.
+    R"sql(
+    CREATE TABLE automations_revision (revision bigint NOT NULL);
+    INSERT INTO automations_revision VALUES (0);
+    CREATE FUNCTION automations_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE automations_revision SET revision = revision + 1;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER automations_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+        ON automations FOR EACH STATEMENT EXECUTE FUNCTION automations_changed();
+    )sql",
 };
 
 /// Lowercase letters, digits and underscores, not starting with a digit: a name that needs no

@@ -26,6 +26,8 @@ class AutomationTable final : public AutomationStore {
     bool erase(std::string_view id) override;
     std::optional<Automation> find(std::string_view id) const override;
     std::vector<Automation> all() const override;
+    /// The `automations_revision` row, which a trigger moves on every write of the table.
+    std::optional<std::int64_t> revision() const override;
 
   private:
     Pool& pool_;

@@ -2,19 +2,28 @@
 // process (path in HERALD_CLI): every kind of command goes to PostgreSQL, and a second process
 // sees what the first one wrote while both use the database.
 #include "postgres/test_server.hpp"
+#include "sqlite/temp_dir.hpp"
+#include "support/event_builders.hpp"
+#include "support/log_capture.hpp"
 #include "support/process.hpp"
 #include "support/test_server.hpp"
+
+#include <herald/engine.hpp>
+#include <herald/postgres/database.hpp>
 
 #include <boost/json/parse.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -38,14 +47,17 @@ std::string postgres_uri() {
 }
 
 struct Cli {
-    Cli() {
+    /// The tool on `schema` (--schema), or on its default one, emptied first.
+    explicit Cli(std::string schema_name = {}) : schema(std::move(schema_name)) {
         ::setenv("HERALD_SECRET_KEY",
                  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 1);
-        // The tool uses the default schema; each run of this test starts from an empty one.
-        herald::test::raw_query("DROP SCHEMA IF EXISTS herald CASCADE");
+        if (schema.empty())
+            herald::test::raw_query("DROP SCHEMA IF EXISTS herald CASCADE");
     }
     herald::test::ProcessResult ok(std::vector<std::string> args, const std::string& input = "") {
         args.insert(args.begin(), {HERALD_CLI, "--db", uri, "--allow-subnet", "127.0.0.0/8"});
+        if (!schema.empty())
+            args.insert(args.begin() + 3, {"--schema", schema});
         herald::test::ProcessResult r = herald::test::run_process(args, input, dir);
         printed += r.out + r.err;
         INFO(r.err);
@@ -62,7 +74,9 @@ struct Cli {
     }
 
     std::string uri = postgres_uri();
-    std::filesystem::path dir = std::filesystem::temp_directory_path();
+    std::string schema;             ///< --schema; empty: the tool's default
+    herald::test::TempDir scratch;  ///< its own: the capture files of tests run at once apart
+    std::filesystem::path dir = scratch.path();
     std::string printed;
 };
 
@@ -106,4 +120,40 @@ TEST_CASE("herald --db postgresql:// manages, publishes, delivers and lists hist
           std::vector<std::string>{"2"});
     CHECK(cli.ok({"secrets", "rotate-key"}).exit_code == 0);
     CHECK(cli.printed.find(canary) == std::string::npos);
+}
+
+TEST_CASE("automations the tool applies and disables reach a running engine on its own",
+          "[postgres][cli]") {
+    using namespace std::chrono_literals;
+    Cli cli(herald::test::fresh_schema());
+    herald::test::LogCapture logs;
+    herald::Engine engine({.storage = herald::postgres::open(herald::test::postgres_conninfo(),
+                                                             {.schema = cli.schema}),
+                           .logger = logs.logger(herald::LogLevel::info),
+                           .refresh_interval = 20ms});
+    // Waits for the engine's `n`th refresh; the bound only keeps a broken build from hanging.
+    const auto refreshed = [&](std::size_t n) {
+        const auto give_up = std::chrono::steady_clock::now() + 10s;
+        while (logs.of("automations.refreshed").size() < n &&
+               std::chrono::steady_clock::now() < give_up)
+            std::this_thread::sleep_for(5ms);
+        return logs.of("automations.refreshed").size() == n;
+    };
+    const auto fired = [&] {
+        return engine.publish(herald::test::alias_added("acme", "mnist", "clf", "production"))
+            .firings.size();
+    };
+    cli.ok({"automations", "apply", cli.file("pg-watch.json", R"({"name": "watch",
+        "scope": {"type": "PROJECT", "entity": "acme", "project": "mnist"},
+        "trigger": {"type": "ADD_ARTIFACT_ALIAS", "alias": "production"},
+        "action": {"type": "NO_ACTION"}})")});
+    REQUIRE(refreshed(1));
+    CHECK(fired() == 1);
+
+    const boost::json::value listed = cli.json({"automations", "list"});
+    REQUIRE(listed.as_array().size() == 1);
+    cli.ok({"automations", "disable", std::string(listed.as_array()[0].at("id").as_string())});
+    REQUIRE(refreshed(2));
+    CHECK(logs.of("automations.refreshed")[1].fields.at("changed") == "1");
+    CHECK(fired() == 0);
 }

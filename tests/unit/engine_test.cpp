@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <span>
 #include <thread>
 #include <vector>
@@ -33,7 +34,74 @@ Event production() {
     return alias_added("acme", "mnist", "clf", "production");
 }
 
+/// Memory automations that say when they change, as those of a database several processes
+/// share do (`AutomationStore::revision`).
+class RevisionedAutomations final : public AutomationStore {
+  public:
+    explicit RevisionedAutomations(AutomationStore& inner) : inner_(inner) {}
+    void insert(const Automation& a) override { inner_.insert(a), ++revision_; }
+    void update(const Automation& a) override { inner_.update(a), ++revision_; }
+    bool erase(std::string_view id) override { return ++revision_, inner_.erase(id); }
+    std::optional<Automation> find(std::string_view id) const override { return inner_.find(id); }
+    std::vector<Automation> all() const override { return inner_.all(); }
+    std::optional<std::int64_t> revision() const override { return revision_.load(); }
+
+  private:
+    AutomationStore& inner_;
+    std::atomic<std::int64_t> revision_{0};
+};
+
+/// One store two engines share, as two replicas share a database.
+class SharedStorage final : public test::ForwardingStorage {
+  public:
+    AutomationStore& automations() override { return automations_; }
+
+  private:
+    RevisionedAutomations automations_{memory_.automations()};
+};
+
 }  // namespace
+
+TEST_CASE("engines sharing a store see each other's automation changes when they refresh",
+          "[engine]") {
+    auto store = std::make_shared<SharedStorage>();
+    Engine a({.storage = store, .refresh_interval = 0ms});
+    Engine b({.storage = store, .refresh_interval = 0ms});
+    const Principal admin = admin_of("acme");
+    CHECK(!b.refresh());
+
+    const Automation made = a.automations().create(admin, alias_rule("watch"));
+    CHECK(b.publish(production()).firings.empty());
+    CHECK(b.refresh());
+    CHECK(b.publish(production()).firings.size() == 1);
+    CHECK(!a.refresh());  // its own change is what it holds already
+
+    a.automations().set_enabled(admin, made.id, false);
+    CHECK(b.refresh());
+    CHECK(b.publish(production()).firings.empty());
+
+    a.automations().set_enabled(admin, made.id, true);
+    a.automations().update(admin, made.id, alias_rule("watch", "staging"));
+    CHECK(b.refresh());
+    CHECK(b.automations().get(admin, made.id).enabled);
+    CHECK(b.publish(production()).firings.empty());
+    CHECK(b.publish(alias_added("acme", "mnist", "clf", "staging")).firings.size() == 1);
+
+    const Automation second = b.automations().create(admin, alias_rule("second"));
+    CHECK(a.refresh());
+    a.automations().remove(admin, made.id);
+    CHECK(b.refresh());
+    CHECK_THROWS_AS(b.automations().get(admin, made.id), Error);
+    CHECK(b.automations().get(admin, second.id).name == "second");
+    CHECK(!b.refresh());
+}
+
+TEST_CASE("an engine on a store only it writes has nothing to refresh", "[engine]") {
+    Engine engine;
+    engine.automations().create(admin_of("acme"), alias_rule("watch"));
+    CHECK(!engine.refresh());
+    CHECK_THROWS_AS(Engine({.refresh_interval = -1ms}), Error);
+}
 
 TEST_CASE("disabled automations never fire, enabling them again does", "[engine]") {
     Engine engine;

@@ -1,20 +1,19 @@
-#include "engine/prune_schedule.hpp"
+#include "engine/periodic.hpp"
 
 #include <utility>
 
 namespace herald::detail {
 
-PruneSchedule::PruneSchedule(std::function<void(std::stop_token)> pass,
-                             std::chrono::seconds interval)
-    : thread_([this, pass = std::move(pass), interval](std::stop_token stop) {
+Periodic::Periodic(std::function<void(std::stop_token)> task, std::chrono::milliseconds interval)
+    : thread_([this, task = std::move(task), interval](std::stop_token stop) {
           while (!stop.stop_requested()) {
-              pass(stop);
+              task(stop);
               std::unique_lock lock(mutex_);
               wake_.wait_for(lock, stop, interval, [] { return false; });
           }
       }) {}
 
-PruneSchedule::~PruneSchedule() {
+Periodic::~Periodic() {
     thread_.request_stop();
     thread_.join();
 }
