@@ -199,7 +199,8 @@ class Engine {
     /// engine would (cooldowns carry over, windows restart when the condition changed), a
     /// deleted one is forgotten with its run state. Publishing waits for the swap, not for
     /// the read. True when something changed; false at once for a store only this process
-    /// writes. Logs `automations.refreshed` (info). Throws herald::Error (storage_failure).
+    /// writes. Logs `automations.refreshed` (info) when something changed. Throws herald::Error
+    /// (storage_failure).
     bool refresh();
 
   private:

@@ -375,7 +375,8 @@ bool Engine::refresh() {
     try {
         const std::optional<detail::AutomationChanges> changes =
             detail::refresh_automations(*state_);
-        if (!changes)
+        // A moved revision may be this engine's own write, which changes nothing here.
+        if (!changes || changes->added + changes->changed + changes->removed == 0)
             return false;
         const Logger& log = state_->logger;
         if (log.enabled(LogLevel::info))
@@ -383,7 +384,7 @@ bool Engine::refresh() {
                     {{"added", std::to_string(changes->added)},
                      {"changed", std::to_string(changes->changed)},
                      {"removed", std::to_string(changes->removed)}});
-        return changes->added + changes->changed + changes->removed > 0;
+        return true;
     } catch (const std::exception& e) {
         state_->metrics->storage_failed();
         state_->logger.log(LogLevel::error, "automations.refresh_failed", {{"reason", e.what()}});

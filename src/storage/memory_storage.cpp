@@ -114,16 +114,29 @@ class MemoryHistoryStore final : public HistoryStore {
     /// How a firing's delivery stands in the outbox: for `prune_batch`.
     enum class Held { no, waiting, dead };
 
+    /// The position before which firings are older than the newest `keep`; 0 when `keep` is
+    /// 0 or the history holds no more. Positions hold until `compact`, so once per pass.
+    std::size_t keep_boundary(std::size_t keep) const {
+        if (keep == 0)
+            return 0;
+        std::shared_lock lock(mutex_);
+        std::size_t live = 0;
+        for (std::size_t i = firings_.size(); i > 0; --i)
+            if (firings_[i - 1] && ++live == keep)
+                return i - 1;
+        return 0;
+    }
+
     /// One batch of a pruning pass: looks at up to `request.batch` firings from position
-    /// `next` on (and moves it past them), deleting what `prune_verdict` says; `held(id)`
-    /// tells where the firing's delivery is, `drop_dead(id)` deletes its dead letter. The
-    /// newest firing is never looked at.
+    /// `next` on (and moves it past them), deleting what `prune_verdict` says; the firings
+    /// before `keep_from` are beyond the newest `request.keep`. `held(id)` tells where the
+    /// firing's delivery is, `drop_dead(id)` deletes its dead letter. The newest firing is
+    /// never looked at.
     template <class HeldOf, class DropDead>
-    detail::PruneStep prune_batch(const PruneRequest& request, std::size_t& next, HeldOf&& held,
-                                  DropDead&& drop_dead) {
+    detail::PruneStep prune_batch(const PruneRequest& request, std::size_t keep_from,
+                                  std::size_t& next, HeldOf&& held, DropDead&& drop_dead) {
         std::unique_lock lock(mutex_);
         detail::PruneStep step;
-        const std::size_t keep_from = keep_boundary(request.keep);
         const std::size_t end = firings_.empty() ? 0 : firings_.size() - 1;
         for (std::size_t looked = 0; looked < request.batch; ++next) {
             if (next >= end) {
@@ -244,17 +257,6 @@ class MemoryHistoryStore final : public HistoryStore {
         by_automation_[f.automation_id].push_back(position);
         if (!f.integration.empty())
             by_integration_[integration_key(f.event.entity, f.integration)].push_back(position);
-    }
-    /// The position before which firings are older than the newest `keep`; 0 when `keep` is
-    /// 0 or the history holds no more.
-    std::size_t keep_boundary(std::size_t keep) const {
-        if (keep == 0)
-            return 0;
-        std::size_t live = 0;
-        for (std::size_t i = firings_.size(); i > 0; --i)
-            if (firings_[i - 1] && ++live == keep)
-                return i - 1;
-        return 0;
     }
     static std::string integration_key(std::string_view entity, std::string_view integration) {
         std::string key(entity);
@@ -450,11 +452,12 @@ PruneResult MemoryStorage::prune(const PruneRequest& request) {
     MemoryHistoryStore& history = stores_->history;
     MemoryOutboxStore& outbox = stores_->outbox;
     std::size_t next = 0;
+    const std::size_t keep_from = history.keep_boundary(request.keep);
     PruneResult result = detail::run_prune_pass(
         request,
         [&] {
             return history.prune_batch(
-                request, next, [&](const std::string& id) { return outbox.held(id); },
+                request, keep_from, next, [&](const std::string& id) { return outbox.held(id); },
                 [&](const std::string& id) { outbox.drop_dead(id); });
         },
         [&] { return history.expunge_batch(request); });
