@@ -155,8 +155,11 @@ struct DispatcherConfig {
     /// replays there (for an engine that serves a web tier while another process delivers, or
     /// a one-off test send).
     bool claim_outbox = true;
-    /// A claimed delivery not settled within this time is claimed again (a crashed process);
-    /// longer than any attempt can take.
+    /// How long a claim holds a delivery: one not settled or renewed within this time is
+    /// claimed again (its process crashed or stalled). The dispatcher renews the leases of the
+    /// deliveries it still holds every third of it, so an attempt may take longer than the
+    /// lease; a lease lost all the same (the process stalled past it) is logged as
+    /// `delivery.lease_lost`, and what it then learns of that delivery is not recorded.
     std::chrono::milliseconds lease = std::chrono::minutes{5};
     /// The longest the dispatcher sleeps before it looks at the outbox again (it is also woken
     /// by `publish` and `wake`).

@@ -122,6 +122,8 @@ class Metrics {
     void integration_disabled() noexcept;
     void operator_event(OperatorEventKind kind) noexcept;
     void storage_failed() noexcept;
+    /// A delivery's lease was found held by another claim (its outcome here not recorded).
+    void lease_lost() noexcept;
     void breakers_opened(int delta) noexcept;       ///< +1 opened, -1 closed
     void deliveries_in_flight(int delta) noexcept;  ///< held by a dispatcher
     /// A group commit of `writes` writes; `fsync` when it was synced (SQLite).

@@ -15,10 +15,13 @@
 // clang-format on
 //
 // A claim is a lease: a claimed delivery that is not settled before its lease ends becomes due
-// again, so the work of a claimer that crashed returns. Backends keep one ordered index on the
-// due time (the lease end while claimed), so claiming from a million waiting deliveries costs
-// O(log n) per delivery; calls take batches, so a persistent backend writes each batch in one
-// transaction (group commit).
+// again, so the work of a claimer that crashed returns. The lease end is also the claim's fencing
+// token: a claimer that is still at work renews its lease (`OutboxUpdate::Kind::renew`) before it
+// ends, and settles with the lease it holds (`OutboxUpdate::lease`), so a claimer that was too
+// slow and lost the delivery to another one neither settles nor renews it. Backends keep one
+// ordered index on the due time (the lease end while claimed), so claiming from a million waiting
+// deliveries costs O(log n) per delivery; calls take batches, so a persistent backend writes each
+// batch in one transaction (group commit).
 #pragma once
 
 #include <herald/action.hpp>
@@ -65,17 +68,24 @@ struct NewDelivery {
     friend bool operator==(const NewDelivery&, const NewDelivery&) = default;
 };
 
-/// How a claimed delivery is settled.
+/// How a claimed delivery is settled, or its lease renewed.
 struct OutboxUpdate {
     enum class Kind {
         complete,     ///< done (succeeded or failed for good): removed from the outbox
         reschedule,   ///< due again at `due`, with `attempts` attempts made
         dead_letter,  ///< retries exhausted: kept, never claimed again unless replayed
+        renew,        ///< still at work: leased until `due` instead
     };
     std::string delivery_id;
     Kind kind = Kind::complete;
-    Timestamp due{};   ///< reschedule only
+    Timestamp due{};   ///< reschedule: when it is due again; renew: the new lease end
     int attempts = 0;  ///< reschedule and dead_letter: the attempts made
+    /// The lease the update is made under: the `lease_until` of the claim that took the
+    /// delivery, or the `due` of the renewal that last extended it. When set, the update
+    /// applies only while the delivery is still claimed under exactly that lease; otherwise
+    /// (another claim took it since, or it was settled) it is dropped and its id reported as
+    /// lost. Unset: it applies to the waiting delivery whoever holds it.
+    std::optional<Timestamp> lease;
 };
 
 /// The outbox: deliveries by due time. Implementations must be thread-safe; every call is
@@ -91,8 +101,10 @@ class OutboxStore {
     /// until `lease_until`: it is not returned again before then unless settled.
     virtual std::vector<Delivery> claim(Timestamp now, std::size_t limit,
                                         Timestamp lease_until) = 0;
-    /// Settles claimed deliveries; an update for an id that is not in the outbox is ignored.
-    virtual void settle(std::span<const OutboxUpdate> updates) = 0;
+    /// Settles claimed deliveries and renews leases, all or none. An update without a lease for
+    /// an id that is not in the outbox is ignored; an update whose lease no longer holds is
+    /// dropped. Returns the ids of the dropped ones, in the order of `updates`.
+    virtual std::vector<std::string> settle(std::span<const OutboxUpdate> updates) = 0;
     /// Makes a dead-lettered delivery due at `due` with its attempts kept, so attempt numbers
     /// continue, and `round_start` set to them, so the schedule starts over; false when no dead
     /// letter has that id.

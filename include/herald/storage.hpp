@@ -141,26 +141,27 @@ class Storage {
         done(failure_of([&] { record_firings(firings, deliveries); }));
     }
 
-    /// Settles what the dispatcher learned about claimed deliveries: applies the history's
-    /// updates, then the outbox's, all or none. This default writes the history first, then
-    /// the outbox; a persistent backend overrides it to write both in one transaction.
-    virtual void settle(std::span<const FiringUpdate> history,
-                        std::span<const OutboxUpdate> outbox) {
-        if (!history.empty())
-            this->history().update(history);
-        if (!outbox.empty())
-            this->outbox().settle(outbox);
-    }
-    /// Settles like `settle`, without making the caller wait: calls `done(error)` exactly once,
-    /// from any thread, when the settlement is recorded (`error` null) or could not be (then
-    /// none of it is). The spans stay valid until then; `done` must not block. What the
-    /// dispatcher calls, with every settlement that arrived while the previous one was being
-    /// written, so a backend that commits in the background writes them in one transaction.
-    /// This default settles on the calling thread before it returns.
-    virtual void settle_async(std::span<const FiringUpdate> history,
-                              std::span<const OutboxUpdate> outbox,
-                              std::function<void(std::exception_ptr)> done) {
-        done(failure_of([&] { settle(history, outbox); }));
+    /// Settles what the dispatcher learned about claimed deliveries: applies the outbox's
+    /// updates (`OutboxStore::settle`) and the history's, all or none. A delivery whose outbox
+    /// update was dropped because its lease no longer holds keeps its history as it is: the
+    /// claimer that holds it now records what becomes of it. Returns the ids of those dropped.
+    /// This default settles the outbox first, then the history of the others; a persistent
+    /// backend overrides it to write both in one transaction.
+    virtual std::vector<std::string> settle(std::span<const FiringUpdate> history,
+                                            std::span<const OutboxUpdate> outbox);
+    /// Settles like `settle`, without making the caller wait: calls `done(error, lost)` exactly
+    /// once, from any thread, when the settlement is recorded (`error` null, `lost` what
+    /// `settle` returns) or could not be (then none of it is). The spans stay valid until
+    /// then; `done` must not block. What the dispatcher calls, with every settlement and lease
+    /// renewal that arrived while the previous ones were being written, so a backend that
+    /// commits in the background writes them in one transaction. This default settles on the
+    /// calling thread before it returns.
+    virtual void settle_async(
+        std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
+        std::function<void(std::exception_ptr, std::vector<std::string>)> done) {
+        std::vector<std::string> lost;
+        const std::exception_ptr error = failure_of([&] { lost = settle(history, outbox); });
+        done(error, std::move(lost));
     }
     /// Claims like `OutboxStore::claim` and reads `next_due` after it, without making the
     /// caller wait: calls `done(error, result)` exactly once, from any thread (`result` empty

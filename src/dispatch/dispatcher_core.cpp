@@ -27,12 +27,16 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 
-/// One delivery held by the dispatcher: the signal that aborts it when the dispatcher stops.
+/// One delivery held by the dispatcher: the signal that aborts it when the dispatcher stops,
+/// and the lease it is held under.
 struct DispatcherCore::Flight {
     asio::cancellation_signal abort;
-    bool settling = false;  ///< its outcome is being written
+    Timestamp lease{};        ///< the end of its lease: what its settlement and renewal present
+    bool settling = false;    ///< its outcome is being written
+    bool renewing = false;    ///< a renewal of its lease is queued or being written
+    bool lease_lost = false;  ///< another claim holds it now: its outcome will not be recorded
     /// Claimed again while its outcome was being written (due again at once): started when
-    /// that write is done.
+    /// that write is done, unless it was written under this newer claim's lease.
     std::optional<Delivery> next;
 };
 
@@ -143,7 +147,8 @@ DispatcherCore::DispatcherCore(asio::any_io_executor executor, DispatcherService
       wake_timer_(strand_),
       stop_timer_(strand_),
       claim_timer_(strand_),
-      settle_timer_(strand_) {}
+      settle_timer_(strand_),
+      renew_timer_(strand_) {}
 
 DispatcherCore::~DispatcherCore() {
     services_.metrics->deliveries_in_flight(-static_cast<int>(flights_.size()));
@@ -194,8 +199,10 @@ auto DispatcherCore::answer_on_strand(OnStrand on_strand) {
 void DispatcherCore::start() {
     services_.logger.log(LogLevel::info, "dispatcher.started",
                          {{"claims", config_.claim_outbox ? "yes" : "no"}});
-    if (config_.claim_outbox)
+    if (config_.claim_outbox) {
         asio::co_spawn(strand_, run(), asio::detached);
+        asio::co_spawn(strand_, renew_leases(), asio::detached);
+    }
 }
 
 void DispatcherCore::wake() {
@@ -220,8 +227,9 @@ awaitable<void> DispatcherCore::run() {
         } else if (limit > 0) {
             ClaimResult claimed;
             std::exception_ptr error;
+            const Timestamp lease_until = now + config_.lease;
             try {
-                claimed = co_await claim(now, limit);
+                claimed = co_await claim(now, limit, lease_until);
             } catch (...) {
                 // What was claimed stays leased and returns.
                 error = std::current_exception();
@@ -231,7 +239,7 @@ awaitable<void> DispatcherCore::run() {
             } else {
                 storage_recovered("claim", claim_backoff_);
                 for (Delivery& d : claimed.deliveries)
-                    hold(std::move(d));
+                    hold(std::move(d), lease_until);
                 if (claimed.deliveries.size() == limit) {
                     // There may be more due: let the new deliveries start, then claim again.
                     co_await asio::post(strand_, use_awaitable);
@@ -253,7 +261,8 @@ awaitable<void> DispatcherCore::run() {
     complete_stop_if_idle();  // it waited for the claim under way
 }
 
-awaitable<ClaimResult> DispatcherCore::claim(Timestamp now, std::size_t limit) {
+awaitable<ClaimResult> DispatcherCore::claim(Timestamp now, std::size_t limit,
+                                             Timestamp lease_until) {
     // The store answers from its own thread; the answer reaches the strand through a post.
     struct Answer {
         std::exception_ptr error;
@@ -265,7 +274,7 @@ awaitable<ClaimResult> DispatcherCore::claim(Timestamp now, std::size_t limit) {
     auto answer = std::make_shared<Answer>();
     claiming_ = true;
     services_.storage->claim_async(
-        now, limit, now + config_.lease,
+        now, limit, lease_until,
         answer_on_strand(
             [answer](DispatcherCore& self, std::exception_ptr error, ClaimResult result) {
                 answer->error = error;
@@ -283,15 +292,44 @@ awaitable<ClaimResult> DispatcherCore::claim(Timestamp now, std::size_t limit) {
     co_return std::move(answer->result);
 }
 
-void DispatcherCore::hold(Delivery delivery) {
+void DispatcherCore::hold(Delivery delivery, Timestamp lease) {
     auto [it, fresh] = flights_.try_emplace(delivery.firing.id, std::make_shared<Flight>());
+    Flight& flight = *it->second;
+    // Claimed again by this dispatcher (its lease ended before it could renew it): held under
+    // the new lease from now on.
+    flight.lease = lease;
+    flight.lease_lost = false;
     if (fresh) {
         services_.metrics->deliveries_in_flight(1);
         asio::co_spawn(strand_, deliver(std::move(delivery), it->second), asio::detached);
-    } else if (it->second->settling)
-        it->second->next = std::move(delivery);
-    // Otherwise it is under way (it waited for a slot longer than its lease): claiming renewed
-    // the lease, and the one delivery under way carries on.
+    } else if (flight.settling)
+        flight.next = std::move(delivery);
+    // Otherwise it is under way, and the one delivery under way carries on.
+}
+
+awaitable<void> DispatcherCore::renew_leases() {
+    auto self = shared_from_this();
+    const auto every =
+        std::max<std::chrono::nanoseconds>(config_.lease / 3, std::chrono::milliseconds{1});
+    while (!stopping_) {
+        renew_timer_.expires_after(every);
+        co_await renew_timer_.async_wait(asio::as_tuple(use_awaitable));
+        if (stopping_)
+            break;
+        const Timestamp now = services_.clock->now();
+        for (auto& [id, flight] : flights_) {
+            // Held for a third of its lease or more, and still at work.
+            if (flight->settling || flight->renewing || flight->lease_lost ||
+                flight->lease - now > config_.lease - every)
+                continue;
+            flight->renewing = true;
+            settlements_.outbox.push_back({.delivery_id = id,
+                                           .kind = OutboxUpdate::Kind::renew,
+                                           .due = now + config_.lease,
+                                           .lease = flight->lease});
+        }
+        write_settlements();
+    }
 }
 
 const Template& DispatcherCore::compiled(std::string_view source, TriggerKind trigger,
@@ -807,23 +845,50 @@ void DispatcherCore::settle(const std::string& delivery_id, std::optional<Firing
 }
 
 void DispatcherCore::write_settlements() {
-    if (writing_settlements_ || settlements_.settled.empty())
+    if (writing_settlements_ || settlements_.outbox.empty())
         return;
     if (!store_calls_->begin())  // the engine is going away: the leases bring them back
         return;
+    // Each update presents the lease its delivery is held under now; a delivery that settles
+    // (or has left) needs no renewal.
+    std::erase_if(settlements_.outbox, [&](OutboxUpdate& u) {
+        const auto it = flights_.find(u.delivery_id);
+        if (u.kind != OutboxUpdate::Kind::renew) {
+            if (it != flights_.end())
+                u.lease = it->second->lease;
+            return false;
+        }
+        if (it == flights_.end())
+            return true;
+        if (!it->second->settling)
+            return false;
+        it->second->renewing = false;
+        return true;
+    });
+    if (settlements_.outbox.empty())
+        return store_calls_->end();
     writing_settlements_ = true;
     auto batch = std::make_shared<Settlements>(std::exchange(settlements_, {}));
     services_.storage->settle_async(
         batch->history, batch->outbox,
-        answer_on_strand([batch](DispatcherCore& self, std::exception_ptr error) {
-            self.settled(batch, error);
-        }));
+        answer_on_strand(
+            [batch](DispatcherCore& self, std::exception_ptr error, std::vector<std::string> lost) {
+                self.settled(batch, error, std::move(lost));
+            }));
 }
 
-void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_ptr error) {
+void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_ptr error,
+                             std::vector<std::string> lost) {
     if (error && !aborting_) {
         // Written again, before what arrived since, once the store has had a moment; the
-        // deliveries stay held meanwhile.
+        // deliveries stay held meanwhile. Renewals are not: the next round makes them anew.
+        std::erase_if(batch->outbox, [&](const OutboxUpdate& u) {
+            if (u.kind != OutboxUpdate::Kind::renew)
+                return false;
+            if (auto it = flights_.find(u.delivery_id); it != flights_.end())
+                it->second->renewing = false;
+            return true;
+        });
         const std::chrono::nanoseconds wait = storage_failed("settle", error, settle_backoff_);
         append(batch->history, std::move(settlements_.history));
         append(batch->outbox, std::move(settlements_.outbox));
@@ -843,8 +908,14 @@ void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_
         storage_recovered("settle", settle_backoff_);
     settle_backoff_ = {};
     writing_settlements_ = false;
+    renewed(*batch, lost);
+    const auto is_lost = [&](const std::string& id) {
+        return std::find(lost.begin(), lost.end(), id) != lost.end();
+    };
     if (!error)
         for (const DeliverySettled& notice : batch->notices) {
+            if (is_lost(notice.delivery_id))
+                continue;
             if (config_.on_settled)
                 config_.on_settled(notice);
             if (notice.status == FiringStatus::dead)
@@ -855,9 +926,52 @@ void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_
                                .reason = "every attempt failed; the last: " + notice.error,
                                .time = notice.time});
         }
+    for (const OutboxUpdate& u : batch->outbox) {
+        if (u.kind == OutboxUpdate::Kind::renew || !u.lease)
+            continue;
+        const auto it = flights_.find(u.delivery_id);
+        if (it == flights_.end())
+            continue;
+        Flight& flight = *it->second;
+        if (is_lost(u.delivery_id) && !flight.lease_lost)
+            lease_lost(u.delivery_id, "its outcome here");
+        // Claimed again while this was written: when it was written under that newest claim's
+        // lease, it was recorded (nothing more to do) or that claim is lost too (another holds
+        // it); under an older lease, the newer claim still has a delivery to carry out.
+        if (flight.lease == *u.lease)
+            flight.next.reset();
+    }
     for (const std::string& id : batch->settled)
         finish_flight(id);
     write_settlements();
+}
+
+void DispatcherCore::renewed(const Settlements& batch, const std::vector<std::string>& lost) {
+    for (const OutboxUpdate& u : batch.outbox) {
+        if (u.kind != OutboxUpdate::Kind::renew)
+            continue;
+        const auto it = flights_.find(u.delivery_id);
+        if (it == flights_.end())
+            continue;
+        Flight& flight = *it->second;
+        flight.renewing = false;
+        if (flight.lease != *u.lease)
+            continue;  // claimed again meanwhile: held under that claim's lease
+        if (std::find(lost.begin(), lost.end(), u.delivery_id) == lost.end()) {
+            flight.lease = u.due;
+        } else {
+            flight.lease_lost = true;
+            lease_lost(u.delivery_id, "what this attempt comes to");
+        }
+    }
+}
+
+void DispatcherCore::lease_lost(const std::string& delivery_id, std::string_view what) {
+    services_.metrics->lease_lost();
+    services_.logger.log(LogLevel::warning, "delivery.lease_lost",
+                         {{"delivery", delivery_id},
+                          {"reason", "its lease ended and another claim holds it now; " +
+                                         std::string(what) + " is not recorded"}});
 }
 
 std::chrono::nanoseconds DispatcherCore::storage_failed(std::string_view operation,
@@ -961,7 +1075,9 @@ void DispatcherCore::finish_flight(const std::string& delivery_id) {
         // Claimed again while its outcome was written: carried out again from the outbox's
         // copy, under a new flight.
         Delivery next = std::move(*it->second->next);
+        const Timestamp lease = it->second->lease;
         it->second = std::make_shared<Flight>();
+        it->second->lease = lease;
         asio::co_spawn(strand_, deliver(std::move(next), it->second), asio::detached);
         return;
     }
@@ -981,6 +1097,7 @@ void DispatcherCore::stop(std::chrono::milliseconds deadline, Dispatcher::StopHa
                [self = shared_from_this(), deadline, handler = std::move(handler)]() mutable {
                    self->stopping_ = true;
                    self->wake_timer_.cancel();
+                   self->renew_timer_.cancel();
                    self->wake_waiters();
                    self->stop_handlers_.push_back(std::move(handler));
                    self->stop_timer_.expires_after(deadline);
@@ -1000,6 +1117,7 @@ void DispatcherCore::shutdown() {
         self->stopping_ = true;
         self->aborting_ = true;
         self->wake_timer_.cancel();
+        self->renew_timer_.cancel();
         self->wake_waiters();
         for (const auto& [id, flight] : self->flights_)
             flight->abort.emit(asio::cancellation_type::terminal);

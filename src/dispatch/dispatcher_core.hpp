@@ -108,16 +108,19 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     /// deliveries in `settled` leave the dispatcher once they are.
     struct Settlements {
         std::vector<FiringUpdate> history;
-        std::vector<OutboxUpdate> outbox;
-        std::vector<std::string> settled;
+        std::vector<OutboxUpdate> outbox;      ///< settlements and renewals (`Kind::renew`)
+        std::vector<std::string> settled;      ///< of the settlements
         std::vector<DeliverySettled> notices;  ///< told once written (on_settled, dead letters)
     };
 
     boost::asio::awaitable<void> run();
     /// Claims through `Storage::claim_async`, resuming on the strand; throws what it threw.
-    boost::asio::awaitable<ClaimResult> claim(Timestamp now, std::size_t limit);
-    /// Starts a claimed delivery unless this dispatcher holds it already.
-    void hold(Delivery delivery);
+    boost::asio::awaitable<ClaimResult> claim(Timestamp now, std::size_t limit,
+                                              Timestamp lease_until);
+    /// Starts a delivery claimed until `lease` unless this dispatcher holds it already.
+    void hold(Delivery delivery, Timestamp lease);
+    /// Every third of the lease, renews the leases of the deliveries held for that long.
+    boost::asio::awaitable<void> renew_leases();
     boost::asio::awaitable<void> deliver(Delivery delivery, std::shared_ptr<Flight> flight);
     boost::asio::awaitable<Outcome> send_http(Prepared& prepared, Flight& flight);
     boost::asio::awaitable<Outcome> submit_job(Prepared& prepared, Flight& flight);
@@ -175,7 +178,12 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     void tell_operator(OperatorEvent event);
     /// Writes what is queued unless a write is under way; `settled` continues from there.
     void write_settlements();
-    void settled(std::shared_ptr<Settlements> batch, std::exception_ptr error);
+    void settled(std::shared_ptr<Settlements> batch, std::exception_ptr error,
+                 std::vector<std::string> lost);
+    /// What a written batch's renewals came to: each held delivery's lease moves on, or is lost.
+    void renewed(const Settlements& batch, const std::vector<std::string>& lost);
+    /// Logs and counts a lease found lost: `what` says what was not recorded.
+    void lease_lost(const std::string& delivery_id, std::string_view what);
     /// The callback a store answers through: posts `on_strand(*this, answer...)` to the strand
     /// while the dispatcher lives; begun with `store_calls_.begin()`, it ends the call.
     template <class OnStrand>
@@ -206,6 +214,7 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     boost::asio::steady_timer stop_timer_;
     boost::asio::steady_timer claim_timer_;   ///< the claim loop waits on it for the store
     boost::asio::steady_timer settle_timer_;  ///< the wait before a failed write is retried
+    boost::asio::steady_timer renew_timer_;   ///< the renewal loop waits on it
     std::shared_ptr<StoreCalls> store_calls_ = std::make_shared<StoreCalls>();
     /// When each failing integration's streak started, by entity '\0' name: what
     /// `integration_streak` reads from other threads. Written on the strand only when a streak

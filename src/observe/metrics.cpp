@@ -134,6 +134,7 @@ struct Metrics::State {
     std::atomic<std::uint64_t> integrations_disabled{0};
     std::array<std::atomic<std::uint64_t>, 4> operator_events{};
     std::atomic<std::uint64_t> storage_errors{0};
+    std::atomic<std::uint64_t> leases_lost{0};
     std::atomic<std::int64_t> open_breakers{0};
     std::atomic<std::int64_t> in_flight{0};
     std::array<std::atomic<std::uint64_t>, 3> pruned{};  ///< firings, dead letters, bodies
@@ -172,6 +173,9 @@ void Metrics::operator_event(OperatorEventKind kind) noexcept {
 }
 void Metrics::storage_failed() noexcept {
     state_->storage_errors.fetch_add(1, relaxed);
+}
+void Metrics::lease_lost() noexcept {
+    state_->leases_lost.fetch_add(1, relaxed);
 }
 void Metrics::breakers_opened(int delta) noexcept {
     state_->open_breakers.fetch_add(delta, relaxed);
@@ -255,6 +259,10 @@ MetricsSnapshot Metrics::snapshot() const {
         "Store operations that failed: the dispatcher's claims and settlements (retried), "
         "pruning passes and automation refreshes.",
         counter, {sample(load(s.storage_errors))});
+    add("herald_leases_lost_total",
+        "Deliveries whose lease another claim took while this process still worked on them "
+        "(it stalled longer than the lease); what it learned of them was not recorded.",
+        counter, {sample(load(s.leases_lost))});
     add("herald_group_commit_writes",
         "Writes committed together in one transaction (SQLite, PostgreSQL).", histogram,
         {histogram_sample(s.batch.read())});

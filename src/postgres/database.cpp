@@ -3,6 +3,7 @@
 #include "codec/storage_codec.hpp"
 #include "postgres/schema.hpp"
 #include "postgres/stores.hpp"
+#include "storage/firing_update.hpp"
 #include "storage/new_deliveries.hpp"
 #include "storage/prune.hpp"
 
@@ -27,10 +28,14 @@ void record(Connection& c, std::span<const Firing> firings, std::span<const Deli
     OutboxTable::insert(c, queued);
 }
 
-void settle_in(Connection& c, std::span<const FiringUpdate> history,
-               std::span<const OutboxUpdate> outbox) {
-    HistoryTable::update_in(c, history);
-    OutboxTable::settle_in(c, outbox);
+/// Settles the outbox, then the history of the deliveries whose lease held; returns the others.
+std::vector<std::string> settle_in(Connection& c, std::span<const FiringUpdate> history,
+                                   std::span<const OutboxUpdate> outbox) {
+    std::vector<std::string> lost = OutboxTable::settle_in(c, outbox);
+    detail::apply_kept(history, lost, [&](std::span<const FiringUpdate> kept) {
+        HistoryTable::update_in(c, kept);
+    });
+    return lost;
 }
 
 /// `seqs` as a bigint[] parameter in text form: "{1,2,3}".
@@ -180,15 +185,21 @@ void Database::record_firings_async(std::span<const Firing> firings,
         std::move(done));
 }
 
-void Database::settle(std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox) {
-    state_->pool.transact([&](Connection& c) { settle_in(c, history, outbox); });
+std::vector<std::string> Database::settle(std::span<const FiringUpdate> history,
+                                          std::span<const OutboxUpdate> outbox) {
+    return state_->pool.transact([&](Connection& c) { return settle_in(c, history, outbox); });
 }
 
-void Database::settle_async(std::span<const FiringUpdate> history,
-                            std::span<const OutboxUpdate> outbox,
-                            std::function<void(std::exception_ptr)> done) {
-    state_->writes.push([history, outbox](Connection& c) { settle_in(c, history, outbox); },
-                        std::move(done));
+void Database::settle_async(
+    std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
+    std::function<void(std::exception_ptr, std::vector<std::string>)> done) {
+    // Set, not added to, each time the write runs: a failed group is written again one by one.
+    auto lost = std::make_shared<std::vector<std::string>>();
+    state_->writes.push(
+        [history, outbox, lost](Connection& c) { *lost = settle_in(c, history, outbox); },
+        [lost, done = std::move(done)](std::exception_ptr error) {
+            done(error, error ? std::vector<std::string>{} : std::move(*lost));
+        });
 }
 
 void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,

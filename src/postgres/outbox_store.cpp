@@ -226,31 +226,44 @@ std::vector<Delivery> OutboxTable::claim(Timestamp now, std::size_t limit, Times
     return pool_.transact([&](Connection& c) { return claim_in(c, now, limit, lease_until); });
 }
 
-void OutboxTable::settle_in(Connection& c, std::span<const OutboxUpdate> updates) {
+std::vector<std::string> OutboxTable::settle_in(Connection& c,
+                                                std::span<const OutboxUpdate> updates) {
+    // $1 the delivery, $2 its lease (null: whoever holds it), then the new time and attempts.
+    constexpr const char* waiting =
+        " WHERE firing_id = $1 AND dead_seq IS NULL AND ($2::bigint IS NULL OR ready_at = $2)";
+    std::vector<std::string> lost;
     for (const OutboxUpdate& u : updates) {
+        std::string sql;
         switch (u.kind) {
             case OutboxUpdate::Kind::complete:
-                c.exec("DELETE FROM outbox WHERE firing_id = $1 AND dead_seq IS NULL",
-                       Params().text(u.delivery_id));
+                sql = "DELETE FROM outbox";
                 break;
             case OutboxUpdate::Kind::reschedule:
-                c.exec(
-                    "UPDATE outbox SET ready_at = $2, due = $2, attempts = $3"
-                    " WHERE firing_id = $1 AND dead_seq IS NULL",
-                    Params().text(u.delivery_id).int64(nanos(u.due)).int64(u.attempts));
+                sql = "UPDATE outbox SET ready_at = $3, due = $3, attempts = $4";
                 break;
             case OutboxUpdate::Kind::dead_letter:
-                c.exec(
-                    "UPDATE outbox SET attempts = $2, dead_seq = nextval('dead_letter_seq')"
-                    " WHERE firing_id = $1 AND dead_seq IS NULL",
-                    Params().text(u.delivery_id).int64(u.attempts));
+                sql = "UPDATE outbox SET attempts = $3, dead_seq = nextval('dead_letter_seq')";
+                break;
+            case OutboxUpdate::Kind::renew:
+                sql = "UPDATE outbox SET ready_at = $3";
                 break;
         }
+        sql += waiting;
+        Params p;
+        p.text(u.delivery_id)
+            .optional_int64(u.lease ? std::optional(nanos(*u.lease)) : std::nullopt);
+        if (u.kind == OutboxUpdate::Kind::reschedule || u.kind == OutboxUpdate::Kind::renew)
+            p.int64(nanos(u.due));
+        if (u.kind == OutboxUpdate::Kind::reschedule || u.kind == OutboxUpdate::Kind::dead_letter)
+            p.int64(u.attempts);
+        if (c.exec(sql, p).changed() == 0 && u.lease)
+            lost.push_back(u.delivery_id);
     }
+    return lost;
 }
 
-void OutboxTable::settle(std::span<const OutboxUpdate> updates) {
-    pool_.transact([&](Connection& c) { settle_in(c, updates); });
+std::vector<std::string> OutboxTable::settle(std::span<const OutboxUpdate> updates) {
+    return pool_.transact([&](Connection& c) { return settle_in(c, updates); });
 }
 
 bool OutboxTable::replay(std::string_view delivery_id, Timestamp due) {

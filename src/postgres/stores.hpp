@@ -81,12 +81,12 @@ class OutboxTable final : public OutboxStore {
     static std::vector<Delivery> claim_in(Connection& c, Timestamp now, std::size_t limit,
                                           Timestamp lease_until);
     /// Inside a transaction: what `settle` does.
-    static void settle_in(Connection& c, std::span<const OutboxUpdate> updates);
+    static std::vector<std::string> settle_in(Connection& c, std::span<const OutboxUpdate> updates);
     static std::optional<Timestamp> next_due_in(Connection& c);
 
     void enqueue(std::span<const Delivery> deliveries) override;
     std::vector<Delivery> claim(Timestamp now, std::size_t limit, Timestamp lease_until) override;
-    void settle(std::span<const OutboxUpdate> updates) override;
+    std::vector<std::string> settle(std::span<const OutboxUpdate> updates) override;
     bool replay(std::string_view delivery_id, Timestamp due) override;
     std::optional<Timestamp> next_due() const override;
     std::vector<Delivery> dead_letters(std::size_t limit) const override;

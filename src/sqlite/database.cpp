@@ -458,13 +458,20 @@ class SqliteOutboxStore final : public OutboxStore {
         }
         return out;
     }
-    void settle(std::span<const OutboxUpdate> updates) override {
-        core_.write([&](Connection& c) { settle_in(c, updates); });
+    std::vector<std::string> settle(std::span<const OutboxUpdate> updates) override {
+        std::vector<std::string> lost;
+        core_.write([&](Connection& c) { lost = settle_in(c, updates); });
+        return lost;
     }
-    /// Inside a write transaction: what `settle` does.
-    static void settle_in(Connection& c, std::span<const OutboxUpdate> updates) {
+    /// Inside a write transaction: what `settle` does. Returns a result rather than adding to
+    /// one, so a group commit may run it again.
+    static std::vector<std::string> settle_in(Connection& c,
+                                              std::span<const OutboxUpdate> updates) {
+        std::vector<std::string> lost;
         for (const OutboxUpdate& u : updates)
-            settle_one(c, u);
+            if (!settle_one(c, u) && u.lease)
+                lost.push_back(u.delivery_id);
+        return lost;
     }
     bool replay(std::string_view delivery_id, Timestamp due) override {
         bool replayed = false;
@@ -551,36 +558,38 @@ class SqliteOutboxStore final : public OutboxStore {
             out.push_back({.seq = q->int64(0), .ready_at = q->int64(1)});
         return out;
     }
-    /// Settles the delivery whose firing has id ?1 (the delivery id), while it waits.
-    static void settle_one(Connection& c, const OutboxUpdate& u) {
+    /// Settles the delivery whose firing has id ?1 (the delivery id), while it waits and, when
+    /// the update has a lease, while it is leased until ?2; false when no row changed.
+    static bool settle_one(Connection& c, const OutboxUpdate& u) {
+        constexpr const char* waiting =
+            " WHERE seq = (SELECT seq FROM firings WHERE id = ?1) AND dead_seq IS NULL"
+            " AND (?2 IS NULL OR ready_at = ?2)";
+        std::string sql;
         switch (u.kind) {
             case OutboxUpdate::Kind::complete:
-                Query(c, R"sql(
-                    DELETE FROM outbox WHERE seq = (SELECT seq FROM firings WHERE id = ?1)
-                    AND dead_seq IS NULL)sql")
-                    ->bind(1, u.delivery_id)
-                    .run();
+                sql = "DELETE FROM outbox";
                 break;
             case OutboxUpdate::Kind::reschedule:
-                Query(c, R"sql(
-                    UPDATE outbox SET ready_at = ?2, due = ?2, attempts = ?3
-                    WHERE seq = (SELECT seq FROM firings WHERE id = ?1) AND dead_seq IS NULL)sql")
-                    ->bind(1, u.delivery_id)
-                    .bind(2, nanos(u.due))
-                    .bind(3, std::int64_t{u.attempts})
-                    .run();
+                sql = "UPDATE outbox SET ready_at = ?3, due = ?3, attempts = ?4";
                 break;
             case OutboxUpdate::Kind::dead_letter:
-                Query(c, R"sql(
-                    UPDATE outbox SET attempts = ?2,
-                        dead_seq = (SELECT coalesce(max(dead_seq), 0) + 1 FROM outbox
-                                    WHERE dead_seq IS NOT NULL)
-                    WHERE seq = (SELECT seq FROM firings WHERE id = ?1) AND dead_seq IS NULL)sql")
-                    ->bind(1, u.delivery_id)
-                    .bind(2, std::int64_t{u.attempts})
-                    .run();
+                sql =
+                    "UPDATE outbox SET attempts = ?4, dead_seq = (SELECT coalesce(max(dead_seq), 0)"
+                    " + 1 FROM outbox WHERE dead_seq IS NOT NULL)";
+                break;
+            case OutboxUpdate::Kind::renew:
+                sql = "UPDATE outbox SET ready_at = ?3";
                 break;
         }
+        sql += waiting;
+        Query q(c, sql);
+        q->bind(1, u.delivery_id).bind(2, u.lease ? std::optional(nanos(*u.lease)) : std::nullopt);
+        if (u.kind == OutboxUpdate::Kind::reschedule || u.kind == OutboxUpdate::Kind::renew)
+            q->bind(3, nanos(u.due));
+        if (u.kind == OutboxUpdate::Kind::reschedule || u.kind == OutboxUpdate::Kind::dead_letter)
+            q->bind(4, std::int64_t{u.attempts});
+        q->run();
+        return c.changes() > 0;
     }
     static Delivery delivery_of(const Core& core, const detail::sqlite::Statement& row) {
         return Delivery{
@@ -864,40 +873,57 @@ void Database::record_firings_async(std::span<const Firing> firings,
 
 namespace {
 
-/// The write that settles: history updates, then outbox updates, copied so it may outlive the
-/// caller's spans.
+/// Inside a write transaction: settles the outbox, then the history of the deliveries whose
+/// lease held; returns the others.
+std::vector<std::string> settle_in(const Core& core, Connection& c,
+                                   std::span<const FiringUpdate> history,
+                                   std::span<const OutboxUpdate> outbox) {
+    std::vector<std::string> lost = SqliteOutboxStore::settle_in(c, outbox);
+    detail::apply_kept(history, lost, [&](std::span<const FiringUpdate> kept) {
+        SqliteHistoryStore::update_in(core, c, kept);
+    });
+    return lost;
+}
+
+/// The write that settles, its updates copied so it may outlive the caller's spans; `lost` is
+/// set (not added to) each time it runs, as a group commit may run it twice.
 class Settle {
   public:
     Settle(const Core& core, std::span<const FiringUpdate> history,
-           std::span<const OutboxUpdate> outbox)
+           std::span<const OutboxUpdate> outbox, std::shared_ptr<std::vector<std::string>> lost)
         : core_(&core),
           history_(history.begin(), history.end()),
-          outbox_(outbox.begin(), outbox.end()) {}
+          outbox_(outbox.begin(), outbox.end()),
+          lost_(std::move(lost)) {}
 
-    void operator()(Connection& c) const {
-        SqliteHistoryStore::update_in(*core_, c, history_);
-        SqliteOutboxStore::settle_in(c, outbox_);
-    }
+    void operator()(Connection& c) const { *lost_ = settle_in(*core_, c, history_, outbox_); }
 
   private:
     const Core* core_;
     std::vector<FiringUpdate> history_;
     std::vector<OutboxUpdate> outbox_;
+    std::shared_ptr<std::vector<std::string>> lost_;
 };
 
 }  // namespace
 
-void Database::settle(std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox) {
-    state_->core->write([&](Connection& c) {
-        SqliteHistoryStore::update_in(*state_->core, c, history);
-        SqliteOutboxStore::settle_in(c, outbox);
-    });
+std::vector<std::string> Database::settle(std::span<const FiringUpdate> history,
+                                          std::span<const OutboxUpdate> outbox) {
+    std::vector<std::string> lost;
+    state_->core->write(
+        [&](Connection& c) { lost = settle_in(*state_->core, c, history, outbox); });
+    return lost;
 }
 
-void Database::settle_async(std::span<const FiringUpdate> history,
-                            std::span<const OutboxUpdate> outbox,
-                            std::function<void(std::exception_ptr)> done) {
-    state_->core->write_async(Settle(*state_->core, history, outbox), std::move(done));
+void Database::settle_async(
+    std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
+    std::function<void(std::exception_ptr, std::vector<std::string>)> done) {
+    auto lost = std::make_shared<std::vector<std::string>>();
+    state_->core->write_async(Settle(*state_->core, history, outbox, lost),
+                              [lost, done = std::move(done)](std::exception_ptr error) {
+                                  done(error,
+                                       error ? std::vector<std::string>{} : std::move(*lost));
+                              });
 }
 
 void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,

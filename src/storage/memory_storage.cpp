@@ -324,10 +324,15 @@ class MemoryOutboxStore final : public OutboxStore {
         }
         return out;
     }
-    void settle(std::span<const OutboxUpdate> updates) override {
+    std::vector<std::string> settle(std::span<const OutboxUpdate> updates) override {
         std::unique_lock lock(mutex_);
+        std::vector<std::string> lost;
         for (const OutboxUpdate& u : updates) {
             auto it = waiting_.find(u.delivery_id);
+            if (u.lease && (it == waiting_.end() || it->second.key.first != *u.lease)) {
+                lost.push_back(u.delivery_id);
+                continue;
+            }
             if (it == waiting_.end())
                 continue;
             by_due_.erase(it->second.key);
@@ -347,8 +352,13 @@ class MemoryOutboxStore final : public OutboxStore {
                     dead_.emplace(it->first, std::move(it->second.delivery));
                     waiting_.erase(it);
                     break;
+                case OutboxUpdate::Kind::renew:
+                    it->second.key.first = u.due;
+                    by_due_.insert(it->second.key);
+                    break;
             }
         }
+        return lost;
     }
     bool replay(std::string_view delivery_id, Timestamp due) override {
         std::unique_lock lock(mutex_);

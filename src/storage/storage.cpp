@@ -1,5 +1,6 @@
 // The defaults of herald::Storage that are not inline.
 #include "storage/firing_counts.hpp"
+#include "storage/firing_update.hpp"
 #include "storage/new_deliveries.hpp"
 
 #include <herald/storage.hpp>
@@ -31,6 +32,18 @@ void Storage::record_firings(std::span<const Firing> firings,
     history().append(firings);
     if (!queued.empty())
         outbox().enqueue(queued);
+}
+
+std::vector<std::string> Storage::settle(std::span<const FiringUpdate> history,
+                                         std::span<const OutboxUpdate> outbox) {
+    std::vector<std::string> lost;
+    if (!outbox.empty())
+        lost = this->outbox().settle(outbox);
+    detail::apply_kept(history, lost, [&](std::span<const FiringUpdate> kept) {
+        if (!kept.empty())
+            this->history().update(kept);
+    });
+    return lost;
 }
 
 }  // namespace herald

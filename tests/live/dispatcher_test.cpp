@@ -9,6 +9,7 @@
 #include "delivery/signature.hpp"
 #include "support/event_builders.hpp"
 #include "support/flaky_storage.hpp"
+#include "support/log_capture.hpp"
 #include "support/test_server.hpp"
 
 #include <herald/engine.hpp>
@@ -996,6 +997,91 @@ TEST_CASE("a settle that fails is written again, the delivery not sent again", "
     CHECK(h.firing(id).attempts.size() == 1);
     CHECK(server.requests().size() == 1);
     CHECK(h.storage->outbox().pending_count() == 0);
+}
+
+/// Runs `h`'s io_context on a thread of its own until destroyed: a second replica beside the
+/// one the test thread runs.
+class Beside {
+  public:
+    explicit Beside(Harness& h)
+        : thread_([this, &h] {
+              while (!done_)
+                  h.io.run_for(20ms);
+          }) {}
+    ~Beside() {
+        done_ = true;
+        thread_.join();
+    }
+
+  private:
+    std::atomic<bool> done_ = false;
+    std::thread thread_;
+};
+
+/// Real time, a lease shorter than the receiver takes to answer, and a timeout longer.
+void slow_receiver_config(herald::EngineConfig& c) {
+    c.clock = std::make_shared<herald::SystemClock>();
+    c.dispatch.lease = 600ms;
+    c.dispatch.http.total_timeout = 5s;
+}
+
+TEST_CASE("a delivery slower than its lease keeps it: a second dispatcher does not send it again",
+          "[dispatcher][lease]") {
+    TestServer server{{.fault = Fault::slow}};
+    server.set_delay(1500ms);
+    Harness a{server, slow_receiver_config};
+    a.add_webhook();
+    Harness b{server, [&](herald::EngineConfig& c) {
+                  slow_receiver_config(c);
+                  c.storage = a.storage;
+                  c.secrets = a.secrets;
+              }};
+    const std::string id = a.publish();
+    {
+        const Beside replica{b};
+        REQUIRE(a.run_until([&] { return a.firing(id).status == FiringStatus::finished; }));
+        a.io.run_for(700ms);  // a lease past the answer: nothing is claimed again
+    }
+    CHECK(server.requests().size() == 1);
+    CHECK(a.firing(id).attempts.size() == 1);
+    CHECK(a.storage->outbox().pending_count() == 0);
+}
+
+TEST_CASE("a dispatcher that lost its lease records nothing of what it learned",
+          "[dispatcher][lease]") {
+    TestServer server{{.fault = Fault::slow}};
+    server.set_delay(1500ms);
+    herald::test::LogCapture logs;
+    FlakyRig rig{server, [&](herald::EngineConfig& c) {
+                     slow_receiver_config(c);
+                     c.logger = logs.logger(herald::LogLevel::warning);
+                 }};
+    auto& [flaky, failures, a] = rig;
+    a.add_webhook();
+    // The first dispatcher sends, then cannot write: its renewals fail, its lease ends.
+    flaky->fail_settles = true;
+    const std::string id = a.publish();
+    REQUIRE(a.run_until([&] { return server.requests().size() == 1; }));
+    Harness b{server, [&](herald::EngineConfig& c) {
+                  slow_receiver_config(c);
+                  c.storage = a.storage;
+                  c.secrets = a.secrets;
+              }};
+    const Beside replica{b};
+    REQUIRE(a.run_until([&] { return server.requests().size() == 2; }));  // taken over
+    flaky->fail_settles = false;
+    REQUIRE(a.run_until([&] { return !logs.of("delivery.lease_lost").empty(); }));
+    CHECK(logs.of("delivery.lease_lost").front().fields.at("delivery") == id);
+    REQUIRE(a.run_until([&] { return a.firing(id).status == FiringStatus::finished; }));
+    a.io.run_for(100ms);
+
+    // One attempt recorded, the second claimer's; both requests carried the one delivery id.
+    CHECK(a.firing(id).attempts.size() == 1);
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0].header("webhook-id") == requests[1].header("webhook-id"));
+    CHECK(logs.of("delivery.lease_lost").size() == 1);
+    CHECK(a.engine->metrics().value("herald_leases_lost_total") == 1);
 }
 
 TEST_CASE("a storage error while preparing a delivery retries it, not fails it", "[dispatcher]") {

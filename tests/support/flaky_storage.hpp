@@ -49,12 +49,12 @@ class FlakyStorage final : public herald::Storage {
         }
         inner_->claim_async(now, limit, lease_until, std::move(done));
     }
-    void settle_async(std::span<const herald::FiringUpdate> history,
-                      std::span<const herald::OutboxUpdate> outbox,
-                      std::function<void(std::exception_ptr)> done) override {
+    void settle_async(
+        std::span<const herald::FiringUpdate> history, std::span<const herald::OutboxUpdate> outbox,
+        std::function<void(std::exception_ptr, std::vector<std::string>)> done) override {
         settled += static_cast<int>(outbox.size());
         if (fail_settles)
-            return done(broken());
+            return done(broken(), {});
         inner_->settle_async(history, outbox, std::move(done));
     }
 

@@ -161,6 +161,11 @@ class TestServer::Impl {
         retry_after_ = std::move(value);
     }
 
+    void set_delay(std::chrono::milliseconds delay) {
+        std::lock_guard lock{mutex_};
+        delay_ = delay;
+    }
+
     std::vector<ReceivedRequest> requests() const {
         std::lock_guard lock{mutex_};
         return requests_;
@@ -249,6 +254,11 @@ class TestServer::Impl {
         return retry_after_;
     }
 
+    std::chrono::milliseconds delay() const {
+        std::lock_guard lock{mutex_};
+        return delay_;
+    }
+
     // Answers one request; false when the connection is finished.
     template <class Stream>
     asio::awaitable<bool> answer(Stream& stream, Fault fault, bool keep_alive) {
@@ -315,6 +325,12 @@ class TestServer::Impl {
             case Fault::slow_headers:
                 co_await trickle(stream, "HTTP/1.1 200 OK\r\n", "X-Slow: " + std::string(400, 's'));
                 co_return false;
+            case Fault::slow: {
+                asio::steady_timer timer(stream.get_executor(), delay());
+                co_await timer.async_wait(use_tuple);
+                co_return co_await send(stream,
+                                        simple_response(http::status::ok, "ok", keep_alive));
+            }
         }
         co_return false;
     }
@@ -369,6 +385,7 @@ class TestServer::Impl {
     Fault fault_;
     std::deque<Fault> queued_;
     std::string retry_after_ = "7";
+    std::chrono::milliseconds delay_{1000};
     std::vector<ReceivedRequest> requests_;
     std::size_t connections_ = 0;
     tcp::acceptor acceptor_;
@@ -396,6 +413,9 @@ void TestServer::enqueue_faults(std::vector<Fault> faults) {
 }
 void TestServer::set_retry_after(std::string value) {
     impl_->set_retry_after(std::move(value));
+}
+void TestServer::set_delay(std::chrono::milliseconds delay) {
+    impl_->set_delay(delay);
 }
 std::vector<ReceivedRequest> TestServer::requests() const {
     return impl_->requests();

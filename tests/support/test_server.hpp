@@ -39,6 +39,7 @@ enum class Fault {
     early_hints,        ///< an interim 103 Early Hints, then 200 "ok"
     reset_mid_body,     ///< 200 head and half its body, then a reset (RST)
     slow_headers,       ///< a status line, then a header one byte every 50 ms, never ended
+    slow,               ///< 200 "ok" after the delay set_delay sets (default 1 s)
 };
 
 /// Which certificate an https TestServer presents.
@@ -90,6 +91,8 @@ class TestServer {
     void enqueue_faults(std::vector<Fault> faults);
     /// The `Retry-After` value sent with Fault::too_many_requests.
     void set_retry_after(std::string value);
+    /// How long Fault::slow waits before it answers.
+    void set_delay(std::chrono::milliseconds delay);
 
     std::vector<ReceivedRequest> requests() const;
     std::size_t connections_accepted() const;

@@ -131,3 +131,89 @@ TEST_CASE("enqueue refuses an id already in the outbox, all or none", "[outbox]"
     CHECK_THROWS_AS(outbox.enqueue(ds), herald::Error);
     CHECK(outbox.pending_count() == 1);
 }
+
+TEST_CASE("a renewed lease holds the delivery, and only its holder may renew or settle it",
+          "[outbox]") {
+    using Kind = herald::OutboxUpdate::Kind;
+    auto storage = herald::test::make_storage();
+    herald::OutboxStore& outbox = storage->outbox();
+    const herald::Delivery d = delivery("x", t0);
+    outbox.enqueue({&d, 1});
+    REQUIRE(outbox.claim(t0, 1, t0 + 1min).size() == 1);
+
+    // The holder renews before the lease ends: nobody else claims it meanwhile.
+    herald::OutboxUpdate renew = update("x", Kind::renew, t0 + 3min);
+    renew.lease = t0 + 1min;
+    CHECK(outbox.settle({&renew, 1}).empty());
+    CHECK(outbox.next_due() == t0 + 3min);
+    CHECK(outbox.claim(t0 + 2min, 1, t0 + 10min).empty());
+
+    // It stalls past the renewed lease; another claimer takes the delivery.
+    REQUIRE(outbox.claim(t0 + 3min, 1, t0 + 8min).size() == 1);
+    herald::OutboxUpdate late = update("x", Kind::complete);
+    late.lease = t0 + 3min;
+    herald::OutboxUpdate late_renew = update("x", Kind::renew, t0 + 20min);
+    late_renew.lease = t0 + 3min;
+    const herald::OutboxUpdate stale[] = {late, late_renew};
+    CHECK(outbox.settle(stale) == std::vector<std::string>{"x", "x"});
+    CHECK(outbox.pending_count() == 1);
+    CHECK(outbox.next_due() == t0 + 8min);  // the new holder's lease, untouched
+
+    // The new holder settles under its own lease.
+    herald::OutboxUpdate retry = update("x", Kind::reschedule, t0 + 9min, 1);
+    retry.lease = t0 + 8min;
+    CHECK(outbox.settle({&retry, 1}).empty());
+    CHECK(outbox.next_due() == t0 + 9min);
+
+    // Waiting, not claimed: an update with a lease finds none to match; one without applies.
+    herald::OutboxUpdate unclaimed = update("x", Kind::complete);
+    unclaimed.lease = t0 + 8min;
+    CHECK(outbox.settle({&unclaimed, 1}) == std::vector<std::string>{"x"});
+    CHECK(outbox.pending_count() == 1);
+    const herald::OutboxUpdate by_hand = update("x", Kind::complete);
+    CHECK(outbox.settle({&by_hand, 1}).empty());
+    CHECK(outbox.pending_count() == 0);
+
+    // Gone: with a lease it is lost, without one it is ignored.
+    CHECK(outbox.settle({&unclaimed, 1}) == std::vector<std::string>{"x"});
+    CHECK(outbox.settle({&by_hand, 1}).empty());
+}
+
+TEST_CASE("a settlement under a lost lease leaves the history to the new holder", "[outbox]") {
+    using Kind = herald::OutboxUpdate::Kind;
+    auto storage = herald::test::make_storage();
+    herald::Firing f{.id = "f1", .automation_id = "a1", .time = t0};
+    f.event.entity = "acme";
+    const herald::NewDelivery nd{.firing = 0,
+                                 .action = herald::action::Webhook{.integration = "deploy"},
+                                 .trigger = herald::TriggerKind::add_artifact_alias,
+                                 .due = t0};
+    storage->record_firings({&f, 1}, {&nd, 1});
+    REQUIRE(storage->outbox().claim(t0, 1, t0 + 1min).size() == 1);
+    REQUIRE(storage->outbox().claim(t0 + 1min, 1, t0 + 2min).size() == 1);  // taken over
+
+    const auto finished = [&](int number) {
+        return herald::FiringUpdate{
+            .firing_id = "f1",
+            .status = herald::FiringStatus::finished,
+            .attempt = herald::DeliveryAttempt{.number = number, .time = t0, .status_code = 200}};
+    };
+    const herald::FiringUpdate first = finished(1);
+    herald::OutboxUpdate done = update("f1", Kind::complete);
+    done.lease = t0 + 1min;
+    CHECK(storage->settle({&first, 1}, {&done, 1}) == std::vector<std::string>{"f1"});
+    auto firing = storage->history().find("f1");
+    REQUIRE(firing);
+    CHECK(firing->status == herald::FiringStatus::pending);
+    CHECK(firing->attempts.empty());
+    CHECK(storage->outbox().pending_count() == 1);
+
+    const herald::FiringUpdate second = finished(1);
+    done.lease = t0 + 2min;
+    CHECK(storage->settle({&second, 1}, {&done, 1}).empty());
+    firing = storage->history().find("f1");
+    REQUIRE(firing);
+    CHECK(firing->status == herald::FiringStatus::finished);
+    CHECK(firing->attempts.size() == 1);
+    CHECK(storage->outbox().pending_count() == 0);
+}

@@ -85,12 +85,13 @@ class Database final : public Storage {
     void record_firings_async(std::span<const Firing> firings,
                               std::span<const NewDelivery> deliveries,
                               std::function<void(std::exception_ptr)> done) override;
-    /// Updates the history and settles the outbox in one transaction.
-    void settle(std::span<const FiringUpdate> history,
-                std::span<const OutboxUpdate> outbox) override;
+    /// Settles the outbox and updates the history in one transaction.
+    std::vector<std::string> settle(std::span<const FiringUpdate> history,
+                                    std::span<const OutboxUpdate> outbox) override;
     /// The same write, group-committed on a worker thread; `done` runs there.
-    void settle_async(std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
-                      std::function<void(std::exception_ptr)> done) override;
+    void settle_async(
+        std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
+        std::function<void(std::exception_ptr, std::vector<std::string>)> done) override;
     /// Claims and reads `next_due`, group-committed on a worker thread; `done` runs there
     /// once the lease is committed.
     void claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,

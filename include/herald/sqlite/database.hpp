@@ -95,13 +95,14 @@ class Database final : public Storage {
     void record_firings_async(std::span<const Firing> firings,
                               std::span<const NewDelivery> deliveries,
                               std::function<void(std::exception_ptr)> done) override;
-    /// Updates the history and settles the outbox in one transaction.
-    void settle(std::span<const FiringUpdate> history,
-                std::span<const OutboxUpdate> outbox) override;
+    /// Settles the outbox and updates the history in one transaction.
+    std::vector<std::string> settle(std::span<const FiringUpdate> history,
+                                    std::span<const OutboxUpdate> outbox) override;
     /// Queues that transaction for the next group commit and returns; `done` runs on the
     /// committer's or the syncer's thread.
-    void settle_async(std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
-                      std::function<void(std::exception_ptr)> done) override;
+    void settle_async(
+        std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
+        std::function<void(std::exception_ptr, std::vector<std::string>)> done) override;
     /// Queues the claim (a write: it leases) and its `next_due` read for the next group commit
     /// and returns; `done` runs on the committer's or the syncer's thread once the lease is
     /// durable.
