@@ -30,22 +30,6 @@ namespace {
 
 constexpr const char* canary = "canary-5e1d0b7a-do-not-print";
 
-/// The test server as a postgresql:// URI: `host=/tmp/x user=u dbname=d` becomes
-/// `postgresql:///d?host=%2Ftmp%2Fx&user=u`.
-std::string postgres_uri() {
-    std::string host, user, dbname;
-    std::istringstream words(herald::test::postgres_conninfo());
-    for (std::string word; words >> word;) {
-        const auto eq = word.find('=');
-        const std::string key = word.substr(0, eq), value = word.substr(eq + 1);
-        (key == "host" ? host : key == "user" ? user : dbname) = value;
-    }
-    std::string encoded;
-    for (char ch : host)
-        encoded += ch == '/' ? std::string("%2F") : std::string(1, ch);
-    return "postgresql:///" + dbname + "?host=" + encoded + "&user=" + user;
-}
-
 struct Cli {
     /// The tool on `schema` (--schema), or on its default one, emptied first.
     explicit Cli(std::string schema_name = {}) : schema(std::move(schema_name)) {
@@ -73,7 +57,7 @@ struct Cli {
         return (dir / name).string();
     }
 
-    std::string uri = postgres_uri();
+    std::string uri = herald::test::postgres_uri();
     std::string schema;             ///< --schema; empty: the tool's default
     herald::test::TempDir scratch;  ///< its own: the capture files of tests run at once apart
     std::filesystem::path dir = scratch.path();

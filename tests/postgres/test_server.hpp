@@ -7,6 +7,7 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,6 +22,22 @@ inline std::string postgres_conninfo() {
         throw std::runtime_error("no PostgreSQL test server: " HERALD_TEST_POSTGRES_CONNINFO
                                  " is missing (run through ctest, which starts it)");
     return conninfo;
+}
+
+/// The test server as a postgresql:// URI, what `herald --db` takes: `host=/tmp/x user=u
+/// dbname=d` becomes `postgresql:///d?host=%2Ftmp%2Fx&user=u`.
+inline std::string postgres_uri() {
+    std::string host, user, dbname;
+    std::istringstream words(postgres_conninfo());
+    for (std::string word; words >> word;) {
+        const auto eq = word.find('=');
+        const std::string key = word.substr(0, eq), value = word.substr(eq + 1);
+        (key == "host" ? host : key == "user" ? user : dbname) = value;
+    }
+    std::string encoded;
+    for (char ch : host)
+        encoded += ch == '/' ? std::string("%2F") : std::string(1, ch);
+    return "postgresql:///" + dbname + "?host=" + encoded + "&user=" + user;
 }
 
 /// A schema name no other test uses.
