@@ -1,12 +1,14 @@
+// The backend herald_postgres_tests runs the storage suite against: a fresh schema on the test
+// server (postgres/server.sh).
 #include "postgres/test_server.hpp"
-#include "support/test_storage.hpp"
 
 #include <herald/postgres/database.hpp>
+#include <herald/testing/storage_suite.hpp>
 
-namespace herald::test {
+namespace herald::testing {
 
 std::shared_ptr<Storage> make_storage() {
-    return postgres::open(postgres_conninfo(), {.schema = fresh_schema()});
+    return postgres::open(test::postgres_conninfo(), {.schema = test::fresh_schema()});
 }
 
-}  // namespace herald::test
+}  // namespace herald::testing

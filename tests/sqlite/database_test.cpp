@@ -1,6 +1,6 @@
 // herald::sqlite::Database (herald/sqlite/database.hpp): what survives reopening the file, and
-// how the backend fails. The behaviour every backend shares is tested by the unit tests, which
-// herald_sqlite_tests runs against an SQLite file too (support/test_storage.hpp).
+// how the backend fails. The behaviour every backend shares is tested by the storage suite
+// (src/storage_suite), which herald_sqlite_tests runs against an SQLite file too.
 #include "sqlite/temp_dir.hpp"
 #include "support/error_of.hpp"
 #include "support/event_builders.hpp"
