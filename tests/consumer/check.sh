@@ -21,4 +21,8 @@ cmake --build "$work/build" -j2 >/dev/null
 if [[ -x "$work/build/consumer_sqlite" ]]; then "$work/build/consumer_sqlite"; fi
 if [[ -x "$work/build/consumer_postgres" ]]; then "$work/build/consumer_postgres"; fi
 if [[ -x "$work/build/consumer_prometheus" ]]; then "$work/build/consumer_prometheus"; fi
+# --warn NoTests: fails when no case ran, as when the suite's objects were not linked.
+if [[ -x "$work/build/consumer_storage_suite" ]]; then
+    "$work/build/consumer_storage_suite" --warn NoTests
+fi
 echo "consumer via $mode: ok"
