@@ -908,31 +908,47 @@ void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_
         storage_recovered("settle", settle_backoff_);
     settle_backoff_ = {};
     writing_settlements_ = false;
-    renewed(*batch, lost);
+    if (!error)
+        written(*batch, lost);
+    for (const std::string& id : batch->settled)
+        finish_flight(id);
+    write_settlements();
+}
+
+void DispatcherCore::written(const Settlements& batch, const std::vector<std::string>& lost) {
     const auto is_lost = [&](const std::string& id) {
         return std::find(lost.begin(), lost.end(), id) != lost.end();
     };
-    if (!error)
-        for (const DeliverySettled& notice : batch->notices) {
-            if (is_lost(notice.delivery_id))
-                continue;
-            if (config_.on_settled)
-                config_.on_settled(notice);
-            if (notice.status == FiringStatus::dead)
-                tell_operator({.kind = OperatorEventKind::retries_exhausted,
-                               .entity = notice.entity,
-                               .integration = notice.integration,
-                               .delivery_id = notice.delivery_id,
-                               .reason = "every attempt failed; the last: " + notice.error,
-                               .time = notice.time});
-        }
-    for (const OutboxUpdate& u : batch->outbox) {
-        if (u.kind == OutboxUpdate::Kind::renew || !u.lease)
+    for (const DeliverySettled& notice : batch.notices) {
+        if (is_lost(notice.delivery_id))
             continue;
+        if (config_.on_settled)
+            config_.on_settled(notice);
+        if (notice.status == FiringStatus::dead)
+            tell_operator({.kind = OperatorEventKind::retries_exhausted,
+                           .entity = notice.entity,
+                           .integration = notice.integration,
+                           .delivery_id = notice.delivery_id,
+                           .reason = "every attempt failed; the last: " + notice.error,
+                           .time = notice.time});
+    }
+    for (const OutboxUpdate& u : batch.outbox) {
         const auto it = flights_.find(u.delivery_id);
-        if (it == flights_.end())
+        if (!u.lease || it == flights_.end())
             continue;
         Flight& flight = *it->second;
+        if (u.kind == OutboxUpdate::Kind::renew) {
+            flight.renewing = false;
+            if (flight.lease != *u.lease)
+                continue;  // claimed again meanwhile: held under that claim's lease
+            if (!is_lost(u.delivery_id)) {
+                flight.lease = u.due;
+            } else {
+                flight.lease_lost = true;
+                lease_lost(u.delivery_id, "what this attempt comes to");
+            }
+            continue;
+        }
         if (is_lost(u.delivery_id) && !flight.lease_lost)
             lease_lost(u.delivery_id, "its outcome here");
         // Claimed again while this was written: when it was written under that newest claim's
@@ -940,29 +956,6 @@ void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_
         // it); under an older lease, the newer claim still has a delivery to carry out.
         if (flight.lease == *u.lease)
             flight.next.reset();
-    }
-    for (const std::string& id : batch->settled)
-        finish_flight(id);
-    write_settlements();
-}
-
-void DispatcherCore::renewed(const Settlements& batch, const std::vector<std::string>& lost) {
-    for (const OutboxUpdate& u : batch.outbox) {
-        if (u.kind != OutboxUpdate::Kind::renew)
-            continue;
-        const auto it = flights_.find(u.delivery_id);
-        if (it == flights_.end())
-            continue;
-        Flight& flight = *it->second;
-        flight.renewing = false;
-        if (flight.lease != *u.lease)
-            continue;  // claimed again meanwhile: held under that claim's lease
-        if (std::find(lost.begin(), lost.end(), u.delivery_id) == lost.end()) {
-            flight.lease = u.due;
-        } else {
-            flight.lease_lost = true;
-            lease_lost(u.delivery_id, "what this attempt comes to");
-        }
     }
 }
 

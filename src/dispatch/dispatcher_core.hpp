@@ -180,8 +180,9 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     void write_settlements();
     void settled(std::shared_ptr<Settlements> batch, std::exception_ptr error,
                  std::vector<std::string> lost);
-    /// What a written batch's renewals came to: each held delivery's lease moves on, or is lost.
-    void renewed(const Settlements& batch, const std::vector<std::string>& lost);
+    /// A batch is written: the host is told of its outcomes, and each held delivery's lease
+    /// moves on with its renewal, or is found lost (`lost`: the ids the store dropped).
+    void written(const Settlements& batch, const std::vector<std::string>& lost);
     /// Logs and counts a lease found lost: `what` says what was not recorded.
     void lease_lost(const std::string& delivery_id, std::string_view what);
     /// The callback a store answers through: posts `on_strand(*this, answer...)` to the strand
