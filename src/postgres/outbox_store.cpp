@@ -8,6 +8,7 @@
 #include <herald/error.hpp>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 
 namespace herald::detail::postgres {
@@ -228,27 +229,21 @@ std::vector<Delivery> OutboxTable::claim(Timestamp now, std::size_t limit, Times
 
 std::vector<std::string> OutboxTable::settle_in(Connection& c,
                                                 std::span<const OutboxUpdate> updates) {
-    // $1 the delivery, $2 its lease (null: whoever holds it), then the new time and attempts.
-    constexpr const char* waiting =
-        " WHERE firing_id = $1 AND dead_seq IS NULL AND ($2::bigint IS NULL OR ready_at = $2)";
+    // $1 the delivery, $2 its lease (null: whoever holds it), then the new time and attempts;
+    // by kind (complete, reschedule, dead_letter, renew), made once, not per update.
+    static const std::array<std::string, 4> statements = [] {
+        constexpr const char* waiting =
+            " WHERE firing_id = $1 AND dead_seq IS NULL AND ($2::bigint IS NULL OR ready_at = $2)";
+        return std::array<std::string, 4>{
+            std::string("DELETE FROM outbox") + waiting,
+            std::string("UPDATE outbox SET ready_at = $3, due = $3, attempts = $4") + waiting,
+            std::string("UPDATE outbox SET attempts = $3, dead_seq = nextval('dead_letter_seq')") +
+                waiting,
+            std::string("UPDATE outbox SET ready_at = $3") + waiting};
+    }();
     std::vector<std::string> lost;
     for (const OutboxUpdate& u : updates) {
-        std::string sql;
-        switch (u.kind) {
-            case OutboxUpdate::Kind::complete:
-                sql = "DELETE FROM outbox";
-                break;
-            case OutboxUpdate::Kind::reschedule:
-                sql = "UPDATE outbox SET ready_at = $3, due = $3, attempts = $4";
-                break;
-            case OutboxUpdate::Kind::dead_letter:
-                sql = "UPDATE outbox SET attempts = $3, dead_seq = nextval('dead_letter_seq')";
-                break;
-            case OutboxUpdate::Kind::renew:
-                sql = "UPDATE outbox SET ready_at = $3";
-                break;
-        }
-        sql += waiting;
+        const std::string& sql = statements[static_cast<std::size_t>(u.kind)];
         Params p;
         p.text(u.delivery_id)
             .optional_int64(u.lease ? std::optional(nanos(*u.lease)) : std::nullopt);

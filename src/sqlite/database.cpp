@@ -9,6 +9,7 @@
 #include <herald/error.hpp>
 #include <herald/sqlite/database.hpp>
 
+#include <array>
 #include <string>
 #include <utility>
 
@@ -561,27 +562,20 @@ class SqliteOutboxStore final : public OutboxStore {
     /// Settles the delivery whose firing has id ?1 (the delivery id), while it waits and, when
     /// the update has a lease, while it is leased until ?2; false when no row changed.
     static bool settle_one(Connection& c, const OutboxUpdate& u) {
-        constexpr const char* waiting =
-            " WHERE seq = (SELECT seq FROM firings WHERE id = ?1) AND dead_seq IS NULL"
-            " AND (?2 IS NULL OR ready_at = ?2)";
-        std::string sql;
-        switch (u.kind) {
-            case OutboxUpdate::Kind::complete:
-                sql = "DELETE FROM outbox";
-                break;
-            case OutboxUpdate::Kind::reschedule:
-                sql = "UPDATE outbox SET ready_at = ?3, due = ?3, attempts = ?4";
-                break;
-            case OutboxUpdate::Kind::dead_letter:
-                sql =
-                    "UPDATE outbox SET attempts = ?4, dead_seq = (SELECT coalesce(max(dead_seq), 0)"
-                    " + 1 FROM outbox WHERE dead_seq IS NOT NULL)";
-                break;
-            case OutboxUpdate::Kind::renew:
-                sql = "UPDATE outbox SET ready_at = ?3";
-                break;
-        }
-        sql += waiting;
+        // By kind (complete, reschedule, dead_letter, renew); made once, not per update.
+        static const std::array<std::string, 4> statements = [] {
+            constexpr const char* waiting =
+                " WHERE seq = (SELECT seq FROM firings WHERE id = ?1) AND dead_seq IS NULL"
+                " AND (?2 IS NULL OR ready_at = ?2)";
+            return std::array<std::string, 4>{
+                std::string("DELETE FROM outbox") + waiting,
+                std::string("UPDATE outbox SET ready_at = ?3, due = ?3, attempts = ?4") + waiting,
+                std::string("UPDATE outbox SET attempts = ?4, dead_seq = (SELECT coalesce(max("
+                            "dead_seq), 0) + 1 FROM outbox WHERE dead_seq IS NOT NULL)") +
+                    waiting,
+                std::string("UPDATE outbox SET ready_at = ?3") + waiting};
+        }();
+        const std::string& sql = statements[static_cast<std::size_t>(u.kind)];
         Query q(c, sql);
         q->bind(1, u.delivery_id).bind(2, u.lease ? std::optional(nanos(*u.lease)) : std::nullopt);
         if (u.kind == OutboxUpdate::Kind::reschedule || u.kind == OutboxUpdate::Kind::renew)
