@@ -112,6 +112,22 @@ struct ClaimResult {
     std::optional<Timestamp> next_due;
 };
 
+/// What the dispatcher writes in one settlement (`Storage::settle`).
+struct SettleBatch {
+    std::span<const FiringUpdate> history;
+    std::span<const OutboxUpdate> outbox;  ///< settlements and lease renewals
+    std::span<const StreakUpdate> streaks;
+};
+
+/// What a settlement came to.
+struct SettleResult {
+    /// The deliveries whose outbox update was dropped: their lease no longer holds.
+    std::vector<std::string> lost;
+    /// The streaks of the integrations the batch left failing, as stored now
+    /// (`IntegrationStore::update_streaks`).
+    std::vector<FailingStreak> failing;
+};
+
 /// A storage backend: the stores herald keeps its state in. Thread-safe.
 class Storage {
   public:
@@ -142,26 +158,25 @@ class Storage {
     }
 
     /// Settles what the dispatcher learned about claimed deliveries: applies the outbox's
-    /// updates (`OutboxStore::settle`) and the history's, all or none. A delivery whose outbox
-    /// update was dropped because its lease no longer holds keeps its history as it is: the
-    /// claimer that holds it now records what becomes of it. Returns the ids of those dropped.
-    /// This default settles the outbox first, then the history of the others; a persistent
-    /// backend overrides it to write both in one transaction.
-    virtual std::vector<std::string> settle(std::span<const FiringUpdate> history,
-                                            std::span<const OutboxUpdate> outbox);
-    /// Settles like `settle`, without making the caller wait: calls `done(error, lost)` exactly
-    /// once, from any thread, when the settlement is recorded (`error` null, `lost` what
-    /// `settle` returns) or could not be (then none of it is). The spans stay valid until
-    /// then; `done` must not block. What the dispatcher calls, with every settlement and lease
-    /// renewal that arrived while the previous ones were being written, so a backend that
-    /// commits in the background writes them in one transaction. This default settles on the
-    /// calling thread before it returns.
-    virtual void settle_async(
-        std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
-        std::function<void(std::exception_ptr, std::vector<std::string>)> done) {
-        std::vector<std::string> lost;
-        const std::exception_ptr error = failure_of([&] { lost = settle(history, outbox); });
-        done(error, std::move(lost));
+    /// updates (`OutboxStore::settle`), the history's and the integrations' streaks
+    /// (`IntegrationStore::update_streaks`), all or none. A delivery whose outbox update was
+    /// dropped because its lease no longer holds keeps its history as it is: the claimer that
+    /// holds it now records what becomes of it. This default settles the outbox first, then
+    /// the history of the others, then the streaks; a persistent backend overrides it to write
+    /// them in one transaction.
+    virtual SettleResult settle(const SettleBatch& batch);
+    /// Settles like `settle`, without making the caller wait: calls `done(error, result)`
+    /// exactly once, from any thread, when the settlement is recorded (`error` null, `result`
+    /// what `settle` returns) or could not be (then none of it is). The batch's spans stay
+    /// valid until then; `done` must not block. What the dispatcher calls, with every
+    /// settlement and lease renewal that arrived while the previous ones were being written,
+    /// so a backend that commits in the background writes them in one transaction. This
+    /// default settles on the calling thread before it returns.
+    virtual void settle_async(const SettleBatch& batch,
+                              std::function<void(std::exception_ptr, SettleResult)> done) {
+        SettleResult result;
+        const std::exception_ptr error = failure_of([&] { result = settle(batch); });
+        done(error, std::move(result));
     }
     /// Claims like `OutboxStore::claim` and reads `next_due` after it, without making the
     /// caller wait: calls `done(error, result)` exactly once, from any thread (`result` empty

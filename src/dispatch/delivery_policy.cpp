@@ -135,16 +135,15 @@ void CircuitBreaker::open(Timestamp now) {
     open_until_ = now + current_open_for_;
 }
 
-bool FailureStreak::on_failure(Timestamp now, std::chrono::milliseconds disable_after) {
-    if (!failing_since_)
-        failing_since_ = now;
-    return disable_after.count() > 0 && now - *failing_since_ >= disable_after;
+bool FailureStreak::disables(Timestamp now,
+                             std::chrono::milliseconds disable_after) const noexcept {
+    return disable_after.count() > 0 && now - since_ >= disable_after;
 }
 
 unsigned FailureStreak::crossed(Timestamp now, std::chrono::milliseconds disable_after) noexcept {
-    if (!failing_since_ || disable_after.count() <= 0)
+    if (disable_after.count() <= 0)
         return 0;
-    const auto failing = now - *failing_since_;
+    const auto failing = now - since_;
     unsigned reached = 0;
     for (unsigned percent : {50u, 70u, 90u})
         if (failing * 100 >= disable_after * percent)

@@ -80,24 +80,28 @@ class CircuitBreaker {
     bool probe_in_flight_ = false;
 };
 
-/// Whether an integration has failed long enough to be disabled: the time of the first
-/// failure since its last success.
+/// Whether an integration has failed long enough to be disabled, from when its streak began
+/// as the store holds it (shared by every process on the store, kept across restarts).
 class FailureStreak {
   public:
-    void on_success() noexcept {
-        failing_since_.reset();
+    /// The stored streak began at `since`; a start other than the one known is a new streak,
+    /// reported afresh.
+    void stored(Timestamp since) noexcept {
+        if (since == since_)
+            return;
+        since_ = since;
         reported_ = 0;
     }
-    /// Records a failure; true when it has been failing for at least `disable_after` (never
-    /// when that is zero).
-    bool on_failure(Timestamp now, std::chrono::milliseconds disable_after);
-    /// After `on_failure`: the highest of 50, 70 and 90 (% of `disable_after`) that the streak
-    /// has reached at `now` and not reported before in this streak; 0 when none.
+    /// Whether it has been failing for at least `disable_after` at `now` (never when that is
+    /// zero).
+    bool disables(Timestamp now, std::chrono::milliseconds disable_after) const noexcept;
+    /// The highest of 50, 70 and 90 (% of `disable_after`) that the streak has reached at
+    /// `now` and not reported before in this streak; 0 when none.
     unsigned crossed(Timestamp now, std::chrono::milliseconds disable_after) noexcept;
-    std::optional<Timestamp> failing_since() const noexcept { return failing_since_; }
+    Timestamp since() const noexcept { return since_; }
 
   private:
-    std::optional<Timestamp> failing_since_;
+    Timestamp since_{};
     unsigned reported_ = 0;  ///< the highest percentage `crossed` returned in this streak
 };
 

@@ -682,9 +682,10 @@ void DispatcherCore::record(const Delivery& delivery, const Prepared& prepared, 
         delivery, history, s.kind == Settlement::Kind::retry ? std::optional(s.due) : std::nullopt);
     if (notice && prepared.secrets)  // a receiver may have echoed a secret into the error
         notice->error = prepared.secrets->redact(notice->error);
-    settle(delivery.firing.id, std::move(history), std::move(update), std::move(notice));
+    // Before the settlement, which may be written at once: the streak goes with it.
     if (!prepared.integration.empty())
         track_integration(prepared.entity, prepared.integration, s.kind, now);
+    settle(delivery.firing.id, std::move(history), std::move(update), std::move(notice));
 }
 
 void DispatcherCore::record_unsent(const Delivery& delivery, int number, Timestamp now,
@@ -737,48 +738,56 @@ void DispatcherCore::tell_operator(OperatorEvent event) {
 
 void DispatcherCore::track_integration(const std::string& entity, const std::string& name,
                                        Settlement::Kind outcome, Timestamp now) {
-    const std::string key = integration_key(entity, name);
     switch (outcome) {
         case Settlement::Kind::finish:
-            end_streak(key);
+            settlements_.streaks.push_back({.entity = entity, .integration = name});
             return;
         case Settlement::Kind::disable_integration:
             disable_integration(entity, name, "the endpoint answered 410 Gone");
             return;
         case Settlement::Kind::retry:
         case Settlement::Kind::dead:
-        case Settlement::Kind::fail: {
-            FailureStreak& streak = failing_[key];
-            const bool starts = !streak.failing_since();
-            const bool disable = streak.on_failure(now, config_.disable_after);
-            if (starts) {
-                std::lock_guard lock(streaks_mutex_);
-                failing_since_.insert_or_assign(key, *streak.failing_since());
-            }
-            const unsigned percent = disable ? 0 : streak.crossed(now, config_.disable_after);
-            if (!disable && percent == 0)
-                return;  // most failures: nothing to tell, no reason to format
-            std::string since =
-                "its deliveries have failed since " + format_rfc3339(*streak.failing_since());
-            if (disable) {
-                disable_integration(entity, name, std::move(since));
-                return;
-            }
-            tell_operator({.kind = OperatorEventKind::integration_failing,
-                           .entity = entity,
-                           .integration = name,
-                           .percent = percent,
-                           .reason = since + ", " + std::to_string(percent) +
-                                     " % of the time after which it is disabled",
-                           .time = now});
+        case Settlement::Kind::fail:
+            settlements_.streaks.push_back(
+                {.entity = entity, .integration = name, .failed_at = now});
             return;
+    }
+}
+
+void DispatcherCore::judge_streaks(const Settlements& batch,
+                                   const std::vector<FailingStreak>& failing) {
+    for (const StreakUpdate& u : batch.streaks)
+        if (!u.failed_at)
+            failing_.erase(integration_key(u.entity, u.integration));
+    const Timestamp now = services_.clock->now();
+    for (const FailingStreak& stored : failing) {
+        FailureStreak& streak = failing_[integration_key(stored.entity, stored.integration)];
+        streak.stored(stored.since);
+        const bool disable = streak.disables(now, config_.disable_after);
+        const unsigned percent = disable ? 0 : streak.crossed(now, config_.disable_after);
+        if (!disable && percent == 0)
+            continue;  // most failures: nothing to tell, no reason to format
+        std::string since = "its deliveries have failed since " + format_rfc3339(stored.since);
+        if (disable) {
+            disable_integration(stored.entity, stored.integration, std::move(since));
+            continue;
         }
+        tell_operator({.kind = OperatorEventKind::integration_failing,
+                       .entity = stored.entity,
+                       .integration = stored.integration,
+                       .percent = percent,
+                       .reason = since + ", " + std::to_string(percent) +
+                                 " % of the time after which it is disabled",
+                       .time = now});
     }
 }
 
 void DispatcherCore::disable_integration(std::string_view entity, std::string_view name,
                                          std::string reason) {
-    end_streak(integration_key(entity, name));
+    // Disabled, it fails no more: its streak is over, and starts afresh once it is enabled.
+    failing_.erase(integration_key(entity, name));
+    settlements_.streaks.push_back(
+        {.entity = std::string(entity), .integration = std::string(name)});
     IntegrationStore& store = services_.storage->integrations();
     const auto found = store.find(entity, name);
     if (!found || !found->enabled())
@@ -800,26 +809,15 @@ void DispatcherCore::disable_integration(std::string_view entity, std::string_vi
                                          .time = now});
 }
 
-void DispatcherCore::end_streak(const std::string& key) {
-    if (failing_.erase(key) == 0)
-        return;  // the common case, a success of a healthy integration, takes no lock
-    std::lock_guard lock(streaks_mutex_);
-    failing_since_.erase(key);
-}
-
 std::optional<IntegrationStreak> DispatcherCore::integration_streak(std::string_view entity,
                                                                     std::string_view name) const {
-    Timestamp since;
-    {
-        std::lock_guard lock(streaks_mutex_);
-        const auto it = failing_since_.find(integration_key(entity, name));
-        if (it == failing_since_.end())
-            return std::nullopt;
-        since = it->second;
-    }
-    IntegrationStreak streak{.failing_since = since};
+    const std::optional<Timestamp> since =
+        services_.storage->integrations().failing_since(entity, name);
+    if (!since)
+        return std::nullopt;
+    IntegrationStreak streak{.failing_since = *since};
     if (config_.disable_after.count() > 0)
-        streak.disables_at = since + config_.disable_after;
+        streak.disables_at = *since + config_.disable_after;
     return streak;
 }
 
@@ -845,7 +843,7 @@ void DispatcherCore::settle(const std::string& delivery_id, std::optional<Firing
 }
 
 void DispatcherCore::write_settlements() {
-    if (writing_settlements_ || settlements_.outbox.empty())
+    if (writing_settlements_ || (settlements_.outbox.empty() && settlements_.streaks.empty()))
         return;
     if (!store_calls_->begin())  // the engine is going away: the leases bring them back
         return;
@@ -865,20 +863,20 @@ void DispatcherCore::write_settlements() {
         it->second->renewing = false;
         return true;
     });
-    if (settlements_.outbox.empty())
+    if (settlements_.outbox.empty() && settlements_.streaks.empty())
         return store_calls_->end();
     writing_settlements_ = true;
     auto batch = std::make_shared<Settlements>(std::exchange(settlements_, {}));
     services_.storage->settle_async(
-        batch->history, batch->outbox,
+        {.history = batch->history, .outbox = batch->outbox, .streaks = batch->streaks},
         answer_on_strand(
-            [batch](DispatcherCore& self, std::exception_ptr error, std::vector<std::string> lost) {
-                self.settled(batch, error, std::move(lost));
+            [batch](DispatcherCore& self, std::exception_ptr error, SettleResult result) {
+                self.settled(batch, error, std::move(result));
             }));
 }
 
 void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_ptr error,
-                             std::vector<std::string> lost) {
+                             SettleResult result) {
     if (error && !aborting_) {
         // Written again, before what arrived since, once the store has had a moment; the
         // deliveries stay held meanwhile. Renewals are not: the next round makes them anew.
@@ -894,6 +892,7 @@ void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_
         append(batch->outbox, std::move(settlements_.outbox));
         append(batch->settled, std::move(settlements_.settled));
         append(batch->notices, std::move(settlements_.notices));
+        append(batch->streaks, std::move(settlements_.streaks));
         settlements_ = std::move(*batch);
         settle_timer_.expires_after(wait);
         settle_timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
@@ -909,13 +908,15 @@ void DispatcherCore::settled(std::shared_ptr<Settlements> batch, std::exception_
     settle_backoff_ = {};
     writing_settlements_ = false;
     if (!error)
-        written(*batch, lost);
+        written(*batch, result);
     for (const std::string& id : batch->settled)
         finish_flight(id);
     write_settlements();
 }
 
-void DispatcherCore::written(const Settlements& batch, const std::vector<std::string>& lost) {
+void DispatcherCore::written(const Settlements& batch, const SettleResult& result) {
+    judge_streaks(batch, result.failing);
+    const std::vector<std::string>& lost = result.lost;
     const auto is_lost = [&](const std::string& id) {
         return std::find(lost.begin(), lost.end(), id) != lost.end();
     };

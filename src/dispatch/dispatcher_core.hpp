@@ -85,8 +85,9 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     /// deliveries go back to the outbox), and wait for the store's answers still to come.
     /// Called from any thread but the store's.
     void shutdown();
-    /// The failing streak of `entity`'s integration `name` now; nullopt when its last delivery
-    /// succeeded (or none failed since it was enabled). From any thread.
+    /// The failing streak of `entity`'s integration `name` as stored now; nullopt when its last
+    /// delivery succeeded (or none failed since it was enabled). Reads the store, from any
+    /// thread.
     std::optional<IntegrationStreak> integration_streak(std::string_view entity,
                                                         std::string_view name) const;
 
@@ -111,6 +112,7 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
         std::vector<OutboxUpdate> outbox;      ///< settlements and renewals (`Kind::renew`)
         std::vector<std::string> settled;      ///< of the settlements
         std::vector<DeliverySettled> notices;  ///< told once written (on_settled, dead letters)
+        std::vector<StreakUpdate> streaks;     ///< what the outcomes say of integrations
     };
 
     boost::asio::awaitable<void> run();
@@ -159,12 +161,14 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     void wake_waiters();
     void record(const Delivery& delivery, const Prepared& prepared, Outcome outcome);
     void record_unsent(const Delivery& delivery, int number, Timestamp now, const Error& why);
-    /// Disables an integration that answered 410 or has kept failing too long.
+    /// Queues what an outcome says of the integration's streak for the next write, and
+    /// disables an integration that answered 410.
     void track_integration(const std::string& entity, const std::string& name,
                            Settlement::Kind outcome, Timestamp now);
+    /// The store's streaks after a write: disables an integration that has failed for
+    /// `disable_after`, and tells the operator one that crossed 50, 70 or 90 % of it.
+    void judge_streaks(const Settlements& batch, const std::vector<FailingStreak>& failing);
     void disable_integration(std::string_view entity, std::string_view name, std::string reason);
-    /// The streak of the integration keyed `key` has ended: a success, or it is disabled.
-    void end_streak(const std::string& key);
     void return_to_outbox(const Delivery& delivery, Timestamp due);
     /// Queues a settlement of the delivery (and its history update, when there is one) for
     /// the next write; the delivery stays held until it is written.
@@ -178,11 +182,11 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     void tell_operator(OperatorEvent event);
     /// Writes what is queued unless a write is under way; `settled` continues from there.
     void write_settlements();
-    void settled(std::shared_ptr<Settlements> batch, std::exception_ptr error,
-                 std::vector<std::string> lost);
-    /// A batch is written: the host is told of its outcomes, and each held delivery's lease
-    /// moves on with its renewal, or is found lost (`lost`: the ids the store dropped).
-    void written(const Settlements& batch, const std::vector<std::string>& lost);
+    void settled(std::shared_ptr<Settlements> batch, std::exception_ptr error, SettleResult result);
+    /// A batch is written: the host is told of its outcomes, each held delivery's lease moves
+    /// on with its renewal, or is found lost (`result.lost`: the ids the store dropped), and
+    /// the streaks are judged.
+    void written(const Settlements& batch, const SettleResult& result);
     /// Logs and counts a lease found lost: `what` says what was not recorded.
     void lease_lost(const std::string& delivery_id, std::string_view what);
     /// The callback a store answers through: posts `on_strand(*this, answer...)` to the strand
@@ -217,11 +221,6 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     boost::asio::steady_timer settle_timer_;  ///< the wait before a failed write is retried
     boost::asio::steady_timer renew_timer_;   ///< the renewal loop waits on it
     std::shared_ptr<StoreCalls> store_calls_ = std::make_shared<StoreCalls>();
-    /// When each failing integration's streak started, by entity '\0' name: what
-    /// `integration_streak` reads from other threads. Written on the strand only when a streak
-    /// starts or ends (`failing_` below changes on every delivery; this does not).
-    mutable std::mutex streaks_mutex_;
-    std::unordered_map<std::string, Timestamp> failing_since_;
 
     // Everything below is touched on `strand_` only.
     bool woken_ = false;
@@ -241,9 +240,10 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
     std::size_t waiting_ = 0;  ///< of them, waiting for an endpoint's slot
     std::vector<Dispatcher::StopHandler> stop_handlers_;
-    std::unordered_map<std::string, Endpoint> endpoints_;     ///< by scheme://host:port
-    std::unordered_map<std::string, FailureStreak> failing_;  ///< by entity '\0' name
-    std::unordered_map<std::string, Template> templates_;     ///< compiled, by source
+    std::unordered_map<std::string, Endpoint> endpoints_;  ///< by scheme://host:port
+    /// The failing integrations' stored streaks as last written, by entity '\0' name.
+    std::unordered_map<std::string, FailureStreak> failing_;
+    std::unordered_map<std::string, Template> templates_;  ///< compiled, by source
     std::mt19937_64 random_{std::random_device{}()};
 };
 

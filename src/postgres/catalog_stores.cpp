@@ -2,6 +2,7 @@
 // the shared storage codec's integration document).
 #include "codec/storage_codec.hpp"
 #include "postgres/stores.hpp"
+#include "storage/streak_changes.hpp"
 
 #include <herald/automation_json.hpp>
 #include <herald/error.hpp>
@@ -88,7 +89,9 @@ void IntegrationTable::update(const Integration& integration) {
 }
 
 bool IntegrationTable::erase(std::string_view entity, std::string_view name) {
-    return pool_.run([&](Connection& c) {
+    return pool_.transact([&](Connection& c) {
+        c.exec("DELETE FROM integration_streaks WHERE entity = $1 AND name = $2",
+               Params().text(entity).text(name));
         return c.exec("DELETE FROM integrations WHERE entity = $1 AND name = $2",
                       Params().text(entity).text(name))
                    .changed() > 0;
@@ -117,6 +120,48 @@ std::vector<Integration> IntegrationTable::list(std::string_view entity) const {
         out.push_back(
             decoded("integrations", [&] { return codec::integration_from_json(r.text(i, 0)); }));
     return out;
+}
+
+std::vector<FailingStreak> IntegrationTable::update_streaks(std::span<const StreakUpdate> updates) {
+    return pool_.transact([&](Connection& c) { return update_streaks_in(c, updates); });
+}
+
+std::optional<Timestamp> IntegrationTable::failing_since(std::string_view entity,
+                                                         std::string_view name) const {
+    const Result r = pool_.run([&](Connection& c) {
+        return c.exec("SELECT since FROM integration_streaks WHERE entity = $1 AND name = $2",
+                      Params().text(entity).text(name));
+    });
+    if (r.rows() == 0)
+        return std::nullopt;
+    return codec::timestamp(r.int64(0, 0));
+}
+
+std::vector<FailingStreak> IntegrationTable::update_streaks_in(
+    Connection& c, std::span<const StreakUpdate> updates) {
+    std::vector<FailingStreak> failing;
+    for (const StreakChange& change : streak_changes(updates)) {
+        const Params key = Params().text(change.entity).text(change.integration);
+        if (change.ends)
+            c.exec("DELETE FROM integration_streaks WHERE entity = $1 AND name = $2", key);
+        if (!change.failed_at)
+            continue;
+        // A writer that inserted the row first makes this one wait for its commit; the read
+        // after it sees that row.
+        c.exec(
+            "INSERT INTO integration_streaks (entity, name, since) VALUES ($1, $2, $3) "
+            "ON CONFLICT (entity, name) DO NOTHING",
+            Params()
+                .text(change.entity)
+                .text(change.integration)
+                .int64(codec::nanos(*change.failed_at)));
+        const Result r =
+            c.exec("SELECT since FROM integration_streaks WHERE entity = $1 AND name = $2", key);
+        failing.push_back({.entity = std::string(change.entity),
+                           .integration = std::string(change.integration),
+                           .since = codec::timestamp(r.int64(0, 0))});
+    }
+    return failing;
 }
 
 }  // namespace herald::detail::postgres

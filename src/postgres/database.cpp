@@ -19,6 +19,7 @@ namespace {
 using detail::deliveries_of;
 using detail::postgres::Connection;
 using detail::postgres::HistoryTable;
+using detail::postgres::IntegrationTable;
 using detail::postgres::OutboxTable;
 using detail::postgres::Params;
 using detail::postgres::Result;
@@ -28,14 +29,14 @@ void record(Connection& c, std::span<const Firing> firings, std::span<const Deli
     OutboxTable::insert(c, queued);
 }
 
-/// Settles the outbox, then the history of the deliveries whose lease held; returns the others.
-std::vector<std::string> settle_in(Connection& c, std::span<const FiringUpdate> history,
-                                   std::span<const OutboxUpdate> outbox) {
-    std::vector<std::string> lost = OutboxTable::settle_in(c, outbox);
-    detail::apply_kept(history, lost, [&](std::span<const FiringUpdate> kept) {
+/// Settles the outbox, then the history of the deliveries whose lease held, then the streaks.
+SettleResult settle_in(Connection& c, const SettleBatch& batch) {
+    SettleResult result{.lost = OutboxTable::settle_in(c, batch.outbox)};
+    detail::apply_kept(batch.history, result.lost, [&](std::span<const FiringUpdate> kept) {
         HistoryTable::update_in(c, kept);
     });
-    return lost;
+    result.failing = IntegrationTable::update_streaks_in(c, batch.streaks);
+    return result;
 }
 
 /// `seqs` as a bigint[] parameter in text form: "{1,2,3}".
@@ -185,21 +186,18 @@ void Database::record_firings_async(std::span<const Firing> firings,
         std::move(done));
 }
 
-std::vector<std::string> Database::settle(std::span<const FiringUpdate> history,
-                                          std::span<const OutboxUpdate> outbox) {
-    return state_->pool.transact([&](Connection& c) { return settle_in(c, history, outbox); });
+SettleResult Database::settle(const SettleBatch& batch) {
+    return state_->pool.transact([&](Connection& c) { return settle_in(c, batch); });
 }
 
-void Database::settle_async(
-    std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
-    std::function<void(std::exception_ptr, std::vector<std::string>)> done) {
+void Database::settle_async(const SettleBatch& batch,
+                            std::function<void(std::exception_ptr, SettleResult)> done) {
     // Set, not added to, each time the write runs: a failed group is written again one by one.
-    auto lost = std::make_shared<std::vector<std::string>>();
-    state_->writes.push(
-        [history, outbox, lost](Connection& c) { *lost = settle_in(c, history, outbox); },
-        [lost, done = std::move(done)](std::exception_ptr error) {
-            done(error, error ? std::vector<std::string>{} : std::move(*lost));
-        });
+    auto result = std::make_shared<SettleResult>();
+    state_->writes.push([batch, result](Connection& c) { *result = settle_in(c, batch); },
+                        [result, done = std::move(done)](std::exception_ptr error) {
+                            done(error, error ? SettleResult{} : std::move(*result));
+                        });
 }
 
 void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,

@@ -90,6 +90,13 @@ constexpr std::array<std::string_view, herald::postgres::schema_version> migrati
     CREATE TRIGGER automations_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
         ON automations FOR EACH STATEMENT EXECUTE FUNCTION automations_changed();
     )sql",
+    // Version 5: each failing integration's streak (IntegrationTable::update_streaks), shared
+    // by every engine on the schema and kept across restarts for auto-disable.
+    R"sql(
+    CREATE TABLE integration_streaks (
+        entity text NOT NULL, name text NOT NULL, since bigint NOT NULL,
+        PRIMARY KEY (entity, name));
+    )sql",
 };
 
 /// Lowercase letters, digits and underscores, not starting with a digit: a name that needs no

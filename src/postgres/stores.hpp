@@ -41,6 +41,14 @@ class IntegrationTable final : public IntegrationStore {
     bool erase(std::string_view entity, std::string_view name) override;
     std::optional<Integration> find(std::string_view entity, std::string_view name) const override;
     std::vector<Integration> list(std::string_view entity) const override;
+    std::vector<FailingStreak> update_streaks(std::span<const StreakUpdate> updates) override;
+    std::optional<Timestamp> failing_since(std::string_view entity,
+                                           std::string_view name) const override;
+
+    /// Inside a transaction: what `update_streaks` does, each integration's row locked in
+    /// (entity, name) order.
+    static std::vector<FailingStreak> update_streaks_in(Connection& c,
+                                                        std::span<const StreakUpdate> updates);
 
   private:
     Pool& pool_;

@@ -4,6 +4,7 @@
 #include "storage/firing_update.hpp"
 #include "storage/new_deliveries.hpp"
 #include "storage/prune.hpp"
+#include "storage/streak_changes.hpp"
 
 #include <herald/automation_json.hpp>
 #include <herald/error.hpp>
@@ -317,6 +318,10 @@ class SqliteIntegrationStore final : public IntegrationStore {
                 .bind(2, name)
                 .run();
             erased = c.changes() > 0;
+            Query(c, "DELETE FROM integration_streaks WHERE entity = ?1 AND name = ?2")
+                ->bind(1, entity)
+                .bind(2, name)
+                .run();
         });
         return erased;
     }
@@ -339,7 +344,51 @@ class SqliteIntegrationStore final : public IntegrationStore {
         });
     }
 
+    std::vector<FailingStreak> update_streaks(std::span<const StreakUpdate> updates) override {
+        std::vector<FailingStreak> failing;
+        core_.write([&](Connection& c) { failing = update_streaks_in(c, updates); });
+        return failing;
+    }
+    std::optional<Timestamp> failing_since(std::string_view entity,
+                                           std::string_view name) const override {
+        return core_.read([&](Connection& c) { return since_in(c, entity, name); });
+    }
+
+    /// Inside a write transaction: what `update_streaks` does. Sets, not adds to, its result,
+    /// as a group commit may run it twice.
+    static std::vector<FailingStreak> update_streaks_in(Connection& c,
+                                                        std::span<const StreakUpdate> updates) {
+        std::vector<FailingStreak> failing;
+        for (const detail::StreakChange& change : detail::streak_changes(updates)) {
+            if (change.ends)
+                Query(c, "DELETE FROM integration_streaks WHERE entity = ?1 AND name = ?2")
+                    ->bind(1, change.entity)
+                    .bind(2, change.integration)
+                    .run();
+            if (!change.failed_at)
+                continue;
+            Query(c,
+                  "INSERT INTO integration_streaks (entity, name, since) VALUES (?1, ?2, ?3) "
+                  "ON CONFLICT DO NOTHING")
+                ->bind(1, change.entity)
+                .bind(2, change.integration)
+                .bind(3, nanos(*change.failed_at))
+                .run();
+            failing.push_back({.entity = std::string(change.entity),
+                               .integration = std::string(change.integration),
+                               .since = *since_in(c, change.entity, change.integration)});
+        }
+        return failing;
+    }
+
   private:
+    static std::optional<Timestamp> since_in(Connection& c, std::string_view entity,
+                                             std::string_view name) {
+        Query q(c, "SELECT since FROM integration_streaks WHERE entity = ?1 AND name = ?2");
+        if (!q->bind(1, entity).bind(2, name).step())
+            return std::nullopt;
+        return timestamp(q->int64(0));
+    }
     Integration decode(std::string_view body) const {
         return decoded(core_, [&] { return detail::codec::integration_from_json(body); });
     }
@@ -868,55 +917,54 @@ void Database::record_firings_async(std::span<const Firing> firings,
 namespace {
 
 /// Inside a write transaction: settles the outbox, then the history of the deliveries whose
-/// lease held; returns the others.
-std::vector<std::string> settle_in(const Core& core, Connection& c,
-                                   std::span<const FiringUpdate> history,
-                                   std::span<const OutboxUpdate> outbox) {
-    std::vector<std::string> lost = SqliteOutboxStore::settle_in(c, outbox);
-    detail::apply_kept(history, lost, [&](std::span<const FiringUpdate> kept) {
+/// lease held, then the streaks.
+SettleResult settle_in(const Core& core, Connection& c, const SettleBatch& batch) {
+    SettleResult result{.lost = SqliteOutboxStore::settle_in(c, batch.outbox)};
+    detail::apply_kept(batch.history, result.lost, [&](std::span<const FiringUpdate> kept) {
         SqliteHistoryStore::update_in(core, c, kept);
     });
-    return lost;
+    result.failing = SqliteIntegrationStore::update_streaks_in(c, batch.streaks);
+    return result;
 }
 
-/// The write that settles, its updates copied so it may outlive the caller's spans; `lost` is
-/// set (not added to) each time it runs, as a group commit may run it twice.
+/// The write that settles, its updates copied so it may outlive the caller's spans; `result`
+/// is set (not added to) each time it runs, as a group commit may run it twice.
 class Settle {
   public:
-    Settle(const Core& core, std::span<const FiringUpdate> history,
-           std::span<const OutboxUpdate> outbox, std::shared_ptr<std::vector<std::string>> lost)
+    Settle(const Core& core, const SettleBatch& batch, std::shared_ptr<SettleResult> result)
         : core_(&core),
-          history_(history.begin(), history.end()),
-          outbox_(outbox.begin(), outbox.end()),
-          lost_(std::move(lost)) {}
+          history_(batch.history.begin(), batch.history.end()),
+          outbox_(batch.outbox.begin(), batch.outbox.end()),
+          streaks_(batch.streaks.begin(), batch.streaks.end()),
+          result_(std::move(result)) {}
 
-    void operator()(Connection& c) const { *lost_ = settle_in(*core_, c, history_, outbox_); }
+    void operator()(Connection& c) const {
+        *result_ =
+            settle_in(*core_, c, {.history = history_, .outbox = outbox_, .streaks = streaks_});
+    }
 
   private:
     const Core* core_;
     std::vector<FiringUpdate> history_;
     std::vector<OutboxUpdate> outbox_;
-    std::shared_ptr<std::vector<std::string>> lost_;
+    std::vector<StreakUpdate> streaks_;
+    std::shared_ptr<SettleResult> result_;
 };
 
 }  // namespace
 
-std::vector<std::string> Database::settle(std::span<const FiringUpdate> history,
-                                          std::span<const OutboxUpdate> outbox) {
-    std::vector<std::string> lost;
-    state_->core->write(
-        [&](Connection& c) { lost = settle_in(*state_->core, c, history, outbox); });
-    return lost;
+SettleResult Database::settle(const SettleBatch& batch) {
+    SettleResult result;
+    state_->core->write([&](Connection& c) { result = settle_in(*state_->core, c, batch); });
+    return result;
 }
 
-void Database::settle_async(
-    std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
-    std::function<void(std::exception_ptr, std::vector<std::string>)> done) {
-    auto lost = std::make_shared<std::vector<std::string>>();
-    state_->core->write_async(Settle(*state_->core, history, outbox, lost),
-                              [lost, done = std::move(done)](std::exception_ptr error) {
-                                  done(error,
-                                       error ? std::vector<std::string>{} : std::move(*lost));
+void Database::settle_async(const SettleBatch& batch,
+                            std::function<void(std::exception_ptr, SettleResult)> done) {
+    auto result = std::make_shared<SettleResult>();
+    state_->core->write_async(Settle(*state_->core, batch, result),
+                              [result, done = std::move(done)](std::exception_ptr error) {
+                                  done(error, error ? SettleResult{} : std::move(*result));
                               });
 }
 

@@ -259,6 +259,16 @@ CREATE INDEX firings_by_entity ON firings (entity, seq);
 CREATE TABLE retention (bodies_seq INTEGER NOT NULL);
 INSERT INTO retention VALUES (0);
 )sql"},
+    // Version 6: each failing integration's streak (database.cpp, SqliteIntegrationStore):
+    // when its deliveries began failing, kept across restarts for auto-disable.
+    Migration{R"sql(
+CREATE TABLE integration_streaks (
+    entity TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    since  INTEGER NOT NULL,
+    PRIMARY KEY (entity, name)
+) WITHOUT ROWID;
+)sql"},
 };
 
 /// The schema version of `connection`'s file; refuses a file that is not a herald database

@@ -1,5 +1,7 @@
 #include "storage/memory_integration_store.hpp"
 
+#include "storage/streak_changes.hpp"
+
 #include <herald/error.hpp>
 
 #include <map>
@@ -32,6 +34,7 @@ class MemoryIntegrationStore final : public IntegrationStore {
     }
     bool erase(std::string_view entity, std::string_view name) override {
         std::unique_lock lock(mutex_);
+        streaks_.erase(key(entity, name));
         return integrations_.erase(key(entity, name)) != 0;
     }
     std::optional<Integration> find(std::string_view entity, std::string_view name) const override {
@@ -50,6 +53,31 @@ class MemoryIntegrationStore final : public IntegrationStore {
         return out;
     }
 
+    std::vector<FailingStreak> update_streaks(std::span<const StreakUpdate> updates) override {
+        std::unique_lock lock(mutex_);
+        std::vector<FailingStreak> failing;
+        for (const StreakChange& change : streak_changes(updates)) {
+            Key k = key(change.entity, change.integration);
+            if (change.ends)
+                streaks_.erase(k);
+            if (!change.failed_at)
+                continue;
+            const Timestamp since = streaks_.emplace(std::move(k), *change.failed_at).first->second;
+            failing.push_back({.entity = std::string(change.entity),
+                               .integration = std::string(change.integration),
+                               .since = since});
+        }
+        return failing;
+    }
+    std::optional<Timestamp> failing_since(std::string_view entity,
+                                           std::string_view name) const override {
+        std::shared_lock lock(mutex_);
+        auto it = streaks_.find(key(entity, name));
+        if (it == streaks_.end())
+            return std::nullopt;
+        return it->second;
+    }
+
   private:
     using Key = std::pair<std::string, std::string>;
     static Key key(std::string_view entity, std::string_view name) {
@@ -58,6 +86,7 @@ class MemoryIntegrationStore final : public IntegrationStore {
 
     mutable std::shared_mutex mutex_;
     std::map<Key, Integration> integrations_;  ///< by (entity, name): `list` comes out by name
+    std::map<Key, Timestamp> streaks_;         ///< when each failing integration began failing
 };
 
 }  // namespace

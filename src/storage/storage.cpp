@@ -34,16 +34,17 @@ void Storage::record_firings(std::span<const Firing> firings,
         outbox().enqueue(queued);
 }
 
-std::vector<std::string> Storage::settle(std::span<const FiringUpdate> history,
-                                         std::span<const OutboxUpdate> outbox) {
-    std::vector<std::string> lost;
-    if (!outbox.empty())
-        lost = this->outbox().settle(outbox);
-    detail::apply_kept(history, lost, [&](std::span<const FiringUpdate> kept) {
+SettleResult Storage::settle(const SettleBatch& batch) {
+    SettleResult result;
+    if (!batch.outbox.empty())
+        result.lost = outbox().settle(batch.outbox);
+    detail::apply_kept(batch.history, result.lost, [&](std::span<const FiringUpdate> kept) {
         if (!kept.empty())
-            this->history().update(kept);
+            history().update(kept);
     });
-    return lost;
+    if (!batch.streaks.empty())
+        result.failing = integrations().update_streaks(batch.streaks);
+    return result;
 }
 
 }  // namespace herald

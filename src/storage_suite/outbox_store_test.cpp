@@ -201,7 +201,8 @@ TEST_CASE("a settlement under a lost lease leaves the history to the new holder"
     const herald::FiringUpdate first = finished(1);
     herald::OutboxUpdate done = update("f1", Kind::complete);
     done.lease = t0 + 1min;
-    CHECK(storage->settle({&first, 1}, {&done, 1}) == std::vector<std::string>{"f1"});
+    CHECK(storage->settle({.history = {&first, 1}, .outbox = {&done, 1}}).lost ==
+          std::vector<std::string>{"f1"});
     auto firing = storage->history().find("f1");
     REQUIRE(firing);
     CHECK(firing->status == herald::FiringStatus::pending);
@@ -210,7 +211,7 @@ TEST_CASE("a settlement under a lost lease leaves the history to the new holder"
 
     const herald::FiringUpdate second = finished(1);
     done.lease = t0 + 2min;
-    CHECK(storage->settle({&second, 1}, {&done, 1}).empty());
+    CHECK(storage->settle({.history = {&second, 1}, .outbox = {&done, 1}}).lost.empty());
     firing = storage->history().find("f1");
     REQUIRE(firing);
     CHECK(firing->status == herald::FiringStatus::finished);

@@ -49,7 +49,7 @@ void settle_all(herald::Storage& storage, herald::Timestamp now, herald::OutboxU
         const herald::FiringUpdate h{.firing_id = d.firing.id, .status = status};
         const herald::OutboxUpdate o{
             .delivery_id = d.firing.id, .kind = kind, .due = now + 1h, .attempts = 1};
-        storage.settle({&h, 1}, {&o, 1});
+        storage.settle({.history = {&h, 1}, .outbox = {&o, 1}});
     }
 }
 

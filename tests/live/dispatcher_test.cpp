@@ -71,6 +71,12 @@ class Harness {
         config.resolver = std::make_shared<herald::StaticResolver>(io.get_executor(), names);
         if (tweak)
             tweak(config);
+        // What the engine runs on, when a tweak put another process's in place.
+        if (auto shared = std::dynamic_pointer_cast<herald::MemoryStorage>(config.storage))
+            storage = shared;
+        if (auto shared = std::dynamic_pointer_cast<herald::MemorySecretStore>(config.secrets))
+            secrets = shared;
+        engine_clock = config.clock;
         engine = std::make_unique<herald::Engine>(io.get_executor(), config);
         if (!config.secrets->contains("acme", "SIGNING_KEY")) {  // a restart keeps them
             engine->secrets().put(admin, "acme", "SIGNING_KEY", signing_key);
@@ -169,6 +175,7 @@ class Harness {
         std::make_shared<herald::MemorySecretStore>();
     std::shared_ptr<herald::MemoryJobQueue> jobs =
         std::make_shared<herald::MemoryJobQueue>(io.get_executor());
+    std::shared_ptr<const herald::Clock> engine_clock;  ///< `clock`, unless a tweak set another
     std::vector<herald::IntegrationDisabled> disabled;
     std::unique_ptr<herald::Engine> engine;
     std::string automation_id;
@@ -176,6 +183,19 @@ class Harness {
   private:
     TestServer& server_;
 };
+
+/// Configures a second process beside `first`, or `first` restarted: `tweak`, then the storage,
+/// secrets and clock of `first`.
+std::function<void(herald::EngineConfig&)> sharing(
+    const Harness& first, std::function<void(herald::EngineConfig&)> tweak = {}) {
+    return [&first, tweak = std::move(tweak)](herald::EngineConfig& c) {
+        if (tweak)
+            tweak(c);
+        c.storage = first.storage;
+        c.secrets = first.secrets;
+        c.clock = first.engine_clock;
+    };
+}
 
 // A receiver that answers every request with one fixed HTTP response (and closes the
 // connection): Slack's JSON replies, which TestServer's fault switch does not produce.
@@ -576,6 +596,79 @@ TEST_CASE("an integration failing for the configured time is disabled", "[dispat
     CHECK(h.firing(id).attempts.size() == 5);
 }
 
+TEST_CASE("a dead integration is disabled however often its process restarts", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::server_error);
+    std::shared_ptr<herald::MemoryStorage> storage;
+    std::shared_ptr<herald::ManualClock> clock;
+    std::shared_ptr<herald::MemorySecretStore> secrets;
+    // Each process lives 40 minutes, less than the hour after which the integration goes.
+    const auto process = [&](TestServer& s) {
+        return std::make_unique<Harness>(s, [&](herald::EngineConfig& c) {
+            if (storage) {
+                c.storage = storage;
+                c.clock = clock;
+                c.secrets = secrets;
+            }
+            c.dispatch.disable_after = 1h;
+            c.dispatch.retry.schedule = {0s, 40min, 40min, 40min};
+            c.dispatch.retry.jitter = 0;
+        });
+    };
+    auto h = process(server);
+    storage = h->storage;
+    clock = h->clock;
+    secrets = h->secrets;
+    h->add_webhook();
+    const std::string id = h->publish_and_attempt();
+    const herald::Timestamp first_failure = clock->now();
+    for (std::size_t attempt = 2; attempt <= 3; ++attempt) {
+        h.reset();
+        clock->advance(40min);
+        h = process(server);
+        h->engine->dispatcher().wake();
+        REQUIRE(h->run_until_attempts(id, attempt));
+        REQUIRE(h->run_until([&] { return attempt < 3 || !h->disabled.empty(); }));
+    }
+    REQUIRE(h->disabled.size() == 1);
+    CHECK(h->disabled[0].reason ==
+          "its deliveries have failed since " + herald::format_rfc3339(first_failure));
+    CHECK_FALSE(h->engine->integrations().get(admin, "acme", "deploy").enabled());
+    CHECK(server.requests().size() == 3);
+}
+
+TEST_CASE("a success through another process ends the failing streak", "[dispatcher]") {
+    TestServer server;
+    server.set_fault(Fault::server_error);
+    const auto config = [](herald::EngineConfig& c) {
+        c.dispatch.disable_after = 1h;
+        c.dispatch.retry.schedule = {0s, 2h};
+        c.dispatch.retry.jitter = 0;
+    };
+    Harness a{server, config};
+    a.add_webhook();
+    Harness b{server, sharing(a, config)};
+    const std::string failing = a.publish_and_attempt();
+
+    // An hour and a half on, the other process delivers to the same integration.
+    a.clock->advance(90min);
+    server.set_fault(Fault::ok);
+    const std::string delivered = b.publish();
+    REQUIRE(b.run_until([&] { return a.firing(delivered).status == FiringStatus::finished; }));
+    CHECK_FALSE(a.engine->automation_summary(admin, a.automation_id).integration_streak);
+
+    // The first process's retry fails two hours after its first failure: a new streak.
+    server.set_fault(Fault::server_error);
+    a.advance_to_due();
+    REQUIRE(a.run_until_attempts(failing, 2));
+    a.io.run_for(50ms);
+    CHECK(a.disabled.empty());
+    CHECK(a.engine->integrations().get(admin, "acme", "deploy").enabled());
+    const auto streak = a.engine->automation_summary(admin, a.automation_id).integration_streak;
+    REQUIRE(streak);
+    CHECK(streak->failing_since == a.clock->now());
+}
+
 TEST_CASE("a summary shows the integration's failing streak until a delivery succeeds",
           "[dispatcher][summary]") {
     TestServer server;
@@ -884,11 +977,7 @@ TEST_CASE("a delivery claimed by a claimer that died is sent when its lease ends
     // Another process claims it and dies.
     REQUIRE(h.storage->outbox().claim(h.clock->now(), 10, h.clock->now() + 5min).size() == 1);
 
-    Harness restarted{server, [&](herald::EngineConfig& c) {
-                          c.storage = h.storage;
-                          c.clock = h.clock;
-                          c.secrets = h.secrets;
-                      }};
+    Harness restarted{server, sharing(h)};
     restarted.io.run_for(100ms);
     CHECK(server.requests().empty());
     h.clock->advance(5min);
@@ -1031,11 +1120,7 @@ TEST_CASE("a delivery slower than its lease keeps it: a second dispatcher does n
     server.set_delay(1500ms);
     Harness a{server, slow_receiver_config};
     a.add_webhook();
-    Harness b{server, [&](herald::EngineConfig& c) {
-                  slow_receiver_config(c);
-                  c.storage = a.storage;
-                  c.secrets = a.secrets;
-              }};
+    Harness b{server, sharing(a, slow_receiver_config)};
     const std::string id = a.publish();
     {
         const Beside replica{b};
@@ -1062,11 +1147,7 @@ TEST_CASE("a dispatcher that lost its lease records nothing of what it learned",
     flaky->fail_settles = true;
     const std::string id = a.publish();
     REQUIRE(a.run_until([&] { return server.requests().size() == 1; }));
-    Harness b{server, [&](herald::EngineConfig& c) {
-                  slow_receiver_config(c);
-                  c.storage = a.storage;
-                  c.secrets = a.secrets;
-              }};
+    Harness b{server, sharing(a, slow_receiver_config)};
     const Beside replica{b};
     REQUIRE(a.run_until([&] { return server.requests().size() == 2; }));  // taken over
     flaky->fail_settles = false;

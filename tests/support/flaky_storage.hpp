@@ -49,13 +49,12 @@ class FlakyStorage final : public herald::Storage {
         }
         inner_->claim_async(now, limit, lease_until, std::move(done));
     }
-    void settle_async(
-        std::span<const herald::FiringUpdate> history, std::span<const herald::OutboxUpdate> outbox,
-        std::function<void(std::exception_ptr, std::vector<std::string>)> done) override {
-        settled += static_cast<int>(outbox.size());
+    void settle_async(const herald::SettleBatch& batch,
+                      std::function<void(std::exception_ptr, herald::SettleResult)> done) override {
+        settled += static_cast<int>(batch.outbox.size());
         if (fail_settles)
             return done(broken(), {});
-        inner_->settle_async(history, outbox, std::move(done));
+        inner_->settle_async(batch, std::move(done));
     }
 
     std::atomic<int> claims = 0;
@@ -104,6 +103,14 @@ class FlakyStorage final : public herald::Storage {
         }
         std::vector<herald::Integration> list(std::string_view entity) const override {
             return store().list(entity);
+        }
+        std::vector<herald::FailingStreak> update_streaks(
+            std::span<const herald::StreakUpdate> updates) override {
+            return store().update_streaks(updates);
+        }
+        std::optional<herald::Timestamp> failing_since(std::string_view entity,
+                                                       std::string_view name) const override {
+            return store().failing_since(entity, name);
         }
 
       private:

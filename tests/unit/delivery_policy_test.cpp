@@ -203,31 +203,33 @@ TEST_CASE("a breaker with threshold 0 never opens", "[dispatch]") {
 
 TEST_CASE("an integration failing for the configured time is to be disabled", "[dispatch]") {
     herald::detail::FailureStreak streak;
-    CHECK_FALSE(streak.on_failure(t0, 120h));
-    CHECK_FALSE(streak.on_failure(t0 + 119h, 120h));
-    streak.on_success();
-    CHECK_FALSE(streak.on_failure(t0 + 119h, 120h));
-    CHECK(streak.failing_since() == t0 + 119h);
-    CHECK(streak.on_failure(t0 + 239h, 120h));
-    CHECK_FALSE(herald::detail::FailureStreak{}.on_failure(t0, 0h));
+    streak.stored(t0);
+    CHECK_FALSE(streak.disables(t0, 120h));
+    CHECK_FALSE(streak.disables(t0 + 119h, 120h));
+    CHECK(streak.disables(t0 + 120h, 120h));
+    streak.stored(t0 + 119h);  // a success, and a new streak
+    CHECK(streak.since() == t0 + 119h);
+    CHECK_FALSE(streak.disables(t0 + 238h, 120h));
+    CHECK(streak.disables(t0 + 239h, 120h));
+    CHECK_FALSE(streak.disables(t0 + 1000h, 0h));
 }
 
 TEST_CASE("a failing streak reports 50, 70 and 90 % of the disable time once each", "[dispatch]") {
     herald::detail::FailureStreak streak;
-    const auto fail_at = [&](std::chrono::hours h) {
-        streak.on_failure(t0 + h, 100h);
-        return streak.crossed(t0 + h, 100h);
-    };
-    CHECK(fail_at(0h) == 0);
-    CHECK(fail_at(49h) == 0);
-    CHECK(fail_at(50h) == 50);
-    CHECK(fail_at(60h) == 0);   // reported already
-    CHECK(fail_at(95h) == 90);  // 70 was skipped over: only the highest is told
-    CHECK(fail_at(99h) == 0);
-    streak.on_success();  // a new streak reports again
-    CHECK(fail_at(100h) == 0);
-    CHECK(fail_at(170h) == 70);
+    streak.stored(t0);
+    const auto at = [&](std::chrono::hours h) { return streak.crossed(t0 + h, 100h); };
+    CHECK(at(0h) == 0);
+    CHECK(at(49h) == 0);
+    CHECK(at(50h) == 50);
+    CHECK(at(60h) == 0);   // reported already
+    CHECK(at(95h) == 90);  // 70 was skipped over: only the highest is told
+    CHECK(at(99h) == 0);
+    streak.stored(t0);  // the same streak, stored again: nothing reported twice
+    CHECK(at(99h) == 0);
+    streak.stored(t0 + 100h);  // a new streak reports again
+    CHECK(at(100h) == 0);
+    CHECK(at(170h) == 70);
     herald::detail::FailureStreak never;
-    never.on_failure(t0, 0h);
+    never.stored(t0);
     CHECK(never.crossed(t0 + 1000h, 0h) == 0);
 }

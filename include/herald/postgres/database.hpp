@@ -39,7 +39,7 @@
 namespace herald::postgres {
 
 /// The schema version this build writes; `open` refuses a schema with a newer one.
-inline constexpr int schema_version = 4;
+inline constexpr int schema_version = 5;
 
 /// How a database is opened. Plain configuration.
 struct Options {
@@ -85,13 +85,11 @@ class Database final : public Storage {
     void record_firings_async(std::span<const Firing> firings,
                               std::span<const NewDelivery> deliveries,
                               std::function<void(std::exception_ptr)> done) override;
-    /// Settles the outbox and updates the history in one transaction.
-    std::vector<std::string> settle(std::span<const FiringUpdate> history,
-                                    std::span<const OutboxUpdate> outbox) override;
+    /// Settles the outbox, the history and the streaks in one transaction.
+    SettleResult settle(const SettleBatch& batch) override;
     /// The same write, group-committed on a worker thread; `done` runs there.
-    void settle_async(
-        std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
-        std::function<void(std::exception_ptr, std::vector<std::string>)> done) override;
+    void settle_async(const SettleBatch& batch,
+                      std::function<void(std::exception_ptr, SettleResult)> done) override;
     /// Claims and reads `next_due`, group-committed on a worker thread; `done` runs there
     /// once the lease is committed.
     void claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,

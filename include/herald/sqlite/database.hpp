@@ -42,7 +42,7 @@
 namespace herald::sqlite {
 
 /// The schema version this build writes; `open` refuses files with a newer one.
-inline constexpr int schema_version = 5;
+inline constexpr int schema_version = 6;
 
 /// How a database is opened. Plain configuration; the defaults suit a server.
 struct Options {
@@ -95,14 +95,12 @@ class Database final : public Storage {
     void record_firings_async(std::span<const Firing> firings,
                               std::span<const NewDelivery> deliveries,
                               std::function<void(std::exception_ptr)> done) override;
-    /// Settles the outbox and updates the history in one transaction.
-    std::vector<std::string> settle(std::span<const FiringUpdate> history,
-                                    std::span<const OutboxUpdate> outbox) override;
+    /// Settles the outbox, the history and the streaks in one transaction.
+    SettleResult settle(const SettleBatch& batch) override;
     /// Queues that transaction for the next group commit and returns; `done` runs on the
     /// committer's or the syncer's thread.
-    void settle_async(
-        std::span<const FiringUpdate> history, std::span<const OutboxUpdate> outbox,
-        std::function<void(std::exception_ptr, std::vector<std::string>)> done) override;
+    void settle_async(const SettleBatch& batch,
+                      std::function<void(std::exception_ptr, SettleResult)> done) override;
     /// Queues the claim (a write: it leases) and its `next_due` read for the next group commit
     /// and returns; `done` runs on the committer's or the syncer's thread once the lease is
     /// durable.
