@@ -759,7 +759,7 @@ void DispatcherCore::judge_streaks(const Settlements& batch,
     for (const StreakUpdate& u : batch.streaks)
         if (!u.failed_at)
             failing_.erase(integration_key(u.entity, u.integration));
-    const Timestamp now = services_.clock->now();
+    const Timestamp now = batch.written_at;
     for (const FailingStreak& stored : failing) {
         FailureStreak& streak = failing_[integration_key(stored.entity, stored.integration)];
         streak.stored(stored.since);
@@ -867,6 +867,7 @@ void DispatcherCore::write_settlements() {
         return store_calls_->end();
     writing_settlements_ = true;
     auto batch = std::make_shared<Settlements>(std::exchange(settlements_, {}));
+    batch->written_at = services_.clock->now();
     services_.storage->settle_async(
         {.history = batch->history, .outbox = batch->outbox, .streaks = batch->streaks},
         answer_on_strand(

@@ -113,6 +113,9 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
         std::vector<std::string> settled;      ///< of the settlements
         std::vector<DeliverySettled> notices;  ///< told once written (on_settled, dead letters)
         std::vector<StreakUpdate> streaks;     ///< what the outcomes say of integrations
+        /// When the write began: the streaks it reads back are judged as of then, however
+        /// late its answer is handled.
+        Timestamp written_at{};
     };
 
     boost::asio::awaitable<void> run();
