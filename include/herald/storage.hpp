@@ -72,6 +72,14 @@ struct FiringUpdate {
 /// `FiringStatus`, with 0 when no firing has it. What `HistoryStore::count_firings` returns.
 using FiringCounts = std::vector<std::pair<FiringStatus, std::size_t>>;
 
+/// The action a firing's delivery was recorded with, and its automation's trigger kind then:
+/// what a replay carries out again, whatever became of the automation since. Value type.
+struct RecordedAction {
+    Action action;
+    TriggerKind trigger = TriggerKind::create_artifact;
+    friend bool operator==(const RecordedAction&, const RecordedAction&) = default;
+};
+
 /// The record of every firing.
 class HistoryStore {
   public:
@@ -81,6 +89,11 @@ class HistoryStore {
     /// Applies updates in order; an update for an unknown firing is ignored.
     virtual void update(std::span<const FiringUpdate> updates) = 0;
     virtual std::optional<Firing> find(std::string_view firing_id) const = 0;
+    /// The action of the firing's delivery: as recorded with the firing
+    /// (`Storage::record_firings`), kept as long as the firing, or else as the outbox holds it
+    /// (`OutboxStore::enqueue`), at least while it is there. nullopt when the history has no
+    /// such firing, or neither has its delivery.
+    virtual std::optional<RecordedAction> recorded_action(std::string_view firing_id) const = 0;
     /// The matching firings, newest first, at most `query.limit`.
     virtual std::vector<Firing> query(const HistoryQuery& query) const = 0;
     /// How many of the firings `query` matches (every set field, `before` included; `limit`

@@ -1145,14 +1145,15 @@ void DispatcherCore::replay(const Principal& who, std::string_view delivery_id) 
         throw Error(errc::invalid_argument, "delivery_id", "the delivery is still pending");
     const Timestamp now = services_.clock->now();
     if (!services_.storage->outbox().replay(delivery_id, now)) {
-        const auto automation = services_.storage->automations().find(firing->automation_id);
-        if (!automation)
+        // Carried out again as it was recorded, whatever became of its automation since.
+        std::optional<RecordedAction> recorded = history.recorded_action(delivery_id);
+        if (!recorded)
             throw Error(
-                errc::not_found, "automation_id",
-                "the automation of delivery '" + std::string(delivery_id) + "' no longer exists");
+                errc::not_found, "delivery_id",
+                "delivery '" + std::string(delivery_id) + "' has no recorded action to replay");
         Delivery d{.firing = *firing,
-                   .action = automation->action,
-                   .trigger = automation->trigger.kind(),
+                   .action = std::move(recorded->action),
+                   .trigger = recorded->trigger,
                    .attempts = static_cast<int>(firing->attempts.size()),
                    .round_start = static_cast<int>(firing->attempts.size()),
                    .due = now};

@@ -25,7 +25,7 @@ using detail::postgres::Params;
 using detail::postgres::Result;
 
 void record(Connection& c, std::span<const Firing> firings, std::span<const Delivery> queued) {
-    HistoryTable::insert(c, firings);
+    HistoryTable::insert(c, firings, queued);
     OutboxTable::insert(c, queued);
 }
 

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <string_view>
+#include <unordered_map>
 
 namespace herald::detail::postgres {
 namespace {
@@ -87,10 +89,11 @@ Params filter_params(const HistoryQuery& q) {
 }
 
 constexpr const char* insert_firing =
-    "INSERT INTO firings (id, automation_id, entity, integration, time, body) "
-    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING";
+    "INSERT INTO firings (id, automation_id, entity, integration, time, body, action, trigger) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
 
-Params firing_params(const Firing& f) {
+/// The parameters of `insert_firing`: the firing, and the delivery recorded with it, if any.
+Params firing_params(const Firing& f, const Delivery* delivery) {
     Params p;
     p.text(f.id)
         .text(f.automation_id)
@@ -98,6 +101,10 @@ Params firing_params(const Firing& f) {
         .text(f.integration)
         .int64(nanos(f.time))
         .text(codec::firing_document(f));
+    if (delivery)
+        p.text(codec::action_to_json(delivery->action)).text(to_string(delivery->trigger));
+    else
+        p.null().null();
     return p;
 }
 
@@ -105,15 +112,38 @@ Params firing_params(const Firing& f) {
 
 // ---- history ----
 
-void HistoryTable::insert(Connection& c, std::span<const Firing> firings) {
-    for (const Firing& f : firings)
-        if (c.exec(insert_firing, firing_params(f)).changed() == 0)
+void HistoryTable::insert(Connection& c, std::span<const Firing> firings,
+                          std::span<const Delivery> deliveries) {
+    std::unordered_map<std::string_view, const Delivery*> delivery_of;
+    for (const Delivery& d : deliveries)
+        delivery_of.emplace(d.firing.id, &d);
+    for (const Firing& f : firings) {
+        const auto it = delivery_of.find(f.id);
+        const Delivery* d = it == delivery_of.end() ? nullptr : it->second;
+        if (c.exec(insert_firing, firing_params(f, d)).changed() == 0)
             throw Error(errc::already_exists, "id",
                         "firing '" + f.id + "' is already in the history");
+    }
 }
 
-void HistoryTable::insert_missing(Connection& c, const Firing& firing) {
-    c.exec(insert_firing, firing_params(firing));
+void HistoryTable::insert_missing(Connection& c, const Delivery& delivery) {
+    c.exec(insert_firing, firing_params(delivery.firing, &delivery));
+}
+
+std::optional<RecordedAction> HistoryTable::recorded_action(std::string_view firing_id) const {
+    // Recorded with the firing, or else enqueued on its own into the outbox.
+    const Result r = pool_.run([&](Connection& c) {
+        return c.exec(
+            "SELECT coalesce(f.action, o.action), coalesce(f.trigger, o.trigger) FROM firings f "
+            "LEFT JOIN outbox o ON o.firing_id = f.id WHERE f.id = $1",
+            Params().text(firing_id));
+    });
+    if (r.rows() == 0 || r.is_null(0, 0))
+        return std::nullopt;
+    return decoded("firings", [&] {
+        return RecordedAction{.action = codec::action_from_json(r.text(0, 0)),
+                              .trigger = codec::trigger_named(r.text(0, 1))};
+    });
 }
 
 void HistoryTable::update_in(Connection& c, std::span<const FiringUpdate> updates) {
@@ -193,7 +223,7 @@ void OutboxTable::insert(Connection& c, std::span<const Delivery> deliveries) {
 void OutboxTable::enqueue(std::span<const Delivery> deliveries) {
     pool_.transact([&](Connection& c) {
         for (const Delivery& d : deliveries)
-            HistoryTable::insert_missing(c, d.firing);
+            HistoryTable::insert_missing(c, d);
         insert(c, deliveries);
     });
 }

@@ -97,6 +97,14 @@ constexpr std::array<std::string_view, herald::postgres::schema_version> migrati
         entity text NOT NULL, name text NOT NULL, since bigint NOT NULL,
         PRIMARY KEY (entity, name));
     )sql",
+    // Version 6: the action a firing's delivery was recorded with, and its trigger kind, kept
+    // with the firing (HistoryTable::recorded_action) for replays; taken from the outbox for
+    // deliveries still there.
+    R"sql(
+    ALTER TABLE firings ADD COLUMN action text, ADD COLUMN trigger text;
+    UPDATE firings f SET action = o.action, trigger = o.trigger FROM outbox o
+        WHERE o.firing_id = f.id;
+    )sql",
 };
 
 /// Lowercase letters, digits and underscores, not starting with a digit: a name that needs no

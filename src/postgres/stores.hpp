@@ -58,16 +58,20 @@ class HistoryTable final : public HistoryStore {
   public:
     explicit HistoryTable(Pool& pool) : pool_(pool) {}
 
-    /// Inside a transaction: appends the firings; an id already recorded is already_exists.
-    static void insert(Connection& c, std::span<const Firing> firings);
-    /// Inside a transaction: appends `firing` when the history does not have it.
-    static void insert_missing(Connection& c, const Firing& firing);
+    /// Inside a transaction: appends the firings, each with the delivery of `deliveries` that
+    /// has its id, if any; an id already recorded is already_exists.
+    static void insert(Connection& c, std::span<const Firing> firings,
+                       std::span<const Delivery> deliveries = {});
+    /// Inside a transaction: appends the delivery's firing, with it, when the history does not
+    /// have it.
+    static void insert_missing(Connection& c, const Delivery& delivery);
     /// Inside a transaction: applies `updates` in order, locking each firing's row.
     static void update_in(Connection& c, std::span<const FiringUpdate> updates);
 
     void append(std::span<const Firing> firings) override;
     void update(std::span<const FiringUpdate> updates) override;
     std::optional<Firing> find(std::string_view firing_id) const override;
+    std::optional<RecordedAction> recorded_action(std::string_view firing_id) const override;
     std::vector<Firing> query(const HistoryQuery& query) const override;
     FiringCounts count_firings(const HistoryQuery& query) const override;
 

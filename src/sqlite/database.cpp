@@ -156,6 +156,21 @@ class SqliteHistoryStore final : public HistoryStore {
         return insert(c, {&row, 1}).front();
     }
 
+    std::optional<RecordedAction> recorded_action(std::string_view firing_id) const override {
+        return core_.read([&](Connection& c) -> std::optional<RecordedAction> {
+            // Recorded with the firing, or else enqueued on its own into the outbox table.
+            Query q(c,
+                    "SELECT coalesce(f.action, o.action), coalesce(f.trigger, o.trigger) "
+                    "FROM firings f LEFT JOIN outbox o ON o.seq = f.seq WHERE f.id = ?1");
+            if (!q->bind(1, firing_id).step() || q->is_null(0))
+                return std::nullopt;
+            return decoded(core_, [&] {
+                return RecordedAction{.action = detail::codec::action_from_json(q->text(0)),
+                                      .trigger = detail::codec::trigger_named(q->text(1))};
+            });
+        });
+    }
+
     void append(std::span<const Firing> firings) override {
         const auto documents = encode_all(firings, detail::codec::firing_document);
         std::vector<NewFiring> rows;

@@ -91,6 +91,20 @@ class MemoryHistoryStore final : public HistoryStore {
             return std::nullopt;
         return *firings_[it->second];
     }
+    std::optional<RecordedAction> recorded_action(std::string_view firing_id) const override {
+        std::shared_lock lock(mutex_);
+        auto it = actions_.find(std::string(firing_id));
+        if (it == actions_.end() || !by_id_.contains(it->first))
+            return std::nullopt;
+        return it->second;
+    }
+    /// Keeps the action of each delivery enqueued, for `recorded_action`.
+    void remember(std::span<const Delivery> deliveries) {
+        std::unique_lock lock(mutex_);
+        for (const Delivery& d : deliveries)
+            actions_.insert_or_assign(d.firing.id,
+                                      RecordedAction{.action = d.action, .trigger = d.trigger});
+    }
     std::vector<Firing> query(const HistoryQuery& q) const override {
         std::shared_lock lock(mutex_);
         std::vector<Firing> out;
@@ -167,6 +181,7 @@ class MemoryHistoryStore final : public HistoryStore {
                 ++step.done.firings;
             }
             by_id_.erase(f->id);
+            actions_.erase(f->id);
             f.reset();
             ++pruned_;
         }
@@ -290,6 +305,7 @@ class MemoryHistoryStore final : public HistoryStore {
     std::size_t pruned_ = 0;                      ///< empty entries in `firings_`
     std::size_t bodies_next_ = 0;  ///< the first position whose bodies are not expunged yet
     std::unordered_map<std::string, std::size_t> by_id_;
+    std::unordered_map<std::string, RecordedAction> actions_;  ///< by firing id (`remember`)
     std::unordered_map<std::string, std::vector<std::size_t>> by_automation_;
     std::unordered_map<std::string, std::vector<std::size_t>> by_integration_;
 };
@@ -298,15 +314,21 @@ class MemoryHistoryStore final : public HistoryStore {
 /// backend would keep them; dead letters apart, in dead-lettering order.
 class MemoryOutboxStore final : public OutboxStore {
   public:
+    explicit MemoryOutboxStore(MemoryHistoryStore& history) : history_(history) {}
+
     void enqueue(std::span<const Delivery> deliveries) override {
-        std::unique_lock lock(mutex_);
-        for (const Delivery& d : deliveries) {
-            if (waiting_.contains(d.firing.id) || dead_.contains(d.firing.id))
-                throw Error(errc::already_exists, "delivery_id",
-                            "delivery '" + d.firing.id + "' is already in the outbox");
+        {
+            std::unique_lock lock(mutex_);
+            for (const Delivery& d : deliveries) {
+                if (waiting_.contains(d.firing.id) || dead_.contains(d.firing.id))
+                    throw Error(errc::already_exists, "delivery_id",
+                                "delivery '" + d.firing.id + "' is already in the outbox");
+            }
+            for (const Delivery& d : deliveries)
+                add_waiting(d, d.due);
         }
-        for (const Delivery& d : deliveries)
-            add_waiting(d, d.due);
+        // Outside the outbox's lock: pruning takes the history's, then the outbox's.
+        history_.remember(deliveries);
     }
     std::vector<Delivery> claim(Timestamp now, std::size_t limit, Timestamp lease_until) override {
         std::unique_lock lock(mutex_);
@@ -422,6 +444,7 @@ class MemoryOutboxStore final : public OutboxStore {
         by_due_.insert(std::move(key));
     }
 
+    MemoryHistoryStore& history_;
     mutable std::shared_mutex mutex_;
     std::unordered_map<std::string, Waiting> waiting_;
     std::set<Key> by_due_;  ///< (due time or lease end, id)
@@ -435,7 +458,7 @@ struct MemoryStorage::Stores {
     MemoryAutomationStore automations;
     MemoryHistoryStore history;
     std::unique_ptr<IntegrationStore> integrations = detail::make_memory_integration_store();
-    MemoryOutboxStore outbox;
+    MemoryOutboxStore outbox{history};
     std::unique_ptr<TriggerStateStore> trigger_state = detail::make_memory_trigger_state_store();
 };
 

@@ -218,3 +218,44 @@ TEST_CASE("a settlement under a lost lease leaves the history to the new holder"
     CHECK(firing->attempts.size() == 1);
     CHECK(storage->outbox().pending_count() == 0);
 }
+
+TEST_CASE("a firing keeps the action its delivery was recorded with", "[outbox]") {
+    using Kind = herald::OutboxUpdate::Kind;
+    auto storage = herald::test::make_storage();
+    herald::Firing f{.id = "f1", .automation_id = "a1", .time = t0};
+    f.event.entity = "acme";
+    herald::Firing none = f;
+    none.id = "f2";
+    const herald::Action action = herald::action::Webhook{.integration = "deploy", .payload = "{}"};
+    const herald::NewDelivery nd{.firing = 0,
+                                 .action = action,
+                                 .trigger = herald::TriggerKind::add_artifact_alias,
+                                 .due = t0};
+    const herald::Firing both[] = {f, none};
+    storage->record_firings(both, {&nd, 1});
+    const herald::RecordedAction recorded{.action = action,
+                                          .trigger = herald::TriggerKind::add_artifact_alias};
+    CHECK(storage->history().recorded_action("f1") == recorded);
+    CHECK_FALSE(storage->history().recorded_action("f2"));  // recorded without a delivery
+    CHECK_FALSE(storage->history().recorded_action("missing"));
+
+    // Delivered, the delivery leaves the outbox; its action stays with the firing.
+    REQUIRE(storage->outbox().claim(t0, 1, t0 + 1min).size() == 1);
+    herald::OutboxUpdate done = update("f1", Kind::complete);
+    done.lease = t0 + 1min;
+    REQUIRE(storage->settle({.outbox = {&done, 1}}).lost.empty());
+    CHECK(storage->outbox().pending_count() == 0);
+    CHECK(storage->history().recorded_action("f1") == recorded);
+
+    // A delivery enqueued on its own for a firing in the history: its action, at least while
+    // it waits.
+    herald::Delivery d = delivery("f3", t0);
+    d.firing.event.entity = "acme";
+    d.trigger = herald::TriggerKind::create_artifact;
+    storage->history().append({&d.firing, 1});
+    CHECK_FALSE(storage->history().recorded_action("f3"));
+    storage->outbox().enqueue({&d, 1});
+    CHECK(storage->history().recorded_action("f3") ==
+          herald::RecordedAction{.action = d.action,
+                                 .trigger = herald::TriggerKind::create_artifact});
+}

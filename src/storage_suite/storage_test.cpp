@@ -62,6 +62,10 @@ class CountingThroughQuery final : public herald::HistoryStore {
     std::optional<herald::Firing> find(std::string_view firing_id) const override {
         return inner_.find(firing_id);
     }
+    std::optional<herald::RecordedAction> recorded_action(
+        std::string_view firing_id) const override {
+        return inner_.recorded_action(firing_id);
+    }
     std::vector<herald::Firing> query(const herald::HistoryQuery& query) const override {
         return inner_.query(query);
     }

@@ -575,6 +575,36 @@ TEST_CASE("an exhausted delivery is dead-lettered and replays with its id", "[di
     CHECK_THROWS_AS(h.engine->dispatcher().replay(admin, "no-such-id"), herald::Error);
 }
 
+TEST_CASE("a replay carries out the action as it was recorded, whatever became of the automation",
+          "[dispatcher]") {
+    TestServer server;
+    Harness h{server};
+    h.add_webhook();
+    const std::string id = h.publish();
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    const std::string sent = server.requests().back().body;
+    REQUIRE(sent.find(R"("alias":"production")") != std::string::npos);
+
+    // Its automation now sends something else: the replay still sends what was recorded.
+    herald::Automation changed = h.engine->automations().get(admin, h.automation_id);
+    changed.action = herald::action::Webhook{.integration = "deploy", .payload = R"({"new": 1})"};
+    h.engine->automations().update(admin, h.automation_id, changed);
+    h.engine->dispatcher().replay(admin, id);
+    REQUIRE(h.run_until_attempts(id, 2));
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    REQUIRE(server.requests().size() == 2);
+    CHECK(server.requests().back().body == sent);
+
+    // And once it is deleted.
+    h.engine->automations().remove(admin, h.automation_id);
+    h.engine->dispatcher().replay(admin, id);
+    REQUIRE(h.run_until_attempts(id, 3));
+    REQUIRE(h.run_until([&] { return h.firing(id).status == FiringStatus::finished; }));
+    REQUIRE(server.requests().size() == 3);
+    CHECK(server.requests().back().body == sent);
+    CHECK(server.requests().back().header("X-Herald-Delivery") == id);
+}
+
 TEST_CASE("an integration failing for the configured time is disabled", "[dispatcher]") {
     TestServer server;
     server.set_fault(Fault::server_error);
