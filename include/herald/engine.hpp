@@ -214,8 +214,11 @@ class Engine {
     std::unique_ptr<Dispatcher> dispatcher_;  ///< with an executor only
     SecretManager secrets_;
     IntegrationManager integrations_;
-    std::unique_ptr<detail::Periodic> pruning_;     ///< last two: their threads use the rest
+    std::unique_ptr<detail::Periodic> pruning_;     ///< these last: their threads use the rest
     std::unique_ptr<detail::Periodic> refreshing_;  ///< on a shared store
+    /// What a shared store tells (`Storage::watch`): automations changed, deliveries enqueued.
+    std::unique_ptr<StoreWatch> automations_watch_;
+    std::unique_ptr<StoreWatch> deliveries_watch_;
 };
 
 }  // namespace herald

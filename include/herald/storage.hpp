@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -141,6 +142,18 @@ struct SettleResult {
     std::vector<FailingStreak> failing;
 };
 
+/// What a store shared by several processes tells the engines that watch it (`Storage::watch`).
+enum class StoreChange {
+    deliveries,   ///< deliveries were enqueued: one may be due now
+    automations,  ///< an automation was created, changed or deleted
+};
+
+/// A watch on a store (`Storage::watch`): its listener is not called once this is destroyed.
+class StoreWatch {
+  public:
+    virtual ~StoreWatch() = default;
+};
+
 /// A storage backend: the stores herald keeps its state in. Thread-safe.
 class Storage {
   public:
@@ -206,6 +219,18 @@ class Storage {
             result.next_due = outbox().next_due();
         });
         done(error, error ? ClaimResult{} : std::move(result));
+    }
+
+    /// For a store that several processes write: calls `listener` (from a thread of the
+    /// backend's, never twice at once) soon after any of them committed a change of the kind
+    /// `what`, until the watch returned is destroyed (which waits for a call under way). An
+    /// engine wakes its dispatcher, or reads its automations, then rather than at its next
+    /// poll. A hint, never a guarantee: a change may be told late, twice or, across a lost
+    /// connection, not at all, so engines keep polling. This default tells nothing and
+    /// returns null.
+    virtual std::unique_ptr<StoreWatch> watch(StoreChange /*what*/,
+                                              std::function<void()> /*listener*/) {
+        return nullptr;
     }
 
     /// Runs one pruning pass (see retention.hpp), batch by batch, each batch its own

@@ -249,6 +249,9 @@ Engine::Engine(EngineConfig config)
                 }
             },
             state_->refresh_interval);
+    if (refreshing_)
+        automations_watch_ =
+            state_->storage->watch(StoreChange::automations, [this] { refreshing_->run_now(); });
 }
 
 Engine::Engine(boost::asio::any_io_executor executor, EngineConfig config) : Engine(config) {
@@ -268,9 +271,16 @@ Engine::Engine(boost::asio::any_io_executor executor, EngineConfig config) : Eng
         std::move(config.dispatch));
     dispatcher_.reset(new Dispatcher(core));
     core->start();
+    deliveries_watch_ = state_->storage->watch(
+        StoreChange::deliveries, [core = std::weak_ptr<detail::DispatcherCore>(core)] {
+            if (const auto alive = core.lock())
+                alive->wake();
+        });
 }
 
 Engine::~Engine() {
+    deliveries_watch_.reset();
+    automations_watch_.reset();
     refreshing_.reset();
     pruning_.reset();
     if (dispatcher_)

@@ -9,9 +9,18 @@ Periodic::Periodic(std::function<void(std::stop_token)> task, std::chrono::milli
           while (!stop.stop_requested()) {
               task(stop);
               std::unique_lock lock(mutex_);
-              wake_.wait_for(lock, stop, interval, [] { return false; });
+              wake_.wait_for(lock, stop, interval, [this] { return due_; });
+              due_ = false;
           }
       }) {}
+
+void Periodic::run_now() {
+    {
+        std::lock_guard lock(mutex_);
+        due_ = true;
+    }
+    wake_.notify_one();
+}
 
 Periodic::~Periodic() {
     thread_.request_stop();

@@ -22,8 +22,13 @@ class Periodic {
     Periodic(const Periodic&) = delete;
     Periodic& operator=(const Periodic&) = delete;
 
+    /// Runs the task again as soon as it is not running, rather than at the end of the
+    /// interval (which then starts over). From any thread.
+    void run_now();
+
   private:
     std::mutex mutex_;
+    bool due_ = false;  ///< run_now was called
     std::condition_variable_any wake_;
     std::jthread thread_;  ///< last: it uses the members above
 };

@@ -218,6 +218,22 @@ std::string Connection::quote_identifier(std::string_view name) const {
     return out;
 }
 
+int Connection::socket() const noexcept {
+    return PQsocket(conn_);
+}
+
+std::vector<std::string> Connection::notifications(std::string_view channel) {
+    if (PQconsumeInput(conn_) == 0)
+        failed(message_of(PQerrorMessage(conn_)));
+    std::vector<std::string> payloads;
+    while (PGnotify* n = PQnotifies(conn_)) {
+        if (channel == n->relname)
+            payloads.emplace_back(n->extra);
+        PQfreemem(n);
+    }
+    return payloads;
+}
+
 // ---- Pool ----
 
 Pool::Pool(std::string conninfo, std::string schema, std::size_t connections, std::size_t workers) {

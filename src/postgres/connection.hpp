@@ -95,6 +95,12 @@ class Connection {
     void reconnect();
     /// The identifier quoted for SQL (schema names only; values are always parameters).
     std::string quote_identifier(std::string_view name) const;
+    /// The socket, for waiting until the server sends something (`LISTEN`).
+    int socket() const noexcept;
+    /// Reads what the server sent without blocking and returns the payloads of the
+    /// notifications on `channel` received so far, oldest first. Throws herald::Error
+    /// (storage_failure) when the connection is lost.
+    std::vector<std::string> notifications(std::string_view channel);
 
   private:
     void connect();

@@ -146,7 +146,9 @@ Database::State::State(const std::string& conninfo, const Options& options)
     : schema(options.schema),
       pool(conninfo, options.schema, options.connections, options.workers),
       writes(pool, options.max_batch, options.workers,
-             {.logger = options.logger, .metrics = options.metrics, .slow = options.slow_write}) {
+             {.logger = options.logger, .metrics = options.metrics, .slow = options.slow_write}),
+      listener(
+          std::make_shared<detail::postgres::Listener>(conninfo, options.schema, options.logger)) {
     pool.run([&](Connection& c) { detail::postgres::prepare_schema(c, schema); });
 }
 
@@ -215,6 +217,10 @@ void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_unt
             else
                 done(nullptr, std::move(*result));
         });
+}
+
+std::unique_ptr<StoreWatch> Database::watch(StoreChange what, std::function<void()> listener) {
+    return state_->listener->watch(what, std::move(listener));
 }
 
 PruneResult Database::prune(const PruneRequest& request) {

@@ -105,6 +105,23 @@ constexpr std::array<std::string_view, herald::postgres::schema_version> migrati
     UPDATE firings f SET action = o.action, trigger = o.trigger FROM outbox o
         WHERE o.firing_id = f.id;
     )sql",
+    // Version 7: NOTIFY on the channel named as the schema when deliveries are enqueued or
+    // automations change (Database::watch), committed with the change, whoever makes it.
+    R"sql(
+    CREATE FUNCTION deliveries_enqueued() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify(TG_TABLE_SCHEMA, 'herald deliveries');
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER deliveries_enqueued AFTER INSERT ON outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION deliveries_enqueued();
+    CREATE OR REPLACE FUNCTION automations_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE automations_revision SET revision = revision + 1;
+        PERFORM pg_notify(TG_TABLE_SCHEMA, 'herald automations');
+        RETURN NULL;
+    END $$;
+    )sql",
 };
 
 /// Lowercase letters, digits and underscores, not starting with a digit: a name that needs no

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "postgres/connection.hpp"
+#include "postgres/listener.hpp"
 #include "postgres/write_queue.hpp"
 
 #include <herald/error.hpp>
@@ -156,6 +157,7 @@ struct Database::State {
     detail::postgres::IntegrationTable integrations{pool};
     detail::postgres::OutboxTable outbox{pool};
     detail::postgres::TriggerStateTable trigger_state{pool};
+    std::shared_ptr<detail::postgres::Listener> listener;  ///< LISTEN, for `watch`
 };
 
 }  // namespace herald::postgres

@@ -39,7 +39,7 @@
 namespace herald::postgres {
 
 /// The schema version this build writes; `open` refuses a schema with a newer one.
-inline constexpr int schema_version = 6;
+inline constexpr int schema_version = 7;
 
 /// How a database is opened. Plain configuration.
 struct Options {
@@ -94,6 +94,10 @@ class Database final : public Storage {
     /// once the lease is committed.
     void claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,
                      std::function<void(std::exception_ptr, ClaimResult)> done) override;
+    /// Through `LISTEN` on a connection of its own (opened by the first watch, made again
+    /// when lost), told by triggers that `NOTIFY` on the channel named as the schema when
+    /// deliveries are enqueued or automations change, by any process.
+    std::unique_ptr<StoreWatch> watch(StoreChange what, std::function<void()> listener) override;
     /// Several engines may prune one database at once: each deletes only what is still due to
     /// go when its statement runs, and expunging bodies takes the `retention` row's lock, so
     /// passes over bodies take turns. Deleted rows are reclaimed by PostgreSQL's autovacuum.
