@@ -1,6 +1,7 @@
 // Two engines on one PostgreSQL database deliver from one outbox to a receiver that answers more
 // slowly than a lease lasts: each delivery is sent once, as the engine holding it renews its
 // lease while the request runs.
+#include "postgres/replica.hpp"
 #include "postgres/test_server.hpp"
 #include "support/event_builders.hpp"
 #include "support/test_server.hpp"
@@ -8,12 +9,10 @@
 #include <herald/engine.hpp>
 #include <herald/postgres/database.hpp>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <set>
 #include <string>
@@ -23,38 +22,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// An engine with its dispatcher on an io_context of its own thread: one replica.
-class Replica {
-  public:
-    explicit Replica(const std::string& schema)
-        : db(herald::postgres::open(herald::test::postgres_conninfo(), {.schema = schema})) {
-        herald::EngineConfig config{.storage = db, .refresh_interval = 100ms};
-        config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.0/8"};
-        config.dispatch.http.total_timeout = 10s;
-        config.dispatch.lease = 900ms;
-        config.dispatch.poll_interval = 20ms;
-        engine_.emplace(io_.get_executor(), std::move(config));
-        thread_ = std::thread([this] {
-            while (!done_)
-                io_.run_for(20ms);
-        });
-    }
-    ~Replica() {
-        done_ = true;
-        thread_.join();
-        engine_.reset();
-        io_.run_for(50ms);
-    }
-    herald::Engine& engine() { return *engine_; }
-
-    const std::shared_ptr<herald::postgres::Database> db;
-
-  private:
-    boost::asio::io_context io_;
-    std::optional<herald::Engine> engine_;
-    std::atomic<bool> done_ = false;
-    std::thread thread_;
-};
+/// A replica with a lease shorter than the receiver takes to answer.
+herald::test::Replica leasing(const std::string& schema) {
+    return herald::test::Replica(schema, [](herald::EngineConfig& c) {
+        c.refresh_interval = 100ms;
+        c.dispatch.http.total_timeout = 10s;
+        c.dispatch.lease = 900ms;
+        c.dispatch.poll_interval = 20ms;
+    });
+}
 
 }  // namespace
 
@@ -63,8 +39,8 @@ TEST_CASE("two engines deliver each delivery once to a receiver slower than thei
     herald::test::TestServer receiver{{.fault = herald::test::Fault::slow}};
     receiver.set_delay(1500ms);  // longer than the 900 ms lease
     const std::string schema = herald::test::fresh_schema();
-    Replica a(schema);
-    Replica b(schema);
+    herald::test::Replica a = leasing(schema);
+    herald::test::Replica b = leasing(schema);
     const herald::Principal admin = herald::test::admin_of("acme");
     a.engine().integrations().create(
         admin, herald::WebhookIntegration{.entity = "acme", .name = "hook", .url = receiver.url()});

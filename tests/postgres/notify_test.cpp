@@ -1,6 +1,7 @@
 // Engines on one PostgreSQL database are told at once (LISTEN/NOTIFY) of deliveries another
 // engine enqueued and of automations it changed, rather than at their next poll; a listening
 // connection the server drops is made again.
+#include "postgres/replica.hpp"
 #include "postgres/test_server.hpp"
 #include "support/event_builders.hpp"
 #include "support/test_server.hpp"
@@ -8,14 +9,10 @@
 #include <herald/engine.hpp>
 #include <herald/postgres/database.hpp>
 
-#include <boost/asio/io_context.hpp>
-
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <functional>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,35 +28,13 @@ std::shared_ptr<herald::postgres::Database> open_schema(const std::string& schem
     return herald::postgres::open(herald::test::postgres_conninfo(), {.schema = schema});
 }
 
-/// An engine whose dispatcher runs on a thread of its own, polling only every ten minutes.
-class Replica {
-  public:
-    explicit Replica(const std::string& schema) : db(open_schema(schema)) {
-        herald::EngineConfig config{.storage = db, .refresh_interval = never};
-        config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.0/8"};
-        config.dispatch.poll_interval = never;
-        engine_.emplace(io_.get_executor(), std::move(config));
-        thread_ = std::thread([this] {
-            while (!done_)
-                io_.run_for(20ms);
-        });
-    }
-    ~Replica() {
-        done_ = true;
-        thread_.join();
-        engine_.reset();
-        io_.run_for(50ms);
-    }
-    herald::Engine& engine() { return *engine_; }
-
-    const std::shared_ptr<herald::postgres::Database> db;
-
-  private:
-    boost::asio::io_context io_;
-    std::optional<herald::Engine> engine_;
-    std::atomic<bool> done_ = false;
-    std::thread thread_;
-};
+/// A replica that would poll for deliveries and automations only every ten minutes.
+herald::test::Replica slow_polling(const std::string& schema) {
+    return herald::test::Replica(schema, [](herald::EngineConfig& c) {
+        c.refresh_interval = never;
+        c.dispatch.poll_interval = never;
+    });
+}
 
 herald::Automation on_alias(std::string alias) {
     return herald::Automation{
@@ -91,7 +66,7 @@ TEST_CASE("a delivery another engine enqueues is sent at once, not at the next p
     publisher.integrations().create(
         admin, herald::WebhookIntegration{.entity = "acme", .name = "hook", .url = receiver.url()});
     publisher.automations().create(admin, on_alias("production"));
-    Replica sender(schema);
+    herald::test::Replica sender = slow_polling(schema);
     std::this_thread::sleep_for(200ms);  // its first claim found nothing: it waits for a poll
 
     publisher.publish(herald::test::alias_added("acme", "reg", "m1", "production"));
@@ -118,7 +93,7 @@ TEST_CASE("an automation another engine creates is matched at once, not at the n
     const std::string schema = herald::test::fresh_schema();
     const herald::Principal admin = herald::test::admin_of("acme");
     herald::Engine writer({.storage = open_schema(schema), .refresh_interval = 0ms});
-    Replica reader(schema);
+    herald::test::Replica reader = slow_polling(schema);
     std::this_thread::sleep_for(200ms);  // its first look found nothing
     const auto fires = [&](const std::string& alias) {
         return reader.engine()
