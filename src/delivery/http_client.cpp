@@ -19,7 +19,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/error.hpp>
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -248,11 +248,6 @@ std::string tls_failure_text(Connection::Secure& stream, const error_code& ec) {
     return ec.message();
 }
 
-// 1xx answers other than 101 Switching Protocols are interim: the final response follows.
-bool is_interim(unsigned status) {
-    return status >= 100 && status < 200 && status != 101;
-}
-
 // RFC 9110 token characters, what a header name may consist of.
 bool is_token(std::string_view text) {
     static constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
@@ -298,13 +293,6 @@ std::string request_head(const HttpRequest& source, const Target& target,
 }
 
 }  // namespace
-
-std::optional<std::string_view> HttpResponse::header(std::string_view name) const {
-    for (const auto& [field, value] : headers)
-        if (beast::iequals(field, name))
-            return std::string_view(value);
-    return std::nullopt;
-}
 
 class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
   public:
@@ -630,9 +618,9 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
     }
 
     // Writes the request and reads the response, keeping at most max_response_body bytes of
-    // the body. The response is parsed straight from the connection's buffer, so a response
-    // that arrives in one segment costs one read. `received_any` tells whether the receiver
-    // answered at all.
+    // the body. The response is read straight from the connection's buffer, so a response
+    // that arrives in one segment costs one read, and bytes past it stay there for the next.
+    // `received_any` tells whether the receiver answered at all.
     template <class Stream>
     asio::awaitable<error_code> exchange(Stream& stream, Connection& connection,
                                          const std::string& head, const std::string& body,
@@ -658,62 +646,27 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
 
         auto& buffer = connection.buffer;
         received_any = buffer.size() > 0;
-        std::array<char, read_chunk_size> chunk;
-        // Interim answers (1xx, e.g. 103 Early Hints) come before the real one and are skipped.
+        ResponseReader reader{
+            {.max_header = config_.max_response_header, .max_body = config_.max_response_body}};
         for (;;) {
-            http::response_parser<http::buffer_body> parser;
-            parser.header_limit(static_cast<std::uint32_t>(config_.max_response_header));
-            parser.body_limit(boost::none);
-            bool header_copied = false;
-            for (;;) {
-                parser.get().body().data = chunk.data();
-                parser.get().body().size = chunk.size();
-                error_code ec = http::error::need_more;
-                std::size_t used = 0;
-                if (buffer.size() > 0) {
-                    used = parser.put(buffer.data(), ec);
-                    buffer.consume(used);
-                }
-                if (!header_copied && parser.is_header_done()) {
-                    copy_header(parser.get(), response);
-                    header_copied = true;
-                }
-                const std::size_t got = chunk.size() - parser.get().body().size;
-                const std::size_t room = config_.max_response_body - response.body.size();
-                response.body.append(chunk.data(), std::min(got, room));
-                if (got > room) {
-                    response.truncated = true;
-                    break;
-                }
-                if (parser.is_done())
-                    break;
-                if (ec == http::error::need_buffer || (!ec && used > 0))
-                    continue;
-                if (ec && ec != http::error::need_more)
-                    co_return ec;
-                auto [read_ec, n] =
-                    co_await stream.async_read_some(buffer.prepare(read_chunk_size), use_tuple);
-                buffer.commit(n);
-                received_any = received_any || n > 0;
-                if (read_ec == asio::error::eof && received_any)
-                    parser.put_eof(read_ec);  // a body delimited by the end of the connection
-                if (read_ec)
-                    co_return read_ec;
-            }
-            if (!is_interim(response.status)) {
-                keep_alive = !response.truncated && parser.keep_alive() && response.status != 101;
-                co_return error_code{};
-            }
-            response = HttpResponse{};
+            const auto pending = buffer.data();
+            buffer.consume(reader.feed({static_cast<const char*>(pending.data()), pending.size()}));
+            if (reader.state() != ResponseReader::State::need_more)
+                break;
+            auto [read_ec, n] =
+                co_await stream.async_read_some(buffer.prepare(read_chunk_size), use_tuple);
+            buffer.commit(n);
+            received_any = received_any || n > 0;
+            if (read_ec == asio::error::eof)
+                reader.end_of_stream();  // a body delimited by the end of the connection
+            else if (read_ec)
+                co_return read_ec;
         }
-    }
-
-    static void copy_header(const http::response_parser<http::buffer_body>::value_type& received,
-                            HttpResponse& response) {
-        response.status = received.result_int();
-        response.headers.reserve(16);
-        for (const auto& field : received)
-            response.headers.emplace_back(field.name_string(), field.value());
+        if (reader.state() == ResponseReader::State::failed)
+            co_return reader.error();
+        keep_alive = reader.keep_alive();
+        response = reader.take_response();
+        co_return error_code{};
     }
 
     // Starts the deadline watchdog when the first operation arrives; it stops when none is left.

@@ -18,8 +18,11 @@
 //         log(response.status);
 // clang-format on
 //
-// Beast and the coroutines that drive it live in http_client.cpp only.
+// The coroutines live in http_client.cpp only; the response is read by a ResponseReader
+// (response_reader.hpp) fed from the connection.
 #pragma once
+
+#include "delivery/response_reader.hpp"
 
 #include <herald/delivery_config.hpp>
 #include <herald/delivery_error.hpp>
@@ -41,9 +44,6 @@
 
 namespace herald::detail {
 
-/// A header field as sent or received (names compare case-insensitively).
-using HttpHeader = std::pair<std::string, std::string>;
-
 /// One outgoing request. The method is always POST. The client adds `Host`, `User-Agent`
 /// and `Content-Length`; everything else (Content-Type, signatures, delivery id) is the
 /// caller's.
@@ -51,24 +51,6 @@ struct HttpRequest {
     boost::urls::url url;  ///< absolute http:// or https:// URL
     std::vector<HttpHeader> headers;
     std::string body;
-};
-
-/// What came back. When the request failed (error_code set) only `latency` and `diagnostic` are
-/// meaningful: a response cut short by a timeout or reset is not reported in part.
-struct HttpResponse {
-    unsigned status = 0;  ///< HTTP status; 0 when the request failed
-    std::vector<HttpHeader> headers;
-    std::string body;        ///< at most DeliveryConfig::max_response_body bytes
-    bool truncated = false;  ///< the body was longer than the bound (the rest was discarded)
-    /// From taking a connection slot (so including connect and TLS) to the response's last byte
-    /// read, or to the failure.
-    std::chrono::nanoseconds latency{};
-    /// On error: what happened, for logs and history ("ssrf: 10.0.0.1 is in a private range
-    /// (10.0.0.0/8)", "connect 203.0.113.7:443: Connection refused"). Never holds request data.
-    std::string diagnostic;
-
-    /// The first header with this name (case-insensitive), if any.
-    std::optional<std::string_view> header(std::string_view name) const;
 };
 
 /// Sends POST requests. Thread safety: `async_send` and `cancel` may be called from any thread;

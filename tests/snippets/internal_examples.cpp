@@ -6,6 +6,7 @@
 #include "delivery/address_policy.hpp"
 #include "delivery/http_client.hpp"
 #include "delivery/http_date.hpp"
+#include "delivery/response_reader.hpp"
 #include "delivery/signature.hpp"
 #include "evaluate/condition_machine.hpp"
 #include "evaluate/metric_conditions.hpp"
@@ -21,6 +22,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +64,11 @@ boost::asio::awaitable<void> http_client_example(boost::asio::io_context& io,
                                                  Log log) {
     namespace asio = boost::asio;
 #include "src/delivery/http_client.hpp.inc"
+}
+
+void response_reader_example(std::optional<std::string> (*receive)(), void (*log)(std::string_view),
+                             void (*use)(HttpResponse, bool)) {
+#include "src/delivery/response_reader.hpp.inc"
 }
 
 void signature_example(std::string_view body, std::string_view secret, std::string_view delivery_id,
