@@ -1,6 +1,7 @@
 #include "delivery/http_client.hpp"
 
 #include "delivery/address_policy.hpp"
+#include "delivery/request_target.hpp"
 
 #include <herald/error.hpp>
 
@@ -57,40 +58,6 @@ Outcome failure(delivery_errc code, std::string diagnostic) {
     Outcome outcome{.ec = code};
     outcome.response.diagnostic = std::move(diagnostic);
     return outcome;
-}
-
-// Where a request goes, parsed and checked once per send.
-struct Target {
-    bool tls = false;
-    std::string host;  // normalized; IPv6 without brackets
-    std::uint16_t port = 0;
-    std::string host_header;
-    std::string path;  // origin-form request target
-    std::string key;   // the connection pool's (scheme, host, port)
-};
-
-std::optional<Target> parse_target(const boost::urls::url& url) {
-    Target target;
-    const auto scheme = url.scheme_id();
-    if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https)
-        return std::nullopt;
-    if (!url.has_authority() || url.encoded_host().empty() || url.has_userinfo())
-        return std::nullopt;
-    target.tls = scheme == boost::urls::scheme::https;
-    target.host = normalize_host(url.host_address());
-    if (url.has_port()) {
-        if (url.port().empty() || url.port_number() == 0)
-            return std::nullopt;
-        target.port = url.port_number();
-    } else {
-        target.port = target.tls ? 443 : 80;
-    }
-    target.host_header = url.encoded_host_and_port();
-    target.path = url.encoded_path().empty() ? "/" + std::string(url.encoded_target())
-                                             : std::string(url.encoded_target());
-    target.key = std::string(target.tls ? "https://" : "http://") + target.host + ":" +
-                 std::to_string(target.port);
-    return target;
 }
 
 std::string endpoint_text(const Target& target) {
@@ -382,17 +349,13 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
     }
 
     asio::awaitable<Outcome> deliver(Operation& op) {
-        const auto target = parse_target(op.request.url);
-        if (!target)
-            co_return failure(delivery_errc::bad_url, "not an absolute http(s) URL with a host");
-        if (op.request.url.host_type() == boost::urls::host_type::ipvfuture)
-            co_return failure(delivery_errc::ssrf_refused,
-                              "ssrf: host " + target->host + " is an IPvFuture literal");
+        auto route = route_request(op.request.url, policy_);
+        if (!route.target)
+            co_return failure(route.failure, std::move(route.diagnostic));
         if (auto why = invalid_header(op.request.headers))
             co_return failure(delivery_errc::bad_request, std::move(*why));
-        auto host = policy_.check_host(target->host);
-        if (!host.refusal.empty())
-            co_return failure(delivery_errc::ssrf_refused, std::move(host.refusal));
+        const auto& target = route.target;
+        const auto& host = route.host;
 
         const auto endpoint = endpoint_for(target->key);
         if (!endpoint->slots.try_acquire()) {

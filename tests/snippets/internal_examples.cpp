@@ -6,6 +6,7 @@
 #include "delivery/address_policy.hpp"
 #include "delivery/http_client.hpp"
 #include "delivery/http_date.hpp"
+#include "delivery/request_target.hpp"
 #include "delivery/response_reader.hpp"
 #include "delivery/signature.hpp"
 #include "evaluate/condition_machine.hpp"
@@ -64,6 +65,11 @@ boost::asio::awaitable<void> http_client_example(boost::asio::io_context& io,
                                                  Log log) {
     namespace asio = boost::asio;
 #include "src/delivery/http_client.hpp.inc"
+}
+
+void request_target_example(const AddressPolicy& policy) {
+    using boost::urls::url_view;
+#include "src/delivery/request_target.hpp.inc"
 }
 
 void response_reader_example(std::optional<std::string> (*receive)(), void (*log)(std::string_view),
