@@ -1,7 +1,20 @@
 #include "delivery/request_target.hpp"
 
+#include <charconv>
+
 namespace herald::detail {
 namespace {
+
+// The port given after ':', from 1 to 65535, read from its digits: Boost.URL 1.81's
+// port_number() wraps past 65535 (65561 reads as 25) and is 0 for an empty port.
+std::optional<std::uint16_t> explicit_port(std::string_view digits) {
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || value == 0 ||
+        value > 65535)
+        return std::nullopt;
+    return static_cast<std::uint16_t>(value);
+}
 
 Route refuse(delivery_errc failure, std::string diagnostic) {
     return {.failure = failure, .diagnostic = std::move(diagnostic)};
@@ -19,9 +32,10 @@ std::optional<Target> parse_target(boost::urls::url_view url) {
     target.tls = scheme == boost::urls::scheme::https;
     target.host = normalize_host(url.host_address());
     if (url.has_port()) {
-        if (url.port().empty() || url.port_number() == 0)
+        const auto port = explicit_port(url.port());
+        if (!port)
             return std::nullopt;
-        target.port = url.port_number();
+        target.port = *port;
     } else {
         target.port = target.tls ? 443 : 80;
     }

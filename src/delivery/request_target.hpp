@@ -32,8 +32,8 @@ struct Target {
     std::string key;   ///< the connection pool's (scheme, host, port)
 };
 
-/// The target of an absolute http or https URL with a host, no user info and a non-zero port
-/// (80 or 443 when it has none); nullopt for any other URL.
+/// The target of an absolute http or https URL with a host, no user info and a port from 1 to
+/// 65535 (80 or 443 when it has none); nullopt for any other URL.
 std::optional<Target> parse_target(boost::urls::url_view url);
 
 /// A URL's target and what the policy says of its host, or why no request may go there.

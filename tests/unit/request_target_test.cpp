@@ -37,6 +37,19 @@ TEST_CASE("a URL's target is its scheme, decoded host, port and origin-form path
     CHECK(plain.target->path == "/?q");
 }
 
+TEST_CASE("a port is read from its digits, from 1 to 65535", "[url]") {
+    CHECK(route_of("http://hooks.example:00080/").target->port == 80);
+    CHECK(route_of("http://hooks.example:65535/").target->port == 65535);
+    // Boost.URL's port_number() wraps: 65561 would go to port 25 (found by fuzz_url).
+    const std::string refused =
+        GENERATE("http://hooks.example:0/", "http://hooks.example:/", "http://hooks.example:65536/",
+                 "http://hooks.example:65561/", "http://hooks.example:99999999999999999999/");
+    INFO(refused);
+    const auto route = route_of(refused);
+    CHECK_FALSE(route.target);
+    CHECK(route.failure == herald::delivery_errc::bad_url);
+}
+
 TEST_CASE("the policy refuses a host however the URL spells it", "[url][ssrf]") {
     const AddressPolicy strict{herald::SsrfPolicy{}};
     const std::string text =
