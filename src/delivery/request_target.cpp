@@ -29,6 +29,11 @@ std::optional<Target> parse_target(boost::urls::url_view url) {
         return std::nullopt;
     if (!url.has_authority() || url.encoded_host().empty() || url.has_userinfo())
         return std::nullopt;
+    // Behind an authority a path is empty or starts with '/'. Boost.URL 1.81 reads a host that
+    // starts as an IPv4 address ("10.0.0.1.nip.io") as that address and the rest as the path
+    // (".nip.io/"); such a host is refused rather than sent to the address it starts with.
+    if (!url.encoded_path().empty() && !url.encoded_path().starts_with('/'))
+        return std::nullopt;
     target.tls = scheme == boost::urls::scheme::https;
     target.host = normalize_host(url.host_address());
     if (url.has_port()) {

@@ -33,7 +33,8 @@ struct Target {
 };
 
 /// The target of an absolute http or https URL with a host, no user info and a port from 1 to
-/// 65535 (80 or 443 when it has none); nullopt for any other URL.
+/// 65535 (80 or 443 when it has none); nullopt for any other URL, and for a host that starts as
+/// an IPv4 address and goes on ("10.0.0.1.nip.io"), which Boost.URL 1.81 misreads.
 std::optional<Target> parse_target(boost::urls::url_view url);
 
 /// A URL's target and what the policy says of its host, or why no request may go there.

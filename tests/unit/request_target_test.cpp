@@ -50,6 +50,18 @@ TEST_CASE("a port is read from its digits, from 1 to 65535", "[url]") {
     CHECK(route.failure == herald::delivery_errc::bad_url);
 }
 
+TEST_CASE("a host that starts as an IPv4 address is not sent to that address", "[url][ssrf]") {
+    // Boost.URL reads these as host 10.0.0.1 with the rest as the path (found by fuzz_url).
+    const std::string text =
+        GENERATE("http://10.0.0.1.nip.io/", "http://10.0.0.1.nip.io", "http://1.2.3.4.5/",
+                 "http://127.0.0.1x/", "http://127.0.0.1-a.example/", "http://10.0.0.1:80.x/",
+                 "http://127.0.0.1%00.example.com/");
+    INFO(text);
+    const auto route = route_of(text);
+    CHECK_FALSE(route.target);
+    CHECK(route.failure == herald::delivery_errc::bad_url);
+}
+
 TEST_CASE("the policy refuses a host however the URL spells it", "[url][ssrf]") {
     const AddressPolicy strict{herald::SsrfPolicy{}};
     const std::string text =
