@@ -1,4 +1,5 @@
 #include "integration/validate_integration.hpp"
+#include "delivery/request_target.hpp"
 #include "template/variables.hpp"
 
 #include <herald/error.hpp>
@@ -59,6 +60,10 @@ void validate_url(const std::string& url, const char* field) {
         fail(field, "must name a host");
     if (parsed->has_userinfo())
         fail(field, "must not hold user info; keep credentials in a secret");
+    if (!parse_target(*parsed))
+        fail(field,
+             "must have a port from 1 to 65535, and a host that is a name or an address "
+             "(not an IPv4 address followed by more, as in 10.0.0.1.nip.io)");
 }
 
 void validate_secret_name(const std::string& name, const char* field, bool required) {

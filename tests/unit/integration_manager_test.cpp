@@ -102,7 +102,10 @@ TEST_CASE("webhook URLs are absolute http(s) URLs without credentials", "[integr
                                           "file:///etc/passwd",
                                           "https://user:pass@ci.example.com/hook",
                                           "https:///no-host",
-                                          "https://exa mple.com/"};
+                                          "https://exa mple.com/",
+                                          "https://ci.example.com:0/hook",
+                                          "https://ci.example.com:65561/hook",
+                                          "https://10.0.0.1.nip.io/hook"};
     for (const std::string& url : bad) {
         INFO(url);
         WebhookIntegration w = webhook();
