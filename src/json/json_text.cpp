@@ -150,6 +150,11 @@ void append_number(std::string& out, double value) {
         out += value < 0 ? "-inf" : "inf";
         return;
     }
+    // The shortest form of negative zero, "-0", reads back as the integer 0.
+    if (value == 0 && std::signbit(value)) {
+        out += "-0.0";
+        return;
+    }
     char buffer[32];
     const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
     out.append(buffer, result.ptr);

@@ -210,3 +210,16 @@ TEST_CASE("event JSON: metrics keep their order, repeats and non-finite values",
     CHECK(std::isnan(points[0].value));
     CHECK(points[1].value == 1);
 }
+
+TEST_CASE("event JSON: a metric of negative zero reads back as negative zero", "[event_json]") {
+    // Written as "-0", it read back as the integer 0 (found by fuzz_event_json).
+    const Event e{.id = "e1",
+                  .entity = "acme",
+                  .project = "mnist",
+                  .body = RunMetricsLogged{Run{.id = "r1"}, 1, {{"lr", -0.0}}}};
+    const std::string text = to_json(e);
+    CHECK(text.find(R"({"name":"lr","value":-0.0})") != std::string::npos);
+    const Event back = event_from_json(text);
+    CHECK(std::signbit(std::get<RunMetricsLogged>(back.body).metrics.at(0).value));
+    CHECK(to_json(back) == text);
+}
