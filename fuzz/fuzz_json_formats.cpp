@@ -1,11 +1,10 @@
-// Fuzzes the JSON formats read from files and pipes (`herald automations apply`, `integrations
-// apply`, `publish`): the first byte picks the format, the rest is the document. Invariants:
-// reading never crashes and refuses bad input only with herald::Error; what was read writes back
-// to text that reads again — equal for automations and integrations (export, then apply, changes
-// nothing), and without error for events (a stored firing always reads back).
+// Fuzzes the JSON formats read from files (`herald automations apply`, `integrations apply`):
+// the first byte picks the format (odd: automation, even: integration), the rest is the document.
+// Invariants: reading never crashes and refuses bad input only with herald::Error; what was read
+// writes back to text that reads again as the same automation or integration (export, then
+// apply, changes nothing). Events have a target of their own, fuzz_event_json.
 #include <herald/automation_json.hpp>
 #include <herald/error.hpp>
-#include <herald/event_json.hpp>
 #include <herald/integration_json.hpp>
 
 #include <cstddef>
@@ -30,36 +29,15 @@ void round_trip(std::string_view text, Read read) {
     }
 }
 
-void events(std::string_view text) {
-    herald::Event event;
-    try {
-        event = herald::event_from_json(text);
-    } catch (const herald::Error&) {
-        return;
-    }
-    try {
-        (void)herald::event_from_json(herald::to_json(event));
-    } catch (const herald::Error&) {
-        __builtin_trap();  // an event herald accepted is written as text it refuses
-    }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0)
         return 0;
     const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
-    switch (data[0] % 3) {
-        case 0:
-            events(text);
-            break;
-        case 1:
-            round_trip(text, [](std::string_view t) { return herald::automation_from_json(t); });
-            break;
-        default:
-            round_trip(text, [](std::string_view t) { return herald::integration_from_json(t); });
-            break;
-    }
+    if (data[0] % 2 == 1)
+        round_trip(text, [](std::string_view t) { return herald::automation_from_json(t); });
+    else
+        round_trip(text, [](std::string_view t) { return herald::integration_from_json(t); });
     return 0;
 }
