@@ -1,4 +1,5 @@
 #include "codec/storage_codec.hpp"
+#include "json/json_reader.hpp"
 #include "json/json_text.hpp"
 #include "json/write_event.hpp"
 #include "model/validate.hpp"
@@ -6,7 +7,6 @@
 #include <herald/error.hpp>
 #include <herald/event_json.hpp>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -249,7 +249,7 @@ Integration integration_from(const json::object& o) {
 template <class Decode>
 auto decode(std::string_view text, Decode decode_object) {
     try {
-        return decode_object(json::parse(text).as_object());
+        return decode_object(parse_json(text).as_object());
     } catch (const std::exception& e) {
         throw Error(errc::storage_failure, "",
                     std::string("a stored record is malformed: ") + e.what());

@@ -6,7 +6,6 @@
 #include <herald/error.hpp>
 #include <herald/event_json.hpp>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include <cmath>
@@ -295,7 +294,7 @@ void write_event(JsonWriter& w, const Event& e) {
 }  // namespace detail
 
 json::value to_json_value(const Event& e) {
-    return json::parse(to_json(e));
+    return detail::parse_json(to_json(e));
 }
 
 std::string to_json(const Event& e) {

@@ -3,10 +3,12 @@
 
 #include <herald/error.hpp>
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/json/stream_parser.hpp>
+#include <boost/json/value_stack.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 namespace herald::detail {
@@ -30,19 +32,101 @@ std::string join(const std::string& path, std::string_view key) {
     return f;
 }
 
+using boost::system::error_code;
+
+// Boost.JSON's own handler (what json::stream_parser builds values with), but for one thing:
+// Boost.JSON 1.81 reads some numbers a unit in the last place off ("5e-34"), so a double that
+// herald wrote in its shortest exact form would not always read back as itself. Each double is
+// read again from its text with std::from_chars, which rounds correctly.
+struct PreciseHandler {
+    static constexpr std::size_t max_object_size = json::object::max_size();
+    static constexpr std::size_t max_array_size = json::array::max_size();
+    static constexpr std::size_t max_key_size = json::string::max_size();
+    static constexpr std::size_t max_string_size = json::string::max_size();
+
+    json::value_stack values;
+    std::string number;  // the parts of a number that the parser handed over so far
+
+    bool on_document_begin(error_code&) { return true; }
+    bool on_document_end(error_code&) { return true; }
+    bool on_object_begin(error_code&) { return true; }
+    bool on_object_end(std::size_t n, error_code&) {
+        values.push_object(n);
+        return true;
+    }
+    bool on_array_begin(error_code&) { return true; }
+    bool on_array_end(std::size_t n, error_code&) {
+        values.push_array(n);
+        return true;
+    }
+    bool on_key_part(json::string_view s, std::size_t, error_code&) {
+        values.push_chars(s);
+        return true;
+    }
+    bool on_key(json::string_view s, std::size_t, error_code&) {
+        values.push_key(s);
+        return true;
+    }
+    bool on_string_part(json::string_view s, std::size_t, error_code&) {
+        values.push_chars(s);
+        return true;
+    }
+    bool on_string(json::string_view s, std::size_t, error_code&) {
+        values.push_string(s);
+        return true;
+    }
+    bool on_number_part(json::string_view s, error_code&) {
+        number.append(s.data(), s.size());
+        return true;
+    }
+    bool on_int64(std::int64_t i, json::string_view, error_code&) {
+        number.clear();
+        values.push_int64(i);
+        return true;
+    }
+    bool on_uint64(std::uint64_t u, json::string_view, error_code&) {
+        number.clear();
+        values.push_uint64(u);
+        return true;
+    }
+    bool on_double(double d, json::string_view s, error_code&) {
+        number.append(s.data(), s.size());
+        double precise = 0;
+        const char* end = number.data() + number.size();
+        // Out of range ("1e999") from_chars refuses; Boost.JSON's infinity stands.
+        if (const auto result = std::from_chars(number.data(), end, precise);
+            result.ec == std::errc{} && result.ptr == end)
+            d = precise;
+        number.clear();
+        values.push_double(d);
+        return true;
+    }
+    bool on_bool(bool b, error_code&) {
+        values.push_bool(b);
+        return true;
+    }
+    bool on_null(error_code&) {
+        values.push_null();
+        return true;
+    }
+    bool on_comment_part(json::string_view, error_code&) { return true; }
+    bool on_comment(json::string_view, error_code&) { return true; }
+};
+
 }  // namespace
 
 json::value parse_json(std::string_view text) {
-    json::stream_parser parser;
-    boost::system::error_code ec;
-    const std::size_t parsed = parser.write_some(text.data(), text.size(), ec);
+    json::basic_parser<PreciseHandler> parser(json::parse_options{});
+    parser.handler().values.reset();
+    error_code ec;
+    const std::size_t parsed = parser.write_some(true, text.data(), text.size(), ec);
     if (!ec && parsed < text.size())
         ec = json::error::extra_data;
     if (!ec)
-        parser.finish(ec);
+        parser.write_some(false, nullptr, 0, ec);
     if (ec)
         throw json_syntax_error(text, ec == json::error::incomplete ? text.size() : parsed, ec);
-    return parser.release();
+    return parser.handler().values.release();
 }
 
 ObjectReader::ObjectReader(const json::value& value, std::string path)

@@ -15,8 +15,9 @@
 
 namespace herald::detail {
 
-/// Parses JSON text; throws herald::Error (invalid_json) saying what is wrong and where, with
-/// the path of the field it is in (see json_syntax.hpp).
+/// Parses JSON text, each number rounded correctly (what herald writes reads back as itself);
+/// throws herald::Error (invalid_json) saying what is wrong and where, with the path of the
+/// field it is in (see json_syntax.hpp).
 boost::json::value parse_json(std::string_view text);
 
 class ObjectReader {

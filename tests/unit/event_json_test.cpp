@@ -211,6 +211,19 @@ TEST_CASE("event JSON: metrics keep their order, repeats and non-finite values",
     CHECK(points[1].value == 1);
 }
 
+TEST_CASE("event JSON: numbers read as the nearest double, and back as themselves",
+          "[event_json]") {
+    // Boost.JSON 1.81 alone reads 5e-34 a unit in the last place low, and what herald writes of
+    // that as 4.999999999999999e-34, lower again (found by fuzz_event_json).
+    const Event e = event_from_json(std::string_view(R"({"type": "RUN_METRICS_LOGGED",
+        "entity": "a", "project": "p", "step": 1, "run": {"id": "r"}, "metrics": {"tiny": 5e-34}})"));
+    CHECK(std::get<RunMetricsLogged>(e.body).metrics.at(0).value == 5e-34);
+    const std::string text = to_json(e);
+    CHECK(text.find(R"({"name":"tiny","value":5e-34})") != std::string::npos);
+    CHECK(event_from_json(text) == e);
+    CHECK(to_json_value(e).at("metrics").at(0).at("value").as_double() == 5e-34);
+}
+
 TEST_CASE("event JSON: a metric of negative zero reads back as negative zero", "[event_json]") {
     // Written as "-0", it read back as the integer 0 (found by fuzz_event_json).
     const Event e{.id = "e1",
