@@ -756,9 +756,11 @@ void DispatcherCore::track_integration(const std::string& entity, const std::str
 
 void DispatcherCore::judge_streaks(const Settlements& batch,
                                    const std::vector<FailingStreak>& failing) {
-    for (const StreakUpdate& u : batch.streaks)
-        if (!u.failed_at)
-            failing_.erase(integration_key(u.entity, u.integration));
+    // Healthy integrations, the common case, have nothing here to end.
+    if (!failing_.empty())
+        for (const StreakUpdate& u : batch.streaks)
+            if (!u.failed_at)
+                failing_.erase(integration_key(u.entity, u.integration));
     const Timestamp now = batch.written_at;
     for (const FailingStreak& stored : failing) {
         FailureStreak& streak = failing_[integration_key(stored.entity, stored.integration)];

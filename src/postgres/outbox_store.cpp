@@ -11,7 +11,6 @@
 #include <array>
 #include <climits>
 #include <string_view>
-#include <unordered_map>
 
 namespace herald::detail::postgres {
 namespace {
@@ -114,12 +113,11 @@ Params firing_params(const Firing& f, const Delivery* delivery) {
 
 void HistoryTable::insert(Connection& c, std::span<const Firing> firings,
                           std::span<const Delivery> deliveries) {
-    std::unordered_map<std::string_view, const Delivery*> delivery_of;
-    for (const Delivery& d : deliveries)
-        delivery_of.emplace(d.firing.id, &d);
+    // One event's firings, and at most one delivery each: a search beats an index here.
     for (const Firing& f : firings) {
-        const auto it = delivery_of.find(f.id);
-        const Delivery* d = it == delivery_of.end() ? nullptr : it->second;
+        const auto it = std::find_if(deliveries.begin(), deliveries.end(),
+                                     [&](const Delivery& d) { return d.firing.id == f.id; });
+        const Delivery* d = it == deliveries.end() ? nullptr : &*it;
         if (c.exec(insert_firing, firing_params(f, d)).changed() == 0)
             throw Error(errc::already_exists, "id",
                         "firing '" + f.id + "' is already in the history");
