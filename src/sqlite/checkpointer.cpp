@@ -4,9 +4,10 @@
 
 namespace herald::detail::sqlite {
 
-Checkpointer::Checkpointer(Connection& writer, const std::string& path, int threshold_frames)
+Checkpointer::Checkpointer(Connection& writer, const std::string& path, const std::string& vfs,
+                           int threshold_frames)
     : writer_(writer),
-      connection_(path, /*create=*/false),
+      connection_(path, /*create=*/false, vfs),
       threshold_frames_(threshold_frames),
       thread_([this](std::stop_token stop) { run(stop); }) {
     // A connection finds the file in WAL mode only once it has read it.

@@ -21,8 +21,10 @@ namespace herald::detail::sqlite {
 class Checkpointer {
   public:
     /// Watches `writer`'s commits (replacing SQLite's automatic checkpoints) and checkpoints
-    /// `path`, already in WAL mode, once the WAL holds `threshold_frames` pages.
-    Checkpointer(Connection& writer, const std::string& path, int threshold_frames);
+    /// `path`, already in WAL mode and opened through the VFS named `vfs`, once the WAL holds
+    /// `threshold_frames` pages.
+    Checkpointer(Connection& writer, const std::string& path, const std::string& vfs,
+                 int threshold_frames);
     /// Stops the thread; SQLite checkpoints what is left when the last connection closes.
     ~Checkpointer();
     Checkpointer(const Checkpointer&) = delete;

@@ -93,10 +93,11 @@ std::span<const unsigned char> Statement::blob(int column) const {
 
 Query::Query(Connection& connection, std::string_view sql) : statement_(connection.prepare(sql)) {}
 
-Connection::Connection(std::string path, bool create) : path_(std::move(path)) {
+Connection::Connection(std::string path, bool create, const std::string& vfs)
+    : path_(std::move(path)) {
     const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
                       SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-    const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
+    const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, vfs.empty() ? nullptr : vfs.c_str());
     if (rc != SQLITE_OK)
         fail(rc, "opening the database");
 }

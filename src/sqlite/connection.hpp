@@ -75,8 +75,9 @@ class Query {
 /// An open database connection. Not thread-safe: its owner serialises every use.
 class Connection {
   public:
-    /// Opens (creating when `create`) the database at `path`; throws herald::Error.
-    Connection(std::string path, bool create);
+    /// Opens (creating when `create`) the database at `path` through the VFS named `vfs`
+    /// (empty: SQLite's default); throws herald::Error.
+    Connection(std::string path, bool create, const std::string& vfs);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;

@@ -3,6 +3,8 @@
 
 #include <herald/error.hpp>
 
+#include <sqlite3.h>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -58,7 +60,7 @@ Connection open_reader(const std::string& path, const herald::sqlite::Options& o
     if (options.read_only && !std::filesystem::exists(path))
         throw Error(errc::storage_failure, "",
                     path + ": no such database file (a read-only open never creates one)");
-    return Connection(path, /*create=*/false);
+    return Connection(path, /*create=*/false, options.vfs);
 }
 
 }  // namespace
@@ -89,32 +91,54 @@ LockFile::~LockFile() {
     ::close(fd_);  // releases the lock
 }
 
-WalFile::WalFile(const std::string& database_path) : path_(database_path + "-wal") {
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0)
+WalFile::WalFile(const std::string& database_path, const std::string& vfs)
+    : path_(database_path + "-wal") {
+    sqlite3_vfs* system = sqlite3_vfs_find(vfs.empty() ? nullptr : vfs.c_str());
+    if (!system)
         throw Error(errc::storage_failure, "",
-                    path_ + ": cannot open the WAL to sync it: " + std::strerror(errno));
+                    database_path + ": no SQLite VFS is registered as \"" + vfs + "\"");
+    storage_ = std::make_unique<std::byte[]>(static_cast<std::size_t>(system->szOsFile));
+    auto* file = reinterpret_cast<sqlite3_file*>(storage_.get());
+    int opened = 0;
+    if (const int rc = system->xOpen(system, path_.c_str(), file,
+                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_WAL, &opened);
+        rc != SQLITE_OK) {
+        // A failed xOpen may still have set up methods that need closing.
+        if (file->pMethods)
+            file->pMethods->xClose(file);
+        throw Error(errc::storage_failure, "",
+                    path_ + ": cannot open the WAL to sync it: " + sqlite3_errstr(rc));
+    }
+    file_ = file;
 }
 
 WalFile::~WalFile() {
-    ::close(fd_);
+    file_->pMethods->xClose(file_);
 }
 
 void WalFile::sync() {
-    if (::fdatasync(fd_) != 0)
-        throw Error(errc::storage_failure, "",
-                    path_ + ": syncing the WAL to disk failed: " + std::strerror(errno) +
-                        "; writes are refused until the database is opened again");
+    const int rc = file_->pMethods->xSync(file_, SQLITE_SYNC_NORMAL | SQLITE_SYNC_DATAONLY);
+    if (rc == SQLITE_OK)
+        return;
+    int error = 0;
+    file_->pMethods->xFileControl(file_, SQLITE_FCNTL_LAST_ERRNO, &error);
+    throw Error(errc::storage_failure, "",
+                path_ + ": syncing the WAL to disk failed: " +
+                    (error != 0 ? std::strerror(error) : sqlite3_errstr(rc)) +
+                    "; writes are refused until the database is opened again");
 }
 
 Core::Core(std::string path, const herald::sqlite::Options& options)
     : path_(std::move(path)),
       lock_(options.read_only ? nullptr : std::make_unique<LockFile>(path_)),
-      writer_(options.read_only ? nullptr : std::make_unique<Connection>(path_, /*create=*/true)),
+      writer_(options.read_only
+                  ? nullptr
+                  : std::make_unique<Connection>(path_, /*create=*/true, options.vfs)),
       reader_(open_reader(path_, options)) {
     if (writer_) {
         set_up_writer(*writer_, options);
-        checkpointer_ = std::make_unique<Checkpointer>(*writer_, path_, checkpoint_frames);
+        checkpointer_ =
+            std::make_unique<Checkpointer>(*writer_, path_, options.vfs, checkpoint_frames);
     }
     configure(reader_, options);
     reader_.exec("PRAGMA query_only = ON");
@@ -124,7 +148,7 @@ Core::Core(std::string path, const herald::sqlite::Options& options)
     }
     std::function<void()> sync;
     if (options.synchronous_full && !sqlite_syncs_commits(options)) {
-        wal_ = std::make_unique<WalFile>(path_);
+        wal_ = std::make_unique<WalFile>(path_, options.vfs);
         sync = [wal = wal_.get()] { wal->sync(); };
     }
     committer_ = std::make_unique<GroupCommitter>(

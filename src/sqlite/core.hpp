@@ -9,10 +9,13 @@
 #include <herald/error.hpp>
 #include <herald/sqlite/database.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
+
+struct sqlite3_file;
 
 namespace herald::detail::sqlite {
 
@@ -29,12 +32,14 @@ class LockFile {
     int fd_ = -1;
 };
 
-/// The WAL file of a database, open only to fsync it: SQLite writes it, and an fsync flushes
-/// the file whichever descriptor wrote to it.
+/// The WAL file of a database, open only to sync it: SQLite writes it through a handle of its
+/// own, and a sync flushes the file whichever handle wrote to it. It is opened through the same
+/// VFS as the database, so a VFS that adds a layer (or injects faults) sees the syncs as well.
 class WalFile {
   public:
-    /// Opens `<database_path>-wal`, which SQLite has created by now.
-    explicit WalFile(const std::string& database_path);
+    /// Opens `<database_path>-wal`, which SQLite has created by now, through the VFS named
+    /// `vfs` (empty: SQLite's default).
+    WalFile(const std::string& database_path, const std::string& vfs);
     ~WalFile();
     WalFile(const WalFile&) = delete;
     WalFile& operator=(const WalFile&) = delete;
@@ -43,7 +48,8 @@ class WalFile {
 
   private:
     std::string path_;
-    int fd_ = -1;
+    std::unique_ptr<std::byte[]> storage_;  ///< the VFS's file object (`szOsFile` bytes)
+    sqlite3_file* file_ = nullptr;          ///< in storage_, open
 };
 
 /// An open database file. With `Options::read_only` it is only its read connection: no lock,

@@ -24,7 +24,7 @@ namespace {
 
 struct Table {
     TempDir dir;
-    Connection connection{(dir / "t.db").string(), /*create=*/true};
+    Connection connection{(dir / "t.db").string(), /*create=*/true, ""};
     Table() { connection.exec("CREATE TABLE t (v INTEGER PRIMARY KEY)"); }
     std::int64_t rows() { return connection.scalar("SELECT count(*) FROM t"); }
 };

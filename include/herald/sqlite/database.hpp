@@ -38,6 +38,7 @@
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <string>
 
 namespace herald::sqlite {
 
@@ -71,6 +72,11 @@ struct Options {
     /// holder has committed (WAL readers never block its writer, nor it them); every write
     /// throws herald::Error (storage_failure) saying the database was opened read-only.
     bool read_only = false;
+    /// The name of a registered SQLite VFS (`sqlite3_vfs_register`) to open the file through —
+    /// a host's own file layer (encryption, a special disk) or a test's fault injection. Every
+    /// read, write and sync goes through it, the group committer's fsync of the WAL included.
+    /// Empty: SQLite's default. A name that is not registered fails `open`.
+    std::string vfs;
 };
 
 /// A herald database file. Implements every store of `herald::Storage`; thread-safe. Reads
