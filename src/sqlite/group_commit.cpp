@@ -117,14 +117,19 @@ void GroupCommitter::sync_batches(std::stop_token stop) {
                                      {{"batches", std::to_string(batches.size())},
                                       {"duration_ms", milliseconds_of(took)}});
         }
+        if (failure) {
+            // Refuse later writes before these writers hear of the failure: one that writes
+            // again at once must not be committed.
+            lock.lock();
+            sync_failure_ = failure;
+            lock.unlock();
+        }
         for (const auto& batch : batches) {
             if (failure)
                 fail(*batch, failure);
             finish(*batch);
         }
         lock.lock();
-        if (failure)
-            sync_failure_ = failure;
     }
 }
 
