@@ -57,7 +57,7 @@ struct Delivery {
     friend bool operator==(const Delivery&, const Delivery&) = default;
 };
 
-/// A delivery enqueued when its firing is recorded (`Storage::record_firings`, what publishing
+/// A delivery enqueued when its firing is recorded (`Storage::record_publish`, what publishing
 /// does): not attempted yet, its firing one of those recorded with it. Value type.
 struct NewDelivery {
     std::size_t firing = 0;  ///< the index of its firing among the firings recorded with it
@@ -95,7 +95,7 @@ class OutboxStore {
     virtual ~OutboxStore() = default;
 
     /// Adds deliveries (their ids are new). Persistent backends should enqueue together with the
-    /// history record, see `Storage::record_firings`.
+    /// history record, see `Storage::record_publish`.
     virtual void enqueue(std::span<const Delivery> deliveries) = 0;
     /// Up to `limit` deliveries due at `now` (earliest first, dead letters never), each leased
     /// until `lease_until`: it is not returned again before then unless settled.

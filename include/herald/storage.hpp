@@ -91,7 +91,7 @@ class HistoryStore {
     virtual void update(std::span<const FiringUpdate> updates) = 0;
     virtual std::optional<Firing> find(std::string_view firing_id) const = 0;
     /// The action of the firing's delivery: as recorded with the firing
-    /// (`Storage::record_firings`), kept as long as the firing, or else as the outbox holds it
+    /// (`Storage::record_publish`), kept as long as the firing, or else as the outbox holds it
     /// (`OutboxStore::enqueue`), at least while it is there. nullopt when the history has no
     /// such firing, or neither has its delivery.
     virtual std::optional<RecordedAction> recorded_action(std::string_view firing_id) const = 0;
@@ -148,6 +148,13 @@ enum class StoreChange {
     automations,  ///< an automation was created, changed or deleted
 };
 
+/// What one publish records (`Storage::record_publish`). The spans stay valid for the call.
+struct PublishRecord {
+    std::span<const Firing> firings;
+    std::span<const NewDelivery> deliveries;  ///< each of one of `firings`
+    std::span<const TriggerStateChange> trigger_state;
+};
+
 /// A watch on a store (`Storage::watch`): its listener is not called once this is destroyed.
 class StoreWatch {
   public:
@@ -165,22 +172,27 @@ class Storage {
     /// Windows and cooldowns of run triggers.
     virtual TriggerStateStore& trigger_state() = 0;
 
-    /// Records firings in the history and enqueues their deliveries, all or none; what
-    /// `Engine::publish` calls. This default writes the history first, then the outbox; a
-    /// persistent backend overrides it to write both in one transaction. Throws herald::Error
-    /// (invalid_argument, field "deliveries"), before writing anything, for a delivery whose
-    /// `NewDelivery::firing` names none of `firings`, or a second delivery for one firing.
-    virtual void record_firings(std::span<const Firing> firings,
-                                std::span<const NewDelivery> deliveries);
-    /// Records like `record_firings`, without making the caller wait for it: calls
-    /// `done(error)` exactly once, from any thread, when they are recorded (`error` null) or
-    /// could not be (then none is). `firings` and `deliveries` stay valid until then; `done`
-    /// must not block. What `Engine::async_publish` calls. This default records them on the
-    /// calling thread before it returns; a backend that commits in the background overrides it.
-    virtual void record_firings_async(std::span<const Firing> firings,
-                                      std::span<const NewDelivery> deliveries,
+    /// Records what one publish produced, all or none: its firings in the history, their
+    /// deliveries in the outbox, and what it changed in run trigger state
+    /// (`TriggerStateStore::apply`); what `Engine::publish` calls. This default writes the
+    /// history first, then the outbox, then the trigger state; a persistent backend overrides
+    /// it to write them in one transaction. Throws herald::Error (invalid_argument, field
+    /// "deliveries"), before writing anything, for a delivery whose `NewDelivery::firing` names
+    /// none of the firings, or a second delivery for one firing.
+    virtual void record_publish(const PublishRecord& record);
+    /// Records like `record_publish`, without making the caller wait for it: calls
+    /// `done(error)` exactly once, from any thread, when it is recorded (`error` null) or could
+    /// not be (then none of it is). The record's spans stay valid until then; `done` must not
+    /// block. What `Engine::async_publish` calls, and `Engine::publish`, which waits. Records
+    /// are applied in the order of the calls. This default records on the calling thread
+    /// before it returns; a backend that commits in the background overrides it.
+    virtual void record_publish_async(const PublishRecord& record,
                                       std::function<void(std::exception_ptr)> done) {
-        done(failure_of([&] { record_firings(firings, deliveries); }));
+        done(failure_of([&] { record_publish(record); }));
+    }
+    /// `record_publish` of firings and their deliveries alone.
+    void record_firings(std::span<const Firing> firings, std::span<const NewDelivery> deliveries) {
+        record_publish({.firings = firings, .deliveries = deliveries});
     }
 
     /// Settles what the dispatcher learned about claimed deliveries: applies the outbox's

@@ -3,8 +3,10 @@
 // Run triggers (RUN_METRIC_*, RUN_STATE) remember, per automation and run, the most recent
 // metric values (their window), when they last fired (their cooldown) and, for metric
 // triggers, where their condition stands (normal, pending, firing, recovering). The engine
-// evaluates from memory and writes every change through this interface, in small increments, so
-// that a persistent backend survives a restart without rewriting whole windows:
+// evaluates from memory; what an event changed reaches the store as `TriggerStateChange`s, in
+// small increments (no window is rewritten whole), recorded in the transaction of the event's
+// firings (`Storage::record_publish`, which calls `apply`). A persistent backend so resumes
+// after a restart where the last durable publish left it. The calls `apply` makes, one by one:
 //
 // clang-format off
 //     herald::TriggerStateStore& store = storage->trigger_state();
@@ -18,8 +20,8 @@
 // clang-format on
 //
 // The engine reads a (automation, run) state at most once per process (the first time the
-// run is seen), so `load` need not be fast; `append_values`, `record_firing` and
-// `save_condition` are on the publish path (the last only for an event that changed the state).
+// run is seen, or again after a publish that changed it failed), so `load` need not be fast;
+// `apply` is on the publish path.
 #pragma once
 
 #include <herald/clock.hpp>
@@ -74,6 +76,29 @@ struct PopulationValue {
     friend bool operator==(const PopulationValue&, const PopulationValue&) = default;
 };
 
+/// What one event changed in the state of one (automation, run): recorded with the event's
+/// firings (`Storage::record_publish`), so that a cooldown is never kept for a firing that was
+/// not, nor a firing without the window and cooldown it left. Value type.
+struct TriggerStateChange {
+    std::string automation_id;
+    std::string run_id;
+    /// Accepted metric values (oldest first, all at `step`): appended, keeping the newest `keep`.
+    std::vector<double> values;
+    std::int64_t step = 0;
+    std::size_t keep = 0;
+    /// When the automation fired for the run, if it did.
+    std::optional<Timestamp> fired;
+    /// Where the condition stands now, when the event moved it.
+    std::optional<ConditionProgress> condition;
+    /// A z-score across runs: the run's latest value in the automation's population, which
+    /// keeps the `population_keep` most recently updated runs.
+    std::optional<double> population_value;
+    std::size_t population_keep = 0;
+
+    TriggerStateKey key() const noexcept { return {automation_id, run_id}; }
+    friend bool operator==(const TriggerStateChange&, const TriggerStateChange&) = default;
+};
+
 /// Persists run trigger state. Implementations must be thread-safe; herald never calls it
 /// concurrently for the same key.
 class TriggerStateStore {
@@ -104,6 +129,11 @@ class TriggerStateStore {
     /// and sets their condition back to normal, keeping when each last fired and its latest step
     /// (its trigger's condition changed, or it was disabled).
     virtual void restart_windows(std::string_view automation_id) = 0;
+
+    /// Applies `changes` in order, each as the calls above would: values, population value,
+    /// condition, firing. A persistent backend applies them inside the transaction that
+    /// records their firings; this default makes the calls one by one.
+    virtual void apply(std::span<const TriggerStateChange> changes);
 };
 
 }  // namespace herald

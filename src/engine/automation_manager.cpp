@@ -117,7 +117,7 @@ void replace(detail::EngineState& state, const Automation& old, Automation& auto
     auto updated = std::make_shared<const Automation>(automation);
     state.forget(old);
     state.remember(updated);
-    state.evaluator.replace_automation(old, std::move(updated));
+    state.evaluator->replace_automation(old, std::move(updated));
 }
 
 }  // namespace
@@ -153,7 +153,7 @@ std::optional<AutomationChanges> refresh_automations(EngineState& state) {
             gone.push_back(held);
     for (const auto& old : gone) {
         state.forget(*old);
-        state.evaluator.forget_automation(old->id);
+        state.evaluator->forget_automation(old->id);
         ++changes.removed;
     }
     for (auto& [id, automation] : stored) {
@@ -166,7 +166,7 @@ std::optional<AutomationChanges> refresh_automations(EngineState& state) {
             auto updated = std::make_shared<const Automation>(std::move(automation));
             state.forget(*old);
             state.remember(updated);
-            state.evaluator.replace_automation(*old, std::move(updated));
+            state.evaluator->replace_automation(*old, std::move(updated));
             ++changes.changed;
         }
     }
@@ -241,7 +241,7 @@ void AutomationManager::remove(const Principal& who, std::string_view id) {
     authorize(state_, who, Permission::manage_automations, old->scope);
     state_.storage->automations().erase(id);
     state_.forget(*old);
-    state_.evaluator.forget_automation(id);
+    state_.evaluator->forget_automation(id);
 }
 
 Automation AutomationManager::get(const Principal& who, std::string_view id) const {

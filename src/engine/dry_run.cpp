@@ -146,7 +146,7 @@ DryRunEvent dry_run_event(detail::EngineState& state, Event& event,
             }
         }
         if (!candidates.empty())
-            state.evaluator.dry_run(event, candidates, time, runs, explanations);
+            state.evaluator->dry_run(event, candidates, time, runs, explanations);
     }
     std::vector<std::optional<MetricObservation>> metrics(result.automations.size());
     for (std::size_t i = 0; i < explanations.size(); ++i) {

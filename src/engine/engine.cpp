@@ -17,6 +17,8 @@
 #include <boost/asio/system_executor.hpp>
 
 #include <exception>
+#include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <type_traits>
@@ -136,8 +138,8 @@ struct Match {
 /// trigger kind and filters match it, narrowed for run events by their windows and cooldowns.
 /// Evaluating under the shared lock keeps an automation's update from interleaving with its
 /// evaluation.
-std::vector<Match> matches_of(detail::EngineState& state, const Event& event,
-                              detail::LazyNow& time) {
+std::vector<Match> matches_of(detail::EngineState& state, const Event& event, detail::LazyNow& time,
+                              std::vector<TriggerStateChange>& changes) {
     // Reused per thread: matching an event that fires nothing allocates nothing.
     thread_local std::vector<detail::TriggerEvaluator::Candidate> candidates;
     thread_local std::vector<detail::RunVerdict> verdicts;
@@ -162,7 +164,7 @@ std::vector<Match> matches_of(detail::EngineState& state, const Event& event,
     // A metrics event that no automation watches needs neither the clock nor any run state.
     if (candidates.empty() && event.kind() == EventKind::run_metrics_logged)
         return matched;
-    state.evaluator.evaluate(event, candidates, time, verdicts);
+    state.evaluator->evaluate(event, candidates, time, verdicts, changes);
     for (detail::RunVerdict& verdict : verdicts)
         matched.push_back({*verdict.automation, std::move(verdict.metric)});
     return matched;
@@ -172,6 +174,15 @@ std::vector<Match> matches_of(detail::EngineState& state, const Event& event,
 struct Publication {
     PublishReceipt receipt;
     std::vector<NewDelivery> deliveries;  ///< one per firing with an action
+    std::vector<TriggerStateChange> trigger_state;
+
+    bool records_nothing() const noexcept {
+        return receipt.firings.empty() && trigger_state.empty();
+    }
+    PublishRecord record() const noexcept {
+        return {
+            .firings = receipt.firings, .deliveries = deliveries, .trigger_state = trigger_state};
+    }
 };
 
 /// Matches `event` (giving it an id and a time when it has none) and makes its firings and
@@ -185,10 +196,10 @@ Publication prepare(detail::EngineState& state, Event& event) {
     if (event.time == Timestamp{})
         event.time = time.get();
 
-    const std::vector<Match> matched = matches_of(state, event, time);
+    Publication p;
+    const std::vector<Match> matched = matches_of(state, event, time, p.trigger_state);
     // An event that fires nothing and came with its time does not read the clock.
     const Timestamp now = matched.empty() ? Timestamp{} : time.get();
-    Publication p;
     p.receipt.firings.reserve(matched.size());
     for (const Match& match : matched) {
         const auto& automation = match.automation;
@@ -212,6 +223,16 @@ void authorize_history(const detail::EngineState& state, const Principal& who,
     if (!state.authorizer->allows(who, Permission::view_history, scope))
         throw Error(errc::permission_denied, "",
                     "'" + who.user + "' may not read the history of " + scope.path());
+}
+
+/// For a run event, the lock that orders its run's records (see `EngineState::run_order`);
+/// none for other events.
+std::unique_lock<std::mutex> run_order_lock(detail::EngineState& state, const Event& event) {
+    const Run* run = event.run();
+    if (!run)
+        return {};
+    return std::unique_lock(
+        state.run_order[std::hash<std::string_view>{}(run->id) % state.run_order.size()]);
 }
 
 boost::system::error_code error_code_of(const std::exception_ptr& error) {
@@ -430,11 +451,27 @@ MetricsSnapshot Engine::metrics() const {
 }
 
 PublishReceipt Engine::publish(Event event) {
-    Publication p = prepare(*state_, event);
-    if (!p.receipt.firings.empty()) {
-        state_->storage->record_firings(p.receipt.firings, p.deliveries);
-        state_->metrics->firings_recorded(p.receipt.firings.size());
+    // Recorded through the asynchronous write and waited for here, so that the run's order
+    // lock is held only until the record is queued, not while it commits. The error is moved
+    // out of the promise: set_exception would leave a copy on the store's thread past the wake.
+    std::promise<std::exception_ptr> recorded;
+    Publication p;
+    {
+        const std::unique_lock order = run_order_lock(*state_, event);
+        p = prepare(*state_, event);
+        if (p.records_nothing())
+            recorded.set_value(nullptr);
+        else
+            state_->storage->record_publish_async(p.record(), [&](std::exception_ptr error) {
+                recorded.set_value(std::move(error));
+            });
     }
+    if (const std::exception_ptr error = recorded.get_future().get()) {
+        state_->evaluator->forget_changes(event, p.trigger_state);
+        std::rethrow_exception(error);
+    }
+    if (!p.receipt.firings.empty())
+        state_->metrics->firings_recorded(p.receipt.firings.size());
     if (dispatcher_ && !p.deliveries.empty())
         dispatcher_->wake();
     return std::move(p.receipt);
@@ -442,6 +479,7 @@ PublishReceipt Engine::publish(Event event) {
 
 void Engine::start_publish(Event event, PublishHandler handler) {
     struct Pending {
+        Event event;
         Publication publication;
         PublishHandler handler;
         boost::asio::any_io_executor executor;
@@ -449,25 +487,30 @@ void Engine::start_publish(Event event, PublishHandler handler) {
         boost::asio::any_completion_executor work;
         std::weak_ptr<detail::DispatcherCore> dispatcher;
         std::shared_ptr<Metrics> metrics;
+        std::shared_ptr<detail::TriggerEvaluator> evaluator;
     };
     const boost::asio::any_io_executor executor =
         executor_ ? executor_ : boost::asio::any_io_executor(boost::asio::system_executor());
     auto work = boost::asio::prefer(boost::asio::get_associated_executor(handler, executor),
                                     boost::asio::execution::outstanding_work.tracked);
     auto pending =
-        std::make_shared<Pending>(Pending{.handler = std::move(handler),
+        std::make_shared<Pending>(Pending{.event = std::move(event),
+                                          .handler = std::move(handler),
                                           .executor = executor,
                                           .work = std::move(work),
                                           .dispatcher = dispatcher_ ? dispatcher_->core_ : nullptr,
-                                          .metrics = state_->metrics});
+                                          .metrics = state_->metrics,
+                                          .evaluator = state_->evaluator});
     const auto complete = [pending](const std::exception_ptr& error) {
         boost::system::error_code ec;
         PublishReceipt receipt;
         if (error) {
             ec = error_code_of(error);
+            pending->evaluator->forget_changes(pending->event, pending->publication.trigger_state);
         } else {
             receipt = std::move(pending->publication.receipt);
-            pending->metrics->firings_recorded(receipt.firings.size());
+            if (!receipt.firings.empty())
+                pending->metrics->firings_recorded(receipt.firings.size());
             if (const auto dispatcher = pending->dispatcher.lock();
                 dispatcher && !pending->publication.deliveries.empty())
                 dispatcher->wake();
@@ -475,17 +518,20 @@ void Engine::start_publish(Event event, PublishHandler handler) {
         boost::asio::post(pending->executor,
                           boost::asio::append(std::move(pending->handler), ec, std::move(receipt)));
     };
-    try {
-        pending->publication = prepare(*state_, event);
-    } catch (...) {
-        complete(std::current_exception());
-        return;
+    std::exception_ptr refused;
+    {
+        const std::unique_lock order = run_order_lock(*state_, pending->event);
+        try {
+            pending->publication = prepare(*state_, pending->event);
+        } catch (...) {
+            refused = std::current_exception();
+        }
+        if (!refused && !pending->publication.records_nothing()) {
+            state_->storage->record_publish_async(pending->publication.record(), complete);
+            return;
+        }
     }
-    const Publication& p = pending->publication;
-    if (p.receipt.firings.empty())
-        complete(nullptr);
-    else
-        state_->storage->record_firings_async(p.receipt.firings, p.deliveries, complete);
+    complete(refused);
 }
 
 }  // namespace herald

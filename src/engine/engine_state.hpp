@@ -6,6 +6,7 @@
 
 #include <herald/engine.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -38,8 +39,14 @@ struct EngineState {
     /// The dispatcher's `link_builder`, for the Slack messages a dry run shows; may be empty.
     std::function<std::string(const Firing&)> link_builder;
     /// Run trigger windows and cooldowns; `evaluate` runs under a shared lock of `mutex`,
-    /// `forget_automation` under an exclusive one.
-    TriggerEvaluator evaluator{storage->trigger_state()};
+    /// `forget_automation` under an exclusive one. Shared with the publishes in flight, which
+    /// may fail (and `forget_changes`) after the engine is gone.
+    std::shared_ptr<TriggerEvaluator> evaluator =
+        std::make_shared<TriggerEvaluator>(storage->trigger_state());
+    /// Held, for a run event, from its evaluation until its record is handed to the store
+    /// (striped by run id), so that the store applies a run's trigger state changes in the
+    /// order they were made however many threads publish that run's events.
+    std::array<std::mutex, 64> run_order;
 
     /// Guards everything below: publish reads under a shared lock, management writes under an
     /// exclusive one, so a change is visible to the next publish.

@@ -175,7 +175,8 @@ TriggerEvaluator::Shard& TriggerEvaluator::shard_of(RunKeyView run_key) noexcept
 }
 
 void TriggerEvaluator::evaluate(const Event& event, std::span<const Candidate> candidates,
-                                LazyNow& now, std::vector<RunVerdict>& fired) {
+                                LazyNow& now, std::vector<RunVerdict>& fired,
+                                std::vector<TriggerStateChange>& changes) {
     const Run* run = event.run();
     if (!run)
         return;
@@ -197,12 +198,15 @@ void TriggerEvaluator::evaluate(const Event& event, std::span<const Candidate> c
         for (Candidate candidate : candidates) {
             TrackedTrigger& trigger = track(tracked, *candidate);
             if (trigger.condition) {
-                auto observation =
-                    feed(trigger, tracked.run_id, std::get<RunMetricsLogged>(event.body), now);
+                auto observation = feed(trigger, tracked.run_id,
+                                        std::get<RunMetricsLogged>(event.body), now, &changes);
                 if (observation)
                     fired.push_back({candidate, std::move(observation)});
-            } else if (try_fire(trigger, tracked.run_id, now)) {
+            } else if (try_fire(trigger, now)) {
                 fired.push_back({candidate, std::nullopt});
+                changes.push_back({.automation_id = trigger.automation->id,
+                                   .run_id = tracked.run_id,
+                                   .fired = trigger.last_fired});
             }
         }
         if (state_change)
@@ -223,8 +227,9 @@ void TriggerEvaluator::dry_run(const Event& event, std::span<const Candidate> ca
         TrackedTrigger& trigger = dry_run_trigger(state, run_key, *run, *candidate);
         RunExplanation& explanation = out.emplace_back(RunExplanation{.automation = candidate});
         if (trigger.condition)
-            feed(trigger, run->id, std::get<RunMetricsLogged>(event.body), now, &explanation);
-        else if (!try_fire(trigger, run->id, now, false))
+            feed(trigger, run->id, std::get<RunMetricsLogged>(event.body), now, nullptr,
+                 &explanation);
+        else if (!try_fire(trigger, now))
             explain_cooldown(trigger, explanation);
     }
 }
@@ -300,6 +305,7 @@ TriggerEvaluator::TrackedTrigger TriggerEvaluator::load(
 std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
                                                         const std::string& run_id,
                                                         const RunMetricsLogged& body, LazyNow& now,
+                                                        std::vector<TriggerStateChange>* changes,
                                                         RunExplanation* explain) {
     if (trigger.last_step && body.step < *trigger.last_step) {
         if (explain)
@@ -319,6 +325,7 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
     std::optional<MetricObservation> observation;
     Transition last = Transition::none;  // of the latest value, and whether the cooldown held
     bool cooling = false;                // its firing back
+    bool fired = false;
     for (const MetricPoint& point : body.metrics) {
         if (point.name != metric || !std::isfinite(point.value))
             continue;
@@ -337,7 +344,8 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
                 // Without a recovery bound the cooldown is also the repeat interval of a
                 // condition that keeps holding; with one, an episode fires once.
                 if (transition == Transition::activated || !hysteresis.recovery) {
-                    if (try_fire(trigger, run_id, now, !explain)) {
+                    if (try_fire(trigger, now)) {
+                        fired = true;
                         trigger.progress.fired = true;
                         observation = observe(condition);
                     } else {
@@ -363,25 +371,29 @@ std::optional<MetricObservation> TriggerEvaluator::feed(TrackedTrigger& trigger,
     }
     if (!accepted.empty()) {
         trigger.last_step = body.step;
-        const TriggerStateKey key = key_of(trigger.automation, run_id);
-        store_.append_values(key, accepted, body.step, values_to_keep(condition));
-        if (const auto* z = std::get_if<CrossRunZScoreCondition>(&condition))
-            store_.put_population_value(trigger.automation->id, run_id, accepted.back(),
-                                        z->population_size());
+        TriggerStateChange& change =
+            changes->emplace_back(TriggerStateChange{.automation_id = trigger.automation->id,
+                                                     .run_id = run_id,
+                                                     .values = accepted,
+                                                     .step = body.step,
+                                                     .keep = values_to_keep(condition)});
+        if (fired)
+            change.fired = trigger.last_fired;
         if (trigger.progress != before)
-            store_.save_condition(key, trigger.progress);
+            change.condition = trigger.progress;
+        if (const auto* z = std::get_if<CrossRunZScoreCondition>(&condition)) {
+            change.population_value = accepted.back();
+            change.population_keep = z->population_size();
+        }
     }
     return observation;
 }
 
-bool TriggerEvaluator::try_fire(TrackedTrigger& trigger, const std::string& run_id, LazyNow& now,
-                                bool persist) {
+bool TriggerEvaluator::try_fire(TrackedTrigger& trigger, LazyNow& now) {
     const auto cooldown = *trigger.automation->trigger.cooldown();
     if (trigger.last_fired && now.get() - *trigger.last_fired < cooldown)
         return false;
     trigger.last_fired = now.get();
-    if (persist)
-        store_.record_firing(key_of(trigger.automation, run_id), now.get());
     return true;
 }
 
@@ -464,6 +476,25 @@ void TriggerEvaluator::erase_run(Shard& shard, const RunKey& run_key) {
     for (const TrackedTrigger& t : it->second.triggers)
         store_.erase_run(key_of(t.automation, it->second.run_id));
     shard.runs.erase(it);
+}
+
+void TriggerEvaluator::forget_changes(const Event& event,
+                                      std::span<const TriggerStateChange> changes) {
+    const Run* run = event.run();
+    if (!run || changes.empty())
+        return;
+    const std::string_view key_text = run_key_text(event, *run);
+    const RunKeyView run_key{key_text, std::hash<std::string_view>{}(key_text)};
+    Shard& shard = shard_of(run_key);
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.runs.find(run_key);
+    if (it == shard.runs.end())
+        return;
+    std::erase_if(it->second.triggers, [&](const TrackedTrigger& t) {
+        return std::any_of(changes.begin(), changes.end(), [&](const TriggerStateChange& c) {
+            return c.automation_id == t.automation->id;
+        });
+    });
 }
 
 void TriggerEvaluator::forget_automation(std::string_view automation_id) {

@@ -3,9 +3,10 @@
 // The engine hands every run event, with the automations whose scope and filters matched it,
 // to `TriggerEvaluator::evaluate`, which feeds each metric automation the values of its metric
 // (in the order they appear in the event), applies the cooldown and says which automations
-// fire. Every accepted value and firing is written through the `TriggerStateStore`; state a
-// process has not seen yet is loaded from it on first use, so a restart with a persistent store
-// resumes where it left off.
+// fire. Every accepted value and firing is handed back as a `TriggerStateChange`, which the
+// engine records with the event's firings in one write; state a process has not seen yet is
+// loaded from the `TriggerStateStore` on first use, so a restart with a persistent store resumes
+// where the last recorded event left it.
 //
 // Semantics decided here (documented in doc/triggers.md):
 // - non-finite values are ignored; a value whose step is lower than the latest accepted step of
@@ -91,10 +92,15 @@ class TriggerEvaluator {
     explicit TriggerEvaluator(TriggerStateStore& store) : store_(store) {}
 
     /// `event` is a run event; `candidates` are the enabled automations whose scope, trigger
-    /// kind and filters matched it. Appends those that fire to `fired`. `now` is read only when
-    /// a condition holds, a run changes state or a release may be due.
+    /// kind and filters matched it. Appends those that fire to `fired`, and what the event
+    /// changed in their state to `changes`: the caller records those with the firings (the
+    /// state in memory has moved already). `now` is read only when a condition holds, a run
+    /// changes state or a release may be due.
     void evaluate(const Event& event, std::span<const Candidate> candidates, LazyNow& now,
-                  std::vector<RunVerdict>& fired);
+                  std::vector<RunVerdict>& fired, std::vector<TriggerStateChange>& changes);
+    /// The `changes` that evaluating `event` made could not be recorded: drops the state they
+    /// moved from memory, so that the next event of the run reads it from the store again.
+    void forget_changes(const Event& event, std::span<const TriggerStateChange> changes);
 
     class DryRunState;
     /// Evaluates `event` as `evaluate` would, against copies in `state` of the candidates' run
@@ -176,15 +182,15 @@ class TriggerEvaluator {
     /// The state of `automation` for `run_id` as the store kept it (fresh when it kept none).
     TrackedTrigger load(const std::shared_ptr<const Automation>& automation,
                         const std::string& run_id);
-    /// Feeds the event's values to a metric trigger; says what it fires with, if it does.
-    /// With `explain` (a dry run), writes nothing to the store and says why it does not.
+    /// Feeds the event's values to a metric trigger; says what it fires with, if it does, and
+    /// appends what it changed to `changes`. With `explain` (a dry run, `changes` null), says
+    /// why it does not.
     std::optional<MetricObservation> feed(TrackedTrigger& trigger, const std::string& run_id,
                                           const RunMetricsLogged& body, LazyNow& now,
+                                          std::vector<TriggerStateChange>* changes,
                                           RunExplanation* explain = nullptr);
-    /// Whether the cooldown lets the trigger fire now; if so, notes the firing (in the store
-    /// too when `persist`).
-    bool try_fire(TrackedTrigger& trigger, const std::string& run_id, LazyNow& now,
-                  bool persist = true);
+    /// Whether the cooldown lets the trigger fire now; if so, notes the firing in memory.
+    bool try_fire(TrackedTrigger& trigger, LazyNow& now);
     /// A dry run's copy of the state of `automation` for a run, made on first use.
     TrackedTrigger& dry_run_trigger(DryRunState& state, RunKeyView run_key, const Run& run,
                                     const std::shared_ptr<const Automation>& automation);

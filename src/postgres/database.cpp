@@ -23,10 +23,13 @@ using detail::postgres::IntegrationTable;
 using detail::postgres::OutboxTable;
 using detail::postgres::Params;
 using detail::postgres::Result;
+using detail::postgres::TriggerStateTable;
 
-void record(Connection& c, std::span<const Firing> firings, std::span<const Delivery> queued) {
-    HistoryTable::insert(c, firings, queued);
+/// Records a publish: its firings, their deliveries and its trigger state changes.
+void record_in(Connection& c, const PublishRecord& publish, std::span<const Delivery> queued) {
+    HistoryTable::insert(c, publish.firings, queued);
     OutboxTable::insert(c, queued);
+    TriggerStateTable::apply_in(c, publish.trigger_state);
 }
 
 /// Settles the outbox, then the history of the deliveries whose lease held, then the streaks.
@@ -171,19 +174,17 @@ TriggerStateStore& Database::trigger_state() {
     return state_->trigger_state;
 }
 
-void Database::record_firings(std::span<const Firing> firings,
-                              std::span<const NewDelivery> deliveries) {
-    const std::vector<Delivery> queued = deliveries_of(firings, deliveries);
-    state_->pool.transact([&](Connection& c) { record(c, firings, queued); });
+void Database::record_publish(const PublishRecord& record) {
+    const std::vector<Delivery> queued = deliveries_of(record.firings, record.deliveries);
+    state_->pool.transact([&](Connection& c) { record_in(c, record, queued); });
 }
 
-void Database::record_firings_async(std::span<const Firing> firings,
-                                    std::span<const NewDelivery> deliveries,
+void Database::record_publish_async(const PublishRecord& record,
                                     std::function<void(std::exception_ptr)> done) {
     // The spans stay valid until `done` runs, so the write reads them in place.
     state_->writes.push(
-        [firings, deliveries](Connection& c) {
-            record(c, firings, deliveries_of(firings, deliveries));
+        [record](Connection& c) {
+            record_in(c, record, deliveries_of(record.firings, record.deliveries));
         },
         std::move(done));
 }

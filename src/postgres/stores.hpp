@@ -1,5 +1,5 @@
 // The PostgreSQL stores, each over the pool, and the pieces of their writes that
-// `Database::record_firings` and `Database::settle` run inside one transaction.
+// `Database::record_publish` and `Database::settle` run inside one transaction.
 #pragma once
 
 #include "postgres/connection.hpp"
@@ -113,6 +113,9 @@ class OutboxTable final : public OutboxStore {
 class TriggerStateTable final : public TriggerStateStore {
   public:
     explicit TriggerStateTable(Pool& pool) : pool_(pool) {}
+    /// Inside a transaction: what `apply` does.
+    static void apply_in(Connection& c, std::span<const TriggerStateChange> changes);
+    void apply(std::span<const TriggerStateChange> changes) override;
     void append_values(const TriggerStateKey& key, std::span<const double> values,
                        std::int64_t step, std::size_t keep) override;
     void record_firing(const TriggerStateKey& key, Timestamp time) override;
@@ -124,6 +127,16 @@ class TriggerStateTable final : public TriggerStateStore {
                               std::size_t keep) override;
     std::vector<PopulationValue> load_population(std::string_view automation_id) const override;
     void restart_windows(std::string_view automation_id) override;
+
+    // Inside a transaction: the writes `apply_in` makes.
+    static void append_values_in(Connection& c, const TriggerStateKey& key,
+                                 std::span<const double> values, std::int64_t step,
+                                 std::size_t keep);
+    static void record_firing_in(Connection& c, const TriggerStateKey& key, Timestamp time);
+    static void save_condition_in(Connection& c, const TriggerStateKey& key,
+                                  const ConditionProgress& progress);
+    static void put_population_value_in(Connection& c, std::string_view automation_id,
+                                        std::string_view run_id, double value, std::size_t keep);
 
   private:
     Pool& pool_;

@@ -2,6 +2,7 @@
 // trigger_values, the automation's population in trigger_population.
 #include "codec/storage_codec.hpp"
 #include "postgres/stores.hpp"
+#include "storage/trigger_state_changes.hpp"
 
 #include <herald/error.hpp>
 
@@ -12,42 +13,49 @@ namespace herald::detail::postgres {
 using codec::nanos;
 using codec::timestamp;
 
+void TriggerStateTable::append_values_in(Connection& c, const TriggerStateKey& key,
+                                         std::span<const double> values, std::int64_t step,
+                                         std::size_t keep) {
+    const auto count = static_cast<std::int64_t>(values.size());
+    const Result run = c.exec(
+        "INSERT INTO trigger_runs (automation_id, run_id, last_step, next_seq)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (automation_id, run_id) DO UPDATE SET"
+        " last_step = excluded.last_step, next_seq = trigger_runs.next_seq + $4"
+        " RETURNING next_seq",
+        Params().text(key.automation_id).text(key.run_id).int64(step).int64(count));
+    const std::int64_t next_seq = run.int64(0, 0);
+    std::int64_t seq = next_seq - count;
+    for (double v : values)
+        c.exec(
+            "INSERT INTO trigger_values (automation_id, run_id, seq, value)"
+            " VALUES ($1, $2, $3, $4)",
+            Params().text(key.automation_id).text(key.run_id).int64(seq++).real(v));
+    c.exec("DELETE FROM trigger_values WHERE automation_id = $1 AND run_id = $2 AND seq < $3",
+           Params()
+               .text(key.automation_id)
+               .text(key.run_id)
+               .int64(next_seq - static_cast<std::int64_t>(keep)));
+}
+
 void TriggerStateTable::append_values(const TriggerStateKey& key, std::span<const double> values,
                                       std::int64_t step, std::size_t keep) {
-    const auto count = static_cast<std::int64_t>(values.size());
-    pool_.transact([&](Connection& c) {
-        const Result run = c.exec(
-            "INSERT INTO trigger_runs (automation_id, run_id, last_step, next_seq)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (automation_id, run_id) DO UPDATE SET"
-            " last_step = excluded.last_step, next_seq = trigger_runs.next_seq + $4"
-            " RETURNING next_seq",
-            Params().text(key.automation_id).text(key.run_id).int64(step).int64(count));
-        const std::int64_t next_seq = run.int64(0, 0);
-        std::int64_t seq = next_seq - count;
-        for (double v : values)
-            c.exec(
-                "INSERT INTO trigger_values (automation_id, run_id, seq, value)"
-                " VALUES ($1, $2, $3, $4)",
-                Params().text(key.automation_id).text(key.run_id).int64(seq++).real(v));
-        c.exec("DELETE FROM trigger_values WHERE automation_id = $1 AND run_id = $2 AND seq < $3",
-               Params()
-                   .text(key.automation_id)
-                   .text(key.run_id)
-                   .int64(next_seq - static_cast<std::int64_t>(keep)));
-    });
+    pool_.transact([&](Connection& c) { append_values_in(c, key, values, step, keep); });
+}
+
+void TriggerStateTable::record_firing_in(Connection& c, const TriggerStateKey& key,
+                                         Timestamp time) {
+    c.exec(
+        "INSERT INTO trigger_runs (automation_id, run_id, last_fired) VALUES ($1, $2, $3)"
+        " ON CONFLICT (automation_id, run_id) DO UPDATE SET last_fired = excluded.last_fired",
+        Params().text(key.automation_id).text(key.run_id).int64(nanos(time)));
 }
 
 void TriggerStateTable::record_firing(const TriggerStateKey& key, Timestamp time) {
-    pool_.run([&](Connection& c) {
-        c.exec(
-            "INSERT INTO trigger_runs (automation_id, run_id, last_fired) VALUES ($1, $2, $3)"
-            " ON CONFLICT (automation_id, run_id) DO UPDATE SET last_fired = excluded.last_fired",
-            Params().text(key.automation_id).text(key.run_id).int64(nanos(time)));
-    });
+    pool_.run([&](Connection& c) { record_firing_in(c, key, time); });
 }
 
-void TriggerStateTable::save_condition(const TriggerStateKey& key,
-                                       const ConditionProgress& progress) {
+void TriggerStateTable::save_condition_in(Connection& c, const TriggerStateKey& key,
+                                          const ConditionProgress& progress) {
     Params p;
     p.text(key.automation_id)
         .text(key.run_id)
@@ -56,17 +64,20 @@ void TriggerStateTable::save_condition(const TriggerStateKey& key,
         .optional_int64(progress.holding_since ? std::optional(nanos(*progress.holding_since))
                                                : std::nullopt)
         .boolean(progress.fired);
-    pool_.run([&](Connection& c) {
-        c.exec(
-            "INSERT INTO trigger_runs (automation_id, run_id, condition_state, condition_streak,"
-            " condition_since, condition_fired) VALUES ($1, $2, $3, $4, $5, $6)"
-            " ON CONFLICT (automation_id, run_id) DO UPDATE SET"
-            " condition_state = excluded.condition_state,"
-            " condition_streak = excluded.condition_streak,"
-            " condition_since = excluded.condition_since,"
-            " condition_fired = excluded.condition_fired",
-            p);
-    });
+    c.exec(
+        "INSERT INTO trigger_runs (automation_id, run_id, condition_state, condition_streak,"
+        " condition_since, condition_fired) VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT (automation_id, run_id) DO UPDATE SET"
+        " condition_state = excluded.condition_state,"
+        " condition_streak = excluded.condition_streak,"
+        " condition_since = excluded.condition_since,"
+        " condition_fired = excluded.condition_fired",
+        p);
+}
+
+void TriggerStateTable::save_condition(const TriggerStateKey& key,
+                                       const ConditionProgress& progress) {
+    pool_.run([&](Connection& c) { save_condition_in(c, key, progress); });
 }
 
 std::optional<RunTriggerState> TriggerStateTable::load(const TriggerStateKey& key) const {
@@ -120,31 +131,36 @@ void TriggerStateTable::erase_automation(std::string_view automation_id) {
     });
 }
 
+void TriggerStateTable::put_population_value_in(Connection& c, std::string_view automation_id,
+                                                std::string_view run_id, double value,
+                                                std::size_t keep) {
+    const std::int64_t next = c.exec(
+                                   "SELECT coalesce(max(seq), 0) + 1 FROM trigger_population"
+                                   " WHERE automation_id = $1",
+                                   Params().text(automation_id))
+                                  .int64(0, 0);
+    const Result updated = c.exec(
+        "INSERT INTO trigger_population (automation_id, run_id, seq, value)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (automation_id, run_id) DO UPDATE SET"
+        " seq = excluded.seq, value = excluded.value RETURNING (xmax = 0) AS inserted",
+        Params().text(automation_id).text(run_id).int64(next).real(value));
+    if (!updated.boolean(0, 0))
+        return;
+    // A new run: the least recently updated beyond `keep` leave.
+    c.exec(
+        "DELETE FROM trigger_population WHERE automation_id = $1 AND seq < (SELECT seq"
+        " FROM trigger_population WHERE automation_id = $1 ORDER BY seq DESC"
+        " LIMIT 1 OFFSET $2)",
+        Params()
+            .text(automation_id)
+            .int64(static_cast<std::int64_t>(std::max<std::size_t>(keep, 1)) - 1));
+}
+
 void TriggerStateTable::put_population_value(std::string_view automation_id,
                                              std::string_view run_id, double value,
                                              std::size_t keep) {
-    pool_.transact([&](Connection& c) {
-        const std::int64_t next = c.exec(
-                                       "SELECT coalesce(max(seq), 0) + 1 FROM trigger_population"
-                                       " WHERE automation_id = $1",
-                                       Params().text(automation_id))
-                                      .int64(0, 0);
-        const Result updated = c.exec(
-            "INSERT INTO trigger_population (automation_id, run_id, seq, value)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (automation_id, run_id) DO UPDATE SET"
-            " seq = excluded.seq, value = excluded.value RETURNING (xmax = 0) AS inserted",
-            Params().text(automation_id).text(run_id).int64(next).real(value));
-        if (!updated.boolean(0, 0))
-            return;
-        // A new run: the least recently updated beyond `keep` leave.
-        c.exec(
-            "DELETE FROM trigger_population WHERE automation_id = $1 AND seq < (SELECT seq"
-            " FROM trigger_population WHERE automation_id = $1 ORDER BY seq DESC"
-            " LIMIT 1 OFFSET $2)",
-            Params()
-                .text(automation_id)
-                .int64(static_cast<std::int64_t>(std::max<std::size_t>(keep, 1)) - 1));
-    });
+    pool_.transact(
+        [&](Connection& c) { put_population_value_in(c, automation_id, run_id, value, keep); });
 }
 
 std::vector<PopulationValue> TriggerStateTable::load_population(
@@ -169,6 +185,14 @@ void TriggerStateTable::restart_windows(std::string_view automation_id) {
               " condition_since = NULL, condition_fired = false WHERE automation_id = $1"})
             c.exec(sql, Params().text(automation_id));
     });
+}
+
+void TriggerStateTable::apply_in(Connection& c, std::span<const TriggerStateChange> changes) {
+    apply_changes_in<TriggerStateTable>(c, changes);
+}
+
+void TriggerStateTable::apply(std::span<const TriggerStateChange> changes) {
+    pool_.transact([&](Connection& c) { apply_in(c, changes); });
 }
 
 }  // namespace herald::detail::postgres

@@ -5,6 +5,7 @@
 #include "storage/new_deliveries.hpp"
 #include "storage/prune.hpp"
 #include "storage/streak_changes.hpp"
+#include "storage/trigger_state_changes.hpp"
 
 #include <herald/automation_json.hpp>
 #include <herald/error.hpp>
@@ -410,7 +411,7 @@ class SqliteIntegrationStore final : public IntegrationStore {
     Core& core_;
 };
 
-/// The outbox has two parts. A delivery enqueued with its firing (`record_firings`, what
+/// The outbox has two parts. A delivery enqueued with its firing (`record_publish`, what
 /// publishing does) is kept in the firing's history row: publishing appends one row and
 /// touches no outbox index. The rows past `outbox_cursor` that carry an action are those
 /// deliveries, due in the order they were recorded. Claiming takes them into the `outbox`
@@ -681,71 +682,22 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
   public:
     explicit SqliteTriggerStateStore(Core& core) : core_(core) {}
 
+    /// Inside a write transaction: what `apply` does.
+    static void apply_in(Connection& c, std::span<const TriggerStateChange> changes) {
+        detail::apply_changes_in<SqliteTriggerStateStore>(c, changes);
+    }
+    void apply(std::span<const TriggerStateChange> changes) override {
+        core_.write([&](Connection& c) { apply_in(c, changes); });
+    }
     void append_values(const TriggerStateKey& key, std::span<const double> values,
                        std::int64_t step, std::size_t keep) override {
-        core_.write([&](Connection& c) {
-            Query run(c,
-                      "INSERT INTO trigger_runs (automation_id, run_id, last_step, next_seq) "
-                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET "
-                      "last_step = excluded.last_step, next_seq = next_seq + ?4 "
-                      "RETURNING next_seq");
-            run->bind(1, key.automation_id)
-                .bind(2, key.run_id)
-                .bind(3, step)
-                .bind(4, static_cast<std::int64_t>(values.size()));
-            run->step();
-            const std::int64_t next_seq = run->int64(0);
-            run->run();
-            std::int64_t seq = next_seq - static_cast<std::int64_t>(values.size());
-            Query insert(c,
-                         "INSERT INTO trigger_values (automation_id, run_id, seq, value) "
-                         "VALUES (?1, ?2, ?3, ?4)");
-            for (double v : values) {
-                insert->bind(1, key.automation_id).bind(2, key.run_id).bind(3, seq++).bind(4, v);
-                insert->run();
-                insert->reset();
-            }
-            Query(c,
-                  "DELETE FROM trigger_values WHERE automation_id = ?1 AND run_id = ?2 "
-                  "AND seq < ?3")
-                ->bind(1, key.automation_id)
-                .bind(2, key.run_id)
-                .bind(3, next_seq - static_cast<std::int64_t>(keep))
-                .run();
-        });
+        core_.write([&](Connection& c) { append_values_in(c, key, values, step, keep); });
     }
     void record_firing(const TriggerStateKey& key, Timestamp time) override {
-        core_.write([&](Connection& c) {
-            Query(c,
-                  "INSERT INTO trigger_runs (automation_id, run_id, last_fired) "
-                  "VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET last_fired = excluded.last_fired")
-                ->bind(1, key.automation_id)
-                .bind(2, key.run_id)
-                .bind(3, nanos(time))
-                .run();
-        });
+        core_.write([&](Connection& c) { record_firing_in(c, key, time); });
     }
     void save_condition(const TriggerStateKey& key, const ConditionProgress& progress) override {
-        core_.write([&](Connection& c) {
-            Query q(c,
-                    "INSERT INTO trigger_runs (automation_id, run_id, condition_state, "
-                    "condition_streak, condition_since, condition_fired) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET "
-                    "condition_state = excluded.condition_state, "
-                    "condition_streak = excluded.condition_streak, "
-                    "condition_since = excluded.condition_since, "
-                    "condition_fired = excluded.condition_fired");
-            const std::optional<std::int64_t> since =
-                progress.holding_since ? std::optional(nanos(*progress.holding_since))
-                                       : std::nullopt;
-            q->bind(1, key.automation_id)
-                .bind(2, key.run_id)
-                .bind(3, to_string(progress.state))
-                .bind(4, static_cast<std::int64_t>(progress.streak))
-                .bind(5, since)
-                .bind(6, static_cast<std::int64_t>(progress.fired))
-                .run();
-        });
+        core_.write([&](Connection& c) { save_condition_in(c, key, progress); });
     }
     std::optional<RunTriggerState> load(const TriggerStateKey& key) const override {
         return core_.read([&](Connection& c) -> std::optional<RunTriggerState> {
@@ -788,35 +740,8 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
     }
     void put_population_value(std::string_view automation_id, std::string_view run_id, double value,
                               std::size_t keep) override {
-        core_.write([&](Connection& c) {
-            Query(c,
-                  "UPDATE trigger_population SET value = ?3, seq = coalesce((SELECT max(seq) "
-                  "FROM trigger_population WHERE automation_id = ?1), 0) + 1 "
-                  "WHERE automation_id = ?1 AND run_id = ?2")
-                ->bind(1, automation_id)
-                .bind(2, run_id)
-                .bind(3, value)
-                .run();
-            if (c.changes() > 0)
-                return;
-            // A new run: the least recently updated beyond `keep` leave (rare, so the scan of
-            // `keep` index entries is paid once per run, not per value).
-            Query(c,
-                  "INSERT INTO trigger_population (automation_id, run_id, seq, value) VALUES "
-                  "(?1, ?2, coalesce((SELECT max(seq) FROM trigger_population "
-                  "WHERE automation_id = ?1), 0) + 1, ?3)")
-                ->bind(1, automation_id)
-                .bind(2, run_id)
-                .bind(3, value)
-                .run();
-            Query(c,
-                  "DELETE FROM trigger_population WHERE automation_id = ?1 AND seq < (SELECT seq "
-                  "FROM trigger_population WHERE automation_id = ?1 ORDER BY seq DESC "
-                  "LIMIT 1 OFFSET ?2)")
-                ->bind(1, automation_id)
-                .bind(2, static_cast<std::int64_t>(keep) - 1)
-                .run();
-        });
+        core_.write(
+            [&](Connection& c) { put_population_value_in(c, automation_id, run_id, value, keep); });
     }
     std::vector<PopulationValue> load_population(std::string_view automation_id) const override {
         return core_.read([&](Connection& c) {
@@ -841,6 +766,99 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
         });
     }
 
+    // Inside a write transaction: the writes `apply_in` makes.
+    static void append_values_in(Connection& c, const TriggerStateKey& key,
+                                 std::span<const double> values, std::int64_t step,
+                                 std::size_t keep) {
+        Query run(c,
+                  "INSERT INTO trigger_runs (automation_id, run_id, last_step, next_seq) "
+                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET "
+                  "last_step = excluded.last_step, next_seq = next_seq + ?4 "
+                  "RETURNING next_seq");
+        run->bind(1, key.automation_id)
+            .bind(2, key.run_id)
+            .bind(3, step)
+            .bind(4, static_cast<std::int64_t>(values.size()));
+        run->step();
+        const std::int64_t next_seq = run->int64(0);
+        run->run();
+        std::int64_t seq = next_seq - static_cast<std::int64_t>(values.size());
+        Query insert(c,
+                     "INSERT INTO trigger_values (automation_id, run_id, seq, value) "
+                     "VALUES (?1, ?2, ?3, ?4)");
+        for (double v : values) {
+            insert->bind(1, key.automation_id).bind(2, key.run_id).bind(3, seq++).bind(4, v);
+            insert->run();
+            insert->reset();
+        }
+        Query(c,
+              "DELETE FROM trigger_values WHERE automation_id = ?1 AND run_id = ?2 "
+              "AND seq < ?3")
+            ->bind(1, key.automation_id)
+            .bind(2, key.run_id)
+            .bind(3, next_seq - static_cast<std::int64_t>(keep))
+            .run();
+    }
+    static void record_firing_in(Connection& c, const TriggerStateKey& key, Timestamp time) {
+        Query(c,
+              "INSERT INTO trigger_runs (automation_id, run_id, last_fired) "
+              "VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET last_fired = excluded.last_fired")
+            ->bind(1, key.automation_id)
+            .bind(2, key.run_id)
+            .bind(3, nanos(time))
+            .run();
+    }
+    static void save_condition_in(Connection& c, const TriggerStateKey& key,
+                                  const ConditionProgress& progress) {
+        Query q(c,
+                "INSERT INTO trigger_runs (automation_id, run_id, condition_state, "
+                "condition_streak, condition_since, condition_fired) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET "
+                "condition_state = excluded.condition_state, "
+                "condition_streak = excluded.condition_streak, "
+                "condition_since = excluded.condition_since, "
+                "condition_fired = excluded.condition_fired");
+        const std::optional<std::int64_t> since =
+            progress.holding_since ? std::optional(nanos(*progress.holding_since)) : std::nullopt;
+        q->bind(1, key.automation_id)
+            .bind(2, key.run_id)
+            .bind(3, to_string(progress.state))
+            .bind(4, static_cast<std::int64_t>(progress.streak))
+            .bind(5, since)
+            .bind(6, static_cast<std::int64_t>(progress.fired))
+            .run();
+    }
+    static void put_population_value_in(Connection& c, std::string_view automation_id,
+                                        std::string_view run_id, double value, std::size_t keep) {
+        Query(c,
+              "UPDATE trigger_population SET value = ?3, seq = coalesce((SELECT max(seq) "
+              "FROM trigger_population WHERE automation_id = ?1), 0) + 1 "
+              "WHERE automation_id = ?1 AND run_id = ?2")
+            ->bind(1, automation_id)
+            .bind(2, run_id)
+            .bind(3, value)
+            .run();
+        if (c.changes() > 0)
+            return;
+        // A new run: the least recently updated beyond `keep` leave (rare, so the scan of
+        // `keep` index entries is paid once per run, not per value).
+        Query(c,
+              "INSERT INTO trigger_population (automation_id, run_id, seq, value) VALUES "
+              "(?1, ?2, coalesce((SELECT max(seq) FROM trigger_population "
+              "WHERE automation_id = ?1), 0) + 1, ?3)")
+            ->bind(1, automation_id)
+            .bind(2, run_id)
+            .bind(3, value)
+            .run();
+        Query(c,
+              "DELETE FROM trigger_population WHERE automation_id = ?1 AND seq < (SELECT seq "
+              "FROM trigger_population WHERE automation_id = ?1 ORDER BY seq DESC "
+              "LIMIT 1 OFFSET ?2)")
+            ->bind(1, automation_id)
+            .bind(2, static_cast<std::int64_t>(keep) - 1)
+            .run();
+    }
+
   private:
     Core& core_;
 };
@@ -848,20 +866,22 @@ class SqliteTriggerStateStore final : public TriggerStateStore {
 /// The write that records `firings` and enqueues `deliveries`, with their documents encoded
 /// beforehand so the transaction only inserts. A delivery goes into its firing's row (see
 /// SqliteOutboxStore).
-class RecordFirings {
+class RecordPublish {
   public:
-    RecordFirings(std::span<const Firing> firings, std::span<const NewDelivery> deliveries)
-        : documents_(encode_all(firings, detail::codec::firing_document)),
-          actions_(encode_all(deliveries, [](const NewDelivery& d) {
+    explicit RecordPublish(const PublishRecord& record)
+        : trigger_state_(record.trigger_state),
+          documents_(encode_all(record.firings, detail::codec::firing_document)),
+          actions_(encode_all(record.deliveries, [](const NewDelivery& d) {
               return detail::codec::action_to_json(d.action);
           })) {
+        const std::span<const Firing> firings = record.firings;
         const std::vector<const NewDelivery*> delivery_of =
-            detail::delivery_per_firing(firings, deliveries);
+            detail::delivery_per_firing(firings, record.deliveries);
         rows_.reserve(firings.size());
         for (std::size_t i = 0; i < firings.size(); ++i) {
             const NewDelivery* d = delivery_of[i];
             const std::string* action =
-                d ? &actions_[static_cast<std::size_t>(d - deliveries.data())] : nullptr;
+                d ? &actions_[static_cast<std::size_t>(d - record.deliveries.data())] : nullptr;
             rows_.push_back({.firing = &firings[i],
                              .document = &documents_[i],
                              .delivery = d,
@@ -869,9 +889,13 @@ class RecordFirings {
         }
     }
 
-    void operator()(Connection& c) const { SqliteHistoryStore::insert(c, rows_); }
+    void operator()(Connection& c) const {
+        SqliteHistoryStore::insert(c, rows_);
+        SqliteTriggerStateStore::apply_in(c, trigger_state_);
+    }
 
   private:
+    std::span<const TriggerStateChange> trigger_state_;
     std::vector<std::string> documents_;
     std::vector<std::string> actions_;
     std::vector<NewFiring> rows_;
@@ -911,17 +935,15 @@ TriggerStateStore& Database::trigger_state() {
     return state_->trigger_state;
 }
 
-void Database::record_firings(std::span<const Firing> firings,
-                              std::span<const NewDelivery> deliveries) {
-    state_->core->write(RecordFirings(firings, deliveries));
+void Database::record_publish(const PublishRecord& record) {
+    state_->core->write(RecordPublish(record));
 }
 
-void Database::record_firings_async(std::span<const Firing> firings,
-                                    std::span<const NewDelivery> deliveries,
+void Database::record_publish_async(const PublishRecord& record,
                                     std::function<void(std::exception_ptr)> done) {
-    std::optional<RecordFirings> write;
+    std::optional<RecordPublish> write;
     try {
-        write.emplace(firings, deliveries);
+        write.emplace(record);
     } catch (...) {
         done(std::current_exception());
         return;

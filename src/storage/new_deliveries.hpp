@@ -1,4 +1,4 @@
-// The deliveries `Storage::record_firings` enqueues, checked against the firings recorded with
+// The deliveries `Storage::record_publish` enqueues, checked against the firings recorded with
 // them the same way, with the same errors, in every backend.
 #pragma once
 

@@ -26,12 +26,28 @@ FiringCounts HistoryStore::count_firings(const HistoryQuery& query) const {
     }
 }
 
-void Storage::record_firings(std::span<const Firing> firings,
-                             std::span<const NewDelivery> deliveries) {
-    const std::vector<Delivery> queued = detail::deliveries_of(firings, deliveries);
-    history().append(firings);
+void Storage::record_publish(const PublishRecord& record) {
+    const std::vector<Delivery> queued = detail::deliveries_of(record.firings, record.deliveries);
+    if (!record.firings.empty())
+        history().append(record.firings);
     if (!queued.empty())
         outbox().enqueue(queued);
+    if (!record.trigger_state.empty())
+        trigger_state().apply(record.trigger_state);
+}
+
+void TriggerStateStore::apply(std::span<const TriggerStateChange> changes) {
+    for (const TriggerStateChange& change : changes) {
+        if (!change.values.empty())
+            append_values(change.key(), change.values, change.step, change.keep);
+        if (change.population_value)
+            put_population_value(change.automation_id, change.run_id, *change.population_value,
+                                 change.population_keep);
+        if (change.condition)
+            save_condition(change.key(), *change.condition);
+        if (change.fired)
+            record_firing(change.key(), *change.fired);
+    }
 }
 
 SettleResult Storage::settle(const SettleBatch& batch) {

@@ -357,6 +357,51 @@ TEST_CASE("record_firings writes history and outbox together, all or none", "[st
     CHECK(storage->outbox().pending_count() == 1);
 }
 
+TEST_CASE("record_publish writes trigger state with its firings, all or none", "[storage]") {
+    auto storage = herald::test::make_storage();
+    const herald::Firing fired[] = {firing("1", "thr", "", t0)};
+    const herald::TriggerStateChange changes[] = {
+        {.automation_id = "thr",
+         .run_id = "run-a",
+         .values = {0.5, 0.25},
+         .step = 7,
+         .keep = 3,
+         .fired = t0,
+         .condition = herald::ConditionProgress{.state = herald::ConditionState::firing,
+                                                .streak = 2,
+                                                .holding_since = t0,
+                                                .fired = true},
+         .population_value = 0.25,
+         .population_keep = 4},
+        {.automation_id = "thr", .run_id = "run-b", .values = {1.0}, .step = 1, .keep = 3}};
+    storage->record_publish({.firings = fired, .trigger_state = changes});
+    CHECK(storage->history().find("1"));
+    CHECK(storage->trigger_state().load({"thr", "run-a"}) ==
+          herald::RunTriggerState{.values = {0.5, 0.25},
+                                  .last_step = 7,
+                                  .last_fired = t0,
+                                  .condition = *changes[0].condition});
+    CHECK(storage->trigger_state().load({"thr", "run-b"}) ==
+          herald::RunTriggerState{.values = {1.0}, .last_step = 1});
+    CHECK(storage->trigger_state().load_population("thr") ==
+          std::vector<herald::PopulationValue>{{"run-a", 0.25}});
+
+    // A record without firings still writes its state: values an event was judged on.
+    const herald::TriggerStateChange later[] = {
+        {.automation_id = "thr", .run_id = "run-b", .values = {2.0, 3.0}, .step = 2, .keep = 3}};
+    storage->record_publish({.trigger_state = later});
+    CHECK(storage->trigger_state().load({"thr", "run-b"})->values ==
+          std::vector<double>{1.0, 2.0, 3.0});
+
+    // A record whose firing cannot be written writes none of its state either.
+    const herald::TriggerStateChange refused[] = {
+        {.automation_id = "thr", .run_id = "run-c", .step = 1, .fired = t0}};
+    CHECK(herald::test::error_of([&] {
+              storage->record_publish({.firings = fired, .trigger_state = refused});
+          }).code() == herald::errc::already_exists);
+    CHECK_FALSE(storage->trigger_state().load({"thr", "run-c"}));
+}
+
 TEST_CASE("record_firings refuses deliveries that do not pair with its firings", "[storage]") {
     auto storage = herald::test::make_storage();
     const herald::Firing fs[] = {firing("1", "a", "deploy", t0), firing("2", "a", "deploy", t0)};

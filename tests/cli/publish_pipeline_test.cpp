@@ -27,11 +27,10 @@ namespace {
 /// Memory storage that holds every asynchronous recording until the test completes it.
 class HeldStorage final : public test::ForwardingStorage {
   public:
-    void record_firings_async(std::span<const Firing> firings,
-                              std::span<const NewDelivery> deliveries,
+    void record_publish_async(const PublishRecord& record,
                               std::function<void(std::exception_ptr)> done) override {
         std::lock_guard lock(mutex_);
-        held_.push_back({firings, deliveries, std::move(done)});
+        held_.push_back({record, std::move(done)});
     }
 
     std::size_t held() {
@@ -49,14 +48,13 @@ class HeldStorage final : public test::ForwardingStorage {
             h.done(std::make_exception_ptr(Error(errc::storage_failure, "", "disk on fire")));
             return;
         }
-        memory_.record_firings(h.firings, h.deliveries);
+        memory_.record_publish(h.record);
         h.done(nullptr);
     }
 
   private:
     struct Held {
-        std::span<const Firing> firings;
-        std::span<const NewDelivery> deliveries;
+        PublishRecord record;
         std::function<void(std::exception_ptr)> done;
     };
     std::mutex mutex_;

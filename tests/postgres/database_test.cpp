@@ -185,8 +185,9 @@ TEST_CASE("the asynchronous calls run on the workers and report their errors", "
     // The error is moved into the promise: set_exception would keep a copy on the worker past
     // the wake-up, and libstdc++ counts that reference out of ThreadSanitizer's sight.
     std::promise<std::exception_ptr> recorded;
-    db->record_firings_async(
-        {&f, 1}, {}, [&](std::exception_ptr error) { recorded.set_value(std::move(error)); });
+    db->record_publish_async({.firings = {&f, 1}}, [&](std::exception_ptr error) {
+        recorded.set_value(std::move(error));
+    });
     const std::exception_ptr error = recorded.get_future().get();
     REQUIRE(error);
     const herald::Error e = herald::test::error_of([&] { std::rethrow_exception(error); });
@@ -209,9 +210,9 @@ TEST_CASE("asynchronous writes committed together fail alone", "[postgres]") {
         firings[i].automation_id = "a1";
     }
     for (int i = 0; i < count; ++i)
-        db->record_firings_async({&firings[i], 1}, {}, [&results, i](std::exception_ptr error) {
-            results[i].set_value(std::move(error));
-        });
+        db->record_publish_async(
+            {.firings = {&firings[i], 1}},
+            [&results, i](std::exception_ptr error) { results[i].set_value(std::move(error)); });
     int failed = 0;
     for (int i = 0; i < count; ++i)
         if (results[i].get_future().get()) {
@@ -255,9 +256,9 @@ TEST_CASE("group commits are counted, slow ones and failed batches logged", "[po
     for (int i = 0; i < count; ++i) {
         firings[i].id = "f" + std::to_string(i);
         firings[i].automation_id = "a1";
-        db->record_firings_async({&firings[i], 1}, {}, [&done, i](std::exception_ptr error) {
-            done[i].set_value(std::move(error));
-        });
+        db->record_publish_async(
+            {.firings = {&firings[i], 1}},
+            [&done, i](std::exception_ptr error) { done[i].set_value(std::move(error)); });
     }
     for (auto& d : done)
         CHECK_FALSE(d.get_future().get());
@@ -273,7 +274,7 @@ TEST_CASE("group commits are counted, slow ones and failed batches logged", "[po
 
     // A batch of one whose write fails loses its transaction: logged with the reason.
     std::promise<std::exception_ptr> again;
-    db->record_firings_async({&firings[0], 1}, {},
+    db->record_publish_async({.firings = {&firings[0], 1}},
                              [&](std::exception_ptr error) { again.set_value(std::move(error)); });
     CHECK(again.get_future().get());
     const auto failed = logs.of("postgres.batch_failed");

@@ -198,7 +198,8 @@ TEST_CASE("a read-only open reads what the holder commits, beside it, and writes
     CHECK(refused.reason().find(file.string() + ": the database was opened read-only") !=
           std::string::npos);
     std::exception_ptr async_error;
-    reader->record_firings_async(std::vector<Firing>{firing("f-4")}, {},
+    const std::vector<Firing> unwritten{firing("f-4")};
+    reader->record_publish_async({.firings = unwritten},
                                  [&](std::exception_ptr e) { async_error = e; });
     CHECK(async_error);
     const auto keys = std::make_shared<sqlite::StaticKeyProvider>(

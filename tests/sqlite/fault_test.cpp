@@ -165,6 +165,55 @@ TEST_CASE("a failed fsync fails its writers and every later write until the file
     CHECK(store->history().find("after"));
 }
 
+TEST_CASE("a metric event the disk refuses leaves neither its firing nor its window and cooldown",
+          "[sqlite][fault]") {
+    TempDir dir;
+    const auto file = dir / "herald.db";
+    FaultyVfs vfs;
+    const Run run{.id = "run-1", .name = "one", .user = "alice"};
+    std::string id;
+    {
+        auto clock = std::make_shared<ManualClock>(t0);
+        Engine engine{{.storage = sqlite::open(file, {.vfs = vfs.name()}), .clock = clock}};
+        id = engine.automations()
+                 .create(
+                     test::admin_of("acme"),
+                     Automation{.name = "low-loss",
+                                .scope = Scope::for_project("acme", "mnist"),
+                                .trigger = trigger::MetricThreshold{.metric = "loss",
+                                                                    .window = 2,
+                                                                    .comparison = Comparison::less,
+                                                                    .threshold = 0.5,
+                                                                    .cooldown = 1h},
+                                .action = action::None{}})
+                 .id;
+        CHECK(engine.publish(test::metrics_logged("mnist", run, "loss", 0.6, 1)).firings.empty());
+
+        // It would fire (the average of 0.6 and 0.1 is below 0.5), but cannot be recorded.
+        vfs.fail_writes(SQLITE_IOERR_WRITE);
+        const Error e =
+            error_of([&] { engine.publish(test::metrics_logged("mnist", run, "loss", 0.1, 2)); });
+        CHECK(e.code() == errc::storage_failure);
+        CHECK(e.reason().find("disk I/O error") != std::string::npos);
+
+        // The disk works again: the event that failed never counted and started no cooldown,
+        // so the window is the value before it and this one, which fire with what they changed.
+        vfs.fail_writes(SQLITE_OK);
+        clock->advance(1s);
+        const PublishReceipt receipt =
+            engine.publish(test::metrics_logged("mnist", run, "loss", 0.3, 3));
+        REQUIRE(receipt.firings.size() == 1);
+        CHECK(receipt.firings[0].metric->metric_values == std::vector<double>{0.6, 0.3});
+    }
+    auto store = sqlite::open(file);
+    const auto state = store->trigger_state().load({id, run.id});
+    REQUIRE(state);
+    CHECK(state->values == std::vector<double>{0.6, 0.3});
+    CHECK(state->last_step == 3);
+    CHECK(state->last_fired == t0 + 1s);
+    CHECK(store->history().query({}).size() == 1);
+}
+
 TEST_CASE("a prune the disk refuses fails whole batches only, and the next one finishes it",
           "[sqlite][fault]") {
     TempDir dir;

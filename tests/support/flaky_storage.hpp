@@ -27,9 +27,8 @@ class FlakyStorage final : public herald::Storage {
     herald::IntegrationStore& integrations() override { return integrations_; }
     herald::OutboxStore& outbox() override { return inner_->outbox(); }
     herald::TriggerStateStore& trigger_state() override { return inner_->trigger_state(); }
-    void record_firings(std::span<const herald::Firing> firings,
-                        std::span<const herald::NewDelivery> deliveries) override {
-        inner_->record_firings(firings, deliveries);
+    void record_publish(const herald::PublishRecord& record) override {
+        inner_->record_publish(record);
     }
     herald::PruneResult prune(const herald::PruneRequest& request) override {
         ++prunes;

@@ -9,7 +9,7 @@
 
 namespace herald::test {
 
-/// Forwards every store, `record_firings` and `prune` to a MemoryStorage (`memory_`).
+/// Forwards every store, `record_publish` and `prune` to a MemoryStorage (`memory_`).
 class ForwardingStorage : public Storage {
   public:
     AutomationStore& automations() override { return memory_.automations(); }
@@ -17,10 +17,7 @@ class ForwardingStorage : public Storage {
     IntegrationStore& integrations() override { return memory_.integrations(); }
     OutboxStore& outbox() override { return memory_.outbox(); }
     TriggerStateStore& trigger_state() override { return memory_.trigger_state(); }
-    void record_firings(std::span<const Firing> firings,
-                        std::span<const NewDelivery> deliveries) override {
-        memory_.record_firings(firings, deliveries);
-    }
+    void record_publish(const PublishRecord& record) override { memory_.record_publish(record); }
     PruneResult prune(const PruneRequest& request) override { return memory_.prune(request); }
 
   protected:

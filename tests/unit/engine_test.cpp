@@ -1,3 +1,4 @@
+#include "support/error_of.hpp"
 #include "support/event_builders.hpp"
 #include "support/forwarding_storage.hpp"
 
@@ -248,11 +249,10 @@ namespace {
 class BreakableStorage final : public test::ForwardingStorage {
   public:
     bool broken = false;
-    void record_firings(std::span<const Firing> firings,
-                        std::span<const NewDelivery> deliveries) override {
+    void record_publish(const PublishRecord& record) override {
         if (broken)
             throw Error(errc::storage_failure, "", "disk on fire");
-        memory_.record_firings(firings, deliveries);
+        memory_.record_publish(record);
     }
 };
 
@@ -295,4 +295,44 @@ TEST_CASE("async_publish completes on the engine's executor once the firings are
     CHECK(errors[2] == errc::storage_failure);
     CHECK(receipts[2].firings.empty());
     CHECK(errors[3] == errc::invalid_argument);
+}
+
+TEST_CASE("a publish that cannot be recorded keeps neither its firing nor its cooldown",
+          "[engine]") {
+    auto storage = std::make_shared<BreakableStorage>();
+    auto clock = std::make_shared<ManualClock>(Timestamp{std::chrono::hours{1000}});
+    Engine engine{{.storage = storage, .clock = clock}};
+    const std::string id =
+        engine.automations()
+            .create(admin_of("acme"),
+                    Automation{.name = "low-loss",
+                               .scope = Scope::for_project("acme", "mnist"),
+                               .trigger = trigger::MetricThreshold{.metric = "loss",
+                                                                   .window = 1,
+                                                                   .comparison = Comparison::less,
+                                                                   .threshold = 0.5,
+                                                                   .cooldown = 1h},
+                               .action = action::None{}})
+            .id;
+    const Run run{.id = "run-1", .name = "one", .user = "alice"};
+
+    storage->broken = true;
+    CHECK(test::error_of([&] {
+              engine.publish(test::metrics_logged("mnist", run, "loss", 0.1, 1));
+          }).code() == errc::storage_failure);
+    CHECK(engine.history().query({}).empty());
+    CHECK_FALSE(storage->trigger_state().load({id, run.id}));
+
+    // The cooldown was never recorded, so the same condition fires once the store works; its
+    // state is recorded with the firing.
+    storage->broken = false;
+    clock->advance(1s);
+    const PublishReceipt receipt =
+        engine.publish(test::metrics_logged("mnist", run, "loss", 0.2, 2));
+    REQUIRE(receipt.firings.size() == 1);
+    const auto state = storage->trigger_state().load({id, run.id});
+    REQUIRE(state);
+    CHECK(state->last_fired == clock->now());
+    CHECK(state->values == std::vector<double>{0.2});
+    CHECK(state->last_step == 2);
 }

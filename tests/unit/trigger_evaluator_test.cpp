@@ -26,8 +26,9 @@ namespace {
 const Run run_a{.id = "run-a", .name = "a", .user = "alice"};
 const Run run_b{.id = "run-b", .name = "b", .user = "alice"};
 
-/// Feeds events to an evaluator; every automation added is a candidate for every run event of
-/// the kind it listens to (scope and filters are the index's and match.cpp's business).
+/// Feeds events to an evaluator and applies what they changed to its store; every automation
+/// added is a candidate for every run event of the kind it listens to (scope and filters are
+/// the index's and match.cpp's business).
 struct Harness {
     std::unique_ptr<TriggerStateStore> store = make_memory_trigger_state_store();
     std::unique_ptr<TriggerEvaluator> evaluator = std::make_unique<TriggerEvaluator>(*store);
@@ -49,7 +50,9 @@ struct Harness {
         const ManualClock clock{now};
         LazyNow time{clock};
         std::vector<RunVerdict> fired;
-        evaluator->evaluate(event, candidates, time, fired);
+        std::vector<TriggerStateChange> changes;
+        evaluator->evaluate(event, candidates, time, fired, changes);
+        store->apply(changes);  // as the engine records them with the firings
         return fired;
     }
     std::vector<RunVerdict> log(const Run& run, std::int64_t step,

@@ -77,13 +77,12 @@ class Database final : public Storage {
     IntegrationStore& integrations() override;
     OutboxStore& outbox() override;
     TriggerStateStore& trigger_state() override;
-    /// Appends the firings and enqueues the deliveries in one transaction.
-    void record_firings(std::span<const Firing> firings,
-                        std::span<const NewDelivery> deliveries) override;
+    /// Appends the firings, enqueues the deliveries and applies the trigger state changes in
+    /// one transaction.
+    void record_publish(const PublishRecord& record) override;
     /// The same write, group-committed on a worker thread with the other `_async` writes
     /// waiting; `done` runs there.
-    void record_firings_async(std::span<const Firing> firings,
-                              std::span<const NewDelivery> deliveries,
+    void record_publish_async(const PublishRecord& record,
                               std::function<void(std::exception_ptr)> done) override;
     /// Settles the outbox, the history and the streaks in one transaction.
     SettleResult settle(const SettleBatch& batch) override;

@@ -2,7 +2,7 @@
 //
 // The storage suite is the Catch2 v2 test cases that every herald backend passes — the in-memory
 // one, SQLite and PostgreSQL: automations, integrations, the outbox (claims, leases, settling),
-// the history and its counts, run trigger state, `record_firings`' all-or-none pairing and
+// the history and its counts, run trigger state, `record_publish` (all or none) and
 // retention passes. A host that implements `herald::Storage` over its own database runs the same
 // cases against it: it links the CMake target `herald::storage_suite` into a test executable of
 // its own and defines `herald::testing::make_storage`, which every case calls for the storage it
