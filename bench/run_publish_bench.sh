@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # `herald publish` fed through a pipe, as a host streaming events would run it: N alias events,
 # each firing one webhook automation (so each records one firing and its delivery), into a fresh
-# SQLite database (the default: WAL, every commit fsynced). Reports events/s (wall clock from the
-# first byte written to the last receipt read) and CPU µs per event (user + system of the herald
-# process, /usr/bin/time), the median of R runs, for each herald binary given.
+# SQLite database (the default: WAL, every commit fsynced). With -m, N metric events of one run
+# instead, one value each, watched by a threshold automation that never fires (so each records
+# only what it changed in the run's window). Reports events/s (wall clock from the first byte
+# written to the last receipt read) and CPU µs per event (user + system of the herald process,
+# /usr/bin/time), the median of R runs, for each herald binary given.
 #
-#   bench/run_publish_bench.sh [-n EVENTS] [-r RUNS] HERALD [HERALD...] [-- PUBLISH OPTIONS]
+#   bench/run_publish_bench.sh [-m] [-n EVENTS] [-r RUNS] HERALD [HERALD...] [-- PUBLISH OPTIONS]
 #   bench/run_publish_bench.sh -n 100000 /tmp/main/herald build/dev/src/cli/herald
 #
 # Each binary is a `herald` tool (the herald_cli target). Options after `--` go to `publish`
@@ -14,8 +16,10 @@ set -euo pipefail
 
 events=100000
 runs=3
-while getopts "n:r:" opt; do
+metrics=false
+while getopts "mn:r:" opt; do
     case $opt in
+        m) metrics=true ;;
         n) events=$OPTARG ;;
         r) runs=$OPTARG ;;
         *) exit 2 ;;
@@ -41,24 +45,43 @@ export HERALD_SECRET_KEY=00112233445566778899aabbccddeeff00112233445566778899aab
 cat >"$work/integration.json" <<'EOF'
 {"type": "WEBHOOK", "entity": "acme", "name": "deploy", "url": "https://hooks.example.com/deploy"}
 EOF
-cat >"$work/automation.json" <<'EOF'
+if $metrics; then
+    cat >"$work/automation.json" <<'EOF'
+{"name": "loss-diverged",
+ "scope": {"type": "PROJECT", "entity": "acme", "project": "mnist"},
+ "trigger": {"type": "RUN_METRIC_THRESHOLD", "metric": "loss", "window": 5, "operator": ">",
+             "threshold": 1000},
+ "action": {"type": "WEBHOOK", "integration": "deploy"}}
+EOF
+    awk -v n="$events" 'BEGIN {
+        for (i = 1; i <= n; i++)
+            printf "{\"type\": \"RUN_METRICS_LOGGED\", \"entity\": \"acme\", " \
+                   "\"project\": \"mnist\", \"run\": {\"id\": \"r-1\", \"name\": \"one\", " \
+                   "\"user\": \"alice\"}, \"step\": %d, \"metrics\": {\"loss\": %.2f}}\n", \
+                   i, (i % 100) / 100
+    }' >"$work/events.jsonl"
+    what="metric events of one watched run, 1 value each"
+else
+    cat >"$work/automation.json" <<'EOF'
 {"name": "deploy-production",
  "scope": {"type": "REGISTRY", "entity": "acme", "registry": "model-registry"},
  "trigger": {"type": "ADD_ARTIFACT_ALIAS", "alias": "production"},
  "action": {"type": "WEBHOOK", "integration": "deploy",
             "payload": {"version": "${artifact_version_string}"}}}
 EOF
-awk -v n="$events" 'BEGIN {
-    for (i = 1; i <= n; i++)
-        printf "{\"type\": \"ALIAS_ADDED\", \"author\": \"alice\", \"entity\": \"acme\", " \
-               "\"project\": \"model-registry\", \"alias\": \"production\", " \
-               "\"version\": {\"collection\": \"classifier\", \"index\": %d}}\n", i
-}' >"$work/events.jsonl"
+    awk -v n="$events" 'BEGIN {
+        for (i = 1; i <= n; i++)
+            printf "{\"type\": \"ALIAS_ADDED\", \"author\": \"alice\", \"entity\": \"acme\", " \
+                   "\"project\": \"model-registry\", \"alias\": \"production\", " \
+                   "\"version\": {\"collection\": \"classifier\", \"index\": %d}}\n", i
+    }' >"$work/events.jsonl"
+    what="alias events, 1 firing each"
+fi
 
 echo "== machine"
 lscpu | grep -E '^(Model name|CPU\(s\)):' | sed 's/  */ /g'
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== herald publish from a pipe: $events alias events, 1 firing each, median of $runs runs"
+echo "== herald publish from a pipe: $events $what, median of $runs runs"
 
 # One run: prints "events_per_s cpu_us_per_event".
 run_once() {

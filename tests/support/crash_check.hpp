@@ -28,8 +28,22 @@ inline std::string crash_event_id(int i) {
     return "event-" + std::to_string(i);
 }
 
-/// The `i`th event of the stream, one JSON line: a tag added to version `i` in acme/mnist.
-inline std::string crash_event(int i) {
+/// What the events of a crash test's stream are.
+enum class CrashStream {
+    tags,     ///< a tag added to a version: matched, nothing remembered between events
+    metrics,  ///< a run's first metric value: a run trigger, which keeps a window and a cooldown
+};
+
+/// The `i`th event of the stream, one JSON line, in acme/mnist: a tag added to version `i`, or
+/// a loss logged by run `run-i`.
+inline std::string crash_event(int i, CrashStream stream) {
+    if (stream == CrashStream::metrics)
+        return R"({"type": "RUN_METRICS_LOGGED", "id": ")" + crash_event_id(i) +
+               R"(", "entity": "acme", "project": "mnist", "run": {"id": "run-)" +
+               std::to_string(i) +
+               R"(", "name": "r", "user": "alice"}, "step": 0,)"
+               R"( "metrics": {"loss": 0.5}})"
+               "\n";
     return R"({"type": "TAG_ADDED", "id": ")" + crash_event_id(i) +
            R"(", "entity": "acme", "project": "mnist", "tag": "checked",)"
            R"( "version": {"collection": "data", "index": )" +
@@ -46,11 +60,13 @@ inline std::multimap<std::string, boost::json::object> firings_by_event(const st
 }
 
 /// The `herald` tool as a crash test runs it: `prefix` (the tool and its global options) before
-/// each command, the secret key in the environment, output captured in `dir`.
+/// each command, the secret key in the environment, output captured in `dir`, publishing the
+/// events of `stream`.
 class CrashTool {
   public:
-    CrashTool(std::vector<std::string> prefix, std::filesystem::path dir)
-        : prefix_(std::move(prefix)), dir_(std::move(dir)) {
+    CrashTool(std::vector<std::string> prefix, std::filesystem::path dir,
+              CrashStream stream = CrashStream::tags)
+        : prefix_(std::move(prefix)), dir_(std::move(dir)), stream_(stream) {
         ::setenv("HERALD_SECRET_KEY",
                  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 1);
     }
@@ -67,17 +83,26 @@ class CrashTool {
         return r;
     }
     /// Makes the signing secret, the webhook integration to `receiver` and the automation the
-    /// stream fires.
+    /// stream fires: on every tag, or on every run's first loss (a window of one value, whose
+    /// cooldown then holds back any other firing for the run).
     void set_up(const TestServer& receiver) const {
         run({"secrets", "put", "--entity", "acme", "KEY"}, "signing-key");
         run({"integrations", "apply", "-"},
             R"({"type": "WEBHOOK", "entity": "acme", "name": "receiver", "url": ")" +
                 receiver.url() + R"(", "signing_secret": "KEY"})");
-        run({"automations", "apply", "-"},
-            R"({"name": "tagged", "scope": {"type": "PROJECT", "entity": "acme", "project": "mnist"},
-                "trigger": {"type": "ADD_ARTIFACT_TAG"},
-                "action": {"type": "WEBHOOK", "integration": "receiver",
-                           "payload": {"version": "${artifact_version_string}"}}})");
+        if (stream_ == CrashStream::metrics)
+            run({"automations", "apply", "-"},
+                R"({"name": "loss", "scope": {"type": "PROJECT", "entity": "acme", "project": "mnist"},
+                    "trigger": {"type": "RUN_METRIC_THRESHOLD", "metric": "loss", "window": 1,
+                                "operator": "<", "threshold": 1000},
+                    "action": {"type": "WEBHOOK", "integration": "receiver",
+                               "payload": {"run": "${run_id}"}}})");
+        else
+            run({"automations", "apply", "-"},
+                R"({"name": "tagged", "scope": {"type": "PROJECT", "entity": "acme", "project": "mnist"},
+                    "trigger": {"type": "ADD_ARTIFACT_TAG"},
+                    "action": {"type": "WEBHOOK", "integration": "receiver",
+                               "payload": {"version": "${artifact_version_string}"}}})");
     }
     /// The firings in the history, by event id.
     std::multimap<std::string, boost::json::object> history() const {
@@ -90,13 +115,14 @@ class CrashTool {
         std::string lines;
         for (int i = 0; i < released; ++i)
             if ((!wanted || wanted(i)) && !recorded.contains(crash_event_id(i)))
-                lines += crash_event(i);
+                lines += crash_event(i, stream_);
         return lines;
     }
 
   private:
     std::vector<std::string> prefix_;
     std::filesystem::path dir_;
+    CrashStream stream_;
 };
 
 /// Checks that each of the first `event_count` events has exactly one firing, finished, whose
