@@ -20,9 +20,11 @@ namespace herald::test {
 
 class Replica {
   public:
-    /// On `schema`, configured by `tweak` after the defaults (loopback allowed).
-    Replica(const std::string& schema, const std::function<void(EngineConfig&)>& tweak)
-        : db(postgres::open(postgres_conninfo(), {.schema = schema})) {
+    /// On `schema` of the database `conninfo` names, configured by `tweak` after the
+    /// defaults (loopback allowed).
+    Replica(const std::string& schema, const std::function<void(EngineConfig&)>& tweak,
+            const std::string& conninfo = postgres_conninfo())
+        : db(postgres::open(conninfo, {.schema = schema})) {
         EngineConfig config{.storage = db};
         config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.0/8"};
         tweak(config);

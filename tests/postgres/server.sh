@@ -4,10 +4,14 @@
 # connections. initdb refuses root, so as root the server runs as the `postgres` user.
 # Usage: server.sh start <state dir>   — writes <state dir>/conninfo (a libpq keyword string)
 #        server.sh stop <state dir>    — stops the server and removes its directory
+#        server.sh halt <state dir>    — stops the server at once, as a crash would (-m
+#                                        immediate), keeping its data
+#        server.sh resume <state dir>  — starts a halted server again on its data and socket
 # HERALD_POSTGRES_FSYNC=on makes commits durable (the benchmarks); the tests run with it off.
 set -euo pipefail
-command=${1:?usage: server.sh start|stop <state dir>}
-state=${2:?usage: server.sh start|stop <state dir>}
+usage="usage: server.sh start|stop|halt|resume <state dir>"
+command=${1:?$usage}
+state=${2:?$usage}
 
 bindir=$(pg_config --bindir 2>/dev/null || true)
 if [[ ! -x "$bindir/initdb" ]]; then
@@ -20,13 +24,27 @@ fi
 as_server=()
 if [[ $(id -u) -eq 0 ]]; then as_server=(runuser -u postgres --); fi
 
+# Stops the server of the cluster in $1, if it runs, without a checkpoint.
+halt() {
+    if [[ -f "$1/data/postmaster.pid" ]]; then
+        "${as_server[@]}" "$bindir/pg_ctl" -D "$1/data" -m immediate -w stop >/dev/null || true
+    fi
+}
+
+# Starts the server of the cluster in $1, on a socket in $1 only.
+serve() {
+    # fsync off by default: the tests need a server, not durability across power loss.
+    local fsync=${HERALD_POSTGRES_FSYNC:-off}
+    "${as_server[@]}" "$bindir/pg_ctl" -D "$1/data" -l "$1/server.log" -w \
+        -o "-c listen_addresses='' -k $1 -c fsync=$fsync -c max_connections=200" start \
+        >/dev/null || { cat "$1/server.log" >&2; exit 1; }
+}
+
 stop() {
     [[ -f "$state/datadir" ]] || return 0
     local dir
     dir=$(cat "$state/datadir")
-    if [[ -f "$dir/data/postmaster.pid" ]]; then
-        "${as_server[@]}" "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null || true
-    fi
+    halt "$dir"
     rm -rf "$dir"
     rm -f "$state/datadir" "$state/conninfo"
 }
@@ -44,17 +62,17 @@ case "$command" in
         "${as_server[@]}" "$bindir/initdb" -D "$dir/data" -U herald -A trust -E UTF8 \
             --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
             { cat "$dir/initdb.log" >&2; exit 1; }
-        # fsync off by default: the tests need a server, not durability across power loss.
-        fsync=${HERALD_POSTGRES_FSYNC:-off}
-        "${as_server[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-            -o "-c listen_addresses='' -k $dir -c fsync=$fsync -c max_connections=200" start \
-            >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+        serve "$dir"
         "${as_server[@]}" "$bindir/createdb" -h "$dir" -U herald herald_test
         echo "host=$dir user=herald dbname=herald_test" >"$state/conninfo"
         echo "PostgreSQL test server: $(cat "$state/conninfo")" ;;
     stop)
         stop ;;
+    halt)
+        halt "$(cat "$state/datadir")" ;;
+    resume)
+        serve "$(cat "$state/datadir")" ;;
     *)
-        echo "usage: server.sh start|stop <state dir>" >&2
+        echo "$usage" >&2
         exit 2 ;;
 esac

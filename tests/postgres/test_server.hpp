@@ -46,20 +46,38 @@ inline std::string fresh_schema() {
     return "t_" + std::to_string(random());
 }
 
+/// A libpq connection of the test's own, beside herald's: for reading the tables behind the
+/// backend's back, holding locks against it, and finding its connections in pg_stat_activity.
+class RawConnection {
+  public:
+    explicit RawConnection(const std::string& conninfo = postgres_conninfo())
+        : conn_(PQconnectdb(conninfo.c_str()), PQfinish) {
+        if (PQstatus(conn_.get()) != CONNECTION_OK)
+            throw std::runtime_error(PQerrorMessage(conn_.get()));
+    }
+
+    /// Runs `sql` (statements separated by semicolons); the first column of every row of the
+    /// last, as text.
+    std::vector<std::string> query(const std::string& sql) {
+        std::unique_ptr<PGresult, void (*)(PGresult*)> result(PQexec(conn_.get(), sql.c_str()),
+                                                              PQclear);
+        const ExecStatusType status = PQresultStatus(result.get());
+        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
+            throw std::runtime_error(PQresultErrorMessage(result.get()));
+        std::vector<std::string> rows;
+        for (int i = 0; i < PQntuples(result.get()); ++i)
+            rows.emplace_back(PQgetvalue(result.get(), i, 0));
+        return rows;
+    }
+
+  private:
+    std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
+};
+
 /// Runs `sql` on a connection of its own; the first column of every row, as text.
-inline std::vector<std::string> raw_query(const std::string& sql) {
-    std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(postgres_conninfo().c_str()),
-                                                    PQfinish);
-    if (PQstatus(conn.get()) != CONNECTION_OK)
-        throw std::runtime_error(PQerrorMessage(conn.get()));
-    std::unique_ptr<PGresult, void (*)(PGresult*)> result(PQexec(conn.get(), sql.c_str()), PQclear);
-    const ExecStatusType status = PQresultStatus(result.get());
-    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
-        throw std::runtime_error(PQresultErrorMessage(result.get()));
-    std::vector<std::string> rows;
-    for (int i = 0; i < PQntuples(result.get()); ++i)
-        rows.emplace_back(PQgetvalue(result.get(), i, 0));
-    return rows;
+inline std::vector<std::string> raw_query(const std::string& sql,
+                                          const std::string& conninfo = postgres_conninfo()) {
+    return RawConnection(conninfo).query(sql);
 }
 
 }  // namespace herald::test

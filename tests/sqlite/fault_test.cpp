@@ -8,6 +8,7 @@
 #include "sqlite/temp_dir.hpp"
 #include "support/error_of.hpp"
 #include "support/event_builders.hpp"
+#include "support/fault_checks.hpp"
 #include "support/test_server.hpp"
 
 #include <herald/engine.hpp>
@@ -30,39 +31,14 @@ using namespace herald;
 using namespace std::chrono_literals;
 using herald::test::error_of;
 using herald::test::FaultyVfs;
+using herald::test::history_ids;
+using herald::test::pending_firing;
+using herald::test::soon;
 using herald::test::TempDir;
 
 namespace {
 
 const Timestamp t0{std::chrono::hours{1000}};
-
-Firing firing(std::string id, Timestamp time = t0) {
-    Firing f;
-    f.id = std::move(id);
-    f.automation_id = "a1";
-    f.time = time;
-    f.status = FiringStatus::pending;
-    return f;
-}
-
-/// Waits until `done` holds; false after 20 s.
-bool wait_until(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
-/// The ids of every firing in the history.
-std::set<std::string> history_ids(Storage& store) {
-    std::set<std::string> ids;
-    for (const Firing& f : store.history().query({.limit = 1'000'000}))
-        ids.insert(f.id);
-    return ids;
-}
 
 /// The firing ids of every delivery in the outbox (claiming them, so call it last).
 std::set<std::string> outbox_ids(Storage& store) {
@@ -93,7 +69,8 @@ TEST_CASE("writes the disk refuses mid-run fail their writers alone, and writing
             writers.emplace_back([&, t] {
                 for (int i = 0; !done; ++i) {
                     // Each firing with its delivery: both are written, or neither.
-                    const Firing f = firing(std::to_string(t) + "-" + std::to_string(i));
+                    const Firing f =
+                        pending_firing(std::to_string(t) + "-" + std::to_string(i), t0);
                     const NewDelivery d{.firing = 0, .action = action::None{}, .due = t0};
                     try {
                         store->record_firings({&f, 1}, {&d, 1});
@@ -107,12 +84,12 @@ TEST_CASE("writes the disk refuses mid-run fail their writers alone, and writing
                     }
                 }
             });
-        REQUIRE(wait_until([&] { return successes >= 50; }));
+        REQUIRE(soon([&] { return successes >= 50; }));
         vfs.fail_writes(code);
-        REQUIRE(wait_until([&] { return failures >= 20; }));
+        REQUIRE(soon([&] { return failures >= 20; }));
         vfs.fail_writes(SQLITE_OK);
         const int before = successes;
-        REQUIRE(wait_until([&] { return successes >= before + 50; }));
+        REQUIRE(soon([&] { return successes >= before + 50; }));
         done = true;
         for (auto& w : writers)
             w.join();
@@ -139,11 +116,11 @@ TEST_CASE("a failed fsync fails its writers and every later write until the file
     FaultyVfs vfs;
     {
         auto store = sqlite::open(file, {.vfs = vfs.name()});
-        store->history().append(std::vector<Firing>{firing("before")});
+        store->history().append(std::vector<Firing>{pending_firing("before", t0)});
 
         vfs.fail_syncs(SQLITE_IOERR_FSYNC);
-        const Error failed =
-            error_of([&] { store->history().append(std::vector<Firing>{firing("during")}); });
+        const Error failed = error_of(
+            [&] { store->history().append(std::vector<Firing>{pending_firing("during", t0)}); });
         CHECK(failed.code() == errc::storage_failure);
         CHECK(failed.reason().find(file.string() + "-wal: syncing the WAL to disk failed") !=
               std::string::npos);
@@ -153,15 +130,15 @@ TEST_CASE("a failed fsync fails its writers and every later write until the file
 
         // The disk answers again, but what it lost cannot be known: writes stay refused.
         vfs.fail_syncs(SQLITE_OK);
-        const Error later =
-            error_of([&] { store->history().append(std::vector<Firing>{firing("later")}); });
+        const Error later = error_of(
+            [&] { store->history().append(std::vector<Firing>{pending_firing("later", t0)}); });
         CHECK(later.reason() == failed.reason());
         CHECK_FALSE(store->history().find("later"));
     }
     auto store = sqlite::open(file, {.vfs = vfs.name()});
     CHECK(store->history().find("before"));
     CHECK_FALSE(store->history().find("later"));
-    CHECK_NOTHROW(store->history().append(std::vector<Firing>{firing("after")}));
+    CHECK_NOTHROW(store->history().append(std::vector<Firing>{pending_firing("after", t0)}));
     CHECK(store->history().find("after"));
 }
 
@@ -221,12 +198,12 @@ TEST_CASE("a prune the disk refuses fails whole batches only, and the next one f
     auto store = sqlite::open(dir / "herald.db", {.vfs = vfs.name()});
     std::vector<Firing> old;
     for (int i = 0; i < 300; ++i) {
-        Firing f = firing("old-" + std::to_string(i), t0 - 100h);
+        Firing f = pending_firing("old-" + std::to_string(i), t0 - 100h);
         f.status = FiringStatus::finished;
         old.push_back(std::move(f));
     }
     store->history().append(old);
-    store->history().append(std::vector<Firing>{firing("recent", t0)});
+    store->history().append(std::vector<Firing>{pending_firing("recent", t0)});
 
     PruneRequest request{.settled_before = t0 - 1h, .dead_before = t0 - 1h, .batch = 100};
     vfs.fail_writes(SQLITE_IOERR_WRITE);
