@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <poll.h>
+
 namespace herald::detail::postgres {
 namespace {
 
@@ -166,7 +168,11 @@ Connection::~Connection() {
 
 void Connection::connect() {
     PQfinish(std::exchange(conn_, nullptr));
-    conn_ = PQconnectdb(conninfo_.c_str());
+    // The conninfo is expanded as `dbname`; herald names its connections in pg_stat_activity
+    // unless the conninfo (or PGAPPNAME) names them otherwise.
+    const char* const keywords[] = {"dbname", "fallback_application_name", nullptr};
+    const char* const values[] = {conninfo_.c_str(), "herald", nullptr};
+    conn_ = PQconnectdbParams(keywords, values, 1);
     if (!conn_)
         failed("cannot connect: out of memory");
     if (PQstatus(conn_) != CONNECTION_OK) {
@@ -178,8 +184,15 @@ void Connection::connect() {
     exec("SELECT set_config('search_path', $1, false)", Params().text(quote_identifier(schema_)));
 }
 
-bool Connection::healthy() const noexcept {
-    return conn_ && PQstatus(conn_) == CONNECTION_OK;
+bool Connection::healthy() noexcept {
+    if (!conn_ || PQstatus(conn_) != CONNECTION_OK)
+        return false;
+    // Between statements the server has nothing to say, but for a rare notice: what arrived
+    // is its goodbye (a FATAL "terminating connection", then the end of the stream) after it
+    // dropped the connection. libpq would only tell at the next statement; the connection is
+    // made anew rather than sent one.
+    pollfd readable{.fd = PQsocket(conn_), .events = POLLIN, .revents = 0};
+    return ::poll(&readable, 1, 0) == 0;
 }
 
 void Connection::reconnect() {
@@ -190,23 +203,26 @@ Result Connection::exec(std::string_view sql, const Params& params) {
     const std::string text(sql);
     Result result(PQexecParams(conn_, text.c_str(), params.size(), nullptr, params.values(),
                                params.lengths(), params.formats(), 0));
-    // A null result is out of memory or a lost connection; PQerrorMessage says which.
+    check(result);
+    return result;
+}
+
+void Connection::check(const Result& result) const {
+    // A null result is out of memory or a lost connection; PQerrorMessage says which. On a
+    // lost connection it also holds what the server said before it went ("terminating
+    // connection due to administrator command"), the result only libpq's "server closed the
+    // connection unexpectedly".
     if (!result.get())
         failed(message_of(PQerrorMessage(conn_)));
     const ExecStatusType status = PQresultStatus(result.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-        failed(message_of(PQresultErrorMessage(result.get())));
-    return result;
+        failed(message_of(PQstatus(conn_) == CONNECTION_OK ? PQresultErrorMessage(result.get())
+                                                           : PQerrorMessage(conn_)));
 }
 
 void Connection::exec_script(std::string_view sql) {
     const std::string text(sql);
-    Result result(PQexec(conn_, text.c_str()));
-    if (!result.get())
-        failed(message_of(PQerrorMessage(conn_)));
-    const ExecStatusType status = PQresultStatus(result.get());
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-        failed(message_of(PQresultErrorMessage(result.get())));
+    check(Result(PQexec(conn_, text.c_str())));
 }
 
 std::string Connection::quote_identifier(std::string_view name) const {
@@ -312,7 +328,18 @@ void Pool::begin(Connection& c) {
 }
 
 void Pool::commit(Connection& c) {
-    c.exec("COMMIT");
+    try {
+        c.exec("COMMIT");
+    } catch (const Error& e) {
+        if (c.healthy())
+            throw;  // refused (a deferred constraint): rolled back
+        // The server may have committed before the connection went, or not; only a read on a
+        // new connection can tell.
+        throw Error(errc::storage_failure, e.field(),
+                    e.reason() +
+                        " (the connection was lost during COMMIT: whether the transaction "
+                        "committed is not known)");
+    }
 }
 
 void Pool::rollback(Connection& c) noexcept {

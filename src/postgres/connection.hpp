@@ -90,8 +90,10 @@ class Connection {
     Result exec(std::string_view sql, const Params& params = {});
     /// Runs statements without parameters (DDL), several separated by semicolons.
     void exec_script(std::string_view sql);
-    /// Whether the connection is still usable; when not, `reconnect` is tried.
-    bool healthy() const noexcept;
+    /// Whether the connection is still usable, as far as can be told without a round trip:
+    /// not broken, and not closed by the server since its last statement (a restart, an
+    /// administrator's pg_terminate_backend). When not, `reconnect` is tried.
+    bool healthy() noexcept;
     void reconnect();
     /// The identifier quoted for SQL (schema names only; values are always parameters).
     std::string quote_identifier(std::string_view name) const;
@@ -104,6 +106,8 @@ class Connection {
 
   private:
     void connect();
+    /// Throws herald::Error (storage_failure) when `result` is not a success.
+    void check(const Result& result) const;
     std::string conninfo_;
     std::string schema_;
     pg_conn* conn_ = nullptr;

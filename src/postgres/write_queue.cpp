@@ -41,7 +41,11 @@ void WriteQueue::run(Connection& c, std::deque<Item>& batch) {
             c.exec("RELEASE SAVEPOINT herald_write");
         } catch (...) {
             item.error = std::current_exception();
-            c.exec("ROLLBACK TO SAVEPOINT herald_write");  // throws only when the batch is lost
+            // A lost connection loses the batch: it fails with what lost it, not with the
+            // rollback's "no connection to the server".
+            if (!c.healthy())
+                throw;
+            c.exec("ROLLBACK TO SAVEPOINT herald_write");
         }
     }
 }
