@@ -189,8 +189,8 @@ bool Connection::healthy() noexcept {
         return false;
     // Between statements the server has nothing to say, but for a rare notice: what arrived
     // is its goodbye (a FATAL "terminating connection", then the end of the stream) after it
-    // dropped the connection. libpq would only tell at the next statement; the connection is
-    // made anew rather than sent one.
+    // dropped the connection. libpq would tell only once the next statement failed; the
+    // connection is made anew before that.
     pollfd readable{.fd = PQsocket(conn_), .events = POLLIN, .revents = 0};
     return ::poll(&readable, 1, 0) == 0;
 }

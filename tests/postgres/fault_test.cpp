@@ -423,8 +423,10 @@ TEST_CASE(
         CHECK(history.contains(event));
         CHECK(received.contains(event));
     }
-    for (const std::string& event : history)
+    for (const std::string& event : history) {
         CHECK((publications.recorded.contains(event) || publications.maybe.contains(event)));
+        CHECK(received.contains(event));
+    }
     for (const std::string& event : received)
         CHECK(history.contains(event));
     for (const Error& e : publications.errors) {
