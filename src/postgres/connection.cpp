@@ -181,7 +181,15 @@ void Connection::connect() {
         failed("cannot connect: " + message);
     }
     PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
-    exec("SELECT set_config('search_path', $1, false)", Params().text(quote_identifier(schema_)));
+    try {
+        exec("SELECT set_config('search_path', $1, false)",
+             Params().text(quote_identifier(schema_)));
+    } catch (...) {
+        // Lost as soon as made (the server going away): not kept without its search path, nor
+        // leaked by a constructor that throws.
+        PQfinish(std::exchange(conn_, nullptr));
+        throw;
+    }
 }
 
 bool Connection::healthy() noexcept {
