@@ -110,6 +110,15 @@ class Harness {
                                                                  .signing_secret = "SIGNING_KEY"});
     }
 
+    /// An integration `name` that posts "{}" to `url`, and an automation of the same name
+    /// that uses it.
+    void add_plain_webhook(const std::string& name, std::string url) {
+        engine->integrations().create(
+            admin,
+            herald::WebhookIntegration{.entity = "acme", .name = name, .url = std::move(url)});
+        add_automation(herald::action::Webhook{.integration = name, .payload = "{}"}, name);
+    }
+
     void add_automation(herald::Action action, std::string name = "on-production") {
         automation_id =
             engine->automations()
@@ -144,13 +153,15 @@ class Harness {
         return *f;
     }
 
-    /// Runs the io_context until `done` holds (false after 15 s of real time).
-    bool run_until(const std::function<bool()>& done) {
-        const auto deadline = std::chrono::steady_clock::now() + 15s;
+    /// Runs the io_context until `done` holds (false after `timeout` of real time), looking
+    /// every `slice`.
+    bool run_until(const std::function<bool()>& done, std::chrono::seconds timeout = 15s,
+                   std::chrono::milliseconds slice = 5ms) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
         while (!done()) {
             if (std::chrono::steady_clock::now() > deadline)
                 return false;
-            io.run_for(5ms);
+            io.run_for(slice);
         }
         return true;
     }
@@ -912,15 +923,9 @@ TEST_CASE("stalled endpoints do not hold up a healthy one", "[dispatcher]") {
     for (int i = 0; i < 100; ++i)
         names.push_back("stall" + std::to_string(i) + ".test");
     Harness h{healthy, [](herald::EngineConfig& c) { c.dispatch.http.total_timeout = 60s; }, names};
-    for (int i = 0; i < 100; ++i) {
-        const std::string name = "stall-" + std::to_string(i);
-        h.engine->integrations().create(
-            admin, herald::WebhookIntegration{.entity = "acme",
-                                              .name = name,
-                                              .url = "http://" + names[i] + ":" +
-                                                     std::to_string(stalling.port()) + "/hook"});
-        h.add_automation(herald::action::Webhook{.integration = name, .payload = "{}"}, name);
-    }
+    for (int i = 0; i < 100; ++i)
+        h.add_plain_webhook("stall-" + std::to_string(i),
+                            "http://" + names[i] + ":" + std::to_string(stalling.port()) + "/hook");
     h.add_webhook();
     std::vector<std::string> healthy_ids;
     const auto started = std::chrono::steady_clock::now();

@@ -18,8 +18,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
@@ -176,6 +178,16 @@ class TestServer::Impl {
         return connections_;
     }
 
+    std::size_t connections_open() const {
+        std::lock_guard lock{mutex_};
+        return open_;
+    }
+
+    std::size_t peak_connections_open() const {
+        std::lock_guard lock{mutex_};
+        return peak_open_;
+    }
+
     bool wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const {
         std::unique_lock lock{mutex_};
         return arrived_.wait_for(lock, timeout, [&] { return requests_.size() >= count; });
@@ -196,8 +208,13 @@ class TestServer::Impl {
             {
                 std::lock_guard lock{mutex_};
                 connection = ++connections_;
+                peak_open_ = std::max(peak_open_, ++open_);
             }
-            asio::co_spawn(io_, serve(std::move(socket), connection), asio::detached);
+            // The session's socket is closed by the time it completes.
+            asio::co_spawn(io_, serve(std::move(socket), connection), [this](std::exception_ptr) {
+                std::lock_guard lock{mutex_};
+                --open_;
+            });
         }
     }
 
@@ -388,6 +405,8 @@ class TestServer::Impl {
     std::chrono::milliseconds delay_{1000};
     std::vector<ReceivedRequest> requests_;
     std::size_t connections_ = 0;
+    std::size_t open_ = 0;
+    std::size_t peak_open_ = 0;
     tcp::acceptor acceptor_;
     std::uint16_t port_ = 0;
     std::thread thread_;
@@ -422,6 +441,12 @@ std::vector<ReceivedRequest> TestServer::requests() const {
 }
 std::size_t TestServer::connections_accepted() const {
     return impl_->connections_accepted();
+}
+std::size_t TestServer::connections_open() const {
+    return impl_->connections_open();
+}
+std::size_t TestServer::peak_connections_open() const {
+    return impl_->peak_connections_open();
 }
 bool TestServer::wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const {
     return impl_->wait_for_requests(count, timeout);

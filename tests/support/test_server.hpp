@@ -96,6 +96,9 @@ class TestServer {
 
     std::vector<ReceivedRequest> requests() const;
     std::size_t connections_accepted() const;
+    /// Connections accepted and not yet closed, now and at most at once so far.
+    std::size_t connections_open() const;
+    std::size_t peak_connections_open() const;
     /// Waits until at least `count` requests have arrived; false on timeout.
     bool wait_for_requests(std::size_t count,
                            std::chrono::milliseconds timeout = std::chrono::seconds{10}) const;
