@@ -61,9 +61,11 @@ struct DeliveryConfig {
     /// the most connections herald opens to one endpoint.
     std::size_t max_in_flight_per_endpoint = 8;
     /// Requests in flight overall. A request first takes its endpoint's slot, then an overall
-    /// one, so a slow endpoint holds at most `max_in_flight_per_endpoint` overall slots.
+    /// one, so a slow endpoint holds at most `max_in_flight_per_endpoint` overall slots. Also
+    /// the most idle keep-alive connections kept overall, whatever the number of endpoints (the
+    /// one idle longest is closed to make room), so herald holds at most twice this many sockets.
     std::size_t max_in_flight_total = 1024;
-    /// An idle keep-alive connection older than this is closed rather than reused.
+    /// An idle keep-alive connection is closed once it has been idle this long.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds{30};
     /// PEM file of CA certificates trusted for https, in place of the system's default trust
     /// store. Empty: the system's default paths. Certificate chains and host names are always

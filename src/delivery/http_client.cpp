@@ -184,13 +184,21 @@ class SlotGuard {
     Slots* slots_;
 };
 
-// The pool and in-flight bound of one (scheme, host, port).
+// A keep-alive connection in the client's pool, waiting for its endpoint's next request.
+struct IdleConnection {
+    std::unique_ptr<Connection> connection;
+    std::string key;  // its endpoint's
+};
+// Every endpoint's idle connections, the longest idle first.
+using IdlePool = std::list<IdleConnection>;
+
+// The in-flight bound of one (scheme, host, port), and its connections in the pool.
 struct Endpoint {
     Endpoint(std::size_t limit, asio::any_io_executor executor)
         : slots(limit, std::move(executor)) {}
 
     Slots slots;
-    std::deque<std::unique_ptr<Connection>> idle;
+    std::deque<IdlePool::iterator> idle;  // the longest idle first, as in the pool
 };
 
 bool is_closed_by_peer(const error_code& ec) {
@@ -304,6 +312,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
             for (Operation* op : self->operations_)
                 op->cancel();
             self->endpoints_.clear();
+            self->idle_.clear();
         });
     }
 
@@ -354,16 +363,23 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
             co_return failure(route.failure, std::move(route.diagnostic));
         if (auto why = invalid_header(op.request.headers))
             co_return failure(delivery_errc::bad_request, std::move(*why));
-        const auto& target = route.target;
-        const auto& host = route.host;
+        const auto endpoint = endpoint_for(route.target->key);
+        auto outcome = co_await deliver_in_slots(op, *route.target, route.host, *endpoint);
+        // After the slots are given back, so that a request that was the endpoint's last
+        // leaves nothing behind, however it ended.
+        forget_if_unused(route.target->key, endpoint);
+        co_return outcome;
+    }
 
-        const auto endpoint = endpoint_for(target->key);
-        if (!endpoint->slots.try_acquire()) {
-            const bool granted = co_await endpoint->slots.wait(op);
+    // Takes the endpoint's slot, then an overall one, and exchanges on the endpoint's pool.
+    asio::awaitable<Outcome> deliver_in_slots(Operation& op, const Target& target,
+                                              const HostDecision& host, Endpoint& endpoint) {
+        if (!endpoint.slots.try_acquire()) {
+            const bool granted = co_await endpoint.slots.wait(op);
             if (!granted)
                 co_return Outcome{.ec = asio::error::operation_aborted};
         }
-        SlotGuard endpoint_slot{endpoint->slots};
+        SlotGuard endpoint_slot{endpoint.slots};
         if (!total_slots_.try_acquire()) {
             const bool granted = co_await total_slots_.wait(op);
             if (!granted)
@@ -372,14 +388,13 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
         SlotGuard total_slot{total_slots_};
 
         const auto started = SteadyClock::now();
-        auto outcome = co_await exchange_on_pool(op, *target, host, *endpoint,
-                                                 started + config_.total_timeout);
+        auto outcome =
+            co_await exchange_on_pool(op, target, host, endpoint, started + config_.total_timeout);
         if (op.cancelled)
             outcome = {.ec = asio::error::operation_aborted};
         else if (op.timed_out)
-            outcome = timeout_outcome(op, *target);
+            outcome = timeout_outcome(op, target);
         outcome.response.latency = SteadyClock::now() - started;
-        forget_if_unused(target->key, endpoint);
         co_return outcome;
     }
 
@@ -413,11 +428,14 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
             endpoints_.erase(found);
     }
 
+    // The endpoint's most recently idle connection that is still fresh and open.
     std::unique_ptr<Connection> take_idle(Endpoint& endpoint) {
         const auto now = SteadyClock::now();
         while (!endpoint.idle.empty()) {
-            auto connection = std::move(endpoint.idle.back());
+            const auto pooled = endpoint.idle.back();
             endpoint.idle.pop_back();
+            auto connection = std::move(pooled->connection);
+            idle_.erase(pooled);
             if (now - connection->idle_since < config_.idle_timeout &&
                 connection->socket().is_open())
                 return connection;
@@ -425,13 +443,30 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
         return nullptr;
     }
 
-    void keep_idle(Endpoint& endpoint, std::unique_ptr<Connection> connection) {
+    // The pool keeps at most `max_in_flight_total` connections however many endpoints there
+    // are: more could never be in use at once, and each holds a file descriptor. The one idle
+    // longest, whichever its endpoint, makes room.
+    void keep_idle(const std::string& key, Endpoint& endpoint,
+                   std::unique_ptr<Connection> connection) {
+        if (idle_.size() >= config_.max_in_flight_total)
+            close_longest_idle();
         connection->idle_since = SteadyClock::now();
-        endpoint.idle.push_back(std::move(connection));
+        idle_.push_back({.connection = std::move(connection), .key = key});
+        endpoint.idle.push_back(std::prev(idle_.end()));
         if (!sweeping_) {
             sweeping_ = true;
             asio::co_spawn(strand_, sweep_idle(shared_from_this()), asio::detached);
         }
+    }
+
+    // Closes the pool's longest idle connection (its endpoint's longest idle too), and forgets
+    // the endpoint when that was all that kept it.
+    void close_longest_idle() {
+        const auto found = endpoints_.find(idle_.front().key);
+        found->second->idle.pop_front();
+        idle_.pop_front();
+        if (unused(found->second, 1))
+            endpoints_.erase(found);
     }
 
     // Sends on a pooled connection when there is one. A pooled connection the receiver closed
@@ -472,7 +507,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
                 co_return failure(exchange_error(ec),
                                   "exchange with " + endpoint_text(target) + ": " + ec.message());
             if (keep_alive && !closed_)
-                keep_idle(endpoint, std::move(connection));
+                keep_idle(target.key, endpoint, std::move(connection));
             co_return outcome;
         }
     }
@@ -652,18 +687,18 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
         self->watching_ = false;
     }
 
-    // Closes idle connections older than the idle timeout; runs while any endpoint is known.
+    // Closes idle connections as they reach the idle timeout, the longest idle first; runs
+    // while the pool holds any.
     static asio::awaitable<void> sweep_idle(std::shared_ptr<Impl> self) {
-        while (!self->endpoints_.empty() && !self->closed_) {
-            self->sweep_timer_.expires_after(self->config_.idle_timeout);
+        const auto expiry = [&] {
+            return self->idle_.front().connection->idle_since + self->config_.idle_timeout;
+        };
+        while (!self->idle_.empty() && !self->closed_) {
+            self->sweep_timer_.expires_at(expiry());
             co_await self->sweep_timer_.async_wait(use_tuple);
             const auto now = SteadyClock::now();
-            for (auto it = self->endpoints_.begin(); it != self->endpoints_.end();) {
-                std::erase_if(it->second->idle, [&](const std::unique_ptr<Connection>& c) {
-                    return now - c->idle_since >= self->config_.idle_timeout;
-                });
-                it = self->unused(it->second, 1) ? self->endpoints_.erase(it) : std::next(it);
-            }
+            while (!self->idle_.empty() && !self->closed_ && expiry() <= now)
+                self->close_longest_idle();
         }
         self->sweeping_ = false;
     }
@@ -679,6 +714,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
     asio::steady_timer watchdog_timer_;
     asio::steady_timer sweep_timer_;
     std::unordered_map<std::string, std::shared_ptr<Endpoint>> endpoints_;
+    IdlePool idle_;
     std::unordered_set<Operation*> operations_;
     bool watching_ = false;
     bool sweeping_ = false;

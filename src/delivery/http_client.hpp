@@ -61,7 +61,7 @@ struct HttpRequest {
 /// closed. Destroying the client (or `cancel()`) aborts everything in flight or queued.
 /// Work: the client keeps its executor busy only while requests are in flight or idle
 /// keep-alive connections are pooled (closed after `idle_timeout`), so `io_context::run`
-/// returns within two idle timeouts after traffic stops.
+/// returns about an idle timeout after traffic stops.
 class HttpClient {
   public:
     using Signature = void(boost::system::error_code, HttpResponse);

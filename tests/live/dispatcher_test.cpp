@@ -30,8 +30,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace {
@@ -948,6 +950,73 @@ TEST_CASE("stalled endpoints do not hold up a healthy one", "[dispatcher]") {
     CHECK(healthy_ms < 5000);
     REQUIRE(h.run_until([&] { return stalling.requests().size() == 300; }));
     CHECK(h.storage->outbox().pending_count() == 300);
+}
+
+// The descriptors this process has open: herald's sockets, and the receiver's ends of them,
+// since the test receiver runs in a thread here.
+std::size_t open_descriptors() {
+    const std::filesystem::directory_iterator fds{"/proc/self/fd"};
+    return static_cast<std::size_t>(std::distance(begin(fds), end(fds)));
+}
+
+TEST_CASE("10000 endpoints are delivered to within the connection bounds", "[dispatcher]") {
+    // 10,000 host names, each an endpoint of its own (slots, breaker, pool), all resolving to
+    // one receiver on loopback, one automation each, all firing on one event. Herald holds at
+    // most `max_in_flight_total` connections in flight and as many idle, whatever the number of
+    // endpoints; the receiver holds the other end of each, and may not yet have seen a few
+    // closed (`slack`).
+    constexpr std::size_t endpoints = 10'000;
+    constexpr std::size_t connections = 32;  // max_in_flight_total
+    constexpr std::size_t slack = connections;
+    TestServer server;
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < endpoints; ++i)
+        names.push_back("h" + std::to_string(i) + ".hook.test");
+    std::size_t finished = 0;
+    Harness h{server,
+              [&](herald::EngineConfig& c) {
+                  c.dispatch.http.max_in_flight_total = connections;
+                  c.dispatch.http.total_timeout = 60s;
+                  c.dispatch.http.idle_timeout = 200ms;
+                  c.dispatch.on_settled = [&](const herald::DeliverySettled& s) {
+                      finished += s.status == FiringStatus::finished ? 1 : 0;
+                  };
+              },
+              names};
+    for (std::size_t i = 0; i < endpoints; ++i)
+        h.add_plain_webhook("hook-" + std::to_string(i),
+                            "http://" + names[i] + ":" + std::to_string(server.port()) + "/hook");
+    const std::size_t baseline = open_descriptors();
+    const auto receipt =
+        h.engine->publish(herald::test::alias_added("acme", "reg", "clf", "production"));
+    REQUIRE(receipt.firings.size() == endpoints);
+
+    std::size_t peak = baseline;
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE(h.run_until(
+        [&] {
+            peak = std::max(peak, open_descriptors());
+            return finished == endpoints;
+        },
+        300s, 1ms));
+    const auto run_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    const std::size_t idle_after_run = server.connections_open();
+    const auto requests = server.requests();
+    std::set<std::string> hosts;
+    for (const auto& request : requests)
+        hosts.insert(request.header("Host"));
+    INFO("run " << run_ms.count() << " ms, descriptors " << baseline << " before, peak " << peak
+                << "; receiver's peak " << server.peak_connections_open() << ", " << idle_after_run
+                << " open after the run, " << server.connections_accepted() << " accepted");
+    CHECK(requests.size() == endpoints);
+    CHECK(hosts.size() == endpoints);
+    CHECK(server.peak_connections_open() <= 2 * connections + slack);
+    CHECK(peak - baseline <= 2 * (2 * connections) + slack);
+    // Nothing is in flight now: what is open is herald's idle pool, closed at the idle timeout.
+    CHECK(idle_after_run <= connections + slack);
+    CHECK(h.run_until([&] { return server.connections_open() == 0; }));
+    CHECK(h.run_until([&] { return open_descriptors() <= baseline; }));
 }
 
 TEST_CASE("an endpoint takes 8 at once, 8 wait their turn, the rest wait in the outbox",
