@@ -125,6 +125,7 @@ class Metrics {
     /// A delivery's lease was found held by another claim (its outcome here not recorded).
     void lease_lost() noexcept;
     void breakers_opened(int delta) noexcept;       ///< +1 opened, -1 closed
+    void endpoints_tracked(int delta) noexcept;     ///< +1 tracked, -1 forgotten
     void deliveries_in_flight(int delta) noexcept;  ///< held by a dispatcher
     /// A group commit of `writes` writes; `fsync` when it was synced (SQLite).
     void group_committed(std::size_t writes) noexcept;

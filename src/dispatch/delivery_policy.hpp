@@ -61,6 +61,8 @@ class CircuitBreaker {
     /// When `allow` may next say yes (meaningful while open).
     Timestamp open_until() const noexcept { return open_until_; }
     State state() const noexcept { return state_; }
+    /// Closed, with no failure since the last success: as a new breaker is.
+    bool at_rest() const noexcept { return state_ == State::closed && consecutive_failures_ == 0; }
 
     /// An attempt reached the endpoint and it answered sensibly (anything but a retry verdict).
     void on_success();

@@ -152,6 +152,7 @@ DispatcherCore::DispatcherCore(asio::any_io_executor executor, DispatcherService
 
 DispatcherCore::~DispatcherCore() {
     services_.metrics->deliveries_in_flight(-static_cast<int>(flights_.size()));
+    services_.metrics->endpoints_tracked(-static_cast<int>(endpoints_.size()));
     services_.metrics->breakers_opened(
         -static_cast<int>(std::count_if(endpoints_.begin(), endpoints_.end(), [](const auto& e) {
             return e.second.breaker.state() != CircuitBreaker::State::closed;
@@ -435,8 +436,17 @@ DispatcherCore::Endpoint& DispatcherCore::endpoint(const std::string& key) {
                  .emplace(key, Endpoint{.breaker = CircuitBreaker{config_.breaker},
                                         .slot_freed = std::move(timer)})
                  .first;
+        services_.metrics->endpoints_tracked(1);
     }
     return it->second;
+}
+
+void DispatcherCore::forget_if_idle(const std::string& key) {
+    const auto it = endpoints_.find(key);
+    if (it->second.in_flight == 0 && it->second.waiting == 0 && it->second.breaker.at_rest()) {
+        endpoints_.erase(it);
+        services_.metrics->endpoints_tracked(-1);
+    }
 }
 
 awaitable<std::optional<Timestamp>> DispatcherCore::take_slot(Endpoint& e) {
@@ -524,6 +534,7 @@ awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Fligh
     Endpoint& endpoint = this->endpoint(prepared.endpoint);
     const std::optional<Timestamp> later = co_await take_slot(endpoint);
     if (later) {
+        forget_if_idle(prepared.endpoint);
         return_to_outbox(delivery, *later);
         co_return;
     }
@@ -541,6 +552,7 @@ awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Fligh
         const bool was_open = endpoint.breaker.state() != CircuitBreaker::State::closed;
         endpoint.breaker.on_abandoned();
         breaker_changed(prepared.endpoint, endpoint.breaker, was_open);
+        forget_if_idle(prepared.endpoint);
         return_to_outbox(delivery, services_.clock->now());
         co_return;
     }
@@ -550,6 +562,7 @@ awaitable<void> DispatcherCore::deliver(Delivery delivery, std::shared_ptr<Fligh
     else
         endpoint.breaker.on_success();
     breaker_changed(prepared.endpoint, endpoint.breaker, was_open);
+    forget_if_idle(prepared.endpoint);
     record(delivery, prepared, std::move(outcome));
 }
 

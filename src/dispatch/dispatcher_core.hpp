@@ -149,6 +149,11 @@ class DispatcherCore : public std::enable_shared_from_this<DispatcherCore> {
     const Template& compiled(std::string_view source, TriggerKind trigger, TemplateFormat format,
                              bool access_token);
     Endpoint& endpoint(const std::string& key);
+    /// Drops the state of the endpoint `key` when it has nothing to remember (nothing under way
+    /// or waiting, its breaker at rest), so delivering to ever more endpoints keeps state for
+    /// the busy and the failing ones only; `endpoint(key)` makes it again as it was, but for
+    /// its latency estimate, which starts afresh.
+    void forget_if_idle(const std::string& key);
     /// Takes one of the endpoint's `max_in_flight_per_endpoint` slots, waiting behind at most as
     /// many others; nullopt when taken, else when the delivery should be tried again (the breaker
     /// is open, too many wait, or the dispatcher is stopping). So a slow endpoint holds few of the

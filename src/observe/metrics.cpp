@@ -136,6 +136,7 @@ struct Metrics::State {
     std::atomic<std::uint64_t> storage_errors{0};
     std::atomic<std::uint64_t> leases_lost{0};
     std::atomic<std::int64_t> open_breakers{0};
+    std::atomic<std::int64_t> endpoints{0};
     std::atomic<std::int64_t> in_flight{0};
     std::array<std::atomic<std::uint64_t>, 3> pruned{};  ///< firings, dead letters, bodies
     Histogram attempt{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, ns};
@@ -179,6 +180,9 @@ void Metrics::lease_lost() noexcept {
 }
 void Metrics::breakers_opened(int delta) noexcept {
     state_->open_breakers.fetch_add(delta, relaxed);
+}
+void Metrics::endpoints_tracked(int delta) noexcept {
+    state_->endpoints.fetch_add(delta, relaxed);
 }
 void Metrics::deliveries_in_flight(int delta) noexcept {
     state_->in_flight.fetch_add(delta, relaxed);
@@ -235,6 +239,10 @@ MetricsSnapshot Metrics::snapshot() const {
         {sample(load(s.in_flight))});
     add("herald_circuit_breakers_open", "Endpoints whose circuit breaker is open or half-open.",
         gauge, {sample(load(s.open_breakers))});
+    add("herald_endpoints_tracked",
+        "Endpoints the dispatcher keeps state for: with deliveries under way or waiting, or a "
+        "circuit breaker that remembers failures.",
+        gauge, {sample(load(s.endpoints))});
     add("herald_integrations_disabled_total",
         "Integrations the dispatcher disabled (410 Gone, or failing too long).", counter,
         {sample(load(s.integrations_disabled))});

@@ -1017,6 +1017,10 @@ TEST_CASE("10000 endpoints are delivered to within the connection bounds", "[dis
     CHECK(idle_after_run <= connections + slack);
     CHECK(h.run_until([&] { return server.connections_open() == 0; }));
     CHECK(h.run_until([&] { return open_descriptors() <= baseline; }));
+    // Endpoints that are done with and healthy leave no state behind.
+    const auto tracked = h.engine->metrics().value("herald_endpoints_tracked");
+    REQUIRE(tracked);
+    CHECK(*tracked == 0);
 }
 
 TEST_CASE("an endpoint takes 8 at once, 8 wait their turn, the rest wait in the outbox",

@@ -71,6 +71,8 @@ TEST_CASE("recorded figures come back in the snapshot and the exposition", "[met
     m.deliveries_in_flight(2);
     m.deliveries_in_flight(-1);
     m.breakers_opened(1);
+    m.endpoints_tracked(3);
+    m.endpoints_tracked(-1);
     m.group_committed(3);
     m.fsynced(2ms);
     m.ssrf_refused();
@@ -83,6 +85,7 @@ TEST_CASE("recorded figures come back in the snapshot and the exposition", "[met
     CHECK(s.value("herald_deliveries_total", L{{"outcome", "dead"}}) == 1);
     CHECK(s.value("herald_deliveries_in_flight") == 1);
     CHECK(s.value("herald_circuit_breakers_open") == 1);
+    CHECK(s.value("herald_endpoints_tracked") == 2);
     CHECK(s.value("herald_ssrf_refusals_total") == 1);
     CHECK_FALSE(s.value("herald_no_such_metric"));
     CHECK_FALSE(s.value("herald_deliveries_total", L{{"outcome", "lost"}}));
