@@ -1054,7 +1054,13 @@ TEST_CASE("an endpoint that keeps failing is paused without using up attempts", 
                   c.dispatch.breaker = {.failure_threshold = 2, .open_for = 60s};
               }};
     h.add_webhook();
+    // The endpoint's state is kept while its breaker remembers a failure, so it opens even
+    // though the failures come one at a time; a success lets it go.
+    const auto tracked = [&] {
+        return h.engine->metrics().value("herald_endpoints_tracked").value_or(-1);
+    };
     const std::string first = h.publish_and_attempt();
+    CHECK(tracked() == 1);
     const std::string second = h.publish_and_attempt();  // the second failure opens the breaker
     const std::string third = h.publish();
     h.io.run_for(100ms);
@@ -1073,6 +1079,7 @@ TEST_CASE("an endpoint that keeps failing is paused without using up attempts", 
     }));
     CHECK(h.firing(third).attempts.size() == 1);
     CHECK(h.firing(third).attempts[0].number == 1);
+    CHECK(tracked() == 0);
 }
 
 TEST_CASE("a delivery claimed by a claimer that died is sent when its lease ends", "[dispatcher]") {
