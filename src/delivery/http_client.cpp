@@ -311,6 +311,10 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
             self->sweep_timer_.cancel();
             for (Operation* op : self->operations_)
                 op->cancel();
+            // Requests winding down may still hold their endpoint: it must not point into the
+            // pool any longer.
+            for (auto& [key, endpoint] : self->endpoints_)
+                endpoint->idle.clear();
             self->endpoints_.clear();
             self->idle_.clear();
         });
