@@ -123,7 +123,8 @@ TestCertificate::~TestCertificate() {
 
 class TestServer::Impl {
   public:
-    explicit Impl(Options options) : options_(options), fault_(options.fault), acceptor_(io_) {
+    explicit Impl(Options options)
+        : options_(std::move(options)), fault_(options_.fault), acceptor_(io_) {
         if (options_.tls) {
             certificate_.emplace(options_.certificate);
             tls_.emplace(ssl::context::tls_server);
@@ -256,9 +257,19 @@ class TestServer::Impl {
                                  .connection = connection};
         for (const auto& field : request)
             received.headers.emplace_back(field.name_string(), field.value());
+        const Fault fault = next_fault();
+        if (options_.on_request)
+            options_.on_request(received, fault);
+        if (options_.keep_requests) {
+            std::lock_guard lock{mutex_};
+            requests_.push_back(std::move(received));
+            arrived_.notify_all();
+        }
+        return fault;
+    }
+
+    Fault next_fault() {
         std::lock_guard lock{mutex_};
-        requests_.push_back(std::move(received));
-        arrived_.notify_all();
         if (queued_.empty())
             return fault_;
         const Fault next = queued_.front();
@@ -412,7 +423,7 @@ class TestServer::Impl {
     std::thread thread_;
 };
 
-TestServer::TestServer(Options options) : impl_(std::make_unique<Impl>(options)) {}
+TestServer::TestServer(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 TestServer::~TestServer() = default;
 
 std::uint16_t TestServer::port() const {

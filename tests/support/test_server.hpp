@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,6 +68,12 @@ struct TestServerOptions {
     Certificate certificate = Certificate::valid;
     /// https: accepts connections but never answers the client's TLS hello.
     bool stall_handshake = false;
+    /// Told of every request as it arrives, with the fault that answers it; called on the
+    /// server's thread, must not block.
+    std::function<void(const ReceivedRequest&, Fault)> on_request;
+    /// false: requests are only told to `on_request`, not kept (requests() stays empty and
+    /// wait_for_requests waits in vain), so a long run's receiver holds nothing per request.
+    bool keep_requests = true;
 };
 
 /// The server. Thread-safe; the destructor stops it and closes every connection.
