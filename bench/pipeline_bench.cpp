@@ -27,6 +27,7 @@
 // delivery (all its threads: publisher, dispatcher, storage), plus what was delivered and what
 // the metrics counted (herald_deliveries_total{outcome="success"}; the engine and the database
 // record into one herald::Metrics and log at info to stderr, as a host would run them).
+#include "process_usage.hpp"
 #include "webhook_automation.hpp"
 
 #include <herald/engine.hpp>
@@ -44,7 +45,6 @@
 
 #include <sqlite3.h>
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -64,6 +64,8 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 using herald::bench::add_webhook_automation;
+using herald::bench::alias_event;
+using herald::bench::process_cpu_seconds;
 
 struct Options {
     std::string url;
@@ -125,24 +127,6 @@ Options parse(int argc, char** argv) {
     if ((o.old_firings > 0 || o.prune) && o.storage != "sqlite")
         usage("--old-firings and --prune: with --storage sqlite");
     return o;
-}
-
-double cpu_seconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    const auto seconds = [](const timeval& t) {
-        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-    };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-herald::Event alias_event(std::size_t i) {
-    return {.author = "grace",
-            .entity = "acme",
-            .project = "reg",
-            .body = herald::AliasAdded{
-                .version = {.collection = "clf", .index = static_cast<std::int64_t>(i)},
-                .alias = "production"}};
 }
 
 /// Records `count` settled firings 60 days old, each as a delivered webhook's record looks (the
@@ -297,7 +281,7 @@ int main(int argc, char** argv) {
     auto engine = std::make_unique<herald::Engine>(io.get_executor(), config);
 
     const auto started = std::chrono::steady_clock::now();
-    const double cpu_before = cpu_seconds();
+    const double cpu_before = process_cpu_seconds();
     std::thread runner([&] {
         auto work = asio::make_work_guard(io);
         io.run();
@@ -320,7 +304,7 @@ int main(int argc, char** argv) {
     while (storage->outbox().pending_count() > 0 && std::chrono::steady_clock::now() < give_up)
         std::this_thread::sleep_for(20ms);  // counting reads the database: not too often
     const auto elapsed = std::chrono::steady_clock::now() - started;
-    const double cpu = cpu_seconds() - cpu_before;
+    const double cpu = process_cpu_seconds() - cpu_before;
     if (pruner.joinable())
         pruner.join();
 

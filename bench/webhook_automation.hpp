@@ -1,9 +1,12 @@
 // What the delivery benchmarks deliver: one signed webhook automation, firing on alias
-// `production` in acme/reg, whose integration points at a sink's URL.
+// `production` in acme/reg, whose integration points at a sink's URL; and the event that fires
+// it.
 #pragma once
 
 #include <herald/engine.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace herald::bench {
@@ -24,6 +27,16 @@ inline void add_webhook_automation(Engine& engine, const std::string& url) {
                        .integration = "sink",
                        .payload = R"({"event_type": "${event_type}", "author": "${event_author}",
                                "version": "${artifact_version_string}", "alias": "${alias}"})"}});
+}
+
+/// Alias `production` added to version clf:v`i` in acme/reg.
+inline Event alias_event(std::size_t i) {
+    return {
+        .author = "grace",
+        .entity = "acme",
+        .project = "reg",
+        .body = AliasAdded{.version = {.collection = "clf", .index = static_cast<std::int64_t>(i)},
+                           .alias = "production"}};
 }
 
 }  // namespace herald::bench
