@@ -51,6 +51,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <sqlite3.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -542,7 +544,10 @@ struct Row {
     double healthy_p50_ms = 0, healthy_p99_ms = 0;
     double p50_ms = 0, p99_ms = 0, max_ms = 0;
     double cpu_us_per_delivery = 0;
-    double rss_mib = 0;       ///< peak of the samples in the interval
+    double rss_mib = 0;  ///< peak of the samples in the interval
+    /// SQLite's heap (its page caches, mostly) at that peak's sample: the part of the RSS that
+    /// grows with the database file until the caches are full.
+    double sqlite_mib = 0;
     std::size_t fds = 0;      ///< peak of the samples in the interval
     std::size_t pending = 0;  ///< outbox at the interval's end
     std::size_t faults_begun = 0;
@@ -586,19 +591,19 @@ double share(std::size_t part, std::size_t whole) {
 void print_row(const Row& r) {
     std::printf(
         "| %s | %zu | %.1f %% | %.1f | %.0f | %.0f | %.1f %% | %.1f | %.1f | %.0f | %.1f | "
-        "%zu | %zu | %zu |\n",
+        "%.1f | %zu | %zu | %zu |\n",
         r.label.c_str(), r.deliveries, share(r.first_try, r.deliveries), r.p50_ms, r.p99_ms,
         r.max_ms, share(r.healthy, r.deliveries), r.healthy_p50_ms, r.healthy_p99_ms,
-        r.cpu_us_per_delivery, r.rss_mib, r.fds, r.pending, r.faults_begun);
+        r.cpu_us_per_delivery, r.rss_mib, r.sqlite_mib, r.fds, r.pending, r.faults_begun);
     std::fflush(stdout);
 }
 
 void print_header() {
     std::printf(
         "| interval | deliveries | first try | p50 ms | p99 ms | max ms | healthy | healthy "
-        "p50 ms | healthy p99 ms | herald CPU us/delivery | peak RSS MiB | peak fds | "
-        "outbox pending | faults begun |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        "p50 ms | healthy p99 ms | herald CPU us/delivery | peak RSS MiB | of which SQLite MiB | "
+        "peak fds | outbox pending | faults begun |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 }
 
 /// Watches the process for one interval, sampling every `sample`, then measures its row.
@@ -619,7 +624,10 @@ class Recorder {
     Row record(std::string label, Clock::time_point until, Clock::duration sample, Done done) {
         Row row{.label = std::move(label)};
         while (true) {
-            row.rss_mib = std::max(row.rss_mib, rss_mib());
+            if (const double rss = rss_mib(); rss > row.rss_mib) {
+                row.rss_mib = rss;
+                row.sqlite_mib = static_cast<double>(sqlite3_memory_used()) / (1024.0 * 1024.0);
+            }
             row.fds = std::max(row.fds, open_fds());
             if (Clock::now() >= until || done())
                 break;
@@ -882,8 +890,10 @@ int main(int argc, char** argv) {
     const Row& first = rows.front();
     const Row& last = rows.back();
     checks.check("rss", last.rss_mib - first.rss_mib <= options.rss_growth_mib,
-                 format("%.1f MiB in the first interval, %.1f in the last (bound +%.0f)",
-                        first.rss_mib, last.rss_mib, options.rss_growth_mib));
+                 format("%.1f MiB in the first interval, %.1f in the last (bound +%.0f); SQLite's "
+                        "heap %.1f and %.1f",
+                        first.rss_mib, last.rss_mib, options.rss_growth_mib, first.sqlite_mib,
+                        last.sqlite_mib));
     // Each connection is two fds here: herald's end and the receiver's.
     const std::size_t fd_ceiling =
         start_fds + 2 * options.receivers * connections_per_receiver + options.fd_growth;
