@@ -736,10 +736,29 @@ std::string format(const char* pattern, auto... values) {
     return buffer;
 }
 
-}  // namespace
+/// A fresh folder under /tmp for the database, removed with everything in it when this goes.
+class TemporaryFolder {
+  public:
+    TemporaryFolder() {
+        char name[] = "/tmp/herald-soak-XXXXXX";
+        if (::mkdtemp(name) == nullptr)
+            throw std::runtime_error("mkdtemp: cannot make a folder under /tmp");
+        path_ = name;
+    }
+    ~TemporaryFolder() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    TemporaryFolder(const TemporaryFolder&) = delete;
+    TemporaryFolder& operator=(const TemporaryFolder&) = delete;
 
-int main(int argc, char** argv) {
-    const Options options = parse(argc, argv);
+    const std::filesystem::path& path() const { return path_; }
+
+  private:
+    std::filesystem::path path_;
+};
+
+int run(const Options& options) {
     const std::size_t events = options.seconds * options.rate;
     const std::size_t expected = events * options.receivers;
 
@@ -749,12 +768,11 @@ int main(int argc, char** argv) {
     Ledger ledger(events, options.receivers, Clock::now(), dispatch.breaker.max_open_for + 1s);
     std::vector<Receiver> receivers = start_receivers(ledger, options.receivers);
 
-    char name[] = "/tmp/herald-soak-XXXXXX";
-    const std::filesystem::path folder = ::mkdtemp(name);
+    const TemporaryFolder folder;
     LogTally logs;
     auto metrics = std::make_shared<herald::Metrics>();
-    std::shared_ptr<herald::Storage> storage =
-        herald::sqlite::open(folder / "herald.db", {.logger = logs.logger(), .metrics = metrics});
+    std::shared_ptr<herald::Storage> storage = herald::sqlite::open(
+        folder.path() / "herald.db", {.logger = logs.logger(), .metrics = metrics});
 
     asio::io_context io;
     herald::EngineConfig config{.storage = storage,
@@ -834,7 +852,6 @@ int main(int argc, char** argv) {
     const HistoryAudit history = audit_history(storage->history(), ledger);
     engine.reset();
     storage.reset();
-    std::filesystem::remove_all(folder);
 
     std::printf(
         "\npublished %zu events (publisher at most %.1f ms late), %zu deliveries expected; "
@@ -915,4 +932,16 @@ int main(int argc, char** argv) {
     }
     std::printf("soak passed\n");
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options options = parse(argc, argv);
+    try {
+        return run(options);
+    } catch (const std::exception& e) {  // setting up: the database, a receiver, an automation
+        std::fprintf(stderr, "bench_soak: %s\n", e.what());
+        return 1;
+    }
 }
