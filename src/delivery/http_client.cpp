@@ -481,10 +481,13 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
                                               const HostDecision& host, Endpoint& endpoint,
                                               SteadyClock::time_point deadline) {
         const auto head = request_head(op.request, target, config_.user_agent);
+        // Once a pooled connection failed, the request goes on a fresh one, not on the next idle
+        // one: each try may have reached the receiver, so it is sent at most twice.
+        bool pooled = true;
         for (;;) {
             if (op.stopped())
                 co_return Outcome{};
-            auto connection = take_idle(endpoint);
+            auto connection = pooled ? take_idle(endpoint) : nullptr;
             const bool reused = connection != nullptr;
             if (!reused) {
                 Outcome failed;
@@ -505,8 +508,10 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
                 },
                 connection->stream);
             op.active = nullptr;
-            if (ec && reused && !received_any && !op.stopped() && is_closed_by_peer(ec))
+            if (ec && reused && !received_any && !op.stopped() && is_closed_by_peer(ec)) {
+                pooled = false;
                 continue;
+            }
             if (ec)
                 co_return failure(exchange_error(ec),
                                   "exchange with " + endpoint_text(target) + ": " + ec.message());

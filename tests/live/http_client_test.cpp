@@ -247,6 +247,29 @@ TEST_CASE("a pooled connection the receiver closed is replaced transparently", "
     CHECK(server.connections_accepted() == 2);
 }
 
+TEST_CASE("a request whose pooled connection fails goes once more on a fresh connection",
+          "[live]") {
+    TestServer server{{.fault = Fault::slow}};
+    server.set_delay(200ms);
+    Harness harness;
+    // Three requests at once leave three connections in the pool.
+    std::vector<std::shared_ptr<std::optional<Result>>> results;
+    for (int i = 0; i < 3; ++i)
+        results.push_back(harness.start(post(server.url())));
+    REQUIRE(harness.run_until([&] {
+        return std::all_of(results.begin(), results.end(), [](auto& r) { return r->has_value(); });
+    }));
+    REQUIRE(server.connections_accepted() == 3);
+
+    // The receiver now reads each request and resets its connection: the pooled try and the
+    // fresh one reach it, and no other idle connection is tried.
+    server.set_fault(Fault::reset);
+    const auto result = harness.send(post(server.url()));
+    CHECK(result.ec);
+    CHECK(server.requests().size() == 3 + 2);
+    CHECK(server.connections_accepted() == 4);
+}
+
 TEST_CASE("connection slots per endpoint bound the connections opened", "[live]") {
     TestServer server;
     auto config = loopback_config();
