@@ -87,12 +87,13 @@ void WriteQueue::drain() {
             lost = std::current_exception();
         }
         observe(batch.size(), std::chrono::steady_clock::now() - started, lost);
-        // Each callback is handed the only reference this thread holds to its error, so none is
-        // released here after a writer was told: libstdc++ counts an exception_ptr's references
-        // out of ThreadSanitizer's sight, and a last release here would free what the writer read.
+        // Each callback is handed the only reference to an error of its own, so none is released
+        // here or by another writer after a writer was told: libstdc++ counts an exception_ptr's
+        // references out of ThreadSanitizer's sight, and a last release elsewhere would free what
+        // the writer read.
         if (lost)
             for (Item& item : batch)
-                item.error = lost;
+                item.error = copy_of(lost);
         lost = nullptr;
         for (Item& item : batch)
             item.done(std::move(item.error));

@@ -184,11 +184,12 @@ void GroupCommitter::commit_isolated(Batch& batch) {
     }
 }
 
-/// Every write of `batch` that has no error of its own fails with `error`.
+/// Every write of `batch` that has no error of its own fails with a copy of `error` (writers on
+/// different threads never share one exception object, see `copy_of`).
 void GroupCommitter::fail(Batch& batch, const std::exception_ptr& error) {
     for (Job* job : batch.jobs)
         if (!job->error)
-            job->error = error;
+            job->error = copy_of(error);
 }
 
 /// Tells the writers of `batch` it is done: calls the `on_done` of those that do not wait (each
