@@ -454,21 +454,23 @@ PublishReceipt Engine::publish(Event event) {
     // Recorded through the asynchronous write and waited for here, so that the run's order
     // lock is held only until the record is queued, not while it commits. The error is moved
     // out of the promise: set_exception would leave a copy on the store's thread past the wake.
-    std::promise<std::exception_ptr> recorded;
+    // An event that records nothing (most of them) makes no promise.
+    std::optional<std::promise<std::exception_ptr>> recorded;
     Publication p;
     {
         const std::unique_lock order = run_order_lock(*state_, event);
         p = prepare(*state_, event);
-        if (p.records_nothing())
-            recorded.set_value(nullptr);
-        else
-            state_->storage->record_publish_async(p.record(), [&](std::exception_ptr error) {
-                recorded.set_value(std::move(error));
-            });
+        if (!p.records_nothing())
+            state_->storage->record_publish_async(
+                p.record(), [&promise = recorded.emplace()](std::exception_ptr error) {
+                    promise.set_value(std::move(error));
+                });
     }
-    if (const std::exception_ptr error = recorded.get_future().get()) {
-        state_->evaluator->forget_changes(event, p.trigger_state);
-        std::rethrow_exception(error);
+    if (recorded) {
+        if (const std::exception_ptr error = recorded->get_future().get()) {
+            state_->evaluator->forget_changes(event, p.trigger_state);
+            std::rethrow_exception(error);
+        }
     }
     if (!p.receipt.firings.empty())
         state_->metrics->firings_recorded(p.receipt.firings.size());

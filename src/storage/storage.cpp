@@ -2,6 +2,7 @@
 #include "storage/firing_counts.hpp"
 #include "storage/firing_update.hpp"
 #include "storage/new_deliveries.hpp"
+#include "storage/trigger_state_changes.hpp"
 
 #include <herald/storage.hpp>
 
@@ -36,18 +37,34 @@ void Storage::record_publish(const PublishRecord& record) {
         trigger_state().apply(record.trigger_state);
 }
 
-void TriggerStateStore::apply(std::span<const TriggerStateChange> changes) {
-    for (const TriggerStateChange& change : changes) {
-        if (!change.values.empty())
-            append_values(change.key(), change.values, change.step, change.keep);
-        if (change.population_value)
-            put_population_value(change.automation_id, change.run_id, *change.population_value,
-                                 change.population_keep);
-        if (change.condition)
-            save_condition(change.key(), *change.condition);
-        if (change.fired)
-            record_firing(change.key(), *change.fired);
+namespace {
+
+/// The calls `TriggerStateStore::apply` makes by default, in the shape
+/// `detail::apply_changes_in` takes: each write a call of the store's own.
+struct StoreCalls {
+    static void append_values_in(TriggerStateStore& store, const TriggerStateKey& key,
+                                 std::span<const double> values, std::int64_t step,
+                                 std::size_t keep) {
+        store.append_values(key, values, step, keep);
     }
+    static void put_population_value_in(TriggerStateStore& store, std::string_view automation_id,
+                                        std::string_view run_id, double value, std::size_t keep) {
+        store.put_population_value(automation_id, run_id, value, keep);
+    }
+    static void save_condition_in(TriggerStateStore& store, const TriggerStateKey& key,
+                                  const ConditionProgress& progress) {
+        store.save_condition(key, progress);
+    }
+    static void record_firing_in(TriggerStateStore& store, const TriggerStateKey& key,
+                                 Timestamp time) {
+        store.record_firing(key, time);
+    }
+};
+
+}  // namespace
+
+void TriggerStateStore::apply(std::span<const TriggerStateChange> changes) {
+    detail::apply_changes_in<StoreCalls>(*this, changes);
 }
 
 SettleResult Storage::settle(const SettleBatch& batch) {

@@ -1,6 +1,6 @@
-// How a persistent backend applies a publish's run trigger state changes inside its own
-// transaction, in the order `TriggerStateStore::apply` documents: values, population value,
-// condition, firing. Shared by the SQLite and PostgreSQL backends.
+// How a publish's run trigger state changes are applied, in the order `TriggerStateStore::apply`
+// documents: values, population value, condition, firing. The SQLite and PostgreSQL backends
+// apply them inside their own transaction; the default `apply` through the store's calls.
 #pragma once
 
 #include <herald/trigger_state_store.hpp>
@@ -9,10 +9,10 @@
 
 namespace herald::detail {
 
-/// Applies `changes` through `Table`'s static writes on an open transaction `c`:
+/// Applies `changes` through `Table`'s static writes on `c` (an open transaction, or the store):
 /// `append_values_in`, `put_population_value_in`, `save_condition_in`, `record_firing_in`.
-template <class Table, class Connection>
-void apply_changes_in(Connection& c, std::span<const TriggerStateChange> changes) {
+template <class Table, class Target>
+void apply_changes_in(Target& c, std::span<const TriggerStateChange> changes) {
     for (const TriggerStateChange& change : changes) {
         if (!change.values.empty())
             Table::append_values_in(c, change.key(), change.values, change.step, change.keep);
