@@ -109,10 +109,12 @@ struct AutomationSummary {
 };
 
 /// What `publish` did: the event's id (generated when the event had none) and the firings it
-/// recorded.
+/// recorded. For an event published again under an id recorded before (`duplicate`), nothing
+/// is recorded again, and `firings` are those its first publish recorded, as they stand now.
 struct PublishReceipt {
     std::string event_id;
     std::vector<Firing> firings;
+    bool duplicate = false;
 };
 
 class Engine {

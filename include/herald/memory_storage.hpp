@@ -24,6 +24,7 @@ class MemoryStorage final : public Storage {
     IntegrationStore& integrations() override;
     OutboxStore& outbox() override;
     TriggerStateStore& trigger_state() override;
+    void record_publish(const PublishRecord& record) override;
     PruneResult prune(const PruneRequest& request) override;
 
   private:

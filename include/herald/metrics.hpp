@@ -112,6 +112,8 @@ class Metrics {
 
     // What herald records.
     void event_published(EventKind kind) noexcept;
+    /// An event published again under an id already recorded (`PublishReceipt::duplicate`).
+    void duplicate_published() noexcept;
     void firings_recorded(std::size_t count) noexcept;
     void delivery_settled(DeliveryOutcome outcome) noexcept;
     /// How long one attempt (a request, or a job submission) took.

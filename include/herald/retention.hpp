@@ -12,6 +12,9 @@
 //     herald::PruneResult r = storage->prune(herald::PruneRequest::at(clock.now(), *config.retention));
 // clang-format on
 //
+// The ids of published events (what makes a second publish of one event a duplicate) are
+// remembered as long as settled firings: they go after `history` too.
+//
 // Pruning never takes a firing whose delivery still waits (pending, retrying, claimed) nor a
 // dead letter younger than its bound, and works in small transactions so that publishing and
 // delivery go on between them.
@@ -28,7 +31,8 @@ namespace herald {
 
 /// How long the history keeps what. Value type; every member has a default.
 struct RetentionPolicy {
-    /// Settled firings (finished, failed, skipped) older than this are deleted.
+    /// Settled firings (finished, failed, skipped) older than this are deleted, and so are the
+    /// ids of events published before then.
     std::chrono::seconds history = std::chrono::days{30};
     /// Dead letters older than this are deleted with their firings; until then they can be
     /// replayed.
@@ -48,8 +52,8 @@ struct RetentionPolicy {
 
 /// One pruning pass: the cut-offs of a policy at one moment (what `Storage::prune` takes).
 struct PruneRequest {
-    Timestamp settled_before{};              ///< settled firings with an earlier time go
-    Timestamp dead_before{};                 ///< dead letters whose firing has an earlier time go
+    Timestamp settled_before{};  ///< settled firings, and ids of events published, earlier go
+    Timestamp dead_before{};     ///< dead letters whose firing has an earlier time go
     std::optional<Timestamp> bodies_before;  ///< bodies of firings with an earlier time go
     std::size_t keep = 0;                    ///< `RetentionPolicy::max_firings`
     std::size_t batch = 500;                 ///< firings looked at per transaction, at least 1
@@ -64,6 +68,7 @@ struct PruneResult {
     std::size_t firings = 0;       ///< settled firings deleted
     std::size_t dead_letters = 0;  ///< dead letters deleted, each with its firing
     std::size_t bodies = 0;        ///< firings whose payload and response bodies were expunged
+    std::size_t event_ids = 0;     ///< published event ids forgotten (`PublishRecord::event_id`)
     std::size_t batches = 0;       ///< the transactions the pass wrote in
 
     PruneResult& operator+=(const PruneResult& other) noexcept;

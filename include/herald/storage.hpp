@@ -97,6 +97,15 @@ class HistoryStore {
     virtual std::optional<RecordedAction> recorded_action(std::string_view firing_id) const = 0;
     /// The matching firings, newest first, at most `query.limit`.
     virtual std::vector<Firing> query(const HistoryQuery& query) const = 0;
+    /// Remembers that the event `event_id` was published at `time` and recorded `firings`
+    /// (none, for an event that moved only run trigger state). Throws herald::Error
+    /// (already_exists, field "event_id"), remembering nothing, when the id is remembered
+    /// already. Called by `Storage::record_publish` (see `PublishRecord::event_id`).
+    virtual void remember_event(std::string_view event_id, Timestamp time,
+                                std::span<const Firing> firings) = 0;
+    /// The firings the publish of event `event_id` recorded, in their order (those pruned
+    /// since left out); nullopt when no publish of that id is remembered.
+    virtual std::optional<std::vector<Firing>> event_firings(std::string_view event_id) const = 0;
     /// How many of the firings `query` matches (every set field, `before` included; `limit`
     /// aside) have each status. The default pages through `query`; backends count instead,
     /// without loading a firing.
@@ -148,11 +157,18 @@ enum class StoreChange {
     automations,  ///< an automation was created, changed or deleted
 };
 
-/// What one publish records (`Storage::record_publish`). The spans stay valid for the call.
+/// What one publish records (`Storage::record_publish`). The spans and the id stay valid for
+/// the call.
 struct PublishRecord {
     std::span<const Firing> firings;
     std::span<const NewDelivery> deliveries;  ///< each of one of `firings`
     std::span<const TriggerStateChange> trigger_state;
+    /// The id the host gave the event, remembered with the record
+    /// (`HistoryStore::remember_event`) so that the same event is never recorded twice: a
+    /// record under an id remembered already is refused (already_exists, field "event_id") and
+    /// writes nothing. Empty: nothing is remembered (an id herald generated is never retried).
+    std::string_view event_id;
+    Timestamp time{};  ///< when it was published: what pruning forgets remembered ids by
 };
 
 /// A watch on a store (`Storage::watch`): its listener is not called once this is destroyed.
@@ -174,16 +190,19 @@ class Storage {
 
     /// Records what one publish produced, all or none: its firings in the history, their
     /// deliveries in the outbox, and what it changed in run trigger state
-    /// (`TriggerStateStore::apply`); what `Engine::publish` calls. This default writes the
-    /// history first, then the outbox, then the trigger state; a persistent backend overrides
-    /// it to write them in one transaction. Throws herald::Error (invalid_argument, field
-    /// "deliveries"), before writing anything, for a delivery whose `NewDelivery::firing` names
-    /// none of the firings, or a second delivery for one firing.
+    /// (`TriggerStateStore::apply`), and the event's id when it has one
+    /// (`PublishRecord::event_id`); what `Engine::publish` calls. This default refuses an id
+    /// remembered already, then writes the history, the outbox, the trigger state and last the
+    /// id; a persistent backend overrides it to write them in one transaction, which also
+    /// makes two concurrent records of one id write one. Throws herald::Error:
+    /// invalid_argument (field "deliveries"), before writing anything, for a delivery whose
+    /// `NewDelivery::firing` names none of the firings, or a second delivery for one firing;
+    /// already_exists (field "event_id") for an id remembered already.
     virtual void record_publish(const PublishRecord& record);
     /// Records like `record_publish`, without making the caller wait for it: calls
     /// `done(error)` exactly once, from any thread, when it is recorded (`error` null) or could
-    /// not be (then none of it is). The record's spans stay valid until then; `done` must not
-    /// block. What `Engine::async_publish` calls, and `Engine::publish`, which waits. Records
+    /// not be (then none of it is). The record's spans and id stay valid until then; `done` must
+    /// not block. What `Engine::async_publish` calls, and `Engine::publish`, which waits. Records
     /// are applied in the order of the calls. This default records on the calling thread
     /// before it returns; a backend that commits in the background overrides it.
     virtual void record_publish_async(const PublishRecord& record,

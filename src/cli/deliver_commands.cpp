@@ -120,15 +120,16 @@ void report_receipt(Context& c, const LineOutcome& o, std::vector<std::string>* 
             fired->push_back(f.id);
     if (!c.json) {  // the common case of a long stream: no JSON built to be thrown away
         c.out << "published " << o.receipt.event_id << ": " << o.receipt.firings.size()
-              << " firing(s)\n";
+              << " firing(s)" << (o.receipt.duplicate ? ", published before\n" : "\n");
         return;
     }
     json::array firings;
     for (const Firing& f : o.receipt.firings)
         firings.push_back({{"id", f.id}, {"automation", f.automation_name}});
-    print_json(
-        c.out,
-        {{"line", o.line}, {"event_id", o.receipt.event_id}, {"firings", std::move(firings)}});
+    print_json(c.out, {{"line", o.line},
+                       {"event_id", o.receipt.event_id},
+                       {"firings", std::move(firings)},
+                       {"duplicate", o.receipt.duplicate}});
 }
 
 }  // namespace

@@ -175,31 +175,58 @@ struct Publication {
     PublishReceipt receipt;
     std::vector<NewDelivery> deliveries;  ///< one per firing with an action
     std::vector<TriggerStateChange> trigger_state;
+    bool host_id = false;  ///< the host gave the event its id: the record remembers it
+    Timestamp time{};      ///< of the publish, when it records something
 
     bool records_nothing() const noexcept {
         return receipt.firings.empty() && trigger_state.empty();
     }
     PublishRecord record() const noexcept {
-        return {
-            .firings = receipt.firings, .deliveries = deliveries, .trigger_state = trigger_state};
+        return {.firings = receipt.firings,
+                .deliveries = deliveries,
+                .trigger_state = trigger_state,
+                .event_id = host_id ? std::string_view(receipt.event_id) : std::string_view(),
+                .time = time};
     }
 };
+
+/// Whether `error` is the refusal of a record under an event id recorded before.
+bool published_before(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const Error& e) {
+        return e.code() == errc::already_exists && e.field() == "event_id";
+    } catch (...) {
+        return false;
+    }
+}
+
+/// The receipt of an event published again: what its first publish recorded.
+PublishReceipt receipt_of_duplicate(Storage& storage, Metrics& metrics, std::string event_id) {
+    metrics.duplicate_published();
+    std::optional<std::vector<Firing>> firings = storage.history().event_firings(event_id);
+    return {.event_id = std::move(event_id),
+            .firings = firings ? std::move(*firings) : std::vector<Firing>{},
+            .duplicate = true};
+}
 
 /// Matches `event` (giving it an id and a time when it has none) and makes its firings and
 /// deliveries; the receipt takes the event's id.
 Publication prepare(detail::EngineState& state, Event& event) {
     detail::validate(event);
     state.metrics->event_published(event.kind());
-    if (event.id.empty())
+    Publication p;
+    p.host_id = !event.id.empty();
+    if (!p.host_id)
         event.id = detail::new_uuid();
     detail::LazyNow time(*state.clock);
     if (event.time == Timestamp{})
         event.time = time.get();
 
-    Publication p;
     const std::vector<Match> matched = matches_of(state, event, time, p.trigger_state);
-    // An event that fires nothing and came with its time does not read the clock.
-    const Timestamp now = matched.empty() ? Timestamp{} : time.get();
+    // An event that records nothing and came with its time does not read the clock.
+    const Timestamp now = p.records_nothing() && matched.empty() ? Timestamp{} : time.get();
+    p.time = now;
     p.receipt.firings.reserve(matched.size());
     for (const Match& match : matched) {
         const auto& automation = match.automation;
@@ -469,7 +496,10 @@ PublishReceipt Engine::publish(Event event) {
     if (recorded) {
         if (const std::exception_ptr error = recorded->get_future().get()) {
             state_->evaluator->forget_changes(event, p.trigger_state);
-            std::rethrow_exception(error);
+            if (!published_before(error))
+                std::rethrow_exception(error);
+            return receipt_of_duplicate(*state_->storage, *state_->metrics,
+                                        std::move(p.receipt.event_id));
         }
     }
     if (!p.receipt.firings.empty())
@@ -490,6 +520,7 @@ void Engine::start_publish(Event event, PublishHandler handler) {
         std::weak_ptr<detail::DispatcherCore> dispatcher;
         std::shared_ptr<Metrics> metrics;
         std::shared_ptr<detail::TriggerEvaluator> evaluator;
+        std::shared_ptr<Storage> storage;  ///< for a duplicate's receipt, read on `executor`
     };
     const boost::asio::any_io_executor executor =
         executor_ ? executor_ : boost::asio::any_io_executor(boost::asio::system_executor());
@@ -502,13 +533,33 @@ void Engine::start_publish(Event event, PublishHandler handler) {
                                           .work = std::move(work),
                                           .dispatcher = dispatcher_ ? dispatcher_->core_ : nullptr,
                                           .metrics = state_->metrics,
-                                          .evaluator = state_->evaluator});
+                                          .evaluator = state_->evaluator,
+                                          .storage = state_->storage});
     const auto complete = [pending](const std::exception_ptr& error) {
         boost::system::error_code ec;
         PublishReceipt receipt;
         if (error) {
-            ec = error_code_of(error);
             pending->evaluator->forget_changes(pending->event, pending->publication.trigger_state);
+            if (published_before(error)) {
+                // Its first publish's firings are read from the store, which must not be done
+                // on the store's thread: on the handler's executor instead.
+                boost::asio::post(pending->executor, [pending] {
+                    boost::system::error_code read_error;
+                    PublishReceipt first;
+                    try {
+                        first =
+                            receipt_of_duplicate(*pending->storage, *pending->metrics,
+                                                 std::move(pending->publication.receipt.event_id));
+                    } catch (...) {
+                        read_error = error_code_of(std::current_exception());
+                    }
+                    boost::asio::post(pending->executor,
+                                      boost::asio::append(std::move(pending->handler), read_error,
+                                                          std::move(first)));
+                });
+                return;
+            }
+            ec = error_code_of(error);
         } else {
             receipt = std::move(pending->publication.receipt);
             if (!receipt.firings.empty())

@@ -138,7 +138,8 @@ struct Metrics::State {
     std::atomic<std::int64_t> open_breakers{0};
     std::atomic<std::int64_t> endpoints{0};
     std::atomic<std::int64_t> in_flight{0};
-    std::array<std::atomic<std::uint64_t>, 3> pruned{};  ///< firings, dead letters, bodies
+    std::array<std::atomic<std::uint64_t>, 4> pruned{};  ///< firings, dead letters, bodies, ids
+    std::atomic<std::uint64_t> duplicates{0};
     Histogram attempt{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, ns};
     Histogram delivered{{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600, 36000}, ns};
     Histogram batch{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}, 1};
@@ -150,6 +151,9 @@ Metrics::~Metrics() = default;
 
 void Metrics::event_published(EventKind kind) noexcept {
     state_->events[static_cast<std::size_t>(kind)].fetch_add(1, relaxed);
+}
+void Metrics::duplicate_published() noexcept {
+    state_->duplicates.fetch_add(1, relaxed);
 }
 void Metrics::firings_recorded(std::size_t count) noexcept {
     state_->firings.fetch_add(count, relaxed);
@@ -197,6 +201,7 @@ void Metrics::pruned(const PruneResult& result) noexcept {
     state_->pruned[0].fetch_add(result.firings, relaxed);
     state_->pruned[1].fetch_add(result.dead_letters, relaxed);
     state_->pruned[2].fetch_add(result.bodies, relaxed);
+    state_->pruned[3].fetch_add(result.event_ids, relaxed);
 }
 
 MetricsSnapshot Metrics::snapshot() const {
@@ -219,6 +224,9 @@ MetricsSnapshot Metrics::snapshot() const {
         events.push_back(sample(load(s.events[k]),
                                 {{"kind", std::string(to_string(static_cast<EventKind>(k)))}}));
     add("herald_events_published_total", "Events published, by kind.", counter, std::move(events));
+    add("herald_events_duplicate_total",
+        "Events published again under an id already recorded: nothing was recorded again.", counter,
+        {sample(load(s.duplicates))});
     add("herald_firings_total", "Firings recorded (automations that matched).", counter,
         {sample(load(s.firings))});
     std::vector<MetricSample> deliveries;
@@ -255,12 +263,14 @@ MetricsSnapshot Metrics::snapshot() const {
         "What the dispatcher told an operator about (on_operator_event), by kind.", counter,
         std::move(operator_events));
     add("herald_pruned_total",
-        "What retention took away: settled firings, dead letters (each with its firing), and "
-        "firings whose payload and response bodies were expunged.",
+        "What retention took away: settled firings, dead letters (each with its firing), "
+        "firings whose payload and response bodies were expunged, and remembered ids of "
+        "published events.",
         counter,
         {sample(load(s.pruned[0]), {{"kind", "firing"}}),
          sample(load(s.pruned[1]), {{"kind", "dead_letter"}}),
-         sample(load(s.pruned[2]), {{"kind", "body"}})});
+         sample(load(s.pruned[2]), {{"kind", "body"}}),
+         sample(load(s.pruned[3]), {{"kind", "event_id"}})});
     add("herald_ssrf_refusals_total", "Requests refused by the SSRF policy before they were sent.",
         counter, {sample(load(s.ssrf_refusals))});
     add("herald_storage_errors_total",

@@ -27,6 +27,8 @@ using detail::postgres::TriggerStateTable;
 
 /// Records a publish: its firings, their deliveries and its trigger state changes.
 void record_in(Connection& c, const PublishRecord& publish, std::span<const Delivery> queued) {
+    if (!publish.event_id.empty())
+        HistoryTable::remember_event_in(c, publish.event_id, publish.time, publish.firings);
     HistoryTable::insert(c, publish.firings, queued);
     OutboxTable::insert(c, queued);
     TriggerStateTable::apply_in(c, publish.trigger_state);
@@ -244,6 +246,15 @@ PruneResult Database::prune(const PruneRequest& request) {
                 [&](Connection& c) { return prune_batch(c, request, after, keep_from, last); });
             after = last;
             return step;
+        },
+        [&] {
+            return pool.transact([&](Connection& c) {
+                detail::PruneStep step;
+                step.done.event_ids =
+                    HistoryTable::forget_events_in(c, request.settled_before, request.batch);
+                step.finished = step.done.event_ids < request.batch;
+                return step;
+            });
         },
         [&] { return pool.transact([&](Connection& c) { return expunge_batch(c, request); }); });
 }

@@ -122,6 +122,16 @@ constexpr std::array<std::string_view, herald::postgres::schema_version> migrati
         RETURN NULL;
     END $$;
     )sql",
+    // Version 8: the ids of published events (HistoryTable::remember_event), so that an event
+    // published again, through any engine, is not recorded twice; pruned by publish time.
+    R"sql(
+    CREATE TABLE published_events (
+        event_id text PRIMARY KEY,
+        time bigint NOT NULL,
+        firings text NOT NULL
+    );
+    CREATE INDEX published_events_by_time ON published_events (time);
+    )sql",
 };
 
 /// Lowercase letters, digits and underscores, not starting with a digit: a name that needs no

@@ -68,6 +68,12 @@ class HistoryTable final : public HistoryStore {
     static void insert_missing(Connection& c, const Delivery& delivery);
     /// Inside a transaction: applies `updates` in order, locking each firing's row.
     static void update_in(Connection& c, std::span<const FiringUpdate> updates);
+    /// Inside a transaction: what `remember_event` does.
+    static void remember_event_in(Connection& c, std::string_view event_id, Timestamp time,
+                                  std::span<const Firing> firings);
+    /// Inside a transaction: forgets up to `limit` event ids published before `before`, oldest
+    /// first; how many it forgot.
+    static std::size_t forget_events_in(Connection& c, Timestamp before, std::size_t limit);
 
     void append(std::span<const Firing> firings) override;
     void update(std::span<const FiringUpdate> updates) override;
@@ -75,6 +81,9 @@ class HistoryTable final : public HistoryStore {
     std::optional<RecordedAction> recorded_action(std::string_view firing_id) const override;
     std::vector<Firing> query(const HistoryQuery& query) const override;
     FiringCounts count_firings(const HistoryQuery& query) const override;
+    void remember_event(std::string_view event_id, Timestamp time,
+                        std::span<const Firing> firings) override;
+    std::optional<std::vector<Firing>> event_firings(std::string_view event_id) const override;
 
   private:
     Pool& pool_;

@@ -4,6 +4,7 @@
 #include "storage/firing_update.hpp"
 #include "storage/new_deliveries.hpp"
 #include "storage/prune.hpp"
+#include "storage/published_events.hpp"
 #include "storage/streak_changes.hpp"
 #include "storage/trigger_state_changes.hpp"
 
@@ -198,6 +199,39 @@ class SqliteHistoryStore final : public HistoryStore {
     }
     std::optional<Firing> find(std::string_view firing_id) const override {
         return core_.read([&](Connection& c) { return find_in(core_, c, firing_id); });
+    }
+    /// Inside a write transaction: remembers a published event's id (with `firing_ids`, the
+    /// text of `detail::firing_ids_text`); refuses one remembered already.
+    static void remember_event_in(Connection& c, std::string_view event_id, Timestamp time,
+                                  const std::string& firing_ids) {
+        Query(c,
+              "INSERT OR IGNORE INTO published_events (event_id, time, firings) "
+              "VALUES (?1, ?2, ?3)")
+            ->bind(1, event_id)
+            .bind(2, nanos(time))
+            .bind(3, firing_ids)
+            .run();
+        if (c.changes() == 0)
+            throw detail::already_published(event_id);
+    }
+    void remember_event(std::string_view event_id, Timestamp time,
+                        std::span<const Firing> firings) override {
+        const std::string ids = detail::firing_ids_text(firings);
+        core_.write([&](Connection& c) { remember_event_in(c, event_id, time, ids); });
+    }
+    std::optional<std::vector<Firing>> event_firings(std::string_view event_id) const override {
+        return core_.read([&](Connection& c) -> std::optional<std::vector<Firing>> {
+            Query q(c, "SELECT firings FROM published_events WHERE event_id = ?1");
+            if (!q->bind(1, event_id).step())
+                return std::nullopt;
+            const std::vector<std::string> ids =
+                decoded(core_, [&] { return detail::firing_ids_of(q->text(0)); });
+            std::vector<Firing> out;
+            for (const std::string& id : ids)
+                if (std::optional<Firing> f = find_in(core_, c, id))
+                    out.push_back(std::move(*f));
+            return out;
+        });
     }
     std::vector<Firing> query(const HistoryQuery& q) const override {
         const std::string sql = "SELECT " + std::string(firing_columns) + " FROM firings f" +
@@ -870,6 +904,9 @@ class RecordPublish {
   public:
     explicit RecordPublish(const PublishRecord& record)
         : trigger_state_(record.trigger_state),
+          event_id_(record.event_id),
+          time_(record.time),
+          firing_ids_(event_id_.empty() ? std::string() : detail::firing_ids_text(record.firings)),
           documents_(encode_all(record.firings, detail::codec::firing_document)),
           actions_(encode_all(record.deliveries, [](const NewDelivery& d) {
               return detail::codec::action_to_json(d.action);
@@ -890,12 +927,17 @@ class RecordPublish {
     }
 
     void operator()(Connection& c) const {
+        if (!event_id_.empty())
+            SqliteHistoryStore::remember_event_in(c, event_id_, time_, firing_ids_);
         SqliteHistoryStore::insert(c, rows_);
         SqliteTriggerStateStore::apply_in(c, trigger_state_);
     }
 
   private:
     std::span<const TriggerStateChange> trigger_state_;
+    std::string_view event_id_;
+    Timestamp time_;
+    std::string firing_ids_;
     std::vector<std::string> documents_;
     std::vector<std::string> actions_;
     std::vector<NewFiring> rows_;
@@ -1139,6 +1181,20 @@ PruneResult Database::prune(const PruneRequest& request) {
                 step = prune_batch(core, c, request, after, keep_from, last);
             });
             after = last;
+            return step;
+        },
+        [&] {
+            detail::PruneStep step;
+            core.write([&](Connection& c) {
+                Query(c,
+                      "DELETE FROM published_events WHERE event_id IN (SELECT event_id FROM "
+                      "published_events WHERE time < ?1 ORDER BY time LIMIT ?2)")
+                    ->bind(1, nanos(request.settled_before))
+                    .bind(2, static_cast<std::int64_t>(request.batch))
+                    .run();
+                step.done.event_ids = static_cast<std::size_t>(c.changes());
+                step.finished = step.done.event_ids < request.batch;
+            });
             return step;
         },
         [&] {

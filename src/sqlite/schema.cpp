@@ -269,6 +269,16 @@ CREATE TABLE integration_streaks (
     PRIMARY KEY (entity, name)
 ) WITHOUT ROWID;
 )sql"},
+    // Version 7: the ids of published events (database.cpp, SqliteHistoryStore::remember_event),
+    // so that an event published again is not recorded twice; pruned by publish time.
+    Migration{R"sql(
+CREATE TABLE published_events (
+    event_id TEXT PRIMARY KEY,
+    time     INTEGER NOT NULL,  -- when it was published
+    firings  TEXT NOT NULL      -- the ids of the firings it recorded, a JSON array
+) WITHOUT ROWID;
+CREATE INDEX published_events_by_time ON published_events (time);
+)sql"},
 };
 
 /// The schema version of `connection`'s file; refuses a file that is not a herald database

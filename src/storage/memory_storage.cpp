@@ -3,6 +3,7 @@
 #include "storage/memory_integration_store.hpp"
 #include "storage/memory_trigger_state_store.hpp"
 #include "storage/prune.hpp"
+#include "storage/published_events.hpp"
 
 #include <herald/error.hpp>
 #include <herald/memory_storage.hpp>
@@ -105,6 +106,30 @@ class MemoryHistoryStore final : public HistoryStore {
             actions_.insert_or_assign(d.firing.id,
                                       RecordedAction{.action = d.action, .trigger = d.trigger});
     }
+    void remember_event(std::string_view event_id, Timestamp time,
+                        std::span<const Firing> firings) override {
+        std::unique_lock lock(mutex_);
+        std::vector<std::string> ids;
+        ids.reserve(firings.size());
+        for (const Firing& f : firings)
+            ids.push_back(f.id);
+        const auto [it, added] =
+            events_.try_emplace(std::string(event_id), PublishedEvent{time, std::move(ids)});
+        if (!added)
+            throw detail::already_published(event_id);
+        events_by_time_.emplace(time, it->first);
+    }
+    std::optional<std::vector<Firing>> event_firings(std::string_view event_id) const override {
+        std::shared_lock lock(mutex_);
+        const auto it = events_.find(std::string(event_id));
+        if (it == events_.end())
+            return std::nullopt;
+        std::vector<Firing> out;
+        for (const std::string& id : it->second.firings)
+            if (const auto at = by_id_.find(id); at != by_id_.end())
+                out.push_back(*firings_[at->second]);
+        return out;
+    }
     std::vector<Firing> query(const HistoryQuery& q) const override {
         std::shared_lock lock(mutex_);
         std::vector<Firing> out;
@@ -184,6 +209,24 @@ class MemoryHistoryStore final : public HistoryStore {
             actions_.erase(f->id);
             f.reset();
             ++pruned_;
+        }
+        return step;
+    }
+
+    /// One batch of forgetting published event ids: up to `request.batch` of those published
+    /// before `request.settled_before`, oldest first.
+    detail::PruneStep forget_events_batch(const PruneRequest& request) {
+        std::unique_lock lock(mutex_);
+        detail::PruneStep step;
+        while (step.done.event_ids < request.batch) {
+            const auto oldest = events_by_time_.begin();
+            if (oldest == events_by_time_.end() || oldest->first >= request.settled_before) {
+                step.finished = true;
+                break;
+            }
+            events_.erase(oldest->second);
+            events_by_time_.erase(oldest);
+            ++step.done.event_ids;
         }
         return step;
     }
@@ -306,6 +349,12 @@ class MemoryHistoryStore final : public HistoryStore {
     std::size_t bodies_next_ = 0;  ///< the first position whose bodies are not expunged yet
     std::unordered_map<std::string, std::size_t> by_id_;
     std::unordered_map<std::string, RecordedAction> actions_;  ///< by firing id (`remember`)
+    struct PublishedEvent {
+        Timestamp time{};
+        std::vector<std::string> firings;  ///< their ids
+    };
+    std::unordered_map<std::string, PublishedEvent> events_;  ///< by event id (`remember_event`)
+    std::multimap<Timestamp, std::string> events_by_time_;    ///< event ids by publish time
     std::unordered_map<std::string, std::vector<std::size_t>> by_automation_;
     std::unordered_map<std::string, std::vector<std::size_t>> by_integration_;
 };
@@ -460,6 +509,7 @@ struct MemoryStorage::Stores {
     std::unique_ptr<IntegrationStore> integrations = detail::make_memory_integration_store();
     MemoryOutboxStore outbox{history};
     std::unique_ptr<TriggerStateStore> trigger_state = detail::make_memory_trigger_state_store();
+    std::mutex publishing;  ///< held by `record_publish`
 };
 
 MemoryStorage::MemoryStorage() : stores_(std::make_unique<Stores>()) {}
@@ -481,6 +531,12 @@ TriggerStateStore& MemoryStorage::trigger_state() {
     return *stores_->trigger_state;
 }
 
+void MemoryStorage::record_publish(const PublishRecord& record) {
+    // One record at a time, so that of two records of one event id only the first is written.
+    std::lock_guard lock(stores_->publishing);
+    Storage::record_publish(record);
+}
+
 PruneResult MemoryStorage::prune(const PruneRequest& request) {
     MemoryHistoryStore& history = stores_->history;
     MemoryOutboxStore& outbox = stores_->outbox;
@@ -493,6 +549,7 @@ PruneResult MemoryStorage::prune(const PruneRequest& request) {
                 request, keep_from, next, [&](const std::string& id) { return outbox.held(id); },
                 [&](const std::string& id) { outbox.drop_dead(id); });
         },
+        [&] { return history.forget_events_batch(request); },
         [&] { return history.expunge_batch(request); });
     history.compact();
     return result;

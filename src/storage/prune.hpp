@@ -35,12 +35,13 @@ struct PruneStep {
     bool finished = false;
 };
 
-/// Runs a pass: `delete_batch()` until it says it finished, then, when the request has a
-/// `bodies_before`, `bodies_batch()` likewise; between batches, stops once a stop is
-/// requested. Each returns a `PruneStep`.
-template <class DeleteBatch, class BodiesBatch>
+/// Runs a pass: `delete_batch()` until it says it finished, then `events_batch()` (published
+/// event ids before `settled_before`) likewise, then, when the request has a `bodies_before`,
+/// `bodies_batch()`; between batches, stops once a stop is requested. Each returns a
+/// `PruneStep`.
+template <class DeleteBatch, class EventsBatch, class BodiesBatch>
 PruneResult run_prune_pass(const PruneRequest& request, DeleteBatch&& delete_batch,
-                           BodiesBatch&& bodies_batch) {
+                           EventsBatch&& events_batch, BodiesBatch&& bodies_batch) {
     PruneResult total;
     auto run = [&](auto& batch) {
         for (bool finished = false; !finished && !request.stop.stop_requested();) {
@@ -51,6 +52,7 @@ PruneResult run_prune_pass(const PruneRequest& request, DeleteBatch&& delete_bat
         }
     };
     run(delete_batch);
+    run(events_batch);
     if (request.bodies_before)
         run(bodies_batch);
     return total;

@@ -18,6 +18,7 @@ PruneResult& PruneResult::operator+=(const PruneResult& other) noexcept {
     firings += other.firings;
     dead_letters += other.dead_letters;
     bodies += other.bodies;
+    event_ids += other.event_ids;
     batches += other.batches;
     return *this;
 }

@@ -2,6 +2,7 @@
 #include "storage/firing_counts.hpp"
 #include "storage/firing_update.hpp"
 #include "storage/new_deliveries.hpp"
+#include "storage/published_events.hpp"
 #include "storage/trigger_state_changes.hpp"
 
 #include <herald/storage.hpp>
@@ -29,12 +30,16 @@ FiringCounts HistoryStore::count_firings(const HistoryQuery& query) const {
 
 void Storage::record_publish(const PublishRecord& record) {
     const std::vector<Delivery> queued = detail::deliveries_of(record.firings, record.deliveries);
+    if (!record.event_id.empty() && history().event_firings(record.event_id))
+        throw detail::already_published(record.event_id);
     if (!record.firings.empty())
         history().append(record.firings);
     if (!queued.empty())
         outbox().enqueue(queued);
     if (!record.trigger_state.empty())
         trigger_state().apply(record.trigger_state);
+    if (!record.event_id.empty())
+        history().remember_event(record.event_id, record.time, record.firings);
 }
 
 namespace {

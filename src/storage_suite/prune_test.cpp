@@ -206,3 +206,23 @@ TEST_CASE("a pruning pass asked to stop writes nothing more", "[prune]") {
     CHECK(storage->prune(r) == herald::PruneResult{});
     CHECK(remaining(*storage).size() == 2);
 }
+
+TEST_CASE("pruning forgets the ids of events published before the settled cut-off", "[prune]") {
+    auto storage = herald::test::make_storage();
+    const herald::Firing fs[] = {firing("1", t0), firing("2", t0 + 1s), firing("3", t0 + 2h)};
+    const char* ids[] = {"ev-1", "ev-2", "ev-3"};
+    for (std::size_t i = 0; i < 3; ++i)
+        storage->record_publish({.firings = {&fs[i], 1}, .event_id = ids[i], .time = fs[i].time});
+    // Batches of 2: two ids in the first, none in the second; the newest stays.
+    const herald::PruneResult r = storage->prune(request(t0 + 1h, t0 + 1h));
+    CHECK(r.event_ids == 2);
+    CHECK_FALSE(storage->history().event_firings("ev-1"));
+    CHECK_FALSE(storage->history().event_firings("ev-2"));
+    REQUIRE(storage->history().event_firings("ev-3"));
+    CHECK(storage->history().event_firings("ev-3")->front().id == "3");
+    // Forgotten, an id may be recorded again.
+    const herald::Firing later[] = {firing("4", t0 + 3h)};
+    storage->record_publish({.firings = later, .event_id = "ev-1", .time = t0 + 3h});
+    CHECK(storage->history().event_firings("ev-1")->front().id == "4");
+    CHECK(storage->prune(request(t0 + 1h, t0 + 1h)).event_ids == 0);
+}

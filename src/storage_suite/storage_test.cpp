@@ -7,7 +7,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <exception>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,6 +71,14 @@ class CountingThroughQuery final : public herald::HistoryStore {
     }
     std::vector<herald::Firing> query(const herald::HistoryQuery& query) const override {
         return inner_.query(query);
+    }
+    void remember_event(std::string_view event_id, herald::Timestamp time,
+                        std::span<const herald::Firing> firings) override {
+        inner_.remember_event(event_id, time, firings);
+    }
+    std::optional<std::vector<herald::Firing>> event_firings(
+        std::string_view event_id) const override {
+        return inner_.event_firings(event_id);
     }
 
   private:
@@ -400,6 +411,92 @@ TEST_CASE("record_publish writes trigger state with its firings, all or none", "
               storage->record_publish({.firings = fired, .trigger_state = refused});
           }).code() == herald::errc::already_exists);
     CHECK_FALSE(storage->trigger_state().load({"thr", "run-c"}));
+}
+
+TEST_CASE("record_publish remembers an event id and refuses it again writing nothing",
+          "[storage]") {
+    auto storage = herald::test::make_storage();
+    const herald::Firing first[] = {firing("1", "a", "deploy", t0)};
+    const herald::NewDelivery delivery{.firing = 0,
+                                       .action = herald::action::Webhook{.integration = "deploy"},
+                                       .trigger = herald::TriggerKind::add_artifact_alias,
+                                       .due = t0};
+    const herald::TriggerStateChange moved[] = {
+        {.automation_id = "thr", .run_id = "run-a", .values = {1.0}, .step = 1, .keep = 3}};
+    CHECK_FALSE(storage->history().event_firings("ev-1"));
+    storage->record_publish({.firings = first,
+                             .deliveries = {&delivery, 1},
+                             .trigger_state = moved,
+                             .event_id = "ev-1",
+                             .time = t0});
+    const std::optional<std::vector<herald::Firing>> remembered =
+        storage->history().event_firings("ev-1");
+    REQUIRE(remembered);
+    REQUIRE(remembered->size() == 1);
+    CHECK(remembered->front().id == "1");
+
+    // The same id again, with other firings and state: refused, none of it written.
+    const herald::Firing again[] = {firing("2", "a", "deploy", t0 + 1s)};
+    const herald::TriggerStateChange more[] = {
+        {.automation_id = "thr", .run_id = "run-a", .values = {2.0}, .step = 2, .keep = 3}};
+    const herald::Error refused = herald::test::error_of([&] {
+        storage->record_publish({.firings = again,
+                                 .deliveries = {&delivery, 1},
+                                 .trigger_state = more,
+                                 .event_id = "ev-1",
+                                 .time = t0 + 1s});
+    });
+    CHECK(refused.code() == herald::errc::already_exists);
+    CHECK(refused.field() == "event_id");
+    CHECK(refused.reason() == "event 'ev-1' was published already");
+    CHECK_FALSE(storage->history().find("2"));
+    CHECK(storage->outbox().pending_count() == 1);
+    CHECK(storage->trigger_state().load({"thr", "run-a"})->values == std::vector<double>{1.0});
+    CHECK(storage->history().event_firings("ev-1")->size() == 1);
+
+    // An event that moved only trigger state is remembered with no firings; a record without
+    // an id remembers nothing, and the same firings' ids stay refused as before.
+    storage->record_publish({.trigger_state = more, .event_id = "ev-2", .time = t0 + 2s});
+    CHECK(storage->history().event_firings("ev-2") == std::vector<herald::Firing>{});
+    CHECK(herald::test::error_of([&] {
+              storage->record_publish({.trigger_state = more, .event_id = "ev-2"});
+          }).field() == "event_id");
+    storage->record_publish({.firings = again});
+    CHECK(storage->history().find("2"));
+}
+
+TEST_CASE("of concurrent asynchronous records of one event id exactly one is written",
+          "[storage]") {
+    auto storage = herald::test::make_storage();
+    constexpr int writers = 8;
+    std::vector<herald::Firing> fs;
+    for (int i = 0; i < writers; ++i)
+        fs.push_back(firing("f" + std::to_string(i), "a", "", t0));
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    int done = 0;
+    int written = 0;
+    int refused = 0;
+    for (int i = 0; i < writers; ++i)
+        storage->record_publish_async(
+            {.firings = {&fs[static_cast<std::size_t>(i)], 1}, .event_id = "ev", .time = t0},
+            [&](std::exception_ptr error) {
+                const bool duplicate = error && herald::test::error_of([&] {
+                                                    std::rethrow_exception(error);
+                                                }).field() == "event_id";
+                std::lock_guard lock(mutex);
+                written += error ? 0 : 1;
+                refused += duplicate ? 1 : 0;
+                ++done;
+                done_cv.notify_all();
+            });
+    std::unique_lock lock(mutex);
+    done_cv.wait(lock, [&] { return done == writers; });
+    CHECK(written == 1);
+    CHECK(refused == writers - 1);
+    herald::HistoryQuery all;
+    CHECK(storage->history().query(all).size() == 1);
+    CHECK(storage->history().event_firings("ev")->size() == 1);
 }
 
 TEST_CASE("record_firings refuses deliveries that do not pair with its firings", "[storage]") {

@@ -284,6 +284,31 @@ TEST_CASE("herald: automations apply, export round-trip, enable, disable, delete
     CHECK(cli.run({"automations", "apply", (cli.dir / "missing.json").string()}).exit_code == 1);
 }
 
+TEST_CASE("herald: an event published again under its id is delivered once", "[cli]") {
+    Cli cli;
+    herald::test::TestServer server;
+    cli.set_up_webhook(server.url());
+    const std::string event = alias_event_with_id("ev-retried") + "\n";
+    const ProcessResult first = cli.ok({"publish", "--json"}, event + event);
+    std::istringstream lines(first.out);
+    std::vector<boost::json::value> printed;
+    for (std::string line; std::getline(lines, line);)
+        printed.push_back(boost::json::parse(line));
+    REQUIRE(printed.size() == 2);
+    CHECK(printed[0].at("duplicate") == false);
+    CHECK(printed[1].at("duplicate") == true);
+    const boost::json::value fired = printed[0].at("firings").as_array()[0].at("id");
+    CHECK(printed[1].at("firings").as_array()[0].at("id") == fired);
+
+    // A host retrying in a later process: still the first receipt, in text too.
+    const ProcessResult retried = cli.ok({"publish"}, event);
+    CHECK(retried.out == "published ev-retried: 1 firing(s), published before\n");
+    cli.ok({"deliver"});
+    REQUIRE(server.wait_for_requests(1));
+    CHECK(cli.json({"history"}).as_array().size() == 1);
+    CHECK(server.requests().size() == 1);
+}
+
 TEST_CASE("herald: publish delivers, history shows it, webhook test prints the response", "[cli]") {
     Cli cli;
     herald::test::TestServer server;

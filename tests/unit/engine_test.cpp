@@ -336,3 +336,81 @@ TEST_CASE("a publish that cannot be recorded keeps neither its firing nor its co
     CHECK(state->values == std::vector<double>{0.2});
     CHECK(state->last_step == 2);
 }
+
+TEST_CASE("an event published again under its id records nothing and gets the first receipt",
+          "[engine]") {
+    auto storage = std::make_shared<MemoryStorage>();
+    auto metrics = std::make_shared<Metrics>();
+    Engine engine{{.storage = storage, .metrics = metrics}};
+    engine.automations().create(admin_of("acme"), alias_rule("deploy"));
+
+    Event event = production();
+    event.id = "host-event-1";
+    const PublishReceipt first = engine.publish(event);
+    CHECK_FALSE(first.duplicate);
+    REQUIRE(first.firings.size() == 1);
+
+    const PublishReceipt again = engine.publish(event);
+    CHECK(again.duplicate);
+    CHECK(again.event_id == "host-event-1");
+    REQUIRE(again.firings.size() == 1);
+    CHECK(again.firings[0].id == first.firings[0].id);
+    CHECK(engine.history().query({}).size() == 1);
+    CHECK(metrics->snapshot().value("herald_events_duplicate_total") == 1);
+
+    // An event the host gave no id is never taken for another.
+    CHECK(engine.publish(production()).firings.size() == 1);
+    CHECK(engine.publish(production()).firings.size() == 1);
+    CHECK(engine.history().query({}).size() == 3);
+}
+
+TEST_CASE("async_publish of an event again completes with the first publish's firings",
+          "[engine]") {
+    boost::asio::io_context io;
+    Engine engine{io.get_executor()};
+    engine.automations().create(admin_of("acme"), alias_rule("deploy"));
+    Event event = production();
+    event.id = "host-event-2";
+    std::vector<PublishReceipt> receipts;
+    const auto record = [&](boost::system::error_code ec, PublishReceipt receipt) {
+        CHECK_FALSE(ec);
+        receipts.push_back(std::move(receipt));
+    };
+    engine.async_publish(event, record);
+    engine.async_publish(event, record);
+    while (receipts.size() < 2)
+        io.run_one_for(1s);
+    REQUIRE(receipts[0].firings.size() == 1);
+    CHECK_FALSE(receipts[0].duplicate);
+    CHECK(receipts[1].duplicate);
+    REQUIRE(receipts[1].firings.size() == 1);
+    CHECK(receipts[1].firings[0].id == receipts[0].firings[0].id);
+    CHECK(engine.history().query({}).size() == 1);
+}
+
+TEST_CASE("a run metric event published again counts its values once", "[engine]") {
+    auto storage = std::make_shared<MemoryStorage>();
+    Engine engine{{.storage = storage}};
+    const std::string id =
+        engine.automations()
+            .create(admin_of("acme"),
+                    Automation{.name = "mean-loss",
+                               .scope = Scope::for_project("acme", "mnist"),
+                               .trigger = trigger::MetricThreshold{.metric = "loss",
+                                                                   .window = 3,
+                                                                   .comparison = Comparison::less,
+                                                                   .threshold = 0.25,
+                                                                   .cooldown = 1h},
+                               .action = action::None{}})
+            .id;
+    const Run run{.id = "run-1", .name = "one", .user = "alice"};
+    Event low = test::metrics_logged("mnist", run, "loss", 0.1, 1);
+    low.id = "loss-1";
+    engine.publish(low);
+    CHECK(engine.publish(low).duplicate);
+    CHECK(storage->trigger_state().load({id, run.id})->values == std::vector<double>{0.1});
+    Event high = test::metrics_logged("mnist", run, "loss", 0.4, 2);
+    high.id = "loss-2";
+    engine.publish(high);
+    CHECK(storage->trigger_state().load({id, run.id})->values == std::vector<double>{0.1, 0.4});
+}

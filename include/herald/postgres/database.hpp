@@ -39,7 +39,7 @@
 namespace herald::postgres {
 
 /// The schema version this build writes; `open` refuses a schema with a newer one.
-inline constexpr int schema_version = 7;
+inline constexpr int schema_version = 8;
 
 /// How a database is opened. Plain configuration.
 struct Options {

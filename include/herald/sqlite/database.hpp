@@ -43,7 +43,7 @@
 namespace herald::sqlite {
 
 /// The schema version this build writes; `open` refuses files with a newer one.
-inline constexpr int schema_version = 6;
+inline constexpr int schema_version = 7;
 
 /// How a database is opened. Plain configuration; the defaults suit a server.
 struct Options {
