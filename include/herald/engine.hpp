@@ -136,7 +136,9 @@ class Engine {
     SecretManager& secrets() noexcept;
     IntegrationManager& integrations() noexcept;
     /// Matches `event` and records its firings. Throws herald::Error (storage_failure) when the
-    /// history cannot be written; then nothing of this event was recorded.
+    /// history cannot be written; then nothing of this event was recorded, save when the store
+    /// cannot tell (a PostgreSQL connection lost during COMMIT says so): an event with a host id
+    /// may then be published again, and is recorded once (`PublishReceipt::duplicate`).
     PublishReceipt publish(Event event);
 
     using PublishHandler =
