@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using namespace herald;
@@ -37,19 +38,23 @@ class HeldStorage final : public test::ForwardingStorage {
         std::lock_guard lock(mutex_);
         return held_.size();
     }
-    /// Completes the i-th recording (in the order they came): records it, or fails it.
+    /// Completes the i-th recording (in the order they came): records it, or fails it. The
+    /// callback is let go once called, as every store does: it owns the engine's pending publish,
+    /// which owns this storage.
     void complete(std::size_t i, bool fail = false) {
-        Held h;
+        PublishRecord record;
+        std::function<void(std::exception_ptr)> done;
         {
             std::lock_guard lock(mutex_);
-            h = held_.at(i);
+            record = held_.at(i).record;
+            done = std::exchange(held_.at(i).done, nullptr);
         }
         if (fail) {
-            h.done(std::make_exception_ptr(Error(errc::storage_failure, "", "disk on fire")));
+            done(std::make_exception_ptr(Error(errc::storage_failure, "", "disk on fire")));
             return;
         }
-        memory_.record_publish(h.record);
-        h.done(nullptr);
+        memory_.record_publish(record);
+        done(nullptr);
     }
 
   private:
