@@ -151,7 +151,10 @@ class Engine {
     /// `publish` do. The handler runs on its associated executor, else the engine's executor
     /// (or `boost::asio::system_executor` for an engine built without one), never inline; that
     /// executor counts the publish as outstanding work until then. Not cancellable: once
-    /// started, the firings are recorded whatever becomes of the handler.
+    /// started, the firings are recorded whatever becomes of the handler. An event published
+    /// before under its id completes with the first publish's receipt
+    /// (`PublishReceipt::duplicate`), read after the store refused it, or with
+    /// `boost::asio::error::operation_aborted` when the engine and its store are gone by then.
     template <class CompletionToken>
     auto async_publish(Event event, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken,

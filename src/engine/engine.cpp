@@ -12,6 +12,7 @@
 #include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/system_executor.hpp>
@@ -520,7 +521,10 @@ void Engine::start_publish(Event event, PublishHandler handler) {
         std::weak_ptr<detail::DispatcherCore> dispatcher;
         std::shared_ptr<Metrics> metrics;
         std::shared_ptr<detail::TriggerEvaluator> evaluator;
-        std::shared_ptr<Storage> storage;  ///< for a duplicate's receipt, read on `executor`
+        /// For a duplicate's receipt, read on `executor`. Not owned: the store's thread runs
+        /// `complete` and destroys it, and must never be left the store's last owner (its
+        /// destructor joins that thread).
+        std::weak_ptr<Storage> storage;
     };
     const boost::asio::any_io_executor executor =
         executor_ ? executor_ : boost::asio::any_io_executor(boost::asio::system_executor());
@@ -546,12 +550,16 @@ void Engine::start_publish(Event event, PublishHandler handler) {
                 boost::asio::post(pending->executor, [pending] {
                     boost::system::error_code read_error;
                     PublishReceipt first;
-                    try {
-                        first =
-                            receipt_of_duplicate(*pending->storage, *pending->metrics,
-                                                 std::move(pending->publication.receipt.event_id));
-                    } catch (...) {
-                        read_error = error_code_of(std::current_exception());
+                    if (const std::shared_ptr<Storage> storage = pending->storage.lock()) {
+                        try {
+                            first = receipt_of_duplicate(
+                                *storage, *pending->metrics,
+                                std::move(pending->publication.receipt.event_id));
+                        } catch (...) {
+                            read_error = error_code_of(std::current_exception());
+                        }
+                    } else {
+                        read_error = boost::asio::error::operation_aborted;  // the engine is gone
                     }
                     boost::asio::post(pending->executor,
                                       boost::asio::append(std::move(pending->handler), read_error,

@@ -12,6 +12,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <functional>
+#include <future>
 #include <limits>
 #include <optional>
 #include <span>
@@ -386,6 +388,45 @@ TEST_CASE("async_publish of an event again completes with the first publish's fi
     REQUIRE(receipts[1].firings.size() == 1);
     CHECK(receipts[1].firings[0].id == receipts[0].firings[0].id);
     CHECK(engine.history().query({}).size() == 1);
+}
+
+namespace {
+
+/// Memory storage that keeps each asynchronous recording's callback until the test takes it.
+class HoldingStorage final : public test::ForwardingStorage {
+  public:
+    std::vector<std::function<void(std::exception_ptr)>> held;
+    void record_publish_async(const PublishRecord& record,
+                              std::function<void(std::exception_ptr)> done) override {
+        memory_.record_publish(record);
+        held.push_back(std::move(done));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a publish in flight does not own the engine's store", "[engine]") {
+    // A store's thread runs and destroys its callbacks; were it left the store's last owner
+    // there, the store's destructor would join that thread from itself.
+    auto storage = std::make_shared<HoldingStorage>();
+    std::optional<Engine> engine(std::in_place, EngineConfig{.storage = storage});
+    engine->automations().create(admin_of("acme"), alias_rule("deploy"));
+    std::promise<boost::system::error_code> outcome;
+    engine->async_publish(
+        production(), [&](boost::system::error_code ec, PublishReceipt) { outcome.set_value(ec); });
+    REQUIRE(storage->held.size() == 1);
+    std::function<void(std::exception_ptr)> done = std::move(storage->held.front());
+    storage->held.clear();
+    engine.reset();
+    const std::weak_ptr<Storage> watched = storage;
+    storage.reset();
+    CHECK(watched.expired());
+
+    done(nullptr);
+    done = nullptr;
+    auto completed = outcome.get_future();
+    REQUIRE(completed.wait_for(5s) == std::future_status::ready);
+    CHECK(completed.get() == boost::system::error_code{});
 }
 
 TEST_CASE("a run metric event published again counts its values once", "[engine]") {
