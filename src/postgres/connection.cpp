@@ -74,11 +74,50 @@ Params& Params::optional_int64(std::optional<std::int64_t> value) {
     return value ? int64(*value) : null();
 }
 
+Params& Params::array(const ArrayParam& value) {
+    return add(value.str(), false, 0);
+}
+
 const char* const* Params::values() const {
     pointers_.clear();
     for (std::size_t i = 0; i < values_.size(); ++i)
         pointers_.push_back(nulls_[i] ? nullptr : values_[i].data());
     return pointers_.data();
+}
+
+// ---- ArrayParam ----
+
+void ArrayParam::separate() {
+    if (text_.size() > 1)
+        text_ += ',';
+}
+
+ArrayParam& ArrayParam::text(std::string_view value) {
+    separate();
+    text_ += '"';
+    for (char ch : value) {
+        if (ch == '"' || ch == '\\')
+            text_ += '\\';
+        text_ += ch;
+    }
+    text_ += '"';
+    return *this;
+}
+
+ArrayParam& ArrayParam::int64(std::int64_t value) {
+    separate();
+    text_ += std::to_string(value);
+    return *this;
+}
+
+ArrayParam& ArrayParam::null() {
+    separate();
+    text_ += "NULL";
+    return *this;
+}
+
+ArrayParam& ArrayParam::optional_int64(std::optional<std::int64_t> value) {
+    return value ? int64(*value) : null();
 }
 
 // ---- Result ----

@@ -24,6 +24,25 @@ struct pg_result;
 
 namespace herald::detail::postgres {
 
+/// A one-dimensional array in PostgreSQL's text form ("{a,b}"), built element by element, for
+/// a statement that takes many rows in one parameter (`unnest($1::text[], ...)`): one round trip
+/// for a batch instead of one a row.
+class ArrayParam {
+  public:
+    /// Quoted, with `"` and `\` escaped, so any text (a JSON document) reads back as it was.
+    ArrayParam& text(std::string_view value);
+    ArrayParam& int64(std::int64_t value);
+    ArrayParam& null();
+    ArrayParam& optional_int64(std::optional<std::int64_t> value);
+
+    /// The array's text, closed.
+    std::string str() const { return text_ + '}'; }
+
+  private:
+    void separate();
+    std::string text_ = "{";
+};
+
 /// The parameters of one statement, $1, $2, ... in the order they are added. Text parameters
 /// are sent as text (the server converts them to the column's type); bytes as binary.
 class Params {
@@ -35,6 +54,7 @@ class Params {
     Params& bytes(std::span<const unsigned char> value);
     Params& null();
     Params& optional_int64(std::optional<std::int64_t> value);
+    Params& array(const ArrayParam& value);
 
     int size() const noexcept { return static_cast<int>(values_.size()); }
     /// The arrays libpq takes; valid while this object lives and is not changed.

@@ -44,15 +44,12 @@ SettleResult settle_in(Connection& c, const SettleBatch& batch) {
     return result;
 }
 
-/// `seqs` as a bigint[] parameter in text form: "{1,2,3}".
-std::string array_of(const std::vector<std::int64_t>& seqs) {
-    std::string out = "{";
-    for (std::int64_t seq : seqs) {
-        if (out.size() > 1)
-            out += ',';
-        out += std::to_string(seq);
-    }
-    return out + '}';
+/// `seqs` as a bigint[] parameter.
+detail::postgres::ArrayParam array_of(const std::vector<std::int64_t>& seqs) {
+    detail::postgres::ArrayParam out;
+    for (std::int64_t seq : seqs)
+        out.int64(seq);
+    return out;
 }
 
 /// One batch of deleting, over the firings after `after` (see Storage::prune); `last` is set to
@@ -97,7 +94,7 @@ detail::PruneStep prune_batch(Connection& c, const PruneRequest& request, std::i
         return static_cast<std::size_t>(
             c.exec(
                  std::string("DELETE FROM firings f WHERE f.seq = ANY($1::bigint[]) AND ") + still,
-                 Params().text(array_of(seqs)))
+                 Params().array(array_of(seqs)))
                 .changed());
     };
     step.done.firings = remove(settled,
@@ -197,7 +194,8 @@ SettleResult Database::settle(const SettleBatch& batch) {
 
 void Database::settle_async(const SettleBatch& batch,
                             std::function<void(std::exception_ptr, SettleResult)> done) {
-    // Set, not added to, each time the write runs: a failed group is written again one by one.
+    // Set, not added to, each time the write runs: a group in which a write failed is written
+    // again, each write in a savepoint.
     auto result = std::make_shared<SettleResult>();
     state_->writes.push([batch, result](Connection& c) { *result = settle_in(c, batch); },
                         [result, done = std::move(done)](std::exception_ptr error) {

@@ -10,7 +10,10 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <iterator>
+#include <map>
 #include <string_view>
+#include <unordered_set>
 
 namespace herald::detail::postgres {
 namespace {
@@ -50,11 +53,9 @@ Delivery delivery_of(const Result& r, int row) {
         .due = timestamp(r.int64(row, 0))};
 }
 
-std::optional<Firing> find_in(Connection& c, std::string_view firing_id, bool lock) {
-    const Result r =
-        c.exec(lock ? "SELECT " HERALD_FIRING_COLUMNS " FROM firings f WHERE id = $1 FOR UPDATE"
-                    : "SELECT " HERALD_FIRING_COLUMNS " FROM firings f WHERE id = $1",
-               Params().text(firing_id));
+std::optional<Firing> find_in(Connection& c, std::string_view firing_id) {
+    const Result r = c.exec("SELECT " HERALD_FIRING_COLUMNS " FROM firings f WHERE id = $1",
+                            Params().text(firing_id));
     if (r.rows() == 0)
         return std::nullopt;
     return firing_of(r, 0, 0);
@@ -87,24 +88,67 @@ Params filter_params(const HistoryQuery& q) {
     return p;
 }
 
-constexpr const char* insert_firing =
-    "INSERT INTO firings (id, automation_id, entity, integration, time, body, action, trigger) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
+/// The columns of `insert_firings`, one array each: a row per firing.
+struct FiringRows {
+    ArrayParam id, automation_id, entity, integration, time, body, action, trigger;
 
-/// The parameters of `insert_firing`: the firing, and the delivery recorded with it, if any.
-Params firing_params(const Firing& f, const Delivery* delivery) {
-    Params p;
-    p.text(f.id)
-        .text(f.automation_id)
-        .text(f.event.entity)
-        .text(f.integration)
-        .int64(nanos(f.time))
-        .text(codec::firing_document(f));
-    if (delivery)
-        p.text(codec::action_to_json(delivery->action)).text(to_string(delivery->trigger));
-    else
-        p.null().null();
-    return p;
+    /// Adds `f`, with the delivery recorded with it, if any.
+    void add(const Firing& f, const Delivery* delivery) {
+        id.text(f.id);
+        automation_id.text(f.automation_id);
+        entity.text(f.event.entity);
+        integration.text(f.integration);
+        time.int64(nanos(f.time));
+        body.text(codec::firing_document(f));
+        if (delivery) {
+            action.text(codec::action_to_json(delivery->action));
+            trigger.text(to_string(delivery->trigger));
+        } else {
+            action.null();
+            trigger.null();
+        }
+    }
+    Params params() const {
+        return Params()
+            .array(id)
+            .array(automation_id)
+            .array(entity)
+            .array(integration)
+            .array(time)
+            .array(body)
+            .array(action)
+            .array(trigger);
+    }
+};
+
+/// Inserts the rows, in their order (their `seq`s follow it), skipping ids already recorded;
+/// returns the ids inserted.
+Result insert_firings(Connection& c, const FiringRows& rows) {
+    return c.exec(
+        "INSERT INTO firings (id, automation_id, entity, integration, time, body, action, trigger)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],"
+        " $6::text[], $7::text[], $8::text[]) ON CONFLICT (id) DO NOTHING RETURNING id",
+        rows.params());
+}
+
+/// The index of the first of `ids` whose row a statement did not return (its first column
+/// holds the ids; each returned id answers for one of `ids`, in order), if any.
+template <class Ids>
+std::optional<std::size_t> first_missing(const Result& returned, const Ids& ids) {
+    if (static_cast<std::size_t>(returned.rows()) == std::size(ids))
+        return std::nullopt;
+    std::unordered_multiset<std::string_view> got;
+    for (int i = 0; i < returned.rows(); ++i)
+        got.insert(returned.text(i, 0));
+    std::size_t index = 0;
+    for (const auto& id : ids) {
+        const auto it = got.find(id);
+        if (it == got.end())
+            return index;
+        got.erase(it);
+        ++index;
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -113,19 +157,31 @@ Params firing_params(const Firing& f, const Delivery* delivery) {
 
 void HistoryTable::insert(Connection& c, std::span<const Firing> firings,
                           std::span<const Delivery> deliveries) {
+    if (firings.empty())
+        return;
     // One event's firings, and at most one delivery each: a search beats an index here.
+    FiringRows rows;
     for (const Firing& f : firings) {
         const auto it = std::find_if(deliveries.begin(), deliveries.end(),
                                      [&](const Delivery& d) { return d.firing.id == f.id; });
-        const Delivery* d = it == deliveries.end() ? nullptr : &*it;
-        if (c.exec(insert_firing, firing_params(f, d)).changed() == 0)
-            throw Error(errc::already_exists, "id",
-                        "firing '" + f.id + "' is already in the history");
+        rows.add(f, it == deliveries.end() ? nullptr : &*it);
     }
+    const Result inserted = insert_firings(c, rows);
+    std::vector<std::string_view> ids;
+    for (const Firing& f : firings)
+        ids.push_back(f.id);
+    if (const auto missing = first_missing(inserted, ids))
+        throw Error(errc::already_exists, "id",
+                    "firing '" + firings[*missing].id + "' is already in the history");
 }
 
-void HistoryTable::insert_missing(Connection& c, const Delivery& delivery) {
-    c.exec(insert_firing, firing_params(delivery.firing, &delivery));
+void HistoryTable::insert_missing(Connection& c, std::span<const Delivery> deliveries) {
+    if (deliveries.empty())
+        return;
+    FiringRows rows;
+    for (const Delivery& d : deliveries)
+        rows.add(d.firing, &d);
+    insert_firings(c, rows);
 }
 
 std::optional<RecordedAction> HistoryTable::recorded_action(std::string_view firing_id) const {
@@ -145,14 +201,36 @@ std::optional<RecordedAction> HistoryTable::recorded_action(std::string_view fir
 }
 
 void HistoryTable::update_in(Connection& c, std::span<const FiringUpdate> updates) {
-    for (const FiringUpdate& u : updates) {
-        std::optional<Firing> f = find_in(c, u.firing_id, true);
-        if (!f)
-            continue;
-        apply_update(*f, u);
-        c.exec("UPDATE firings SET body = $2 WHERE id = $1",
-               Params().text(u.firing_id).text(codec::firing_document(*f)));
+    if (updates.empty())
+        return;
+    // Every firing read and locked in one statement (in id order, the same for every writer),
+    // the updates applied in order, then every changed document written in one statement.
+    ArrayParam wanted;
+    for (const FiringUpdate& u : updates)
+        wanted.text(u.firing_id);
+    const Result r = c.exec("SELECT " HERALD_FIRING_COLUMNS
+                            " FROM firings f WHERE f.id = ANY($1::text[]) ORDER BY f.id FOR UPDATE",
+                            Params().array(wanted));
+    std::map<std::string, Firing, std::less<>> firings;
+    for (int i = 0; i < r.rows(); ++i) {
+        Firing f = firing_of(r, i, 0);
+        std::string id = f.id;
+        firings.emplace(std::move(id), std::move(f));
     }
+    for (const FiringUpdate& u : updates)
+        if (const auto it = firings.find(u.firing_id); it != firings.end())
+            apply_update(it->second, u);
+    if (firings.empty())
+        return;
+    ArrayParam ids, bodies;
+    for (const auto& [id, f] : firings) {
+        ids.text(id);
+        bodies.text(codec::firing_document(f));
+    }
+    c.exec(
+        "UPDATE firings f SET body = u.body FROM unnest($1::text[], $2::text[]) AS u(id, body)"
+        " WHERE f.id = u.id",
+        Params().array(ids).array(bodies));
 }
 
 void HistoryTable::append(std::span<const Firing> firings) {
@@ -164,7 +242,7 @@ void HistoryTable::update(std::span<const FiringUpdate> updates) {
 }
 
 std::optional<Firing> HistoryTable::find(std::string_view firing_id) const {
-    return pool_.run([&](Connection& c) { return find_in(c, firing_id, false); });
+    return pool_.run([&](Connection& c) { return find_in(c, firing_id); });
 }
 
 std::vector<Firing> HistoryTable::query(const HistoryQuery& q) const {
@@ -200,28 +278,44 @@ FiringCounts HistoryTable::count_firings(const HistoryQuery& q) const {
 // ---- outbox ----
 
 void OutboxTable::insert(Connection& c, std::span<const Delivery> deliveries) {
+    if (deliveries.empty())
+        return;
+    ArrayParam ids, dues, attempts, round_starts, actions, triggers;
     for (const Delivery& d : deliveries) {
-        const Result r = c.exec(
-            "INSERT INTO outbox (firing_id, seq, ready_at, due, attempts, round_start, action, "
-            "trigger) SELECT $1, seq, $2, $2, $3, $4, $5, $6 FROM firings WHERE id = $1 "
-            "ON CONFLICT (firing_id) DO NOTHING",
-            Params()
-                .text(d.firing.id)
-                .int64(nanos(d.due))
-                .int64(d.attempts)
-                .int64(d.round_start)
-                .text(codec::action_to_json(d.action))
-                .text(to_string(d.trigger)));
-        if (r.changed() == 0)
-            throw Error(errc::already_exists, "delivery_id",
-                        "delivery '" + d.firing.id + "' is already in the outbox");
+        ids.text(d.firing.id);
+        dues.int64(nanos(d.due));
+        attempts.int64(d.attempts);
+        round_starts.int64(d.round_start);
+        actions.text(codec::action_to_json(d.action));
+        triggers.text(to_string(d.trigger));
     }
+    // A delivery whose firing is not recorded joins nothing: it is not inserted, as one already
+    // in the outbox is not.
+    const Result inserted = c.exec(
+        "INSERT INTO outbox (firing_id, seq, ready_at, due, attempts, round_start, action, "
+        "trigger) SELECT u.id, f.seq, u.due, u.due, u.attempts, u.round_start, u.action, u.trigger"
+        " FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::integer[], $5::text[],"
+        " $6::text[]) WITH ORDINALITY AS u(id, due, attempts, round_start, action, trigger, n)"
+        " JOIN firings f ON f.id = u.id ORDER BY u.n"
+        " ON CONFLICT (firing_id) DO NOTHING RETURNING firing_id",
+        Params()
+            .array(ids)
+            .array(dues)
+            .array(attempts)
+            .array(round_starts)
+            .array(actions)
+            .array(triggers));
+    std::vector<std::string_view> wanted;
+    for (const Delivery& d : deliveries)
+        wanted.push_back(d.firing.id);
+    if (const auto missing = first_missing(inserted, wanted))
+        throw Error(errc::already_exists, "delivery_id",
+                    "delivery '" + deliveries[*missing].firing.id + "' is already in the outbox");
 }
 
 void OutboxTable::enqueue(std::span<const Delivery> deliveries) {
     pool_.transact([&](Connection& c) {
-        for (const Delivery& d : deliveries)
-            HistoryTable::insert_missing(c, d);
+        HistoryTable::insert_missing(c, deliveries);
         insert(c, deliveries);
     });
 }
@@ -255,32 +349,67 @@ std::vector<Delivery> OutboxTable::claim(Timestamp now, std::size_t limit, Times
     return pool_.transact([&](Connection& c) { return claim_in(c, now, limit, lease_until); });
 }
 
+namespace {
+
+/// The updates of `updates` from `first` that one statement can make: of one kind, each to
+/// another delivery (a row changes once a statement), and a single dead letter (each takes the
+/// next `dead_seq`, in order). Returns the end of the run.
+std::size_t run_end(std::span<const OutboxUpdate> updates, std::size_t first) {
+    const OutboxUpdate::Kind kind = updates[first].kind;
+    if (kind == OutboxUpdate::Kind::dead_letter)
+        return first + 1;
+    std::unordered_set<std::string_view> ids{updates[first].delivery_id};
+    std::size_t end = first + 1;
+    while (end < updates.size() && updates[end].kind == kind &&
+           ids.insert(updates[end].delivery_id).second)
+        ++end;
+    return end;
+}
+
+}  // namespace
+
 std::vector<std::string> OutboxTable::settle_in(Connection& c,
                                                 std::span<const OutboxUpdate> updates) {
-    // $1 the delivery, $2 its lease (null: whoever holds it), then the new time and attempts;
-    // by kind (complete, reschedule, dead_letter, renew), made once, not per update.
+    // The updates as rows u(id, lease, due, attempts): a lease (null: whoever holds it) holds
+    // while the row's ready_at is still that lease end. By kind (complete, reschedule,
+    // dead_letter, renew), made once, not per update; each returns the deliveries it changed.
     static const std::array<std::string, 4> statements = [] {
+        constexpr const char* rows =
+            " unnest($1::text[], $2::bigint[], $3::bigint[], $4::integer[])"
+            " AS u(id, lease, due, attempts)";
         constexpr const char* waiting =
-            " WHERE firing_id = $1 AND dead_seq IS NULL AND ($2::bigint IS NULL OR ready_at = $2)";
+            " WHERE o.firing_id = u.id AND o.dead_seq IS NULL"
+            " AND (u.lease IS NULL OR o.ready_at = u.lease) RETURNING o.firing_id";
+        const auto update = [&](const char* set) {
+            return std::string("UPDATE outbox o SET ") + set + " FROM" + rows + waiting;
+        };
         return std::array<std::string, 4>{
-            std::string("DELETE FROM outbox") + waiting,
-            std::string("UPDATE outbox SET ready_at = $3, due = $3, attempts = $4") + waiting,
-            std::string("UPDATE outbox SET attempts = $3, dead_seq = nextval('dead_letter_seq')") +
-                waiting,
-            std::string("UPDATE outbox SET ready_at = $3") + waiting};
+            std::string("DELETE FROM outbox o USING") + rows + waiting,
+            update("ready_at = u.due, due = u.due, attempts = u.attempts"),
+            update("attempts = u.attempts, dead_seq = nextval('dead_letter_seq')"),
+            update("ready_at = u.due")};
     }();
     std::vector<std::string> lost;
-    for (const OutboxUpdate& u : updates) {
-        const std::string& sql = statements[static_cast<std::size_t>(u.kind)];
-        Params p;
-        p.text(u.delivery_id)
-            .optional_int64(u.lease ? std::optional(nanos(*u.lease)) : std::nullopt);
-        if (u.kind == OutboxUpdate::Kind::reschedule || u.kind == OutboxUpdate::Kind::renew)
-            p.int64(nanos(u.due));
-        if (u.kind == OutboxUpdate::Kind::reschedule || u.kind == OutboxUpdate::Kind::dead_letter)
-            p.int64(u.attempts);
-        if (c.exec(sql, p).changed() == 0 && u.lease)
-            lost.push_back(u.delivery_id);
+    for (std::size_t first = 0; first < updates.size();) {
+        const std::span<const OutboxUpdate> run =
+            updates.subspan(first, run_end(updates, first) - first);
+        first += run.size();
+        ArrayParam ids, leases, dues, attempts;
+        for (const OutboxUpdate& u : run) {
+            ids.text(u.delivery_id);
+            leases.optional_int64(u.lease ? std::optional(nanos(*u.lease)) : std::nullopt);
+            dues.int64(nanos(u.due));
+            attempts.int64(u.attempts);
+        }
+        const Result changed =
+            c.exec(statements[static_cast<std::size_t>(run.front().kind)],
+                   Params().array(ids).array(leases).array(dues).array(attempts));
+        std::unordered_set<std::string_view> settled;
+        for (int i = 0; i < changed.rows(); ++i)
+            settled.insert(changed.text(i, 0));
+        for (const OutboxUpdate& u : run)
+            if (u.lease && !settled.contains(u.delivery_id))
+                lost.push_back(u.delivery_id);
     }
     return lost;
 }

@@ -63,10 +63,10 @@ class HistoryTable final : public HistoryStore {
     /// has its id, if any; an id already recorded is already_exists.
     static void insert(Connection& c, std::span<const Firing> firings,
                        std::span<const Delivery> deliveries = {});
-    /// Inside a transaction: appends the delivery's firing, with it, when the history does not
+    /// Inside a transaction: appends each delivery's firing, with it, when the history does not
     /// have it.
-    static void insert_missing(Connection& c, const Delivery& delivery);
-    /// Inside a transaction: applies `updates` in order, locking each firing's row.
+    static void insert_missing(Connection& c, std::span<const Delivery> deliveries);
+    /// Inside a transaction: applies `updates` in order, each firing's row locked (in id order).
     static void update_in(Connection& c, std::span<const FiringUpdate> updates);
     /// Inside a transaction: what `remember_event` does.
     static void remember_event_in(Connection& c, std::string_view event_id, Timestamp time,

@@ -29,11 +29,28 @@ void WriteQueue::push(Write write, Done done) {
         pool_.post([this] { drain(); });
 }
 
-void WriteQueue::run(Connection& c, std::deque<Item>& batch) {
-    if (batch.size() == 1) {
-        batch.front().write(c);
-        return;
+namespace {
+
+/// Thrown out of a batch's transaction, to roll it back, when one of its writes failed.
+struct WriteFailed {};
+
+}  // namespace
+
+void WriteQueue::run_together(Connection& c, std::deque<Item>& batch) {
+    for (Item& item : batch) {
+        try {
+            item.write(c);
+        } catch (...) {
+            // A batch of one fails with its write's error, and a lost connection loses the
+            // batch: with what lost it, not with the rollback's "no connection to the server".
+            if (batch.size() == 1 || !c.healthy())
+                throw;
+            throw WriteFailed{};
+        }
     }
+}
+
+void WriteQueue::run_isolated(Connection& c, std::deque<Item>& batch) {
     for (Item& item : batch) {
         c.exec("SAVEPOINT herald_write");
         try {
@@ -41,12 +58,21 @@ void WriteQueue::run(Connection& c, std::deque<Item>& batch) {
             c.exec("RELEASE SAVEPOINT herald_write");
         } catch (...) {
             item.error = std::current_exception();
-            // A lost connection loses the batch: it fails with what lost it, not with the
-            // rollback's "no connection to the server".
             if (!c.healthy())
                 throw;
             c.exec("ROLLBACK TO SAVEPOINT herald_write");
         }
+    }
+}
+
+void WriteQueue::commit(std::deque<Item>& batch) {
+    // Writes seldom fail, and two savepoint statements a write would cost two round trips
+    // each: a batch runs without them first, and only when one of its writes failed again,
+    // each write in a savepoint, so that the failing one fails alone.
+    try {
+        pool_.transact([&](Connection& c) { run_together(c, batch); });
+    } catch (const WriteFailed&) {
+        pool_.transact([&](Connection& c) { run_isolated(c, batch); });
     }
 }
 
@@ -82,7 +108,7 @@ void WriteQueue::drain() {
         std::exception_ptr lost;
         const auto started = std::chrono::steady_clock::now();
         try {
-            pool_.transact([&](Connection& c) { run(c, batch); });
+            commit(batch);
         } catch (...) {
             lost = std::current_exception();
         }

@@ -1,6 +1,7 @@
 // Group commit for the asynchronous writes: writes that wait while another batch commits are
-// committed together in the next transaction, each in a savepoint of its own, so concurrent
-// publishers and settlements share commits (and the server's WAL flushes) but fail alone.
+// committed together in the next transaction, so concurrent publishers and settlements share
+// commits (and the server's WAL flushes), but fail alone: a batch in which a write fails is run
+// again, each write in a savepoint of its own.
 #pragma once
 
 #include "postgres/connection.hpp"
@@ -26,7 +27,9 @@ class WriteQueue {
 
     /// Queues `write` and returns. `done(error)` runs on a pool worker once the transaction that
     /// holds it committed (error null), or failed: the write's own error, or the transaction's
-    /// (then nothing of the batch was written). A write may run again only if it throws.
+    /// (then nothing of the batch was written). A write may run more than once: once more,
+    /// in a transaction of its own or a savepoint, when it or another write of its batch
+    /// throws; what it hands back it sets each time, not adds to.
     void push(Write write, Done done);
 
   private:
@@ -38,7 +41,9 @@ class WriteQueue {
     void drain();
     void observe(std::size_t writes, std::chrono::nanoseconds took,
                  const std::exception_ptr& lost) const;
-    static void run(Connection& c, std::deque<Item>& batch);
+    void commit(std::deque<Item>& batch);
+    static void run_together(Connection& c, std::deque<Item>& batch);
+    static void run_isolated(Connection& c, std::deque<Item>& batch);
 
     Pool& pool_;
     const std::size_t max_batch_;

@@ -51,7 +51,8 @@ struct Options {
     /// Threads that run the `_async` calls, each on a connection of its own while it runs.
     std::size_t workers = 2;
     /// The most `_async` writes one transaction takes: writes that arrive while a transaction
-    /// commits are committed together in the next (group commit), each in its own savepoint.
+    /// commits are committed together in the next (group commit); when one of them fails, the
+    /// batch is written again with each write in a savepoint of its own, so it fails alone.
     std::size_t max_batch = 512;
     /// Told of group commits slower than `slow_write` ("postgres.commit_stalled") and of
     /// batches whose transaction failed ("postgres.batch_failed"); default: nothing.
