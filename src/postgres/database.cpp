@@ -22,15 +22,14 @@ using detail::postgres::HistoryTable;
 using detail::postgres::IntegrationTable;
 using detail::postgres::OutboxTable;
 using detail::postgres::Params;
+using detail::postgres::PublishRows;
 using detail::postgres::Result;
 using detail::postgres::TriggerStateTable;
 
-/// Records a publish: its firings, their deliveries and its trigger state changes.
-void record_in(Connection& c, const PublishRecord& publish, std::span<const Delivery> queued) {
-    if (!publish.event_id.empty())
-        HistoryTable::remember_event_in(c, publish.event_id, publish.time, publish.firings);
-    HistoryTable::insert(c, publish.firings, queued);
-    OutboxTable::insert(c, queued);
+/// Records a publish: its event id, firings and their deliveries into `rows`, which the caller
+/// inserts, and its trigger state changes at once.
+void record_in(Connection& c, PublishRows& rows, const PublishRecord& publish) {
+    rows.add(publish, deliveries_of(publish.firings, publish.deliveries));
     TriggerStateTable::apply_in(c, publish.trigger_state);
 }
 
@@ -174,18 +173,18 @@ TriggerStateStore& Database::trigger_state() {
 }
 
 void Database::record_publish(const PublishRecord& record) {
-    const std::vector<Delivery> queued = deliveries_of(record.firings, record.deliveries);
-    state_->pool.transact([&](Connection& c) { record_in(c, record, queued); });
+    state_->pool.transact([&](Connection& c) {
+        PublishRows rows;
+        record_in(c, rows, record);
+        rows.insert(c);
+    });
 }
 
 void Database::record_publish_async(const PublishRecord& record,
                                     std::function<void(std::exception_ptr)> done) {
     // The spans stay valid until `done` runs, so the write reads them in place.
-    state_->writes.push(
-        [record](Connection& c) {
-            record_in(c, record, deliveries_of(record.firings, record.deliveries));
-        },
-        std::move(done));
+    state_->writes.push([record](Connection& c, PublishRows& rows) { record_in(c, rows, record); },
+                        std::move(done));
 }
 
 SettleResult Database::settle(const SettleBatch& batch) {
@@ -197,10 +196,11 @@ void Database::settle_async(const SettleBatch& batch,
     // Set, not added to, each time the write runs: a group in which a write failed is written
     // again, each write in a savepoint.
     auto result = std::make_shared<SettleResult>();
-    state_->writes.push([batch, result](Connection& c) { *result = settle_in(c, batch); },
-                        [result, done = std::move(done)](std::exception_ptr error) {
-                            done(error, error ? SettleResult{} : std::move(*result));
-                        });
+    state_->writes.push(
+        [batch, result](Connection& c, PublishRows&) { *result = settle_in(c, batch); },
+        [result, done = std::move(done)](std::exception_ptr error) {
+            done(error, error ? SettleResult{} : std::move(*result));
+        });
 }
 
 void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_until,
@@ -208,7 +208,7 @@ void Database::claim_async(Timestamp now, std::size_t limit, Timestamp lease_unt
     // A claim leases: a write like the others, handed over once its transaction committed.
     auto result = std::make_shared<ClaimResult>();
     state_->writes.push(
-        [result, now, limit, lease_until](Connection& c) {
+        [result, now, limit, lease_until](Connection& c, PublishRows&) {
             result->deliveries = OutboxTable::claim_in(c, now, limit, lease_until);
             result->next_due = OutboxTable::next_due_in(c);
         },

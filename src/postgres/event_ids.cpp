@@ -2,24 +2,17 @@
 // table: written in the publish's transaction, so that of two engines recording one event id
 // the second waits for the first to commit and is then refused.
 #include "codec/storage_codec.hpp"
+#include "postgres/publish_rows.hpp"
 #include "postgres/stores.hpp"
 #include "storage/published_events.hpp"
 
 namespace herald::detail::postgres {
 
-void HistoryTable::remember_event_in(Connection& c, std::string_view event_id, Timestamp time,
-                                     std::span<const Firing> firings) {
-    const Result r = c.exec(
-        "INSERT INTO published_events (event_id, time, firings) "
-        "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        Params().text(event_id).int64(codec::nanos(time)).text(firing_ids_text(firings)));
-    if (r.changed() == 0)
-        throw already_published(event_id);
-}
-
 void HistoryTable::remember_event(std::string_view event_id, Timestamp time,
                                   std::span<const Firing> firings) {
-    pool_.transact([&](Connection& c) { remember_event_in(c, event_id, time, firings); });
+    EventRows rows;
+    rows.add(event_id, time, firings);
+    pool_.transact([&](Connection& c) { rows.insert(c); });
 }
 
 std::optional<std::vector<Firing>> HistoryTable::event_firings(std::string_view event_id) const {

@@ -1,6 +1,7 @@
 // The history and the outbox: firings by id with their deliveries beside them, claimed with
 // row locks that other claimers skip.
 #include "codec/storage_codec.hpp"
+#include "postgres/publish_rows.hpp"
 #include "postgres/stores.hpp"
 #include "storage/firing_counts.hpp"
 #include "storage/firing_update.hpp"
@@ -88,100 +89,14 @@ Params filter_params(const HistoryQuery& q) {
     return p;
 }
 
-/// The columns of `insert_firings`, one array each: a row per firing.
-struct FiringRows {
-    ArrayParam id, automation_id, entity, integration, time, body, action, trigger;
-
-    /// Adds `f`, with the delivery recorded with it, if any.
-    void add(const Firing& f, const Delivery* delivery) {
-        id.text(f.id);
-        automation_id.text(f.automation_id);
-        entity.text(f.event.entity);
-        integration.text(f.integration);
-        time.int64(nanos(f.time));
-        body.text(codec::firing_document(f));
-        if (delivery) {
-            action.text(codec::action_to_json(delivery->action));
-            trigger.text(to_string(delivery->trigger));
-        } else {
-            action.null();
-            trigger.null();
-        }
-    }
-    Params params() const {
-        return Params()
-            .array(id)
-            .array(automation_id)
-            .array(entity)
-            .array(integration)
-            .array(time)
-            .array(body)
-            .array(action)
-            .array(trigger);
-    }
-};
-
-/// Inserts the rows, in their order (their `seq`s follow it), skipping ids already recorded;
-/// returns the ids inserted.
-Result insert_firings(Connection& c, const FiringRows& rows) {
-    return c.exec(
-        "INSERT INTO firings (id, automation_id, entity, integration, time, body, action, trigger)"
-        " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],"
-        " $6::text[], $7::text[], $8::text[]) ON CONFLICT (id) DO NOTHING RETURNING id",
-        rows.params());
-}
-
-/// The index of the first of `ids` whose row a statement did not return (its first column
-/// holds the ids; each returned id answers for one of `ids`, in order), if any.
-template <class Ids>
-std::optional<std::size_t> first_missing(const Result& returned, const Ids& ids) {
-    if (static_cast<std::size_t>(returned.rows()) == std::size(ids))
-        return std::nullopt;
-    std::unordered_multiset<std::string_view> got;
-    for (int i = 0; i < returned.rows(); ++i)
-        got.insert(returned.text(i, 0));
-    std::size_t index = 0;
-    for (const auto& id : ids) {
-        const auto it = got.find(id);
-        if (it == got.end())
-            return index;
-        got.erase(it);
-        ++index;
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 // ---- history ----
 
-void HistoryTable::insert(Connection& c, std::span<const Firing> firings,
-                          std::span<const Delivery> deliveries) {
-    if (firings.empty())
-        return;
-    // One event's firings, and at most one delivery each: a search beats an index here.
-    FiringRows rows;
-    for (const Firing& f : firings) {
-        const auto it = std::find_if(deliveries.begin(), deliveries.end(),
-                                     [&](const Delivery& d) { return d.firing.id == f.id; });
-        rows.add(f, it == deliveries.end() ? nullptr : &*it);
-    }
-    const Result inserted = insert_firings(c, rows);
-    std::vector<std::string_view> ids;
-    for (const Firing& f : firings)
-        ids.push_back(f.id);
-    if (const auto missing = first_missing(inserted, ids))
-        throw Error(errc::already_exists, "id",
-                    "firing '" + firings[*missing].id + "' is already in the history");
-}
-
-void HistoryTable::insert_missing(Connection& c, std::span<const Delivery> deliveries) {
-    if (deliveries.empty())
-        return;
-    FiringRows rows;
-    for (const Delivery& d : deliveries)
-        rows.add(d.firing, &d);
-    insert_firings(c, rows);
+void HistoryTable::append(std::span<const Firing> firings) {
+    PublishRows rows;
+    rows.add({.firings = firings}, {});
+    pool_.transact([&](Connection& c) { rows.insert(c); });
 }
 
 std::optional<RecordedAction> HistoryTable::recorded_action(std::string_view firing_id) const {
@@ -233,10 +148,6 @@ void HistoryTable::update_in(Connection& c, std::span<const FiringUpdate> update
         Params().array(ids).array(bodies));
 }
 
-void HistoryTable::append(std::span<const Firing> firings) {
-    pool_.transact([&](Connection& c) { insert(c, firings); });
-}
-
 void HistoryTable::update(std::span<const FiringUpdate> updates) {
     pool_.transact([&](Connection& c) { update_in(c, updates); });
 }
@@ -277,46 +188,16 @@ FiringCounts HistoryTable::count_firings(const HistoryQuery& q) const {
 
 // ---- outbox ----
 
-void OutboxTable::insert(Connection& c, std::span<const Delivery> deliveries) {
-    if (deliveries.empty())
-        return;
-    ArrayParam ids, dues, attempts, round_starts, actions, triggers;
-    for (const Delivery& d : deliveries) {
-        ids.text(d.firing.id);
-        dues.int64(nanos(d.due));
-        attempts.int64(d.attempts);
-        round_starts.int64(d.round_start);
-        actions.text(codec::action_to_json(d.action));
-        triggers.text(to_string(d.trigger));
-    }
-    // A delivery whose firing is not recorded joins nothing: it is not inserted, as one already
-    // in the outbox is not.
-    const Result inserted = c.exec(
-        "INSERT INTO outbox (firing_id, seq, ready_at, due, attempts, round_start, action, "
-        "trigger) SELECT u.id, f.seq, u.due, u.due, u.attempts, u.round_start, u.action, u.trigger"
-        " FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::integer[], $5::text[],"
-        " $6::text[]) WITH ORDINALITY AS u(id, due, attempts, round_start, action, trigger, n)"
-        " JOIN firings f ON f.id = u.id ORDER BY u.n"
-        " ON CONFLICT (firing_id) DO NOTHING RETURNING firing_id",
-        Params()
-            .array(ids)
-            .array(dues)
-            .array(attempts)
-            .array(round_starts)
-            .array(actions)
-            .array(triggers));
-    std::vector<std::string_view> wanted;
-    for (const Delivery& d : deliveries)
-        wanted.push_back(d.firing.id);
-    if (const auto missing = first_missing(inserted, wanted))
-        throw Error(errc::already_exists, "delivery_id",
-                    "delivery '" + deliveries[*missing].firing.id + "' is already in the outbox");
-}
-
 void OutboxTable::enqueue(std::span<const Delivery> deliveries) {
+    FiringRows firings;
+    OutboxRows rows;
+    for (const Delivery& d : deliveries) {
+        firings.add(d.firing, &d);
+        rows.add(d);
+    }
     pool_.transact([&](Connection& c) {
-        HistoryTable::insert_missing(c, deliveries);
-        insert(c, deliveries);
+        firings.insert_missing(c);
+        rows.insert(c);
     });
 }
 

@@ -59,18 +59,8 @@ class HistoryTable final : public HistoryStore {
   public:
     explicit HistoryTable(Pool& pool) : pool_(pool) {}
 
-    /// Inside a transaction: appends the firings, each with the delivery of `deliveries` that
-    /// has its id, if any; an id already recorded is already_exists.
-    static void insert(Connection& c, std::span<const Firing> firings,
-                       std::span<const Delivery> deliveries = {});
-    /// Inside a transaction: appends each delivery's firing, with it, when the history does not
-    /// have it.
-    static void insert_missing(Connection& c, std::span<const Delivery> deliveries);
     /// Inside a transaction: applies `updates` in order, each firing's row locked (in id order).
     static void update_in(Connection& c, std::span<const FiringUpdate> updates);
-    /// Inside a transaction: what `remember_event` does.
-    static void remember_event_in(Connection& c, std::string_view event_id, Timestamp time,
-                                  std::span<const Firing> firings);
     /// Inside a transaction: forgets up to `limit` event ids published before `before`, oldest
     /// first; how many it forgot.
     static std::size_t forget_events_in(Connection& c, Timestamp before, std::size_t limit);
@@ -95,9 +85,6 @@ class OutboxTable final : public OutboxStore {
   public:
     explicit OutboxTable(Pool& pool) : pool_(pool) {}
 
-    /// Inside a transaction: adds deliveries whose firings are recorded; an id already in the
-    /// outbox is already_exists.
-    static void insert(Connection& c, std::span<const Delivery> deliveries);
     /// Inside a transaction: leases up to `limit` due deliveries, earliest first, skipping
     /// rows another transaction holds.
     static std::vector<Delivery> claim_in(Connection& c, Timestamp now, std::size_t limit,

@@ -37,16 +37,17 @@ struct WriteFailed {};
 }  // namespace
 
 void WriteQueue::run_together(Connection& c, std::deque<Item>& batch) {
-    for (Item& item : batch) {
-        try {
-            item.write(c);
-        } catch (...) {
-            // A batch of one fails with its write's error, and a lost connection loses the
-            // batch: with what lost it, not with the rollback's "no connection to the server".
-            if (batch.size() == 1 || !c.healthy())
-                throw;
-            throw WriteFailed{};
-        }
+    try {
+        PublishRows rows;
+        for (Item& item : batch)
+            item.write(c, rows);
+        rows.insert(c);
+    } catch (...) {
+        // A batch of one fails with its write's error, and a lost connection loses the batch:
+        // with what lost it, not with the rollback's "no connection to the server".
+        if (batch.size() == 1 || !c.healthy())
+            throw;
+        throw WriteFailed{};
     }
 }
 
@@ -54,7 +55,9 @@ void WriteQueue::run_isolated(Connection& c, std::deque<Item>& batch) {
     for (Item& item : batch) {
         c.exec("SAVEPOINT herald_write");
         try {
-            item.write(c);
+            PublishRows rows;
+            item.write(c, rows);
+            rows.insert(c);
             c.exec("RELEASE SAVEPOINT herald_write");
         } catch (...) {
             item.error = std::current_exception();

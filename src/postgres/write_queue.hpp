@@ -1,10 +1,11 @@
 // Group commit for the asynchronous writes: writes that wait while another batch commits are
 // committed together in the next transaction, so concurrent publishers and settlements share
-// commits (and the server's WAL flushes), but fail alone: a batch in which a write fails is run
-// again, each write in a savepoint of its own.
+// commits (and the server's WAL flushes) and the publishes' rows share statements, but fail
+// alone: a batch in which a write fails is run again, each write in a savepoint of its own.
 #pragma once
 
 #include "postgres/connection.hpp"
+#include "postgres/publish_rows.hpp"
 #include "storage/commit_observer.hpp"
 
 #include <cstddef>
@@ -17,7 +18,9 @@ namespace herald::detail::postgres {
 
 class WriteQueue {
   public:
-    using Write = std::function<void(Connection&)>;
+    /// Writes on the connection, inside its batch's transaction, and adds rows to the batch's
+    /// publishes, which are inserted once every write of the batch ran.
+    using Write = std::function<void(Connection&, PublishRows&)>;
     using Done = std::function<void(std::exception_ptr)>;
 
     /// Batches of at most `max_batch` writes, at most `batches` of them committing at once (one
