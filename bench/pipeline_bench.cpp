@@ -13,8 +13,13 @@
 //                   (herald::postgres, default options), named bench_<pid>
 // --mode stream     publishing and delivering at once; the clock runs from the first publish to
 //                   the moment the outbox is empty with every delivery settled
-// --mode backlog    everything is published first (not timed), then the dispatcher starts: the
-//                   clock runs from its start until the outbox is empty
+// --mode backlog    everything is published first (timed apart: published_per_s, durable
+//                   firings/s through async_publish), then the dispatcher starts: the clock runs
+//                   from its start until the outbox is empty
+// --engines N       (postgres) N engines deliver from the one schema, each with a database
+//                   connection pool, a dispatcher and a thread of its own (in this process, so
+//                   that the CPU per delivery counts them all); in stream mode the first also
+//                   publishes
 // --https           the URL is https: verify against --ca-file
 // --old-firings N   (sqlite) N settled firings 60 days old are recorded first (not timed), as a
 //                   history that was never pruned holds them
@@ -27,6 +32,7 @@
 // delivery (all its threads: publisher, dispatcher, storage), plus what was delivered and what
 // the metrics counted (herald_deliveries_total{outcome="success"}; the engine and the database
 // record into one herald::Metrics and log at info to stderr, as a host would run them).
+#include "flags.hpp"
 #include "process_usage.hpp"
 #include "webhook_automation.hpp"
 
@@ -54,9 +60,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -77,6 +85,7 @@ struct Options {
     std::size_t events = 50'000;
     std::size_t window = 4096;  ///< async_publish calls in flight at once
     std::size_t old_firings = 0;
+    std::size_t engines = 1;
     bool prune = false;
 };
 
@@ -84,38 +93,39 @@ struct Options {
     std::cerr << "bench_pipeline: " << why
               << "\nusage: bench_pipeline --url URL [--storage sqlite|memory|postgres] [--postgres "
                  "CONNINFO] [--mode stream|backlog] [--connections N] [--events N] [--ca-file "
-                 "PATH]\n";
+                 "PATH] [--engines N]\n";
     std::exit(2);
 }
 
 Options parse(int argc, char** argv) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string flag = argv[i];
-        if (i + 1 >= argc)
-            usage(flag + " needs a value");
-        const std::string value = argv[++i];
-        if (flag == "--url")
-            o.url = value;
-        else if (flag == "--storage")
-            o.storage = value;
-        else if (flag == "--mode")
-            o.mode = value;
-        else if (flag == "--ca-file")
-            o.ca_file = value;
-        else if (flag == "--postgres")
-            o.postgres = value;
-        else if (flag == "--connections")
-            o.connections = std::stoul(value);
-        else if (flag == "--events")
-            o.events = std::stoul(value);
-        else if (flag == "--old-firings")
-            o.old_firings = std::stoul(value);
-        else if (flag == "--prune")
-            o.prune = value == "on";
-        else
-            usage("unknown flag " + flag);
-    }
+    herald::bench::for_each_flag(
+        argc, argv,
+        [&](const std::string& flag, const std::string& value) {
+            if (flag == "--url")
+                o.url = value;
+            else if (flag == "--storage")
+                o.storage = value;
+            else if (flag == "--mode")
+                o.mode = value;
+            else if (flag == "--ca-file")
+                o.ca_file = value;
+            else if (flag == "--postgres")
+                o.postgres = value;
+            else if (flag == "--connections")
+                o.connections = std::stoul(value);
+            else if (flag == "--events")
+                o.events = std::stoul(value);
+            else if (flag == "--old-firings")
+                o.old_firings = std::stoul(value);
+            else if (flag == "--engines")
+                o.engines = std::stoul(value);
+            else if (flag == "--prune")
+                o.prune = value == "on";
+            else
+                usage("unknown flag " + flag);
+        },
+        usage);
     if (o.url.empty())
         usage("--url is required");
     if (o.storage != "sqlite" && o.storage != "memory" && o.storage != "postgres")
@@ -124,6 +134,8 @@ Options parse(int argc, char** argv) {
         usage("--storage postgres needs --postgres CONNINFO");
     if (o.mode != "stream" && o.mode != "backlog")
         usage("--mode: stream or backlog");
+    if (o.engines == 0 || (o.engines > 1 && o.storage != "postgres"))
+        usage("--engines: 1, or more with --storage postgres");
     if ((o.old_firings > 0 || o.prune) && o.storage != "sqlite")
         usage("--old-firings and --prune: with --storage sqlite");
     return o;
@@ -232,6 +244,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", herald::format_log_line(r).c_str());
     });
     std::filesystem::path folder;
+    const std::string schema = "bench_" + std::to_string(::getpid());
+    const auto open_postgres = [&]() -> std::shared_ptr<herald::Storage> {
+#if HERALD_BENCH_WITH_POSTGRES
+        return herald::postgres::open(options.postgres, {.schema = schema});
+#else
+        usage("--storage postgres: built without herald::postgres");
+#endif
+    };
     std::shared_ptr<herald::Storage> storage;
     if (options.storage == "sqlite") {
         char name[] = "/tmp/herald-pipeline-XXXXXX";
@@ -239,28 +259,29 @@ int main(int argc, char** argv) {
         storage =
             herald::sqlite::open(folder / "herald.db", {.logger = logger, .metrics = metrics});
     } else if (options.storage == "postgres") {
-#if HERALD_BENCH_WITH_POSTGRES
-        storage = herald::postgres::open(options.postgres,
-                                         {.schema = "bench_" + std::to_string(::getpid())});
-#else
-        usage("--storage postgres: built without herald::postgres");
-#endif
+        storage = open_postgres();
     } else {
         storage = std::make_shared<herald::MemoryStorage>();
     }
 
-    asio::io_context io;
-    herald::EngineConfig config;
-    config.storage = storage;
-    config.secrets = std::make_shared<herald::MemorySecretStore>();
-    config.metrics = metrics;
-    config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.1/32"};
-    config.dispatch.http.max_in_flight_per_endpoint = options.connections;
-    if (!options.ca_file.empty())
-        config.dispatch.http.ca_file = options.ca_file;
-    config.resolver = std::make_shared<herald::StaticResolver>(
-        io.get_executor(),
-        herald::StaticResolver::Table{{"sink.test", {asio::ip::make_address(host)}}});
+    const auto secrets = std::make_shared<herald::MemorySecretStore>();
+    // What every engine is built with, over `on` (its storage) and `io` (its executor).
+    const auto config_of = [&](std::shared_ptr<herald::Storage> on, asio::io_context& io) {
+        herald::EngineConfig config;
+        config.storage = std::move(on);
+        config.secrets = secrets;
+        config.metrics = metrics;
+        config.dispatch.http.ssrf.allowed_subnets = {"127.0.0.1/32"};
+        config.dispatch.http.max_in_flight_per_endpoint = options.connections;
+        if (!options.ca_file.empty())
+            config.dispatch.http.ca_file = options.ca_file;
+        config.resolver = std::make_shared<herald::StaticResolver>(
+            io.get_executor(),
+            herald::StaticResolver::Table{{"sink.test", {asio::ip::make_address(host)}}});
+        return config;
+    };
+    asio::io_context setup_io;
+    const herald::EngineConfig config = config_of(storage, setup_io);
     boost::urls::url target = url;
     target.set_host("sink.test");
     {
@@ -273,31 +294,50 @@ int main(int argc, char** argv) {
         record_old_firings(*storage, options.old_firings);
         seeded_bytes = database_bytes(folder / "herald.db");
     }
+    double publish_seconds = 0;
     if (options.mode == "backlog") {
         // Recorded by an engine that does not deliver, then carried out by one that does.
         herald::Engine publisher{config};
+        const auto begun = std::chrono::steady_clock::now();
         publish_all(publisher, options.events, options.window);
+        publish_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
     }
-    auto engine = std::make_unique<herald::Engine>(io.get_executor(), config);
+    // The delivering engines: the first over `storage`, the others each over the schema opened
+    // anew; each runs on an io_context and a thread of its own.
+    struct Deliverer {
+        asio::io_context io;
+        std::unique_ptr<herald::Engine> engine;
+        std::thread runner;
+    };
+    std::vector<std::unique_ptr<Deliverer>> deliverers;
+    for (std::size_t i = 0; i < options.engines; ++i) {
+        auto d = std::make_unique<Deliverer>();
+        d->engine = std::make_unique<herald::Engine>(
+            d->io.get_executor(), config_of(i == 0 ? storage : open_postgres(), d->io));
+        deliverers.push_back(std::move(d));
+    }
+    herald::Engine& engine = *deliverers.front()->engine;
 
     const auto started = std::chrono::steady_clock::now();
     const double cpu_before = process_cpu_seconds();
-    std::thread runner([&] {
-        auto work = asio::make_work_guard(io);
-        io.run();
-    });
+    for (const auto& d : deliverers)
+        d->runner = std::thread([&io = d->io] {
+            auto work = asio::make_work_guard(io);
+            io.run();
+        });
     herald::PruneResult pruned;
     double prune_seconds = 0;
     std::thread pruner;
     if (options.prune)
         pruner = std::thread([&] {
             const auto begun = std::chrono::steady_clock::now();
-            pruned = engine->prune();
+            pruned = engine.prune();
             prune_seconds =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
         });
     if (options.mode == "stream")
-        publish_all(*engine, options.events, options.window);
+        publish_all(engine, options.events, options.window);
     // Every delivery settles within seconds against a healthy sink; one that keeps failing is
     // retried for hours, so the run gives up after two minutes and says so.
     const auto give_up = started + 2min;
@@ -308,12 +348,14 @@ int main(int argc, char** argv) {
     if (pruner.joinable())
         pruner.join();
 
-    std::atomic<bool> stopped = false;
-    engine->dispatcher().async_stop(5s, [&](boost::system::error_code) { stopped = true; });
-    while (!stopped)
-        std::this_thread::sleep_for(1ms);
-    io.stop();
-    runner.join();
+    for (const auto& d : deliverers) {
+        std::atomic<bool> stopped = false;
+        d->engine->dispatcher().async_stop(5s, [&](boost::system::error_code) { stopped = true; });
+        while (!stopped)
+            std::this_thread::sleep_for(1ms);
+        d->io.stop();
+        d->runner.join();
+    }
 
     herald::HistoryQuery all;
     all.limit = options.events + 1;
@@ -323,29 +365,32 @@ int main(int argc, char** argv) {
     const herald::MetricsSnapshot figures = metrics->snapshot();
     const herald::MetricLabel success[] = {{"outcome", "success"}};
     const double counted = figures.value("herald_deliveries_total", success).value_or(0);
-    engine.reset();
+    deliverers.clear();
     storage.reset();
-    std::string sizes;
+    std::string extra;
+    if (publish_seconds > 0)
+        extra += " published_per_s=" + std::to_string(static_cast<long>(
+                                           static_cast<double>(options.events) / publish_seconds));
     if (options.old_firings > 0 || options.prune) {
         const std::filesystem::path file = folder / "herald.db";
         const std::uintmax_t after = database_bytes(file);
         vacuum(file);
-        sizes = " pruned=" + std::to_string(pruned.firings) +
-                " prune_batches=" + std::to_string(pruned.batches) +
-                " prune_seconds=" + std::to_string(prune_seconds) +
-                " db_mb_seeded=" + std::to_string(seeded_bytes >> 20) +
-                " db_mb_after=" + std::to_string(after >> 20) +
-                " db_mb_vacuumed=" + std::to_string(database_bytes(file) >> 20);
+        extra += " pruned=" + std::to_string(pruned.firings) +
+                 " prune_batches=" + std::to_string(pruned.batches) +
+                 " prune_seconds=" + std::to_string(prune_seconds) +
+                 " db_mb_seeded=" + std::to_string(seeded_bytes >> 20) +
+                 " db_mb_after=" + std::to_string(after >> 20) +
+                 " db_mb_vacuumed=" + std::to_string(database_bytes(file) >> 20);
     }
     if (!folder.empty())
         std::filesystem::remove_all(folder);
 
     const double seconds = std::chrono::duration<double>(elapsed).count();
     std::printf(
-        "storage=%s mode=%s connections=%zu events=%zu finished=%zu seconds=%.3f "
+        "storage=%s mode=%s engines=%zu connections=%zu events=%zu finished=%zu seconds=%.3f "
         "deliveries_per_s=%.0f cpu_us_per_delivery=%.1f counted_successes=%.0f%s\n",
-        options.storage.c_str(), options.mode.c_str(), options.connections, options.events,
-        finished, seconds, static_cast<double>(options.events) / seconds,
-        cpu * 1e6 / static_cast<double>(options.events), counted, sizes.c_str());
+        options.storage.c_str(), options.mode.c_str(), options.engines, options.connections,
+        options.events, finished, seconds, static_cast<double>(options.events) / seconds,
+        cpu * 1e6 / static_cast<double>(options.events), counted, extra.c_str());
     return finished == options.events ? 0 : 1;
 }

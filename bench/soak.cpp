@@ -41,6 +41,7 @@
 //              first's, plus 50 ms (the p99 of all deliveries is the faults' length: reported)
 // Duplicates (a delivery answered 200 more than once) are counted, not failed: delivery is at
 // least once.
+#include "flags.hpp"
 #include "process_usage.hpp"
 #include "webhook_automation.hpp"
 
@@ -137,17 +138,10 @@ void parse_flag(Options& o, const std::string& flag, const std::string& value) {
 
 Options parse(int argc, char** argv) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string flag = argv[i];
-        if (i + 1 >= argc)
-            usage(flag + " needs a value");
-        const std::string value = argv[++i];
-        try {
-            parse_flag(o, flag, value);
-        } catch (const std::logic_error&) {  // std::stoul's invalid_argument and out_of_range
-            usage(flag + ": not a number: " + value);
-        }
-    }
+    herald::bench::for_each_flag(
+        argc, argv,
+        [&](const std::string& flag, const std::string& value) { parse_flag(o, flag, value); },
+        usage);
     if (o.seconds == 0 || o.rate == 0 || o.receivers == 0 || o.sample_seconds == 0)
         usage("--seconds, --rate, --receivers and --sample-seconds must be positive");
     if (o.interval == 0)
