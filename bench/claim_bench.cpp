@@ -10,22 +10,16 @@
 //
 // Prints one line of `key=value` pairs: the outbox's size, seeding time, and the p50, p99 and
 // largest claim and settle latencies in milliseconds.
+#include "bench_storage.hpp"
 #include "flags.hpp"
 
 #include <herald/firing.hpp>
-#include <herald/sqlite/database.hpp>
 #include <herald/storage.hpp>
-#if HERALD_BENCH_WITH_POSTGRES
-#include <herald/postgres/database.hpp>
-#endif
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -37,8 +31,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
-    std::string storage = "postgres";
-    std::string postgres;
+    herald::bench::StorageChoice storage{.kind = "postgres"};
     std::size_t rows = 1'000'000;
     std::size_t batch = 64;
     std::size_t rounds = 500;
@@ -56,11 +49,9 @@ Options parse(int argc, char** argv) {
     herald::bench::for_each_flag(
         argc, argv,
         [&](const std::string& flag, const std::string& value) {
-            if (flag == "--storage")
-                o.storage = value;
-            else if (flag == "--postgres")
-                o.postgres = value;
-            else if (flag == "--rows")
+            if (o.storage.take(flag, value))
+                return;
+            if (flag == "--rows")
                 o.rows = std::stoul(value);
             else if (flag == "--batch")
                 o.batch = std::stoul(value);
@@ -70,10 +61,8 @@ Options parse(int argc, char** argv) {
                 usage("unknown flag " + flag);
         },
         usage);
-    if (o.storage != "sqlite" && o.storage != "postgres")
-        usage("--storage: sqlite or postgres");
-    if (o.storage == "postgres" && o.postgres.empty())
-        usage("--storage postgres needs --postgres CONNINFO");
+    if (const std::string problem = o.storage.problem(false); !problem.empty())
+        usage(problem);
     if (o.batch == 0 || o.rows < o.batch * o.rounds)
         usage("--rows must hold --batch × --rounds deliveries");
     return o;
@@ -119,20 +108,8 @@ double quantile_ms(std::vector<Clock::duration>& samples, double q) {
 
 int main(int argc, char** argv) {
     const Options options = parse(argc, argv);
-    std::filesystem::path folder;
-    std::shared_ptr<herald::Storage> storage;
-    if (options.storage == "sqlite") {
-        char name[] = "/tmp/herald-claim-XXXXXX";
-        folder = ::mkdtemp(name);
-        storage = herald::sqlite::open(folder / "herald.db");
-    } else {
-#if HERALD_BENCH_WITH_POSTGRES
-        storage = herald::postgres::open(options.postgres,
-                                         {.schema = "bench_claim_" + std::to_string(::getpid())});
-#else
-        usage("--storage postgres: built without herald::postgres");
-#endif
-    }
+    herald::bench::BenchStorage bench(options.storage, "bench_claim");
+    herald::Storage* const storage = bench.storage.get();
 
     const herald::Timestamp due = herald::SystemClock().now() - 1h;
     const auto seeding = Clock::now();
@@ -162,15 +139,12 @@ int main(int argc, char** argv) {
         settles.push_back(Clock::now() - before_settle);
     }
     const std::size_t left = storage->outbox().pending_count();
-    storage.reset();
-    if (!folder.empty())
-        std::filesystem::remove_all(folder);
 
     std::printf(
         "storage=%s rows=%zu batch=%zu rounds=%zu seed_seconds=%.1f claim_p50_ms=%.2f "
         "claim_p99_ms=%.2f claim_max_ms=%.2f settle_p50_ms=%.2f settle_p99_ms=%.2f "
         "settle_max_ms=%.2f left=%zu\n",
-        options.storage.c_str(), options.rows, options.batch, options.rounds, seed_seconds,
+        options.storage.kind.c_str(), options.rows, options.batch, options.rounds, seed_seconds,
         quantile_ms(claims, 0.5), quantile_ms(claims, 0.99), quantile_ms(claims, 1.0),
         quantile_ms(settles, 0.5), quantile_ms(settles, 0.99), quantile_ms(settles, 1.0), left);
     return left == options.rows - options.batch * options.rounds ? 0 : 1;

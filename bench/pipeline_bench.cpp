@@ -32,18 +32,14 @@
 // delivery (all its threads: publisher, dispatcher, storage), plus what was delivered and what
 // the metrics counted (herald_deliveries_total{outcome="success"}; the engine and the database
 // record into one herald::Metrics and log at info to stderr, as a host would run them).
+#include "bench_storage.hpp"
 #include "flags.hpp"
 #include "process_usage.hpp"
+#include "publish_window.hpp"
 #include "webhook_automation.hpp"
 
 #include <herald/engine.hpp>
-#include <herald/memory_storage.hpp>
-#include <herald/sqlite/database.hpp>
-#if HERALD_BENCH_WITH_POSTGRES
-#include <herald/postgres/database.hpp>
-#endif
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
@@ -55,13 +51,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,13 +68,13 @@ using namespace std::chrono_literals;
 using herald::bench::add_webhook_automation;
 using herald::bench::alias_event;
 using herald::bench::process_cpu_seconds;
+using herald::bench::publish_all;
 
 struct Options {
     std::string url;
-    std::string storage = "sqlite";
+    herald::bench::StorageChoice storage;
     std::string mode = "stream";
     std::string ca_file;
-    std::string postgres;  ///< conninfo, for --storage postgres
     std::size_t connections = 64;
     std::size_t events = 50'000;
     std::size_t window = 4096;  ///< async_publish calls in flight at once
@@ -102,16 +96,14 @@ Options parse(int argc, char** argv) {
     herald::bench::for_each_flag(
         argc, argv,
         [&](const std::string& flag, const std::string& value) {
+            if (o.storage.take(flag, value))
+                return;
             if (flag == "--url")
                 o.url = value;
-            else if (flag == "--storage")
-                o.storage = value;
             else if (flag == "--mode")
                 o.mode = value;
             else if (flag == "--ca-file")
                 o.ca_file = value;
-            else if (flag == "--postgres")
-                o.postgres = value;
             else if (flag == "--connections")
                 o.connections = std::stoul(value);
             else if (flag == "--events")
@@ -128,15 +120,13 @@ Options parse(int argc, char** argv) {
         usage);
     if (o.url.empty())
         usage("--url is required");
-    if (o.storage != "sqlite" && o.storage != "memory" && o.storage != "postgres")
-        usage("--storage: sqlite, memory or postgres");
-    if (o.storage == "postgres" && o.postgres.empty())
-        usage("--storage postgres needs --postgres CONNINFO");
+    if (const std::string problem = o.storage.problem(); !problem.empty())
+        usage(problem);
     if (o.mode != "stream" && o.mode != "backlog")
         usage("--mode: stream or backlog");
-    if (o.engines == 0 || (o.engines > 1 && o.storage != "postgres"))
+    if (o.engines == 0 || (o.engines > 1 && o.storage.kind != "postgres"))
         usage("--engines: 1, or more with --storage postgres");
-    if ((o.old_firings > 0 || o.prune) && o.storage != "sqlite")
+    if ((o.old_firings > 0 || o.prune) && o.storage.kind != "sqlite")
         usage("--old-firings and --prune: with --storage sqlite");
     return o;
 }
@@ -194,43 +184,6 @@ void vacuum(const std::filesystem::path& file) {
     sqlite3_close(db);
 }
 
-/// Publishes `count` events through `async_publish`, at most `window` unanswered at once, and
-/// returns once every one is durable; exits on the first refusal.
-void publish_all(herald::Engine& engine, std::size_t count, std::size_t window) {
-    std::mutex mutex;
-    std::condition_variable answered;
-    std::size_t unanswered = 0;
-    asio::io_context io;  // runs the completion handlers
-    std::thread handlers([&] {
-        auto work = asio::make_work_guard(io);
-        io.run();
-    });
-    for (std::size_t i = 0; i < count; ++i) {
-        {
-            std::unique_lock lock(mutex);
-            answered.wait(lock, [&] { return unanswered < window; });
-            ++unanswered;
-        }
-        engine.async_publish(alias_event(i),
-                             asio::bind_executor(io, [&](boost::system::error_code ec,
-                                                         const herald::PublishReceipt&) {
-                                 if (ec) {
-                                     std::cerr << "publish: " << ec.message() << '\n';
-                                     std::exit(1);
-                                 }
-                                 std::lock_guard lock(mutex);
-                                 --unanswered;
-                                 answered.notify_one();
-                             }));
-    }
-    {
-        std::unique_lock lock(mutex);
-        answered.wait(lock, [&] { return unanswered == 0; });
-    }
-    io.stop();
-    handlers.join();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -243,28 +196,12 @@ int main(int argc, char** argv) {
     const herald::Logger logger(herald::LogLevel::info, [](const herald::LogRecord& r) {
         std::fprintf(stderr, "%s\n", herald::format_log_line(r).c_str());
     });
-    std::filesystem::path folder;
-    const std::string schema = "bench_" + std::to_string(::getpid());
-    const auto open_postgres = [&]() -> std::shared_ptr<herald::Storage> {
-#if HERALD_BENCH_WITH_POSTGRES
-        return herald::postgres::open(options.postgres, {.schema = schema});
-#else
-        usage("--storage postgres: built without herald::postgres");
-#endif
-    };
-    std::shared_ptr<herald::Storage> storage;
-    if (options.storage == "sqlite") {
-        char name[] = "/tmp/herald-pipeline-XXXXXX";
-        folder = ::mkdtemp(name);
-        storage =
-            herald::sqlite::open(folder / "herald.db", {.logger = logger, .metrics = metrics});
-    } else if (options.storage == "postgres") {
-        storage = open_postgres();
-    } else {
-        storage = std::make_shared<herald::MemoryStorage>();
-    }
-
+    herald::bench::BenchStorage bench(options.storage, "bench",
+                                      {.logger = logger, .metrics = metrics});
+    std::shared_ptr<herald::Storage> storage = bench.storage;
+    const std::filesystem::path& folder = bench.folder;
     const auto secrets = std::make_shared<herald::MemorySecretStore>();
+
     // What every engine is built with, over `on` (its storage) and `io` (its executor).
     const auto config_of = [&](std::shared_ptr<herald::Storage> on, asio::io_context& io) {
         herald::EngineConfig config;
@@ -299,7 +236,7 @@ int main(int argc, char** argv) {
         // Recorded by an engine that does not deliver, then carried out by one that does.
         herald::Engine publisher{config};
         const auto begun = std::chrono::steady_clock::now();
-        publish_all(publisher, options.events, options.window);
+        publish_all(publisher, options.events, options.window, alias_event);
         publish_seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
     }
@@ -314,7 +251,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < options.engines; ++i) {
         auto d = std::make_unique<Deliverer>();
         d->engine = std::make_unique<herald::Engine>(
-            d->io.get_executor(), config_of(i == 0 ? storage : open_postgres(), d->io));
+            d->io.get_executor(), config_of(i == 0 ? storage : bench.open_again(), d->io));
         deliverers.push_back(std::move(d));
     }
     herald::Engine& engine = *deliverers.front()->engine;
@@ -337,7 +274,7 @@ int main(int argc, char** argv) {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
         });
     if (options.mode == "stream")
-        publish_all(engine, options.events, options.window);
+        publish_all(engine, options.events, options.window, alias_event);
     // Every delivery settles within seconds against a healthy sink; one that keeps failing is
     // retried for hours, so the run gives up after two minutes and says so.
     const auto give_up = started + 2min;
@@ -367,6 +304,7 @@ int main(int argc, char** argv) {
     const double counted = figures.value("herald_deliveries_total", success).value_or(0);
     deliverers.clear();
     storage.reset();
+    bench.storage.reset();  // closed, for the VACUUM below
     std::string extra;
     if (publish_seconds > 0)
         extra += " published_per_s=" + std::to_string(static_cast<long>(
@@ -382,14 +320,12 @@ int main(int argc, char** argv) {
                  " db_mb_after=" + std::to_string(after >> 20) +
                  " db_mb_vacuumed=" + std::to_string(database_bytes(file) >> 20);
     }
-    if (!folder.empty())
-        std::filesystem::remove_all(folder);
 
     const double seconds = std::chrono::duration<double>(elapsed).count();
     std::printf(
         "storage=%s mode=%s engines=%zu connections=%zu events=%zu finished=%zu seconds=%.3f "
         "deliveries_per_s=%.0f cpu_us_per_delivery=%.1f counted_successes=%.0f%s\n",
-        options.storage.c_str(), options.mode.c_str(), options.engines, options.connections,
+        options.storage.kind.c_str(), options.mode.c_str(), options.engines, options.connections,
         options.events, finished, seconds, static_cast<double>(options.events) / seconds,
         cpu * 1e6 / static_cast<double>(options.events), counted, extra.c_str());
     return finished == options.events ? 0 : 1;
